@@ -1,0 +1,264 @@
+"""The only module that touches Warp's private API (``warp._src``).
+
+Warp exposes no public way to get generated C++/CUDA per kernel, so extraction
+drives ``ModuleBuilder`` and the per-kernel codegen functions directly. Keeping
+every private access here means a Warp upgrade breaks one file with its own
+tests (``tests/test_warp_internals.py``), not the whole code base.
+Pinned to warp-lang 1.19.0.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import warp as wp
+from warp._src import build as _build
+from warp._src import codegen as _codegen
+from warp._src import context as _context
+
+WARP_VERSION: str = wp.config.version
+
+#: Builtins whose generated C++ does not compile (see shared warp notes).
+UNCOMPILABLE_BUILTINS = frozenset({"transform_set_translation_copy", "transform_set_rotation_copy"})
+
+_initialized = False
+
+
+def init_quiet() -> None:
+    """Initialise Warp once, without its banner (our output must stay parseable)."""
+    global _initialized
+    if not _initialized:
+        wp.config.quiet = True
+        wp.init()
+        _initialized = True
+
+
+def resolved_options(module: Any, block_dim: int, enable_backward: bool) -> dict:
+    """Options exactly as Warp resolves them for a load with this block_dim."""
+    options = module.resolve_options(wp.config, block_dim=block_dim)
+    options["enable_backward"] = enable_backward
+    options["output_arch"] = None
+    return options
+
+
+@dataclass
+class ModuleBuild:
+    """One adjoint build of a Warp module, reusable for CPU and CUDA codegen."""
+
+    module: Any
+    options: dict
+    builder: Any
+    kernels: list = field(default_factory=list)
+
+
+def build_module(module: Any, enable_backward: bool = True) -> ModuleBuild:
+    """Build a module once (the expensive step) at the CPU launch block_dim of 1.
+
+    A CPU ``wp.launch`` compiles with ``block_dim=1``; the per-kernel CUDA text
+    does not depend on block_dim (only the module header does), so one build at
+    block_dim=1 serves both targets.
+    """
+    options = resolved_options(module, block_dim=1, enable_backward=enable_backward)
+    builder = _context.ModuleBuilder(module, options, target="cpu")
+    return ModuleBuild(module=module, options=options, builder=builder, kernels=list(builder.kernels))
+
+
+def target_options(build: ModuleBuild, target: str, cuda_block_dim: int | None = None) -> dict:
+    """Options for emitting ``target`` text from a shared build."""
+    if target == "cpu":
+        return dict(build.options)
+    block_dim = cuda_block_dim if cuda_block_dim is not None else build.module.options["block_dim"]
+    return build.options | {"block_dim": block_dim}
+
+
+def _split_prefix(full: str, prefix: str, what: str) -> str:
+    if not full.startswith(prefix):
+        raise RuntimeError(f"Warp codegen layout changed: forward-only {what} is not a prefix of the full text")
+    return full[len(prefix) :]
+
+
+def kernel_code(kernel: Any, target: str, options: dict) -> tuple[str, str, str]:
+    """Return (forward, backward, entry) text of one kernel as Warp emits it into its module.
+
+    Forward is the kernel function Warp emits with backward disabled (on CPU with
+    its argument struct); backward is the rest of that block; entry is the CPU
+    task/dispatch/``extern "C"`` wrappers (empty for CUDA). Concatenated they are
+    the kernel's block of the module source, byte for byte.
+    """
+    full = _codegen.codegen_kernel(kernel, device=target, options=options)
+    if options["enable_backward"]:
+        forward = _codegen.codegen_kernel(kernel, device=target, options=options | {"enable_backward": False})
+    else:
+        forward = full
+    backward = _split_prefix(full, forward, "kernel")
+    entry = _codegen.codegen_module(kernel, device=target, options=options)
+    return forward, backward, entry
+
+
+def called_functions(kernel: Any, build: ModuleBuild) -> list:
+    """User functions a kernel calls, transitively, in the module's emission order."""
+    seen: set = set()
+    stack = list(kernel.adj.called_user_functions)
+    while stack:
+        func = stack.pop()
+        if func in seen:
+            continue
+        seen.add(func)
+        stack.extend(func.adj.called_user_functions)
+        for extra in (func.custom_grad_func, func.custom_replay_func):
+            if extra is not None:
+                stack.append(extra)
+    return [func for func in build.builder.functions if func in seen]
+
+
+def helper_code(functions: list, build: ModuleBuild, target: str) -> str:
+    """Helper function text in the three-pass order of ``ModuleBuilder.codegen``."""
+    builder = build.builder
+    grad_functions = [f for f in functions if f.adj.uses_grad_call]
+    plain = [f for f in functions if not f.adj.uses_grad_call]
+    custom_grads = {f.custom_grad_func for f in plain if f.custom_grad_func is not None}
+    ordered_reverse = [f for f in plain if f in custom_grads] + [f for f in plain if f not in custom_grads]
+    return (
+        builder._codegen_functions(plain, target, forward_only=True)
+        + builder._codegen_functions(ordered_reverse, target, reverse_only=True)
+        + builder._codegen_functions(grad_functions, target, forward_only=True)
+    )
+
+
+def _struct_types_of(var_type: Any, out: list) -> None:
+    var_type = _codegen.strip_reference(var_type)
+    if isinstance(var_type, _codegen.Struct):
+        if var_type not in out:
+            out.append(var_type)
+            for var in var_type.vars.values():
+                _struct_types_of(var.type, out)
+    elif wp.types.is_array(var_type) or getattr(var_type, "dtype", None) is not None and hasattr(var_type, "ndim"):
+        _struct_types_of(getattr(var_type, "dtype", None), out)
+
+
+def used_structs(kernel: Any, functions: list, build: ModuleBuild) -> list:
+    """Structs the kernel and its helpers touch, in the module's emission order."""
+    found: list = []
+    for adj in [kernel.adj] + [f.adj for f in functions]:
+        for var in (*adj.args, *adj.variables):
+            _struct_types_of(var.type, found)
+    return [s for s in build.builder.structs if s in found]
+
+
+def struct_code(structs: list, build: ModuleBuild) -> str:
+    """Struct definitions as ``ModuleBuilder.codegen`` emits them (deduplicated by hash)."""
+    tile_helpers = build.builder._get_tile_helper_struct_hashes()
+    seen, text = set(), ""
+    for struct in structs:
+        if struct.hash not in seen:
+            text += _codegen.codegen_struct(struct, include_tile_helpers=struct.hash in tile_helpers)
+            seen.add(struct.hash)
+    return text
+
+
+def module_source(build: ModuleBuild, target: str, options: dict) -> str:
+    """The whole module source Warp would compile for ``target`` with ``options``."""
+    build.builder.options = options
+    try:
+        return build.builder.codegen(target)
+    finally:
+        build.builder.options = build.options
+
+
+def module_preamble(target: str, block_dim: int, body: str) -> str:
+    """The fixed header Warp puts before a module body (depends only on target, block_dim, bf16 use)."""
+    type_defines = "" if "bfloat16" in body else "#define WP_NO_BFLOAT16\n"
+    header = _codegen.cpu_module_header if target == "cpu" else _codegen.cuda_module_header
+    return type_defines + header.format(block_dim=block_dim) + _codegen.codegen_cast_macros
+
+
+def is_struct(value: Any) -> bool:
+    return isinstance(value, _codegen.Struct)
+
+
+def struct_class_name(struct: Any) -> str:
+    return struct.cls.__name__
+
+
+def mangled_name(kernel: Any) -> str:
+    return kernel.get_mangled_name()
+
+
+def kernel_python_source(kernel: Any) -> str:
+    """The kernel's Python source as Warp parsed it (dedented function text)."""
+    return kernel.adj.source
+
+
+def is_differentiable_builtin(name: str) -> bool:
+    func = _context.builtin_functions.get(name)
+    return bool(func is not None and func.is_differentiable)
+
+
+def builtin_functions() -> dict:
+    """Warp's builtin registry: name -> Function (with ``.overloads``)."""
+    return _context.builtin_functions
+
+
+def user_modules() -> dict:
+    return _context.user_modules
+
+
+def release_module(module_name: str, filename: str | None = None) -> None:
+    """Drop Warp's (and linecache's) references to a module so memory stays flat."""
+    _context.user_modules.pop(module_name, None)
+    sys.modules.pop(module_name, None)
+    if filename is not None:
+        linecache.cache.pop(filename, None)
+
+
+def compile_ptx(cu_path: str, ptx_path: str, arch: int, options: dict) -> None:
+    """Compile a CUDA source file to PTX with Warp's bundled NVRTC (no GPU needed)."""
+    init_quiet()
+    opt = options.get("optimization_level")
+    _build.build_cuda(
+        cu_path,
+        arch,
+        ptx_path,
+        pch_dir=None,
+        config=options["mode"],
+        optimization_level=3 if opt is None else opt,
+        verify_fp=wp.config.verify_fp,
+        fast_math=options["fast_math"],
+        fuse_fp=options["fuse_fp"],
+        lineinfo=options["lineinfo"],
+        use_precompiled_headers=False,
+    )
+
+
+def compile_cpu_object(cpp_path: str, obj_path: str, options: dict, pch_dir: str | None = None) -> None:
+    """Compile a CPU source file to an object with Warp's bundled clang."""
+    init_quiet()
+    opt = options.get("optimization_level")
+    _build.build_cpu(
+        obj_path,
+        cpp_path,
+        mode=options["mode"],
+        fast_math=options["fast_math"],
+        fuse_fp=options["fuse_fp"],
+        optimization_level=2 if opt is None else opt,
+        use_precompiled_headers=pch_dir is not None,
+        pch_dir=pch_dir,
+        block_dim=options["block_dim"],
+    )
+
+
+def kernel_cache_dir() -> str:
+    return os.fspath(wp.config.kernel_cache_dir)
+
+
+def iter_module_kernels(module: Any) -> Iterable:
+    """Kernels registered in a Warp module (non-generic, or generic overloads)."""
+    for kernel in list(module.kernels.values()):
+        if kernel.is_generic:
+            yield from kernel.overloads.values()
+        else:
+            yield kernel

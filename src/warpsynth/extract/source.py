@@ -1,0 +1,56 @@
+"""Turn Python source text into live Warp kernels, and release them afterwards.
+
+Each load gets its own module ``__name__`` and fake filename: Warp groups
+kernels into modules by ``__name__`` (a shared name makes one ever-growing
+module), and ``inspect`` finds the source through ``linecache``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import linecache
+import sys
+import types
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import warp as wp
+
+from warpsynth import _warp
+
+
+@dataclass
+class LoadedSource:
+    module_name: str
+    filename: str
+    namespace: dict
+
+    def kernels(self) -> dict[str, Any]:
+        """Kernels defined by the source, by Python name, in definition order."""
+        return {k: v for k, v in self.namespace.items() if isinstance(v, wp.Kernel)}
+
+
+def _unique_name(source: str, tag: str) -> str:
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    return f"warpsynth_src_{tag}_{digest}"
+
+
+@contextmanager
+def load_source(source: str, tag: str = "0") -> Iterator[LoadedSource]:
+    """Exec ``source`` as a fresh module; drop Warp's and linecache's references on exit."""
+    _warp.init_quiet()
+    module_name = _unique_name(source, tag)
+    filename = f"<{module_name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    module = types.ModuleType(module_name)
+    module.__file__ = filename
+    sys.modules[module_name] = module
+    namespace = module.__dict__
+    try:
+        # dont_inherit: this file's ``from __future__ import annotations`` must not leak into the sample
+        exec(compile(source, filename, "exec", dont_inherit=True), namespace)
+        yield LoadedSource(module_name, filename, namespace)
+    finally:
+        namespace.clear()
+        _warp.release_module(module_name, filename)
