@@ -11,13 +11,7 @@ import typer
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Verified Warp Python -> C++/CUDA/PTX datasets.")
 
 
-class UserError(Exception):
-    """An expected failure: printed as one line, exit status 2, no traceback."""
-
-
-def fail(message: str, code: int = 2) -> "typer.Exit":
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
+from warpsynth.errors import WarpsynthError
 
 
 # ---- commands are registered below, one block each; keep each a few lines ----
@@ -27,7 +21,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Entry point (``warpsynth``); returns the exit status instead of raising."""
     try:
         app(args=argv, standalone_mode=False)
-    except UserError as exc:
+    except WarpsynthError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2
     except typer.Exit as exc:
