@@ -1,0 +1,107 @@
+"""Read and write rows as Parquet or JSONL, atomically and in a streaming way.
+
+Writes go to a temporary file in the destination folder and are renamed into
+place, so a killed process never leaves a half-written file under the final name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from warpsynth.dataset.schema import SCHEMA
+from warpsynth.errors import WarpsynthError
+
+FORMATS = ("parquet", "jsonl")
+ROW_GROUP_SIZE = 1000
+
+
+def format_of(path: str | os.PathLike) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix == ".parquet":
+        return "parquet"
+    if suffix in (".jsonl", ".json"):
+        return "jsonl"
+    raise WarpsynthError(f"{path}: unknown output format (use .parquet or .jsonl)")
+
+
+def rows_to_table(rows: list[dict], schema: pa.Schema = SCHEMA) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _atomic_target(path: Path) -> tuple[int, str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+
+
+def write_table(table: pa.Table, path: str | os.PathLike) -> None:
+    """Write a Parquet file atomically (temp file + rename)."""
+    path = Path(path)
+    fd, tmp = _atomic_target(path)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_SIZE, use_dictionary=True)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_jsonl(rows: Iterable[dict], path: str | os.PathLike) -> None:
+    """Write JSON lines atomically; keys in schema order so output is byte-stable."""
+    path = Path(path)
+    fd, tmp = _atomic_target(path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_rows(rows: list[dict], path: str | os.PathLike) -> None:
+    """Write rows to ``path``, Parquet or JSONL by its extension."""
+    if format_of(path) == "parquet":
+        write_table(rows_to_table(rows), path)
+    else:
+        write_jsonl(rows, path)
+
+
+def read_rows(path: str | os.PathLike) -> list[dict]:
+    """All rows of one Parquet or JSONL file (small files; stream big ones with iter_batches)."""
+    return [row for batch in iter_batches(path) for row in batch.to_pylist()]
+
+
+def iter_batches(path: str | os.PathLike, batch_size: int = ROW_GROUP_SIZE, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    """Stream a Parquet or JSONL file as record batches; a corrupt file raises WarpsynthError naming it."""
+    path = Path(path)
+    try:
+        if format_of(path) == "parquet":
+            yield from pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=columns)
+        else:
+            with open(path, encoding="utf-8") as f:
+                chunk: list[dict] = []
+                for lineno, line in enumerate(f, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        chunk.append(json.loads(line))
+                    except json.JSONDecodeError as exc:
+                        raise WarpsynthError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+                    if len(chunk) >= batch_size:
+                        yield pa.RecordBatch.from_pylist(chunk)
+                        chunk = []
+                if chunk:
+                    yield pa.RecordBatch.from_pylist(chunk)
+    except (pa.ArrowInvalid, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise WarpsynthError(f"{path}: no such file") from None
+        raise WarpsynthError(f"{path}: unreadable ({str(exc).splitlines()[0]})") from None
