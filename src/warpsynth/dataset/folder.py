@@ -1,0 +1,118 @@
+"""The dataset folder layout, as Hugging Face ``datasets`` expects it.
+
+    DIR/README.md                       dataset card (YAML front matter + summary)
+    DIR/data/{split}-{i:05d}-of-{k:05d}.parquet
+    DIR/_run/                           run config, task markers, stats, rejects
+
+``datasets.load_dataset(DIR)`` reads the card's ``configs`` to find the shards.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from warpsynth.errors import WarpsynthError
+
+DATA_DIR = "data"
+RUN_DIR = "_run"
+SPLITS = ("train", "validation", "test")
+_SHARD_RE = re.compile(r"^(?P<split>[A-Za-z0-9_]+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.(?P<fmt>parquet|jsonl)$")
+
+
+def shard_path(root: str | os.PathLike, split: str, index: int, count: int, fmt: str = "parquet") -> Path:
+    return Path(root) / DATA_DIR / f"{split}-{index:05d}-of-{count:05d}.{fmt}"
+
+
+def split_files(root: str | os.PathLike) -> dict[str, list[Path]]:
+    """Shard files per split, sorted; raises WarpsynthError when ``root`` is no dataset folder."""
+    root = Path(root)
+    data = root / DATA_DIR
+    if not data.is_dir():
+        raise WarpsynthError(f"{root}: not a warpsynth dataset folder (no {DATA_DIR}/ directory)")
+    out: dict[str, list[Path]] = {}
+    for path in sorted(data.iterdir()):
+        match = _SHARD_RE.match(path.name)
+        if match:
+            out.setdefault(match["split"], []).append(path)
+    if not out:
+        raise WarpsynthError(f"{root}: no shard files in {DATA_DIR}/")
+    return out
+
+
+def all_files(root: str | os.PathLike) -> list[Path]:
+    """Every shard of every split, in split order then name order."""
+    files = split_files(root)
+    ordered = [s for s in SPLITS if s in files] + sorted(s for s in files if s not in SPLITS)
+    return [p for s in ordered for p in files[s]]
+
+
+def size_category(num_rows: int) -> str:
+    """The Hugging Face hub's size_categories bucket."""
+    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):
+        if num_rows < limit:
+            return label
+    return "n>10M"
+
+
+def write_card(
+    root: str | os.PathLike,
+    *,
+    splits: dict[str, list[str]],
+    num_rows: int,
+    warp_version: str,
+    summary_markdown: str,
+    generator_config: dict | None = None,
+    pretty_name: str = "warpsynth Warp kernels",
+    extra: dict | None = None,
+) -> Path:
+    """Write ``README.md`` atomically; ``splits`` maps split -> data_files (paths or globs relative to root)."""
+    meta: dict = {
+        "pretty_name": pretty_name,
+        "license": "apache-2.0",
+        "language": ["code"],
+        "tags": ["code", "warp", "cuda", "cpp", "ptx", "synthetic", "code-generation"],
+        "task_categories": ["text-generation"],
+        "size_categories": [size_category(num_rows)],
+        "configs": [
+            {
+                "config_name": "default",
+                "default": True,
+                "data_files": [{"split": split, "path": list(paths)} for split, paths in splits.items()],
+            }
+        ],
+        "warpsynth": {"warp_version": warp_version, "num_rows": num_rows},
+    }
+    if generator_config is not None:
+        meta["warpsynth"]["generator_config"] = generator_config
+    if extra:
+        meta["warpsynth"].update(extra)
+    text = "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n" + summary_markdown.rstrip() + "\n"
+    path = Path(root) / "README.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".README.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+    return path
+
+
+def read_card(root: str | os.PathLike) -> dict:
+    """The card's YAML front matter as a dict ({} when there is no card)."""
+    path = Path(root) / "README.md"
+    if not path.exists():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---\n"):
+        return {}
+    end = text.find("\n---\n", 4)
+    if end < 0:
+        raise WarpsynthError(f"{path}: dataset card front matter is not closed")
+    try:
+        return yaml.safe_load(text[4:end]) or {}
+    except yaml.YAMLError as exc:
+        raise WarpsynthError(f"{path}: dataset card YAML is invalid ({str(exc).splitlines()[0]})") from None
