@@ -13,7 +13,7 @@ import linecache
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import warp as wp
 from warp._src import build as _build
@@ -32,7 +32,8 @@ def init_quiet() -> None:
     """Initialise Warp once, without its banner (our output must stay parseable)."""
     global _initialized
     if not _initialized:
-        wp.config.quiet = True
+        if wp.config.log_level <= wp.LOG_INFO:
+            wp.config.log_level = wp.LOG_WARNING  # Warp 1.19 logs banners/compile times at INFO
         wp.init()
         _initialized = True
 
@@ -55,15 +56,18 @@ class ModuleBuild:
     kernels: list = field(default_factory=list)
 
 
-def build_module(module: Any, enable_backward: bool = True) -> ModuleBuild:
+def build_module(module: Any, enable_backward: bool = True, kernels: list | None = None) -> ModuleBuild:
     """Build a module once (the expensive step) at the CPU launch block_dim of 1.
 
     A CPU ``wp.launch`` compiles with ``block_dim=1``; the per-kernel CUDA text
     does not depend on block_dim (only the module header does), so one build at
-    block_dim=1 serves both targets.
+    block_dim=1 serves both targets. ``kernels`` restricts the build to some of
+    the module's kernels (per-kernel text does not depend on the others), which
+    isolates a kernel whose codegen fails from its neighbours.
     """
     options = resolved_options(module, block_dim=1, enable_backward=enable_backward)
-    builder = _context.ModuleBuilder(module, options, target="cpu")
+    hasher = None if kernels is None else _context.ModuleHasher(kernels, options)
+    builder = _context.ModuleBuilder(module, options, hasher=hasher, target="cpu")
     return ModuleBuild(module=module, options=options, builder=builder, kernels=list(builder.kernels))
 
 
@@ -255,10 +259,32 @@ def kernel_cache_dir() -> str:
     return os.fspath(wp.config.kernel_cache_dir)
 
 
-def iter_module_kernels(module: Any) -> Iterable:
-    """Kernels registered in a Warp module (non-generic, or generic overloads)."""
-    for kernel in list(module.kernels.values()):
-        if kernel.is_generic:
-            yield from kernel.overloads.values()
-        else:
-            yield kernel
+def module_kernels(module: Any) -> list:
+    """What Warp builds for a module: its kernels, generic ones as their overloads."""
+    out = []
+    for kernel in module._get_live_kernels():
+        out.extend(kernel.overloads.values() if kernel.is_generic else [kernel])
+    return out
+
+
+# ---- generator access (warpsynth.generate) ----
+
+
+def type_is_generic(warp_type: Any) -> bool:
+    """Whether a Warp type annotation is a template (Float, Scalar, vector(length=0), Any...)."""
+    from warp._src import types as _types
+
+    try:
+        return bool(_types.type_is_generic(warp_type))
+    except Exception:
+        return True
+
+
+def type_matches_template(arg_type: Any, template_type: Any) -> bool:
+    """Warp's own check that a concrete type instantiates a (possibly generic) parameter type."""
+    from warp._src import types as _types
+
+    try:
+        return bool(_types.type_matches_template(arg_type, template_type))
+    except Exception:
+        return False

@@ -48,19 +48,17 @@ def extract_module_kernels(
     backward: bool = True,
     only: Any | None = None,
 ) -> list[KernelIR]:
-    """Extract every kernel Warp builds for ``module`` (or only ``only``), one build for all."""
+    """Extract every kernel Warp builds for ``module`` (or only ``only``), one build for all.
+
+    A generic kernel yields one ``KernelIR`` per overload.
+    """
     _warp.init_quiet()
     unknown = set(targets) - set(TARGETS)
     if unknown:
         raise ValueError(f"unknown target(s) {sorted(unknown)}; choose from {TARGETS}")
     ptx_archs = [int(a) for a in ptx_archs]
-    build = _warp.build_module(module, enable_backward=backward)
-    kernels = build.kernels
-    if only is not None:
-        kernels = [k for k in kernels if k is only or k.key == only.key]
-        if not kernels:
-            raise ValueError(f"kernel {only.key!r} was not built by its module")
-    return [_extract_built(k, build, targets, ptx_archs) for k in kernels]
+    build = _warp.build_module(module, enable_backward=backward, kernels=None if only is None else [only])
+    return [_extract_built(k, build, targets, ptx_archs) for k in build.kernels]
 
 
 def _extract_built(kernel: Any, build: _warp.ModuleBuild, targets: Sequence[str], ptx_archs: list[int]) -> KernelIR:
