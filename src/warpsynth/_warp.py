@@ -288,3 +288,22 @@ def type_matches_template(arg_type: Any, template_type: Any) -> bool:
         return bool(_types.type_matches_template(arg_type, template_type))
     except Exception:
         return False
+
+
+# ---- verification access (warpsynth.verify) ----
+
+
+def load_cpu_object(module: Any, obj_path: str, meta_path: str, block_dim: int = 1) -> None:
+    """Make ``module``'s CPU launches run the given compiled object, without Warp recompiling.
+
+    The object must define ``<mangled>_cpu_forward``/``_cpu_backward`` for the module's
+    kernels (it may hold other kernels too). Uses ``Module.load``'s prebuilt-binary path,
+    so ``wp.launch`` and ``wp.Tape`` then call exactly this object.
+    """
+    init_quiet()
+    module.load("cpu", block_dim=block_dim, binary_path=obj_path, meta_path=meta_path)
+
+
+def cpu_pch_name_exists(pch_dir: str) -> bool:
+    """Whether Warp's bundled clang left a precompiled header in ``pch_dir``."""
+    return os.path.isdir(pch_dir) and any(name.endswith(".pch") for name in os.listdir(pch_dir))
