@@ -12,8 +12,9 @@ from __future__ import annotations
 import linecache
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import warp as wp
 from warp._src import build as _build
@@ -186,6 +187,25 @@ def is_struct(value: Any) -> bool:
 
 def struct_class_name(struct: Any) -> str:
     return struct.cls.__name__
+
+
+@contextmanager
+def fresh_function_names() -> Iterator[None]:
+    """Number ``@wp.func`` native names from zero inside the block, as in a fresh process.
+
+    Warp names a user function ``<key>_<n>`` with a process-global counter, so
+    the same source would get different C++ depending on what the process
+    loaded before. Names only need to be unique within one module, and the
+    caller drops the module afterwards, so a private counter per sample is safe
+    and makes the generated text a function of the source alone.
+    """
+    saved = dict(_context.function_key_counts)
+    _context.function_key_counts.clear()
+    try:
+        yield
+    finally:
+        _context.function_key_counts.clear()
+        _context.function_key_counts.update(saved)
 
 
 def mangled_name(kernel: Any) -> str:

@@ -38,7 +38,11 @@ def _unique_name(source: str, tag: str) -> str:
 
 @contextmanager
 def load_source(source: str, tag: str = "0") -> Iterator[LoadedSource]:
-    """Exec ``source`` as a fresh module; drop Warp's and linecache's references on exit."""
+    """Exec ``source`` as a fresh module; drop Warp's and linecache's references on exit.
+
+    Inside the block, helper functions are numbered as in a fresh process, so the
+    generated C++ depends on the source only (not on what was loaded before).
+    """
     _warp.init_quiet()
     module_name = _unique_name(source, tag)
     filename = f"<{module_name}>"
@@ -47,10 +51,11 @@ def load_source(source: str, tag: str = "0") -> Iterator[LoadedSource]:
     module.__file__ = filename
     sys.modules[module_name] = module
     namespace = module.__dict__
-    try:
-        # dont_inherit: this file's ``from __future__ import annotations`` must not leak into the sample
-        exec(compile(source, filename, "exec", dont_inherit=True), namespace)
-        yield LoadedSource(module_name, filename, namespace)
-    finally:
-        namespace.clear()
-        _warp.release_module(module_name, filename)
+    with _warp.fresh_function_names():
+        try:
+            # dont_inherit: this file's ``from __future__ import annotations`` must not leak into the sample
+            exec(compile(source, filename, "exec", dont_inherit=True), namespace)
+            yield LoadedSource(module_name, filename, namespace)
+        finally:
+            namespace.clear()
+            _warp.release_module(module_name, filename)
