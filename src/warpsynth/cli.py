@@ -48,6 +48,33 @@ def extract_cmd(
     raise typer.Exit(run_extract(paths, output, _csv(targets), _archs(ptx), not no_backward))
 
 
+@app.command("generate")
+def generate_cmd(
+    n: int = typer.Option(..., "-n", help="number of samples (one seed each)"),
+    output: Path = typer.Option(..., "-o", "--output", help="dataset folder to create or resume"),
+    seed: int = typer.Option(0, "--seed", help="run seed; sample i gets seed*2**32+i"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="worker processes (default: CPU count; 0: in-process)"),
+    shards: Optional[int] = typer.Option(None, "--shards", help="tasks = shard files (default: ~1,000 samples each, at least 4)"),
+    targets: str = typer.Option("cpu,cuda", "--targets", help="comma-separated: cpu,cuda"),
+    ptx: Optional[str] = typer.Option(None, "--ptx", help="PTX archs, e.g. sm_80,sm_90"),
+    no_backward: bool = typer.Option(False, "--no-backward", help="forward code only"),
+    category_weights: Optional[str] = typer.Option(None, "--category-weights", help="e.g. elementwise=2,reduction=1"),
+    fmt: str = typer.Option("parquet", "--format", help="parquet or jsonl"),
+    verify: str = typer.Option("codegen", "--verify", help="codegen, compile, run or grad"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace a run with different settings in -o"),
+    no_progress: bool = typer.Option(False, "--no-progress", help="no progress bar"),
+    generator: str = typer.Option("warpsynth.pipeline.programs:warp_generator", "--generator", hidden=True),
+) -> None:
+    """Generate N kernels into a Hugging Face-style dataset folder (resumable)."""
+    from warpsynth.pipeline import config as C, generate
+
+    generate(
+        n, output, seed=seed, shards=shards, targets=C.parse_targets(targets), ptx=C.parse_ptx(ptx),
+        backward=not no_backward, category_weights=dict(C.parse_weights(category_weights)), fmt=fmt, verify=verify,
+        workers=workers, overwrite=overwrite, progress=not no_progress, generator=generator,
+    ).print()
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point (``warpsynth``); returns the exit status instead of raising."""
     try:

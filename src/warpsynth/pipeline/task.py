@@ -1,0 +1,396 @@
+"""One shard task: generate its slice of seeds, write its shard atomically, then its marker.
+
+A task is a small frozen value (output folder, run config, index) and
+``task.run()`` does everything, so any executor (local processes, a cluster)
+only has to call ``run`` somewhere that sees the output folder.
+
+Files of task ``i`` under ``DIR/_run/tasks/`` (``{i:05d}`` prefix):
+
+- ``.done.json``      completion marker with the task's stats (written last)
+- ``.rejects.jsonl``  samples that failed (index, seed, stage, reason), written before the marker
+- ``.inflight``       which sample (or verify batch) the worker is on; read after a crash
+- ``.crashes.jsonl``  crashes recorded by the executor; a sample in two crashes is rejected
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import tempfile
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from warpsynth.dataset.folder import shard_path
+from warpsynth.dataset.io import write_rows
+from warpsynth.dataset.rows import row_from_ir
+from warpsynth.pipeline.config import SPLIT, RunConfig, run_dir, sample_seed
+
+TASKS_DIR = "tasks"
+DEFAULT_CHUNK = 32
+#: A sample whose processing crashed the worker this many times is rejected, not retried.
+CRASH_LIMIT = 2
+#: Module tag for generated sources: constant, so equal sources give equal code (and ids).
+SOURCE_TAG = "gen"
+
+#: TEST-ONLY fault injection: comma-separated sample indices whose processing kills the
+#: worker with SIGSEGV ("7" every time, "7:once" only on the first attempt). Never set in use.
+TEST_SEGFAULT_ENV = "WARPSYNTH_TEST_SEGFAULT"
+
+Progress = Callable[[int, int], None]
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: first line of the message``, at most 300 characters (for rejects.jsonl)."""
+    raw = exc.args[0] if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str) else str(exc)
+    text = " ".join(line.strip() for line in raw.strip().splitlines() if line.strip())
+    msg = f"{type(exc).__name__}: {text}".rstrip(": ")
+    return msg if len(msg) <= 300 else msg[:297] + "..."
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        _make_readable(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _make_readable(path: str | os.PathLike) -> None:
+    """mkstemp creates 0600 files; dataset files should get the usual umask-based mode."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
+def _rss_mb() -> float:
+    try:
+        import psutil
+
+        return psutil.Process().memory_info().rss / 2**20
+    except Exception:  # pragma: no cover - psutil is a dependency
+        return 0.0
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclass
+class TaskResult:
+    """What an executor gets back per task. ``status``: done, skipped (already complete) or failed."""
+
+    index: int
+    status: str
+    rows: int = 0
+    rejected: int = 0
+    stats: dict = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class _Crashes:
+    """Crash history of a task, from its ``.crashes.jsonl``."""
+
+    per_sample: Counter
+    verify_ranges: list[tuple[int, int]]
+    unattributed: int
+    total: int
+
+    def verify_alone(self, index: int) -> bool:
+        return any(a <= index < b for a, b in self.verify_ranges)
+
+
+class _Journal:
+    """The in-flight record: one fixed-size line rewritten in place (a few µs per sample)."""
+
+    WIDTH = 64
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._f = open(path, "wb", buffering=0)
+
+    def set(self, stage: str, start: int, end: int) -> None:
+        self._f.seek(0)
+        self._f.write(f"{stage} {start} {end}".ljust(self.WIDTH - 1).encode() + b"\n")
+
+    def close(self) -> None:
+        self._f.close()
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """Task ``index`` of a run into ``root``: samples ``config.task_range(index)``."""
+
+    root: str
+    config: RunConfig
+    index: int
+    chunk_size: int = DEFAULT_CHUNK
+
+    # -- paths ---------------------------------------------------------------------------------
+    @property
+    def shard(self) -> Path:
+        return shard_path(self.root, SPLIT, self.index, self.config.shards, self.config.fmt)
+
+    def _path(self, suffix: str) -> Path:
+        return run_dir(self.root) / TASKS_DIR / f"{self.index:05d}{suffix}"
+
+    @property
+    def marker(self) -> Path:
+        return self._path(".done.json")
+
+    @property
+    def rejects_path(self) -> Path:
+        return self._path(".rejects.jsonl")
+
+    @property
+    def inflight_path(self) -> Path:
+        return self._path(".inflight")
+
+    @property
+    def crashes_path(self) -> Path:
+        return self._path(".crashes.jsonl")
+
+    @property
+    def samples(self) -> range:
+        return self.config.task_range(self.index)
+
+    # -- state ---------------------------------------------------------------------------------
+    def read_marker(self) -> dict | None:
+        try:
+            marker = json.loads(self.marker.read_text())
+        except (OSError, json.JSONDecodeError):
+            return None
+        return marker if marker.get("config_hash") == self.config.hash else None
+
+    def is_complete(self) -> bool:
+        return self.read_marker() is not None and self.shard.exists() and self.rejects_path.exists()
+
+    def _crashes(self) -> _Crashes:
+        per_sample: Counter = Counter()
+        ranges, unattributed, total = [], 0, 0
+        if self.crashes_path.exists():
+            for line in self.crashes_path.read_text().splitlines():
+                if not line.strip():
+                    continue
+                entry = json.loads(line)
+                total += 1
+                start, end = entry.get("start"), entry.get("end")
+                if start is None or end is None or end <= start:
+                    unattributed += 1
+                elif end - start == 1:
+                    per_sample[start] += 1
+                else:
+                    ranges.append((start, end))
+        return _Crashes(per_sample, ranges, unattributed, total)
+
+    def record_crash(self, reason: str) -> bool:
+        """Called by an executor when the process running this task died (segfault, OOM kill...).
+
+        Reads the in-flight record left by the dead worker and appends it to the
+        task's crash log; the retry then re-runs the task, and rejects any sample
+        that was in flight in ``CRASH_LIMIT`` crashes. Returns whether the crash
+        could be pinned to samples (if not, the executor should bound retries).
+        """
+        entry: dict[str, Any] = {"stage": None, "start": None, "end": None, "reason": reason}
+        try:
+            stage, start, end = self.inflight_path.read_text().split()
+            entry.update(stage=stage, start=int(start), end=int(end))
+        except (OSError, ValueError):
+            pass
+        self.crashes_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.crashes_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry, sort_keys=True) + "\n")
+        return entry["start"] is not None and entry["end"] is not None and entry["end"] > entry["start"]
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self, progress: Progress | None = None) -> TaskResult:
+        """Generate, extract (and verify) every sample, write shard + rejects + marker."""
+        if self.is_complete():
+            marker = self.read_marker() or {}
+            return TaskResult(self.index, "skipped", marker.get("rows", 0), marker.get("rejected", 0), marker)
+        return _Runner(self, progress).run()
+
+
+class _Runner:
+    """The work of one task attempt (kept out of ShardTask so the task stays a small value)."""
+
+    def __init__(self, task: ShardTask, progress: Progress | None):
+        self.task = task
+        self.config = task.config
+        self.progress = progress or (lambda done, rejected: None)
+        self.rows: list[dict] = []
+        self.rejects: list[dict] = []
+        self.timings: Counter = Counter()
+        self.categories: Counter = Counter()
+        self.crashes = task._crashes()
+        self.crash_hook = self._test_crash_hook()
+
+    def _test_crash_hook(self) -> dict[int, bool]:
+        spec = os.environ.get(TEST_SEGFAULT_ENV, "")
+        hook = {}
+        for part in filter(None, (p.strip() for p in spec.split(","))):
+            index, _, mode = part.partition(":")
+            hook[int(index)] = mode == "once"
+        return hook
+
+    def _maybe_crash(self, index: int) -> None:
+        """TEST-ONLY: die like a segfault inside Warp would (see TEST_SEGFAULT_ENV)."""
+        if index not in self.crash_hook:
+            return
+        if self.crash_hook[index]:
+            flag = self.task._path(f".test-crashed-{index}")
+            if flag.exists():
+                return
+            flag.touch()
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+    def reject(self, index: int, stage: str, reason: str) -> None:
+        self.rejects.append(
+            {"index": index, "seed": sample_seed(self.config.seed, index), "stage": stage, "reason": reason}
+        )
+
+    def run(self) -> TaskResult:
+        from warpsynth.extract import extract, load_source
+        from warpsynth.pipeline.programs import load_program_source
+
+        task, config = self.task, self.config
+        t_start = time.perf_counter()
+        rss_start = _rss_mb()
+        source = load_program_source(config.generator, dict(config.category_weights))
+        load_generator_s = time.perf_counter() - t_start
+        journal = _Journal(task.inflight_path)
+        rss_trace = []
+        try:
+            indices = list(task.samples)
+            for c in range(0, len(indices), task.chunk_size):
+                chunk = indices[c : c + task.chunk_size]
+                rows_before, rejects_before = len(self.rows), len(self.rejects)
+                items = []
+                for index in chunk:
+                    if self.crashes.per_sample[index] >= CRASH_LIMIT:
+                        self.reject(index, "crash", f"worker crashed {self.crashes.per_sample[index]} times on this sample")
+                        continue
+                    journal.set("sample", index, index + 1)
+                    self._maybe_crash(index)
+                    item = self._sample(index, source, load_source, extract)
+                    if item is not None:
+                        items.append(item)
+                if items and config.verify != "codegen":
+                    items = self._verify(items, journal)
+                for index, program, row in items:
+                    self.rows.append(row)
+                    self.categories[row.get("category") or ""] += 1
+                self.progress(
+                    len(self.rows) - rows_before + len(self.rejects) - rejects_before, len(self.rejects) - rejects_before
+                )
+                rss_trace.append([c + len(chunk), round(_rss_mb(), 1)])
+            journal.set("write", 0, 0)
+            t0 = time.perf_counter()
+            task.shard.parent.mkdir(parents=True, exist_ok=True)
+            write_rows(self.rows, task.shard)
+            _make_readable(task.shard)
+            self.rejects.sort(key=lambda r: r["index"])
+            _atomic_write_text(task.rejects_path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in self.rejects))
+            self.timings["write"] += time.perf_counter() - t0
+        finally:
+            journal.close()
+        seconds = time.perf_counter() - t_start
+        stats = {
+            "index": task.index,
+            "config_hash": config.hash,
+            "shard": task.shard.name,
+            "samples": len(task.samples),
+            "rows": len(self.rows),
+            "rejected": len(self.rejects),
+            "rejects_by_stage": dict(sorted(Counter(r["stage"] for r in self.rejects).items())),
+            "categories": dict(sorted(self.categories.items())),
+            "crashes_before": self.crashes.total,
+            "seconds": round(seconds, 3),
+            "samples_per_s": round(len(task.samples) / seconds, 2) if seconds > 0 else None,
+            "stage_seconds": {k: round(v, 3) for k, v in sorted(self.timings.items())} | {"load_generator": round(load_generator_s, 3)},
+            "pid": os.getpid(),
+            "rss_start_mb": round(rss_start, 1),
+            "rss_end_mb": round(_rss_mb(), 1),
+            "peak_rss_mb": round(_peak_rss_mb(), 1),
+            "rss_trace_mb": rss_trace,
+        }
+        _atomic_write_text(task.marker, json.dumps(stats, indent=1, sort_keys=True) + "\n")
+        task.inflight_path.unlink(missing_ok=True)
+        return TaskResult(task.index, "done", len(self.rows), len(self.rejects), stats)
+
+    def _sample(self, index: int, source, load_source, extract):
+        """Generate + load + extract one sample; a failure becomes a reject, never an exception."""
+        config = self.config
+        seed = sample_seed(config.seed, index)
+        t0 = time.perf_counter()
+        try:
+            program = source(seed)
+        except Exception as exc:
+            self.reject(index, "generate", one_line(exc))
+            return None
+        t1 = time.perf_counter()
+        self.timings["generate"] += t1 - t0
+        stage = "load"
+        try:
+            with load_source(program.source, SOURCE_TAG) as loaded:
+                kernel = loaded.kernels().get(program.kernel_name)
+                if kernel is None:
+                    raise LookupError(f"source defines no kernel named {program.kernel_name!r}")
+                t2 = time.perf_counter()
+                self.timings["load"] += t2 - t1
+                stage = "extract"
+                ir = extract(kernel, config.targets, config.ptx_archs, config.backward)
+                t3 = time.perf_counter()
+                self.timings["extract"] += t3 - t2
+        except Exception as exc:
+            self.reject(index, stage, one_line(exc))
+            return None
+        try:
+            row = row_from_ir(
+                ir,
+                source=program.source,
+                origin="generated",
+                source_file=None,
+                category=program.category,
+                features=list(program.features),
+                builtins=list(program.builtins),
+                launch=program.launch_json(),
+                seed=seed,
+                config_hash=program.config_hash,
+                differentiable=program.differentiable,
+            )
+        except Exception as exc:
+            self.reject(index, "row", one_line(exc))
+            return None
+        self.timings["row"] += time.perf_counter() - t3
+        return index, program, row
+
+    def _verify(self, items: list, journal: _Journal) -> list:
+        """Hand a chunk to ``warpsynth.verify``; after a crash inside a batch, verify its samples alone."""
+        from warpsynth.pipeline.verifying import verify_chunk
+
+        t0 = time.perf_counter()
+        batched = [it for it in items if not self.crashes.verify_alone(it[0])]
+        alone = [it for it in items if self.crashes.verify_alone(it[0])]
+        groups = ([batched] if batched else []) + [[it] for it in alone]
+        kept = []
+        for group in groups:
+            journal.set("verify", group[0][0], group[-1][0] + 1)
+            for index, program, row, reject in verify_chunk(group, self.config):
+                if reject is not None:
+                    self.reject(index, *reject)
+                else:
+                    kept.append((index, program, row))
+        self.timings["verify"] += time.perf_counter() - t0
+        kept.sort(key=lambda it: it[0])
+        return kept
