@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
+import time
 
 from warpsynth.generate.program import ArgSpec, KernelProgram
 
 SPEC = "test_pipeline_programs:templates"
+#: seconds to sleep per program (makes a run slow enough to be killed mid-way in tests)
+SLEEP_ENV = "WARPSYNTH_TEST_PROGRAM_SLEEP"
 INDEX_MASK = 2**32 - 1
 
 _OPS = ["wp.sin(x)", "wp.cos(x) * 2.0", "x * x + 1.0", "wp.exp(-x * x)", "wp.abs(x) + 0.5", "wp.sqrt(x * x + 1.0)"]
@@ -74,6 +78,8 @@ class Templates:
         return {"source": "test templates", "category_weights": self.weights}
 
     def __call__(self, seed: int) -> KernelProgram:
+        if os.environ.get(SLEEP_ENV):
+            time.sleep(float(os.environ[SLEEP_ENV]))
         index = seed & INDEX_MASK
         if index % 23 == 5:
             raise ValueError(f"test generator refuses seed {seed}")
