@@ -327,3 +327,26 @@ def load_cpu_object(module: Any, obj_path: str, meta_path: str, block_dim: int =
 def cpu_pch_name_exists(pch_dir: str) -> bool:
     """Whether Warp's bundled clang left a precompiled header in ``pch_dir``."""
     return os.path.isdir(pch_dir) and any(name.endswith(".pch") for name in os.listdir(pch_dir))
+
+
+def launch_mangled_name(kernel: Any, block_dim: int = 1) -> str:
+    """The symbol name a launch at ``block_dim`` looks up for ``kernel`` (hashes the module if needed)."""
+    module = kernel.module
+    module.get_module_hash(block_dim)
+    return kernel.get_mangled_name(kernel_hash=module.hashers[block_dim].kernel_hashes[kernel])
+
+
+def builtin_accepts(name: str, arg_types: list) -> bool:
+    """Whether Warp's overload resolution finds ``name`` for these argument types."""
+    func = _context.builtin_functions.get(name)
+    if func is None:
+        return False
+    try:
+        return func.get_overload(list(arg_types), {}) is not None
+    except Exception:
+        return False
+
+
+def builtin_is_python_defined(overload: Any) -> bool:
+    """True for builtins Warp implements as Python ``@wp.func`` code (norm_l1, quat_from_euler, ...)."""
+    return getattr(overload, "func", None) is not None

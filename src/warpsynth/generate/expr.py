@@ -1,0 +1,580 @@
+"""Typed expression builder: random, well-typed, in-domain Warp expressions.
+
+An :class:`Expr` is an ``ast.expr`` plus its :mod:`types` type and a magnitude
+bound (``mag``).  :class:`ExprBuilder` grows expressions of a requested type from
+the variables in scope, literals, Python operators and registry builtins
+(``registry.by_return``), applying ``guards`` so every call is in its domain and
+squashing any expression whose bound exceeds its dtype's limit.  All choices
+come from the program's ``random.Random``; nothing depends on hashing or time.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from warpsynth import _warp
+from warpsynth.generate import guards, registry
+from warpsynth.generate import types as T
+
+if TYPE_CHECKING:  # pragma: no cover
+    from warpsynth.generate.scope import Ctx, Scope
+
+#: largest |value| an expression of each dtype may reach before it is squashed
+LIMIT = {
+    "float16": 100.0, "float32": 1.0e4, "float64": 1.0e6, "int8": 100.0, "int16": 1.0e4, "int32": 1.0e6,
+    "int64": 1.0e6, "uint8": 200.0, "uint16": 6.0e4, "uint32": 1.0e6, "uint64": 1.0e6, "bool": 1.0,
+}
+
+_BINOP = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div, "floordiv": ast.FloorDiv,
+          "mod": ast.Mod, "bit_and": ast.BitAnd, "bit_or": ast.BitOr, "bit_xor": ast.BitXor,
+          "lshift": ast.LShift, "rshift": ast.RShift}
+
+
+def wp_attr(name: str) -> ast.expr:
+    return ast.Attribute(value=ast.Name(id="wp", ctx=ast.Load()), attr=name, ctx=ast.Load())
+
+
+def name_load(name: str) -> ast.expr:
+    return ast.Name(id=name, ctx=ast.Load())
+
+
+@dataclass
+class Expr:
+    node: ast.expr
+    type: T.WType
+    mag: float
+    unit: bool = False  # quaternion/transform with unit rotation
+
+    def plus_const(self, b: "ExprBuilder", c: float) -> "Expr":
+        return Expr(ast.BinOp(self.node, ast.Add(), b.lit(c, self.type).node), self.type, self.mag + c)
+
+
+def round_lit(x: float) -> float:
+    return float(f"{x:.3g}")
+
+
+class ExprBuilder:
+    """Builds expressions for one program (shares its ``Ctx``: rng, builtin log, pools)."""
+
+    def __init__(self, ctx: "Ctx"):
+        self.ctx = ctx
+        self.rng = ctx.rng
+
+    # ------------------------------------------------------------------ literals
+    def scalar_type(self, name: str) -> T.WType:
+        return {"int": T.INT, "float": T.FLOAT}.get(name) or T.scalar(name)
+
+    def lit(self, value: float, t: T.WType) -> Expr:
+        """A scalar literal of ``t``'s scalar dtype (bare for float32/int32, wrapped otherwise)."""
+        s = t.scalar if t.kind != "bool" else t
+        if s.kind == "bool":
+            return Expr(ast.Constant(bool(value)), s, 1.0)
+        if s.is_float:
+            v = round_lit(value)
+            node: ast.expr = ast.Constant(v)
+        else:
+            v = int(value)
+            if not s.is_signed:
+                v = abs(v)
+            node = ast.Constant(v)
+        if s.dtype not in ("float32", "int32"):
+            node = ast.Call(wp_attr(s.dtype), [node], [])
+        if isinstance(v, (int, float)) and v < 0 and s.dtype in ("float32", "int32"):
+            node = ast.UnaryOp(ast.USub(), ast.Constant(-v))
+        return Expr(node, s, abs(float(v)))
+
+    def rand_scalar_value(self, t: T.WType, mag: float = 2.0) -> float:
+        if t.is_float:
+            return round_lit(self.rng.uniform(-mag, mag) if t.is_signed else self.rng.uniform(0, mag))
+        lo = -int(mag) if t.is_signed else 0
+        return float(self.rng.randint(lo, max(int(mag), 1)))
+
+    def const(self, t: T.WType) -> Expr:
+        """A literal or constructor expression of type ``t``."""
+        r = self.rng
+        if t.kind == "bool":
+            return self.lit(r.random() < 0.5, t)
+        if t.is_scalar:
+            return self.lit(self.rand_scalar_value(t), t)
+        if t.kind == "vec":
+            if r.random() < 0.25:
+                return self.ctor(t, [self.lit(self.rand_scalar_value(t.scalar), t)])
+            return self.ctor(t, [self.lit(self.rand_scalar_value(t.scalar), t) for _ in range(t.shape[0])])
+        if t.kind == "mat":
+            n = t.shape[0]
+            pick = r.randrange(3)
+            if pick == 0:
+                self.ctx.use("identity")
+                ident = ast.Call(wp_attr("identity"), [], [ast.keyword("n", ast.Constant(n)),
+                                                          ast.keyword("dtype", self.dtype_node(t.scalar))])
+                c = self.lit(self.rand_scalar_value(t.scalar, 2.0), t)
+                return Expr(ast.BinOp(ident, ast.Mult(), c.node), t, c.mag + 0.001)
+            if pick == 1:
+                self.ctx.use("diag")
+                v = self.const(T.vec(n, t.dtype))
+                return Expr(ast.Call(wp_attr("diag"), [v.node], []), t, v.mag)
+            return self.ctor(t, [self.lit(self.rand_scalar_value(t.scalar, 1.0), t) for _ in range(n * n)])
+        if t.kind == "quat":
+            if r.random() < 0.3:
+                self.ctx.use("quat_identity")
+                node = ast.Call(wp_attr("quat_identity"), [], [ast.keyword("dtype", self.dtype_node(t.scalar))])
+                return Expr(node, t, 1.0, unit=True)
+            axis = self.ctor(T.vec(3, t.dtype), [self.lit(self.rand_scalar_value(t.scalar, 1.0) or 0.5, t) for _ in range(3)])
+            axis = self.call("normalize", [replace(axis, mag=axis.mag)])
+            return self.call("quat_from_axis_angle", [axis, self.lit(self.rand_scalar_value(t.scalar, 3.0), t)])
+        if t.kind == "transform":
+            if r.random() < 0.2:
+                self.ctx.use("transform_identity")
+                node = ast.Call(wp_attr("transform_identity"), [], [ast.keyword("dtype", self.dtype_node(t.scalar))])
+                return Expr(node, t, 1.0, unit=True)
+            p = self.const(T.vec(3, t.dtype))
+            q = self.const(T.quat(t.dtype))
+            return self.transform_ctor(t, p, q)
+        if t.kind == "svec":
+            return self.ctor(t, [self.lit(self.rand_scalar_value(t.scalar, 1.0), t) for _ in range(6)])
+        if t.kind == "smat":
+            a = self.const(T.svec(t.dtype))
+            b = self.const(T.svec(t.dtype))
+            return self.call("outer", [a, b])
+        raise TypeError(f"no literal for {t}")
+
+    def dtype_node(self, s: T.WType) -> ast.expr:
+        if s.dtype == "float32":
+            return name_load("float")
+        if s.dtype == "int32":
+            return name_load("int")
+        return wp_attr(s.dtype)
+
+    def ctor(self, t: T.WType, comps: list[Expr]) -> Expr:
+        """``wp.vec3(a, b, c)`` style constructor (``wp.vector(..., length=, dtype=)`` sometimes)."""
+        mag = max(c.mag for c in comps)
+        if t.kind == "vec" and len(comps) == t.shape[0] and self.rng.random() < 0.08:
+            self.ctx.use("vector")
+            node = ast.Call(wp_attr("vector"), [c.node for c in comps],
+                            [ast.keyword("length", ast.Constant(t.shape[0])), ast.keyword("dtype", self.dtype_node(t.scalar))])
+            return Expr(node, t, mag)
+        if t.kind == "svec" and self.rng.random() < 0.5 and t.dtype == "float32":
+            self.ctx.use("spatial_vector")
+            return Expr(ast.Call(wp_attr("spatial_vector"), [c.node for c in comps], []), t, mag)
+        self.ctx.use({"vec": "vector", "mat": "matrix", "svec": "vector", "quat": "quaternion"}.get(t.kind, "vector"))
+        return Expr(ast.Call(wp_attr(t.type_name()), [c.node for c in comps], []), t, mag)
+
+    def transform_ctor(self, t: T.WType, p: Expr, q: Expr) -> Expr:
+        q = self.unit(q)
+        if self.rng.random() < 0.3:
+            self.ctx.use("transformation")
+            node = ast.Call(wp_attr("transformation"), [p.node, q.node], [ast.keyword("dtype", self.dtype_node(t.scalar))])
+        else:
+            self.ctx.use("transformation")
+            node = ast.Call(wp_attr(t.type_name()), [p.node, q.node], [])
+        return Expr(node, t, max(p.mag, 1.0), unit=True)
+
+    # ------------------------------------------------------------------ guards used by guards.py
+    def call(self, name: str, args: list[Expr], mag: float | None = None, ret: T.WType | None = None) -> Expr:
+        """Emit ``wp.name(args)``; the return type comes from the registry unless given."""
+        if ret is None:
+            ret = self.ret_type(name, [a.type for a in args])
+        self.ctx.use(name)
+        fn: ast.expr = name_load(name) if name in ("int", "float") else wp_attr(name)
+        node = ast.Call(fn, [a.node for a in args], [])
+        m = guards.result_mag(name, args) if mag is None else mag
+        unit = name in guards.UNIT_RESULT and ret.kind in ("quat", "transform") and all(
+            a.unit for a in args if a.type.kind in ("quat", "transform"))
+        if name == "normalize" and ret.kind == "quat":
+            unit = False  # normalize(0) is 0: only ``unit()`` (offset first) proves a unit quaternion
+        return Expr(node, ret, m, unit=unit)
+
+    def ret_type(self, name: str, args: list[T.WType]) -> T.WType:
+        for sig in registry.by_name().get(name, ()):
+            if sig.args == tuple(args):
+                return sig.ret
+        raise TypeError(f"no registry overload {name}({', '.join(map(str, args))})")
+
+    def clamp(self, e: Expr, lo: float, hi: float) -> Expr:
+        lim = LIMIT[e.type.dtype] if e.type.kind != "bool" else 1.0
+        lo, hi = max(lo, -lim), min(hi, lim)
+        if not e.type.is_signed:
+            lo = max(lo, 0.0)
+        return self.call("clamp", [e, self.lit(lo, e.type), self.lit(hi, e.type)], mag=max(abs(lo), abs(hi)))
+
+    def positive(self, e: Expr) -> Expr:
+        """An expression with every component >= 0.5 (for divisors)."""
+        if e.type.is_scalar:
+            return self.call("abs", [e]).plus_const(self, 0.5)
+        sq = self.call("cw_mul", [e, e], mag=e.mag * e.mag)
+        half = self.ctor(e.type, [self.lit(0.5, e.type)])
+        return Expr(ast.BinOp(sq.node, ast.Add(), half.node), e.type, sq.mag + 0.5)
+
+    def diag_dominant(self, m: Expr) -> Expr:
+        """``m + k*I`` with ``k`` above the off-diagonal bound: invertible, inverse bounded by 1."""
+        n = m.type.shape[0]
+        k = round_lit(n * (m.mag + 1.0) + 1.0)
+        self.ctx.use("identity")
+        ident = ast.Call(wp_attr("identity"), [], [ast.keyword("n", ast.Constant(n)), ast.keyword("dtype", self.dtype_node(m.type.scalar))])
+        shifted = ast.BinOp(ident, ast.Mult(), self.lit(k, m.type).node)
+        return Expr(ast.BinOp(m.node, ast.Add(), shifted), m.type, m.mag + k)
+
+    def unit(self, e: Expr) -> Expr:
+        """A unit-rotation version of a quaternion/transform expression."""
+        if e.unit:
+            return e
+        if e.type.kind == "quat":
+            c = round_lit(2.0 * e.mag + 1.0)
+            off = self.ctor(e.type, [self.lit(0.0, e.type), self.lit(0.0, e.type), self.lit(0.0, e.type), self.lit(c, e.type)])
+            shifted = Expr(ast.BinOp(e.node, ast.Add(), off.node), e.type, e.mag + c)
+            return replace(self.call("normalize", [shifted]), unit=True, mag=1.0)
+        if e.type.kind == "transform":
+            p = self.call("transform_get_translation", [e], mag=e.mag + 1.0)
+            q = Expr(ast.Call(wp_attr("transform_get_rotation"), [e.node], []), T.quat(e.type.dtype), e.mag)
+            self.ctx.use("transform_get_rotation")
+            return self.transform_ctor(e.type, p, q)
+        return e
+
+    def squash(self, e: Expr) -> Expr:
+        """Bring ``e`` back under its dtype's limit with a realistic bounded operation."""
+        t = e.type
+        lim = LIMIT.get(t.dtype, 1.0)
+        if e.mag <= lim or t.kind == "bool":
+            return e
+        r = self.rng
+        if t.is_float:
+            pick = r.randrange(3)
+            if pick == 0:
+                return self.call(r.choice(["tanh", "sin", "cos", "atan", "erf"]), [e])
+            if pick == 1:
+                return self.clamp(e, -lim / 10, lim / 10)
+            k = 10.0 ** -math.ceil(math.log10(e.mag / (lim / 10)))
+            return Expr(ast.BinOp(e.node, ast.Mult(), self.lit(k, t).node), t, e.mag * k * 1.001)
+        if t.is_int:
+            mod = r.choice([97, 255, 1000, 64, 31]) if lim >= 1000 else r.choice([7, 31, 63])
+            if r.random() < 0.5 or not t.is_signed:
+                self.ctx.use("bit_and")
+                mask = (1 << max(2, int(math.log2(mod)))) - 1
+                return Expr(ast.BinOp(e.node, ast.BitAnd(), self.lit(mask, t).node), t, float(mask) if not t.is_signed else float(e.mag if e.mag < lim else lim))
+            self.ctx.use("mod")
+            return Expr(ast.BinOp(e.node, ast.Mod(), self.lit(mod, t).node), t, float(mod))
+        if t.kind == "vec" and t.float_based and r.random() < 0.5:
+            return self.call("normalize", [e])
+        if t.float_based and t.kind in ("vec", "mat", "svec", "smat", "quat"):
+            k = 10.0 ** -math.ceil(math.log10(e.mag / (lim / 10)))
+            self.ctx.use("mul")
+            return Expr(ast.BinOp(e.node, ast.Mult(), self.lit(k, t).node), t, e.mag * k * 1.001)
+        if t.kind == "transform":
+            p = self.squash(self.call("transform_get_translation", [e], mag=e.mag))
+            q = self.call("transform_get_rotation", [e], mag=1.0)
+            return self.transform_ctor(t, p, q)
+        if t.kind == "vec":  # int vectors: clamp each by masking via float round-trip is unrealistic; rebuild small
+            return self.const(t)
+        return e
+
+    # ------------------------------------------------------------------ generation
+    def gen(self, t: T.WType, depth: int, scope: "Scope") -> Expr:
+        e = self._gen(t, depth, scope)
+        if e.type != t:
+            raise TypeError(f"generator bug: wanted {t}, built {e.type}")
+        return self.squash(e)
+
+    def leaf(self, t: T.WType, scope: "Scope") -> Expr:
+        r = self.rng
+        cands = scope.readable(t)
+        if cands and r.random() < 0.8:
+            v = r.choice(cands)
+            return Expr(v.load(), v.type, v.mag, unit=v.unit)
+        if t == T.FLOAT or t.is_scalar:
+            reads = scope.array_reads(t)
+            if reads and r.random() < 0.5:
+                return r.choice(reads)()
+        if t.kind == "vec":
+            reads = scope.array_reads(t)
+            if reads and r.random() < 0.5:
+                return r.choice(reads)()
+        return self.const(t)
+
+    def _gen(self, t: T.WType, depth: int, scope: "Scope") -> Expr:
+        r = self.rng
+        if depth <= 0:
+            return self.leaf(t, scope)
+        w = {"leaf": 1.0, "op": 1.0, "call": 2.0}
+        if t.is_scalar and t.is_float:
+            w.update(component=1.0, ifexp=0.4, call=3.0)
+        if t.kind == "vec" and t.float_based:
+            w.update(ctor=1.0, op=2.0)
+        if t.is_int:
+            w.update(op=3.0, conv=1.0)
+        helpers = [h for h in self.ctx.helpers if h.ret == t and self.helper_ok(h, scope)]
+        if helpers:
+            w["helper"] = 1.5
+        if self.ctx.rand_state is not None and (t.is_float or t.kind == "vec" or t.dtype in ("int32", "uint32")):
+            w["random"] = 1.0
+        for k in w:
+            w[k] *= self.ctx.expr_bias.get(k, 1.0)
+        options = list(w)
+        choice = r.choices(options, [w[k] for k in options])[0]
+        if choice == "helper":
+            return self.helper_call(r.choice(helpers), depth, scope)
+        if choice == "random":
+            e = self.random_value(t, depth, scope)
+            if e is not None:
+                return e
+        if choice == "op":
+            e = self.operator(t, depth, scope)
+            if e is not None:
+                return e
+        if choice == "component":
+            e = self.component(t, depth, scope)
+            if e is not None:
+                return e
+        if choice == "ifexp":
+            cond = self.cond(depth - 1, scope)
+            a = self.gen(t, depth - 1, scope)
+            b = self.gen(t, depth - 1, scope)
+            self.ctx.feature("ternary")
+            return Expr(ast.IfExp(cond, a.node, b.node), t, max(a.mag, b.mag))
+        if choice == "ctor":
+            comps = [self.gen(t.scalar, depth - 1, scope) for _ in range(t.shape[0])]
+            return self.ctor(t, comps)
+        if choice in ("call", "conv"):
+            e = self.registry_call(t, depth, scope, conversion=choice == "conv")
+            if e is not None:
+                return e
+        return self.leaf(t, scope)
+
+    def registry_call(self, t: T.WType, depth: int, scope: "Scope", conversion: bool = False) -> Expr | None:
+        sigs = [s for s in registry.by_return().get(t, ()) if self.ctx.allows(s)]
+        if conversion:
+            sigs = [s for s in sigs if s.name in ("int", "float") or s.name == t.dtype] or sigs
+        if not sigs:
+            return None
+        sig = self.ctx.pick_signature(sigs)
+        args = [self.gen(a, depth - 1, scope) for a in sig.args]
+        guarded = guards.guard(self, sig.name, args)
+        if guarded is None:
+            return None
+        return self.call(sig.name, guarded, ret=sig.ret)
+
+    def component(self, t: T.WType, depth: int, scope: "Scope") -> Expr | None:
+        pool = [x for x in self.ctx.types if x.kind in ("vec", "mat", "quat", "svec") and x.dtype == t.dtype]
+        if not pool:
+            return None
+        src_t = self.rng.choice(pool)
+        src = self.gen(src_t, depth - 1, scope)
+        if src_t.kind == "mat":
+            i, j = self.rng.randrange(src_t.shape[0]), self.rng.randrange(src_t.shape[1])
+            idx: ast.expr = ast.Tuple([ast.Constant(i), ast.Constant(j)], ast.Load())
+        else:
+            idx = ast.Constant(self.rng.randrange(src_t.shape[0]))
+        if src_t.kind == "vec" and src_t.shape[0] <= 4 and self.rng.random() < 0.3 and isinstance(src.node, ast.Name):
+            attr = "xyzw"[idx.value]  # type: ignore[attr-defined]
+            return Expr(ast.Attribute(src.node, attr, ast.Load()), t, src.mag)
+        self.ctx.use("extract")
+        return Expr(ast.Subscript(src.node, idx, ast.Load()), t, src.mag)
+
+    def operator(self, t: T.WType, depth: int, scope: "Scope") -> Expr | None:
+        r = self.rng
+        if t.kind == "bool":
+            return None
+        if t.is_int:
+            op = r.choice(["add", "sub", "mul", "floordiv", "mod", "bit_and", "bit_or", "bit_xor", "lshift", "rshift", "neg", "invert"])
+            if not t.is_signed and op in ("sub", "neg"):
+                op = "add"
+            a = self.gen(t, depth - 1, scope)
+            if op in ("neg", "invert"):
+                self.ctx.use(op)
+                node = ast.UnaryOp(ast.USub() if op == "neg" else ast.Invert(), a.node)
+                return Expr(node, t, a.mag + 1.0)
+            b = self.gen(t, depth - 1, scope)
+            if op in ("floordiv", "mod"):
+                b = self.positive_int(b)
+                mag = a.mag if op == "floordiv" else b.mag
+            elif op in ("lshift", "rshift"):
+                b = Expr(ast.BinOp(b.node, ast.BitAnd(), self.lit(7, t).node), t, 7.0)
+                self.ctx.use("bit_and")
+                mag = a.mag * 128.0 if op == "lshift" else a.mag
+                if op == "lshift" and t.is_signed:
+                    a = self.call("abs", [a])  # left shift of a negative value is undefined in C++
+            elif op in ("bit_or", "bit_xor"):
+                mag = 2.0 * max(a.mag, b.mag) + 1.0
+            elif op == "bit_and":
+                mag = max(a.mag, b.mag)
+            elif op == "mul":
+                mag = a.mag * b.mag
+            else:
+                mag = a.mag + b.mag
+            self.ctx.use(op)
+            self.ctx.feature("bitwise" if op.startswith(("bit_", "lshift", "rshift")) else "int_arith")
+            return Expr(ast.BinOp(a.node, _BINOP[op](), b.node), t, mag)
+        if t.kind in ("vec", "svec") or t.is_float or t.kind in ("mat", "smat", "quat"):
+            op = r.choice(["add", "sub", "mul", "mul", "div", "neg"])
+            if t.kind in ("quat",) and op in ("div",):
+                op = "mul"
+            if op == "neg":
+                a = self.gen(t, depth - 1, scope)
+                self.ctx.use("neg")
+                return Expr(ast.UnaryOp(ast.USub(), a.node), t, a.mag, unit=a.unit)
+            if op in ("add", "sub"):
+                a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
+                self.ctx.use(op)
+                return Expr(ast.BinOp(a.node, _BINOP[op](), b.node), t, a.mag + b.mag)
+            if op == "div":
+                a = self.gen(t, depth - 1, scope)
+                s = self.gen(t.scalar, depth - 1, scope)
+                d = self.call("abs", [s]).plus_const(self, 1.0)
+                self.ctx.use("div")
+                self.ctx.feature("safe_div")
+                return Expr(ast.BinOp(a.node, ast.Div(), d.node), t, a.mag)
+            # mul
+            if t.kind == "quat":
+                a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
+                self.ctx.use("mul")
+                return Expr(ast.BinOp(a.node, ast.Mult(), b.node), t, 4 * a.mag * b.mag, unit=a.unit and b.unit)
+            if t.kind == "vec" and t.float_based and t.shape[0] in (2, 3, 4) and T.mat(t.shape[0], t.dtype) in self.ctx.types and r.random() < 0.5:
+                m = self.gen(T.mat(t.shape[0], t.dtype), depth - 1, scope)
+                v = self.gen(t, depth - 1, scope)
+                self.ctx.use("mul")
+                return Expr(ast.BinOp(m.node, ast.Mult(), v.node), t, t.shape[0] * m.mag * v.mag)
+            if t.kind == "mat" and r.random() < 0.5:
+                a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
+                self.ctx.use("mul")
+                return Expr(ast.BinOp(a.node, ast.Mult(), b.node), t, t.shape[0] * a.mag * b.mag)
+            a = self.gen(t, depth - 1, scope)
+            s = self.gen(t.scalar, depth - 1, scope) if not t.is_scalar else self.gen(t, depth - 1, scope)
+            self.ctx.use("mul")
+            if r.random() < 0.5:
+                return Expr(ast.BinOp(a.node, ast.Mult(), s.node), t, a.mag * s.mag)
+            return Expr(ast.BinOp(s.node, ast.Mult(), a.node), t, a.mag * s.mag)
+        return None
+
+    @staticmethod
+    def helper_ok(h, scope: "Scope") -> bool:
+        have = {v.type for v in scope.all_vars() if v.type.kind == "struct"}
+        return all(p in have for p in h.params if p.kind == "struct")
+
+    def helper_call(self, h, depth: int, scope: "Scope") -> Expr:
+        """Call a generated ``@wp.func``; arguments are bounded to what the helper assumes."""
+        args = []
+        for p in h.params:
+            if p.kind == "struct":
+                v = [x for x in scope.all_vars() if x.type == p][0]
+                args.append(v.load())
+                continue
+            a = self.gen(p, max(depth - 1, 0), scope)
+            if a.mag > h.arg_limit:
+                a = self.bound(a, h.arg_limit)
+            args.append(a.node)
+        self.ctx.feature("func_call")
+        return Expr(ast.Call(name_load(h.name), args, []), h.ret, h.ret_mag)
+
+    def bound(self, e: Expr, limit: float) -> Expr:
+        """``e`` with every component bounded by ``limit``."""
+        if e.type.is_scalar:
+            return self.clamp(e, -limit, limit)
+        if e.type.kind == "vec" and e.type.float_based:
+            n = self.call("normalize", [e])
+            return Expr(ast.BinOp(n.node, ast.Mult(), self.lit(limit, e.type).node), e.type, limit)
+        if e.type.kind == "quat":
+            return self.unit(e)
+        if e.type.float_based and e.type.kind in ("mat", "svec", "smat"):
+            k = round_lit(limit / e.mag) if e.mag > 0 else 1.0
+            k = 10.0 ** math.floor(math.log10(k))
+            return Expr(ast.BinOp(e.node, ast.Mult(), self.lit(k, e.type).node), e.type, e.mag * k * 1.001)
+        return self.const(e.type)
+
+
+    def random_value(self, t: T.WType, depth: int, scope: "Scope") -> Expr | None:
+        """A draw from the program's RNG state (``wp.randf(state)`` and friends)."""
+        st = name_load(self.ctx.rand_state)
+        r = self.rng
+        self.ctx.feature("random")
+        if t == T.FLOAT:
+            pick = r.randrange(5)
+            if pick == 0:
+                self.ctx.use("randf")
+                return Expr(ast.Call(wp_attr("randf"), [st], []), t, 1.0)
+            if pick == 1:
+                self.ctx.use("randf")
+                lo = self.rand_scalar_value(t, 2.0)
+                hi = round_lit(lo + r.choice([0.5, 1.0, 2.0]))
+                return Expr(ast.Call(wp_attr("randf"), [st, self.lit(lo, t).node, self.lit(hi, t).node], []), t, max(abs(lo), abs(hi)))
+            if pick == 2:
+                self.ctx.use("randn")
+                return Expr(ast.Call(wp_attr("randn"), [st], []), t, 7.0)
+            if pick == 3:
+                kind = r.choice(["float", "vec2", "vec3", "vec4"])
+                if kind == "float":
+                    x = self.gen(T.FLOAT, max(depth - 1, 0), scope)
+                else:
+                    x = self.gen(T.vec(int(kind[-1])), max(depth - 1, 0), scope)
+                name = r.choice(["noise", "pnoise"]) if kind != "vec4" else "noise"
+                args = [st, x.node]
+                if name == "pnoise":
+                    periods = {"float": 1, "vec2": 2, "vec3": 3}[kind]
+                    args += [ast.Constant(r.choice([2, 4, 8])) for _ in range(periods)]
+                self.ctx.use(name)
+                return Expr(ast.Call(wp_attr(name), args, []), t, 2.0)
+            self.ctx.use("randf")
+            return Expr(ast.Call(wp_attr("randf"), [st], []), t, 1.0)
+        if t.dtype == "int32" and t.is_scalar:
+            self.ctx.use("randi")
+            if r.random() < 0.5:
+                lo = r.randint(-8, 4)
+                return Expr(ast.Call(wp_attr("randi"), [st, self.lit(lo, t).node, self.lit(lo + r.randint(1, 16), t).node], []), t, 30.0)
+            self.ctx.use("bit_and")
+            return Expr(ast.BinOp(ast.Call(wp_attr("randi"), [st], []), ast.BitAnd(), ast.Constant(255)), t, 255.0)
+        if t.dtype == "uint32" and t.is_scalar:
+            if r.random() < 0.5:
+                self.ctx.use("poisson")
+                lam = round_lit(r.uniform(0.5, 6.0))
+                return Expr(ast.BinOp(ast.Call(wp_attr("poisson"), [st, ast.Constant(lam)], []), ast.BitAnd(), self.lit(63, t).node), t, 63.0)
+            self.ctx.use("randu")
+            self.ctx.use("bit_and")
+            return Expr(ast.BinOp(ast.Call(wp_attr("randu"), [st], []), ast.BitAnd(), self.lit(1023, t).node), t, 1023.0)
+        if t == T.vec(2):
+            name = r.choice(["sample_unit_ring", "sample_unit_disk", "sample_unit_square", "sample_triangle"])
+        elif t == T.vec(3):
+            name = r.choice(["sample_unit_sphere_surface", "sample_unit_sphere", "sample_unit_hemisphere_surface",
+                             "sample_unit_hemisphere", "sample_unit_cube", "curlnoise"])
+        else:
+            return None
+        self.ctx.use(name)
+        args = [st]
+        mag = 1.0
+        if name == "curlnoise":
+            x = self.gen(T.vec(4), max(depth - 1, 0), scope)
+            args.append(x.node)
+            mag = 50.0
+        return Expr(ast.Call(wp_attr(name), args, []), t, mag)
+
+    def positive_int(self, b: Expr) -> Expr:
+        t = b.type
+        if t.is_signed:
+            b = self.call("abs", [b])
+        self.ctx.use("add")
+        return Expr(ast.BinOp(b.node, ast.Add(), self.lit(1, t).node), t, b.mag + 1.0)
+
+    # ------------------------------------------------------------------ conditions
+    def cond(self, depth: int, scope: "Scope") -> ast.expr:
+        r = self.rng
+        pick = r.random()
+        if pick < 0.12 and depth > 0:
+            a, b = self.cond(depth - 1, scope), self.cond(depth - 1, scope)
+            return ast.BoolOp(r.choice([ast.And(), ast.Or()]), [a, b])
+        if pick < 0.17 and depth > 0:
+            self.ctx.use("unot")
+            return ast.UnaryOp(ast.Not(), self.cond(depth - 1, scope))
+        ints = [x for x in self.ctx.types if x.is_int]
+        t = r.choice([T.FLOAT] * 3 + [x for x in self.ctx.types if x.is_float] + ints)
+        a = self.gen(t, max(depth - 1, 0), scope)
+        if r.random() < 0.5:
+            b = self.const(t)
+        else:
+            b = self.gen(t, max(depth - 1, 0), scope)
+        ops = [ast.Lt(), ast.Gt(), ast.LtE(), ast.GtE()] + ([ast.Eq(), ast.NotEq()] if t.is_int else [])
+        return ast.Compare(a.node, [r.choice(ops)], [b.node])
+
+
+def describe_builtin_groups(names: list[str]) -> dict[str, str]:
+    funcs = _warp.builtin_functions()
+    return {n: funcs[n].group for n in names if n in funcs}

@@ -1,0 +1,159 @@
+"""Domain guards and magnitude rules for registry builtins.
+
+Every generated expression carries ``mag``: a proven upper bound on the absolute
+value of each of its components on the sample's own inputs.  A guard rewrites
+arguments so that the call is inside the builtin's domain (``sqrt(abs(x) + 0.1)``,
+``acos(clamp(x, -0.9, 0.9))``, ``inverse(M + k*I)`` with ``k`` above the
+off-diagonal bound, unit quaternions for quaternion inverses...), and a
+magnitude rule bounds the result.  Builtins without a rule get a conservative
+default bound; builtins listed in ``REJECT`` are never called through the
+registry because no cheap guard makes them safe.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from warpsynth.generate.expr import Expr, ExprBuilder
+
+#: registry builtins the expression builder must not call (no cheap domain guard)
+REJECT = frozenset(
+    {
+        "quat_from_matrix",  # needs a rotation matrix; emitted by a recipe from quat_to_matrix instead
+        "quat_to_euler",  # asin/atan2 of unnormalised input: emitted by a recipe on unit quaternions
+        "quat_to_rpy",
+        "transform_from_matrix",  # needs a rigid 4x4 matrix: emitted by a recipe
+        "isinf",
+        "isnan",
+        "isfinite",  # fine, but bool-valued calls are emitted by the condition builder
+        "bool",
+    }
+)
+
+#: builtins whose result is bounded by a constant regardless of inputs
+BOUNDED = {
+    "sin": 1.0, "cos": 1.0, "tanh": 1.0, "erf": 1.0, "erfc": 2.0, "atan": 1.6, "atan2": 3.2,
+    "acos": 3.2, "asin": 1.6, "sign": 1.0, "step": 1.0, "smoothstep": 1.0, "normalize": 1.0,
+    "frac": 1.0, "nonzero": 1.0, "erfinv": 1.2, "erfcinv": 1.2, "quat_from_axis_angle": 1.0,
+    "quat_rpy": 1.0, "quat_from_euler": 1.0, "quat_slerp": 1.0, "quat_inverse": 1.0, "quat_twist": 1.0,
+    "quat_twist_angle": 6.3, "quat_twist_angle_signed": 6.3, "quat_to_matrix": 1.0, "tan": 2.6,
+    "argmax": 4.0, "argmin": 4.0, "bit_count": 64.0, "transform_get_rotation": 1.0, "inverse": 1.0,
+    "inverse_approx": 1.0, "smooth_normalize": 1.0,
+}
+
+#: builtins whose quaternion/transform arguments must have unit rotation
+NEEDS_UNIT = frozenset(
+    {
+        "quat_inverse", "quat_slerp", "quat_twist", "quat_twist_angle", "quat_twist_angle_signed",
+        "quat_rotate", "quat_rotate_inv", "transform_inverse", "transform_point", "transform_vector",
+        "transform_multiply", "transform_twist", "transform_wrench", "transform_to_matrix",
+        "transform_get_rotation", "quat_to_matrix",
+    }
+)
+
+#: builtins that return a unit rotation when given unit rotations
+UNIT_RESULT = frozenset(
+    {
+        "quat_from_axis_angle", "quat_rpy", "quat_from_euler", "quat_slerp", "quat_inverse", "quat_twist",
+        "transform_inverse", "transform_multiply", "transform_get_rotation", "normalize",
+    }
+)
+
+
+def _default_mag(args: list["Expr"]) -> float:
+    m = 1.0
+    n = 1
+    for a in args:
+        m *= a.mag + 1.0
+        n = max(n, a.type.ncomp)
+    return m * n
+
+
+def result_mag(name: str, args: list["Expr"]) -> float:
+    """Upper bound on |component| of ``name(args)`` (args already guarded)."""
+    if name in BOUNDED:
+        return BOUNDED[name]
+    m = [a.mag for a in args]
+    if name in ("abs", "min", "max", "clamp", "ceil", "floor", "round", "rint", "trunc", "copysign", "transpose",
+                "get_diag", "diag", "spatial_top", "spatial_bottom", "transform_get_translation", "where"):
+        return max(m) + 1.0
+    if name in ("float16", "float32", "float64", "float", "int", "int8", "int16", "int32", "int64", "uint8",
+                "uint16", "uint32", "uint64"):
+        return m[0] + 1.0
+    if name == "sqrt":
+        return math.sqrt(m[0] + 0.2)
+    if name == "cbrt":
+        return (m[0] + 1.0) ** (1.0 / 3.0)
+    if name in ("log", "log2", "log10"):
+        return max(3.4, math.log2(m[0] + 1.0))
+    if name in ("exp", "cosh", "sinh"):
+        return math.exp(min(m[0], 60.0)) + 1.0
+    if name == "pow":
+        return max((m[0] + 0.2) ** 2.0, 100.0)
+    if name in ("degrees",):
+        return m[0] * 57.3 + 1.0
+    if name == "radians":
+        return m[0] * 0.02 + 1.0
+    if name == "lerp":
+        return max(m[0], m[1]) * (1.0 + 2.0 * m[2]) + 1.0
+    if name in ("dot", "length", "length_sq", "norm_l1", "norm_l2", "norm_huber", "norm_pseudo_huber",
+                "spatial_dot", "ddot", "trace"):
+        n = max(a.type.ncomp for a in args)
+        return n * (max(m) + 1.0) ** 2
+    if name in ("cross", "outer", "cw_mul", "skew", "quat_rotate", "quat_rotate_inv", "spatial_cross",
+                "spatial_cross_dual", "div_approx", "cw_div"):
+        return 8.0 * (max(m) + 1.0) ** 2
+    return _default_mag(args)
+
+
+GuardFn = Callable[["ExprBuilder", list["Expr"]], "list[Expr] | None"]
+
+
+def _abs_plus(b: "ExprBuilder", e: "Expr", c: float) -> "Expr":
+    return b.call("abs", [e]).plus_const(b, c)
+
+
+def guard(b: "ExprBuilder", name: str, args: list["Expr"]) -> "list[Expr] | None":
+    """Rewrite ``args`` into the domain of ``name``; None rejects this call."""
+    if name in REJECT:
+        return None
+    if name in ("sqrt", "log", "log2", "log10"):
+        return [_abs_plus(b, args[0], 0.1)]
+    if name in ("acos", "asin"):
+        return [b.clamp(args[0], -0.9, 0.9)]
+    if name == "erfinv":
+        return [b.clamp(args[0], -0.9, 0.9)]
+    if name == "erfcinv":
+        return [b.clamp(args[0], 0.1, 1.9)]
+    if name in ("exp", "cosh", "sinh"):
+        return [b.clamp(args[0], -4.0, 4.0) if args[0].mag > 4.0 else args[0]]
+    if name == "tan":
+        return [b.clamp(args[0], -1.2, 1.2)]
+    if name == "pow":
+        return [_abs_plus(b, args[0], 0.1), b.clamp(args[1], -2.0, 2.0)]
+    if name in ("div_approx", "cw_div"):
+        if not args[1].type.is_scalar and args[1].type.kind != "vec":
+            return None
+        return [args[0], b.positive(args[1])]
+    if name in ("inverse", "inverse_approx"):
+        return [b.diag_dominant(args[0])]
+    if name in ("smoothstep",):
+        lo = b.clamp(args[0], -1.0, 0.0)
+        hi = b.clamp(args[1], 0.5, 1.5)
+        return [lo, hi, args[2]]
+    if name in ("lerp",):
+        return [args[0], args[1], b.clamp(args[2], 0.0, 1.0) if args[2].type.is_scalar else args[2]]
+    if name in ("norm_huber", "norm_pseudo_huber", "smooth_normalize"):
+        return [args[0], _abs_plus(b, args[1], 0.1)]
+    if name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "int") and args[0].type.is_float:
+        t = b.scalar_type(name)
+        lo = 0.0 if not t.is_signed else -min(2.0 ** (t.bits - 1) - 1, 1e6)
+        hi = min(2.0 ** (t.bits - (1 if t.is_signed else 0)) - 1, 1e6)
+        return [b.clamp(args[0], lo, hi)] if (args[0].mag > hi or lo == 0.0) else args
+    if name in ("uint8", "uint16", "uint32", "uint64") and args[0].type.is_signed and args[0].type.is_int:
+        return [b.call("abs", [args[0]])]
+    if name in NEEDS_UNIT or name.startswith(("quat_", "transform_")):
+        return [b.unit(a) if a.type.kind in ("quat", "transform") else a for a in args]
+    return args

@@ -1,0 +1,352 @@
+"""Assemble one kernel program: arguments, helpers, structs, body, launch, metadata.
+
+``kernel(seed, config)`` is the public entry point.  Every random choice comes
+from one ``random.Random`` seeded with the seed and the config hash (string
+seeding is SHA-512 based, so identical across processes); dict and set
+iteration never decides anything, so the same seed gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+
+from warpsynth import _warp
+from warpsynth.generate import types as T
+from warpsynth.generate.categories import Plan, plan
+from warpsynth.generate.config import CATEGORIES, GeneratorConfig
+from warpsynth.generate.expr import LIMIT, Expr, name_load, wp_attr
+from warpsynth.generate.program import ArgSpec, KernelProgram
+from warpsynth.generate.scope import ArrayRef, Ctx, HelperSig, IndexVar, Scope, Var
+from warpsynth.generate.stmt import StmtBuilder
+
+#: non-differentiable builtins that only touch indices, constants or control structure
+_STRUCTURAL = frozenset(
+    {"tid", "range", "extract", "assign_inplace", "int", "int8", "int16", "int32", "int64", "uint8", "uint16",
+     "uint32", "uint64", "bit_and", "bit_or", "bit_xor", "lshift", "rshift", "invert", "unot", "identity",
+     "quat_identity", "transform_identity", "floordiv", "bit_count", "argmin", "argmax", "nonzero"}
+)
+
+_IN_NAMES = ["a", "b", "c", "x", "y", "src", "data", "values", "pos", "vel", "field", "u", "grid", "coef", "inp", "mass", "rho", "phi"]
+_OUT_NAMES = ["out", "result", "dst", "y_out", "res", "output", "target"]
+_TABLE_NAMES = ["weights", "coeffs", "table", "lut", "taps", "samples"]
+_ACC_NAMES = ["total", "hist", "bins", "accum", "sums", "counter"]
+_FLOAT_PARAMS = ["scale", "alpha", "beta", "dt", "gain", "eps", "bias", "damping", "strength", "omega"]
+_INT_PARAMS = ["n", "steps", "count", "iters", "num", "rounds"]
+_HELPER_NAMES = ["compute", "apply", "eval_term", "blend", "smooth", "weight", "update", "project", "evaluate", "combine", "shade", "relax"]
+_STRUCT_NAMES = ["Params", "Config", "SimParams", "Material", "Settings", "Coeffs"]
+_FIELD_NAMES = ["scale", "offset", "stiffness", "damping", "origin", "center", "gain", "mode", "iters", "radius", "axis"]
+_KERNEL_NAMES = ["compute", "update", "apply", "integrate", "transform", "accumulate", "evaluate", "process", "step", "advect", "blend", "solve"]
+_KERNEL_SUFFIX = ["kernel", "values", "field", "points", "grid", "forces", "state", "data", "particles", "bodies"]
+
+
+def kernel(seed: int, config: GeneratorConfig | None = None) -> KernelProgram:
+    """Generate one kernel program; the same (seed, config) always gives the same bytes."""
+    config = config or GeneratorConfig()
+    chash = config.hash()
+    rng = random.Random(f"warpsynth-generate:{int(seed)}:{chash}")
+    cats = [c for c in CATEGORIES if float(config.weights.get(c, 0.0)) > 0]
+    category = rng.choices(cats, [float(config.weights[c]) for c in cats])[0]
+    if category == "tile":
+        from warpsynth.generate.tile import build_tile
+
+        return build_tile(int(seed), rng, config, chash)
+    return _Builder(int(seed), rng, config, chash, plan(category, rng)).build()
+
+
+def _input_range(t: T.WType, rng: random.Random) -> tuple[float, float, float]:
+    """(low, high, mag) for an input array/value of element type ``t``."""
+    if t.kind in ("quat", "transform"):
+        return 0.1, 1.0, 1.0
+    if t.dtype == "bool":
+        return 0, 1, 1.0
+    if not T.scalar(t.dtype).is_float:
+        if T.scalar(t.dtype).is_signed and rng.random() < 0.6:
+            return -8, 8, 8.0
+        return 0, 15, 15.0
+    lo, hi = rng.choice([(-1.0, 1.0), (0.0, 1.0), (-2.0, 2.0), (0.5, 1.5)])
+    return lo, hi, max(abs(lo), abs(hi))
+
+
+def _dtype_name(t: T.WType) -> str:
+    return t.type_name()
+
+
+class _Builder:
+    def __init__(self, seed: int, rng: random.Random, config: GeneratorConfig, chash: str, p: Plan):
+        self.seed, self.rng, self.config, self.chash, self.p = seed, rng, config, chash, p
+        self.ctx = Ctx(rng, p.category, types=list(p.types), group_weights=dict(p.groups), expr_bias=dict(p.expr),
+                       stencil=p.stencil)
+        for reserved in ("wp", "float", "int", "range", "print", "len", "min", "max", "abs"):
+            self.ctx.counter[reserved] = 1
+        self.args: list[ArgSpec] = []
+        self.params: list[ast.arg] = []
+        self.structs: list[ast.stmt] = []
+        self.helpers: list[ast.stmt] = []
+        self.outputs: list[ArrayRef] = []
+        self.atomic_targets: list[ArrayRef] = []
+
+    # ------------------------------------------------------------------ naming
+    def name(self, pool: list[str]) -> str:
+        return self.ctx.fresh(self.rng.choice(pool))
+
+    def value_type(self, allow_int: bool = True) -> T.WType:
+        pool = [t for t in self.ctx.types if t.kind != "bool" and (allow_int or not t.is_int)]
+        weights = [3.0 if t == T.FLOAT else (0.6 if t.is_int else 1.5) for t in pool]
+        return self.rng.choices(pool, weights)[0]
+
+    # ------------------------------------------------------------------ arguments
+    def add_array(self, root: Scope, pool: list[str], elem: T.WType, shape: tuple[int, ...], role: str,
+                  low=None, high=None, readable=True) -> ArrayRef:
+        name = self.name(pool)
+        if low is None:
+            low, high, mag = _input_range(elem, self.rng)
+        else:
+            mag = max(abs(low), abs(high))
+        at = T.array(elem, len(shape))
+        ref = ArrayRef(name, at, shape, readable)
+        root.arrays.append(ref)
+        self.ctx.array_mags[name] = float(mag)
+        self.params.append(ast.arg(name, at.annotation()))
+        self.args.append(ArgSpec(name, "array", _dtype_name(elem), tuple(shape), low=low, high=high, role=role))
+        return ref
+
+    def add_scalar(self, root: Scope, t: T.WType) -> Var:
+        r = self.rng
+        if t.is_int:
+            name = self.name(_INT_PARAMS)
+            value = r.randint(2, 8)
+            var = Var(name, t, float(value), mutable=False, trip_bound=value if t == T.INT else 0)
+        else:
+            name = self.name(_FLOAT_PARAMS)
+            value = float(f"{r.uniform(-2.0, 2.0):.3g}") if t.is_scalar else None
+            if t.is_scalar:
+                var = Var(name, t, abs(value) + 0.001, mutable=False)
+            else:
+                var = Var(name, t, 1.0, mutable=False)
+        root.add(var)
+        self.params.append(ast.arg(name, t.annotation()))
+        if t.is_scalar:
+            self.args.append(ArgSpec(name, "scalar", _dtype_name(t), value=value))
+        else:
+            self.args.append(ArgSpec(name, "value", _dtype_name(t), low=-1.0, high=1.0))
+        return var
+
+    def add_struct(self, root: Scope) -> tuple[T.WType, str]:
+        r = self.rng
+        sname = self.ctx.fresh(r.choice(_STRUCT_NAMES))
+        pool = [t for t in self.ctx.types if t.kind in ("scalar", "vec", "mat") and t.kind != "bool"]
+        fields: list[tuple[str, T.WType]] = []
+        names = r.sample(_FIELD_NAMES, r.randint(2, 4))
+        for fname in names:
+            t = T.INT if fname in ("mode", "iters") else r.choice(pool)
+            fields.append((fname, t))
+        st = T.struct(sname, tuple(fields))
+        pname = self.ctx.fresh(r.choice(["params", "cfg", "p", "settings"]))
+        root.add(Var(pname, st, 0.0, mutable=False))
+        specs = []
+        for fname, t in fields:
+            node = ast.Attribute(name_load(pname), fname, ast.Load())
+            if t.is_int:
+                value = r.randint(2, 6)
+                root.add(Var(f"{pname}.{fname}", t, float(value), mutable=False, node=node, trip_bound=value if t == T.INT else 0))
+                specs.append(ArgSpec(fname, "scalar", _dtype_name(t), value=value))
+            elif t.is_scalar:
+                value = float(f"{r.uniform(-2.0, 2.0):.3g}")
+                root.add(Var(f"{pname}.{fname}", t, abs(value) + 0.001, mutable=False, node=node))
+                specs.append(ArgSpec(fname, "scalar", _dtype_name(t), value=value))
+            else:
+                root.add(Var(f"{pname}.{fname}", t, 1.0, mutable=False, node=node))
+                specs.append(ArgSpec(fname, "value", _dtype_name(t), low=-1.0, high=1.0))
+        body = [ast.AnnAssign(ast.Name(f, ast.Store()), t.annotation(), None, simple=1) for f, t in fields]
+        cls = ast.ClassDef(sname, [], [], body, [wp_attr("struct")])
+        self.structs.append(cls)
+        self.params.append(ast.arg(pname, st.annotation()))
+        self.args.append(ArgSpec(pname, "struct", sname, fields=tuple(specs)))
+        self.ctx.feature("struct")
+        return st, pname
+
+    # ------------------------------------------------------------------ helpers
+    def add_helper(self, struct_t: T.WType | None) -> None:
+        r = self.rng
+        name = self.ctx.fresh(r.choice(_HELPER_NAMES))
+        ptypes = [self.value_type() for _ in range(r.randint(1, 3))]
+        ret = self.value_type()
+        if ret.kind in ("transform",) or ret.kind == "bool":
+            ret = T.FLOAT
+        limit = 10.0
+        root = Scope()
+        root.ctx = self.ctx
+        root.arrays = []
+        root.in_func = True
+        args = []
+        pnames = r.sample(["x", "y", "v", "a", "b", "s", "w", "h", "q0", "t0"], len(ptypes))
+        for pn, pt in zip(pnames, ptypes):
+            pn = self.ctx.fresh(pn)
+            lim = min(limit, LIMIT[pt.dtype])
+            root.add(Var(pn, pt, lim, mutable=False))
+            args.append(ast.arg(pn, pt.annotation()))
+        params = tuple(ptypes)
+        if struct_t is not None and r.random() < 0.6:
+            pn = self.ctx.fresh("prm")
+            root.add(Var(pn, struct_t, 0.0, mutable=False))
+            for fname, ft in struct_t.fields:
+                root.add(Var(f"{pn}.{fname}", ft, 2.01 if not ft.is_int else 6.0, mutable=False,
+                             node=ast.Attribute(name_load(pn), fname, ast.Load()), trip_bound=6 if ft == T.INT else 0))
+            args.append(ast.arg(pn, struct_t.annotation()))
+            params = params + (struct_t,)
+        sb = StmtBuilder(self.ctx, self.p.stmts | {"atomic": 0.0}, self.config.max_expr_depth)
+        body = sb.block(root, r.randint(1, 4))
+        ret_mag = 0.0
+        if r.random() < 0.25:
+            cond = sb.eb.cond(1, root)
+            early = sb.eb.gen(ret, r.randint(1, 2), root)
+            ret_mag = early.mag
+            body.append(ast.If(cond, [ast.Return(early.node)], []))
+            self.ctx.feature("early_return")
+        final = sb.eb.gen(ret, r.randint(1, self.config.max_expr_depth), root)
+        ret_mag = max(ret_mag, final.mag)
+        body.append(ast.Return(final.node))
+        fn = ast.FunctionDef(name, ast.arguments([], args, None, [], [], None, []), body, [wp_attr("func")],
+                             ret.annotation(), lineno=0)
+        self.helpers.append(fn)
+        self.ctx.helpers.append(HelperSig(name, params, ret, ret_mag, limit))
+        self.ctx.feature("func_call")
+
+    # ------------------------------------------------------------------ body
+    def build(self) -> KernelProgram:
+        r, p, ctx = self.rng, self.p, self.ctx
+        ndim = r.choice(p.ndims)
+        if ndim == 1:
+            shape: tuple[int, ...] = (r.choice([16, 32, 50, 64, 100, 128, 256]),)
+            tids = [r.choice(["i", "tid", "idx"])]
+        elif ndim == 2:
+            shape = (r.randint(3, 16), r.randint(3, 16))
+            tids = r.choice([["i", "j"], ["x", "y"], ["row", "col"]])
+        else:
+            shape = (r.randint(2, 6), r.randint(2, 6), r.randint(2, 6))
+            tids = r.choice([["i", "j", "k"], ["x", "y", "z"]])
+        tids = [ctx.fresh(t) for t in tids]
+        ctx.feature(f"launch{ndim}d")
+        root = Scope()
+        root.ctx = ctx
+        for name, n in zip(tids, shape):
+            root.index_vars.append(IndexVar(name, 0, n - 1))
+
+        inputs = [self.add_array(root, _IN_NAMES, self.value_type(), shape, "in") for _ in range(r.randint(1, 3))]
+        table = None
+        if p.table or (r.random() < 0.15):
+            L = r.randint(3, 12)
+            table = self.add_array(root, _TABLE_NAMES, self.value_type(allow_int=False), (L,), "in")
+        if p.gather:
+            target = table or (inputs[0] if ndim == 1 else None)
+            if target is not None:
+                size = target.shape[0]
+                g = self.add_array(root, ["idx", "perm", "indices", "nbr"], T.INT, shape, "in", low=0, high=size - 1, readable=False)
+                ctx.gathers.append((g, size))
+        n_scalar = r.randint(*p.scalar_params)
+        for _ in range(n_scalar):
+            t = r.choice([T.FLOAT, T.FLOAT, T.INT] + [t for t in ctx.types if t.is_scalar and t.is_float])
+            if r.random() < 0.15 and T.vec(3) in ctx.types:
+                t = T.vec(3)
+            self.add_scalar(root, t)
+        if n_scalar:
+            ctx.feature("scalar_param")
+        struct_t = None
+        if p.struct:
+            struct_t, _ = self.add_struct(root)
+        seed_var = None
+        if p.random:
+            seed_var = self.ctx.fresh("seed")
+            self.params.append(ast.arg(seed_var, T.INT.annotation()))
+            self.args.append(ArgSpec(seed_var, "scalar", "int32", value=r.randint(0, 10_000)))
+        if p.atomics:
+            for _ in range(r.randint(1, 2)):
+                elem = T.INT if (T.INT in ctx.types and r.random() < 0.3 and not p.reduction) else T.FLOAT
+                m = 1 if p.reduction and r.random() < 0.6 else r.randint(1, 8)
+                acc = self.add_array(root, _ACC_NAMES, elem, (m,), "inout", low=0.0 if elem.is_float else 0,
+                                     high=0.0 if elem.is_float else 0, readable=False)
+                self.atomic_targets.append(acc)
+        n_out = r.choices([1, 2], [3, 1])[0]
+        for _ in range(n_out):
+            self.outputs.append(self.add_array(root, _OUT_NAMES, self.value_type(), shape, "out", low=0.0, high=0.0, readable=False))
+
+        n_helpers = min(r.randint(*p.helpers), self.config.max_helpers)
+        for _ in range(n_helpers):
+            self.add_helper(struct_t)
+
+        sb = StmtBuilder(ctx, p.stmts, self.config.max_expr_depth)
+        sb.atomic_targets = self.atomic_targets
+        body: list[ast.stmt] = []
+        tid_target: ast.expr = ast.Name(tids[0], ast.Store()) if ndim == 1 else ast.Tuple([ast.Name(t, ast.Store()) for t in tids], ast.Store())
+        body.append(ast.Assign([tid_target], ast.Call(wp_attr("tid"), [], []), lineno=0))
+        ctx.use("tid")
+        if seed_var is not None:
+            st = ctx.fresh(r.choice(["state", "rng", "rstate"]))
+            flat: ast.expr = name_load(tids[0])
+            for t, n in zip(tids[1:], shape[1:]):
+                flat = ast.BinOp(ast.BinOp(flat, ast.Mult(), ast.Constant(n)), ast.Add(), name_load(t))
+            body.append(ast.Assign([ast.Name(st, ast.Store())], ast.Call(wp_attr("rand_init"), [name_load(seed_var), flat], []), lineno=0))
+            ctx.use("rand_init")
+            ctx.rand_state = st
+            ctx.feature("random")
+        # preload some inputs into locals, as real kernels do
+        for a in inputs:
+            if r.random() < 0.6:
+                e = root.read(a)
+                stmt, _ = sb.new_var(root, a.type.elem, e)
+                body.append(stmt)
+        n_stmts = self.config.min_statements + int(r.expovariate(1.0 / 5.0))
+        n_stmts = min(n_stmts, self.config.max_statements)
+        body += sb.block(root, n_stmts)
+        if p.reduction:
+            acc = self.atomic_targets[0]
+            e = sb.eb.gen(acc.type.elem, r.randint(1, 2), root)
+            e = sb.eb.bound(e, 10.0) if e.mag > 10 else e
+            idx = [root.index_for(s, acc.name, d)[0] for d, s in enumerate(acc.shape)]
+            body.append(ast.Expr(ast.Call(wp_attr("atomic_add"), [name_load(acc.name)] + idx + [e.node], [])))
+            ctx.use("atomic_add")
+            ctx.feature("reduction")
+            ctx.feature("atomic")
+        for out in self.outputs:
+            e = sb.eb.gen(out.type.elem, r.randint(1, self.config.max_expr_depth), root)
+            idx = [name_load(t) for t in tids]
+            target = ast.Subscript(name_load(out.name), idx[0] if ndim == 1 else ast.Tuple(idx, ast.Load()), ast.Store())
+            body.append(ast.Assign([target], e.node, lineno=0))
+            ctx.use("array_store")
+        kname = ctx.fresh(f"{r.choice(_KERNEL_NAMES)}_{r.choice(_KERNEL_SUFFIX)}")
+        kfn = ast.FunctionDef(kname, ast.arguments([], self.params, None, [], [], None, []), body, [wp_attr("kernel")], None, lineno=0)
+        source = render(self.structs + self.helpers + [kfn])
+        for part in p.parts:
+            ctx.feature(part)
+        ctx.features |= p.extra_features
+        return finish(self.seed, source, kname, p.category, ctx, tuple(self.args), shape, self.chash)
+
+
+def render(defs: list[ast.stmt]) -> str:
+    mod = ast.Module([ast.Import([ast.alias("warp", "wp")])] + defs, [])
+    ast.fix_missing_locations(mod)
+    return ast.unparse(mod) + "\n"
+
+
+def finish(seed: int, source: str, kname: str, category: str, ctx: Ctx, args: tuple[ArgSpec, ...],
+           shape: tuple[int, ...], chash: str, tiled: bool = False, block_dim: int | None = None) -> KernelProgram:
+    builtins = tuple(sorted(b for b in ctx.builtins if b in _warp.builtin_functions()))
+    nondiff = [b for b in builtins if not _warp.is_differentiable_builtin(b) and b not in _STRUCTURAL]
+    differentiable = not nondiff and not ({"atomic", "random", "integer"} & ctx.features) and category != "integer"
+    ctx.feature(category)
+    return KernelProgram(
+        seed=seed,
+        source=source,
+        kernel_name=kname,
+        category=category,
+        features=tuple(sorted(ctx.features)),
+        args=args,
+        launch_dim=tuple(shape),
+        config_hash=chash,
+        builtins=builtins,
+        tiled=tiled,
+        block_dim=block_dim,
+        differentiable=differentiable,
+        extra={"nondifferentiable_builtins": nondiff} if nondiff else {},
+    )

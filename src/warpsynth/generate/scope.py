@@ -1,0 +1,212 @@
+"""Per-program generation state (``Ctx``) and lexical scopes (``Scope``).
+
+A ``Scope`` knows which variables may be read, which outer variables a loop
+body may only accumulate into (so magnitude bounds stay provable), the integer
+index variables with their value ranges, and the arrays with their shapes, from
+which it offers in-bounds element reads.
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+from dataclasses import dataclass, field
+from typing import Callable
+
+from warpsynth.generate import registry
+from warpsynth.generate import types as T
+from warpsynth.generate.expr import Expr, ExprBuilder, name_load, wp_attr
+
+
+@dataclass
+class Var:
+    name: str
+    type: T.WType
+    mag: float
+    unit: bool = False
+    mutable: bool = True
+    node: ast.expr | None = None  # e.g. ``p.scale`` for struct fields
+    trip_bound: int = 0  # for int parameters usable as dynamic loop bounds: their value
+
+    def load(self) -> ast.expr:
+        return self.node if self.node is not None else name_load(self.name)
+
+
+@dataclass
+class IndexVar:
+    """An int32 variable with a known value range (thread ids, loop counters)."""
+
+    name: str
+    lo: int
+    hi: int
+
+
+@dataclass
+class ArrayRef:
+    name: str
+    type: T.WType  # array type
+    shape: tuple[int, ...]
+    readable: bool = True
+
+
+class Scope:
+    def __init__(self, parent: "Scope | None" = None, loop_trips: int = 0):
+        self.parent = parent
+        self.vars: list[Var] = []
+        self.index_vars: list[IndexVar] = []
+        self.arrays: list[ArrayRef] = [] if parent is None else parent.arrays
+        self.ctx: Ctx = parent.ctx if parent is not None else None  # type: ignore[assignment]
+        # names of outer variables a loop body may only accumulate into (not read)
+        self.accum: set[str] = set(parent.accum) if parent is not None else set()
+        # names of outer variables a loop body must not write (it reads them)
+        self.frozen: set[str] = set(parent.frozen) if parent is not None else set()
+        self.no_break = False
+        self.loop_depth = (parent.loop_depth if parent is not None else 0) + (1 if loop_trips else 0)
+        self.in_func = parent.in_func if parent is not None else False
+
+    # -- lookup ---------------------------------------------------------
+    def all_vars(self) -> list[Var]:
+        out = []
+        s: Scope | None = self
+        while s is not None:
+            out = s.vars + out
+            s = s.parent
+        return out
+
+    def all_index_vars(self) -> list[IndexVar]:
+        out = []
+        s: Scope | None = self
+        while s is not None:
+            out = s.index_vars + out
+            s = s.parent
+        return out
+
+    def readable(self, t: T.WType) -> list[Var]:
+        return [v for v in self.all_vars() if v.type == t and v.name not in self.accum]
+
+    def writable(self) -> list[Var]:
+        return [v for v in self.all_vars() if v.mutable and v.name not in self.frozen]
+
+    def add(self, var: Var) -> Var:
+        self.vars.append(var)
+        return var
+
+    def find(self, name: str) -> Var | None:
+        for v in reversed(self.all_vars()):
+            if v.name == name:
+                return v
+        return None
+
+    # -- array access ---------------------------------------------------
+    def index_for(self, size: int, arr: str, dim: int) -> tuple[ast.expr, str]:
+        """An int expression provably in [0, size-1] and the access pattern it uses."""
+        r = self.ctx.rng
+        ivs = [iv for iv in self.all_index_vars() if iv.lo >= 0 and iv.hi <= size - 1]
+        shape_m1 = ast.BinOp(ast.Subscript(ast.Attribute(name_load(arr), "shape", ast.Load()), ast.Constant(dim), ast.Load()), ast.Sub(), ast.Constant(1))
+        if ivs and r.random() < 0.75:
+            iv = r.choice(ivs)
+            pick = r.random()
+            if pick < 0.55 or not self.ctx.stencil:
+                return name_load(iv.name), "direct"
+            off = r.choice([1, 2]) if size > 2 else 1
+            self.ctx.feature("neighbor_access")
+            if pick < 0.7:
+                self.ctx.use("min")
+                return ast.Call(wp_attr("min"), [ast.BinOp(name_load(iv.name), ast.Add(), ast.Constant(off)), shape_m1], []), "stencil"
+            if pick < 0.85:
+                self.ctx.use("max")
+                return ast.Call(wp_attr("max"), [ast.BinOp(name_load(iv.name), ast.Sub(), ast.Constant(off)), ast.Constant(0)], []), "stencil"
+            self.ctx.use("mod")
+            return ast.BinOp(ast.BinOp(name_load(iv.name), ast.Add(), ast.Constant(off)), ast.Mod(), ast.Constant(size)), "stencil"
+        gathers = [g for g, target in self.ctx.gathers if target == size]
+        if gathers and r.random() < 0.35:
+            g = r.choice(gathers)
+            gi = [self.index_for(s, g.name, d)[0] for d, s in enumerate(g.shape)]
+            self.ctx.feature("gather")
+            return ast.Subscript(name_load(g.name), gi[0] if len(gi) == 1 else ast.Tuple(gi, ast.Load()), ast.Load()), "gather"
+        any_ivs = [iv for iv in self.all_index_vars() if iv.lo >= 0]
+        if any_ivs and r.random() < 0.6:
+            iv = r.choice(any_ivs)
+            if r.random() < 0.5:
+                self.ctx.use("mod")
+                return ast.BinOp(name_load(iv.name), ast.Mod(), ast.Constant(size)), "wrap"
+            self.ctx.use("clamp")
+            return ast.Call(wp_attr("clamp"), [name_load(iv.name), ast.Constant(0), shape_m1], []), "clamp"
+        return ast.Constant(r.randrange(size)), "const"
+
+    def array_reads(self, t: T.WType) -> list[Callable[[], Expr]]:
+        out = []
+        for a in self.arrays:
+            if a.readable and a.type.elem == t:
+                out.append(lambda a=a: self.read(a))
+        return out
+
+    def read(self, a: ArrayRef) -> Expr:
+        idx = [self.index_for(s, a.name, d)[0] for d, s in enumerate(a.shape)]
+        node = ast.Subscript(name_load(a.name), idx[0] if len(idx) == 1 else ast.Tuple(idx, ast.Load()), ast.Load())
+        self.ctx.feature(f"array{len(a.shape)}d")
+        return Expr(node, a.type.elem, self.ctx.array_mag(a))
+
+
+@dataclass
+class HelperSig:
+    name: str
+    params: tuple[T.WType, ...]
+    ret: T.WType
+    ret_mag: float
+    arg_limit: float
+
+
+@dataclass
+class Ctx:
+    """Mutable state of one program's generation."""
+
+    rng: random.Random
+    category: str
+    types: list[T.WType]
+    group_weights: dict[str, float]
+    builtins: set[str] = field(default_factory=set)
+    features: set[str] = field(default_factory=set)
+    counter: dict[str, int] = field(default_factory=dict)
+    stencil: bool = False
+    helpers: list[HelperSig] = field(default_factory=list)
+    array_mags: dict[str, float] = field(default_factory=dict)
+    rand_state: str | None = None
+    expr_bias: dict[str, float] = field(default_factory=dict)
+    gathers: list = field(default_factory=list)  # (index ArrayRef, target size)
+
+    def use(self, name: str) -> None:
+        self.builtins.add(name)
+
+    def feature(self, name: str) -> None:
+        self.features.add(name)
+
+    def fresh(self, stem: str) -> str:
+        n = self.counter.get(stem, 0)
+        self.counter[stem] = n + 1
+        return stem if n == 0 else f"{stem}{n}"
+
+    def array_mag(self, a: ArrayRef) -> float:
+        return self.array_mags.get(a.name, 1.0)
+
+    def allows(self, sig: registry.Signature) -> bool:
+        return all(a in self.types or a.is_scalar for a in sig.args) and all(
+            a.dtype in {t.dtype for t in self.types} for a in sig.args)
+
+    def pick_signature(self, sigs: list[registry.Signature]) -> registry.Signature:
+        """Choose a builtin (weighted by category group and novelty), then one of its overloads."""
+        by_name: dict[str, list[registry.Signature]] = {}
+        for s in sigs:
+            by_name.setdefault(s.name, []).append(s)
+        names = list(by_name)
+        weights = []
+        for n in names:
+            w = self.group_weights.get(registry.group_of(n), 1.0)
+            if n in self.builtins:
+                w *= 0.35
+            weights.append(w)
+        name = self.rng.choices(names, weights)[0]
+        return self.rng.choice(by_name[name])
+
+    def builder(self) -> ExprBuilder:
+        return ExprBuilder(self)
