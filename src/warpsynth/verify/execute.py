@@ -1,0 +1,302 @@
+"""Run and gradient checks of one sample on the CPU, against its batch-compiled object.
+
+Inputs and launches come from ``warpsynth.generate.launch`` (the generator's own
+input maker: deterministic per seed, inside each argument's valid domain).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import warp as wp
+
+IO_MAX_ELEMENTS = 8
+
+
+def _launch_api():
+    from warpsynth.generate.launch import launch, make_inputs
+
+    return make_inputs, launch
+
+
+def is_array(value: Any) -> bool:
+    return isinstance(value, wp.array)
+
+
+def _scalar_kind(value: Any) -> str:
+    """'f16' | 'f32' | 'f64' | 'int' | 'other' for an array's scalar type."""
+    np_dtype = value.numpy().dtype
+    if np_dtype.names:
+        return "other"
+    if np_dtype.kind == "f":
+        return {2: "f16", 4: "f32", 8: "f64"}.get(np_dtype.itemsize, "other")
+    return "int" if np_dtype.kind in "iub" else "other"
+
+
+def float_views(a: np.ndarray) -> list[np.ndarray]:
+    """The floating-point parts of an array (structured arrays: each float field, recursively)."""
+    if a.dtype.names:
+        out = []
+        for name in a.dtype.names:
+            out.extend(float_views(a[name]))
+        return out
+    return [a] if a.dtype.kind == "f" else []
+
+
+def snapshot(values: list) -> list[np.ndarray | None]:
+    return [np.array(v.numpy(), copy=True) if is_array(v) else None for v in values]
+
+
+@dataclass
+class RunOutcome:
+    reject: str | None = None
+    io_examples: dict = field(default_factory=dict)
+    changed: list[int] = field(default_factory=list)  # indices of arrays a launch wrote
+
+
+def _elem_shape(value: Any) -> tuple[int, ...]:
+    return tuple(getattr(value.dtype, "_shape_", ()) or ())
+
+
+def _head(value: Any, data: np.ndarray, kind: str) -> list:
+    """The first few elements (of the array's dtype, e.g. whole vec3s) as JSON values."""
+    elem_ndim = len(_elem_shape(value))
+    if data.dtype.names:
+        flat = data.reshape(-1)
+    else:
+        flat = data.reshape((-1,) + data.shape[data.ndim - elem_ndim :]) if elem_ndim else data.reshape(-1)
+    digits = {"f16": 5, "f32": 9, "f64": 17}.get(kind)
+
+    def conv(x):
+        if isinstance(x, (list, tuple)):
+            return [conv(y) for y in x]
+        if isinstance(x, float) and digits:
+            return float(f"{x:.{digits}g}")
+        return x
+
+    return conv(flat[:IO_MAX_ELEMENTS].tolist())
+
+
+def _json_scalar(value: Any) -> Any:
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    try:
+        return float(value) if isinstance(value, (np.floating, float)) else value.item()
+    except Exception:
+        try:
+            return [float(x) for x in value]  # vector/matrix values
+        except Exception:
+            return type(value).__name__
+
+
+def _nonfinite(data: np.ndarray) -> tuple[int, float] | None:
+    for view in float_views(data):
+        bad = ~np.isfinite(view.astype(np.float64, copy=False))
+        if bad.any():
+            flat = np.flatnonzero(bad.reshape(-1))[0]
+            return int(flat), float(view.reshape(-1)[flat])
+    return None
+
+
+def _differs(a: np.ndarray, b: np.ndarray, tolerant: bool, rtol: float, atol: float) -> float | None:
+    """None when equal (within tolerance for atomics); else the max abs difference (nan if not numeric)."""
+    if a.dtype.names:
+        for name in a.dtype.names:
+            d = _differs(a[name], b[name], tolerant, rtol, atol)
+            if d is not None:
+                return d
+        return None
+    if a.dtype.kind == "f":
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        if tolerant:
+            equal = np.allclose(a64, b64, rtol=rtol, atol=atol, equal_nan=True)
+        else:
+            equal = np.array_equal(a64, b64, equal_nan=True)
+        return None if equal else float(np.nanmax(np.abs(a64 - b64)))
+    return None if np.array_equal(a, b) else float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64))))
+
+
+def run_checks(program: Any, kernel: Any, seed: int, atomic: bool, rtol: float, atol: float) -> RunOutcome:
+    """Launch twice on fresh seeded inputs; reject NaN/Inf and nondeterminism; record I/O examples."""
+    make_inputs, launch = _launch_api()
+    out = RunOutcome()
+    first = make_inputs(program, seed)
+    before = snapshot(first)
+    launch(program, kernel, first, device="cpu")
+    after1 = snapshot(first)
+    second = make_inputs(program, seed)
+    launch(program, kernel, second, device="cpu")
+    after2 = snapshot(second)
+
+    for i, (spec, value) in enumerate(zip(program.args, first)):
+        if after1[i] is None:
+            continue
+        if before[i].tobytes() != after1[i].tobytes():
+            out.changed.append(i)
+        bad = _nonfinite(after1[i])
+        if bad is not None:
+            out.reject = f"non-finite value {bad[1]} in '{spec.name}' at flat index {bad[0]} after launch"
+            return out
+        diff = _differs(after1[i], after2[i], atomic, rtol, atol)
+        if diff is not None:
+            what = "beyond atomic tolerance" if atomic else "bitwise"
+            out.reject = f"nondeterministic: '{spec.name}' differs between two launches on the same inputs ({what}, max abs diff {diff:.3g})"
+            return out
+
+    args = []
+    for i, (spec, value) in enumerate(zip(program.args, first)):
+        entry: dict = {"name": spec.name, "kind": spec.kind, "dtype": spec.dtype}
+        if is_array(value):
+            kind = _scalar_kind(value)
+            entry["shape"] = list(value.shape)
+            entry["in"] = _head(value, before[i], kind)
+            if i in out.changed or spec.role != "in":
+                entry["out"] = _head(value, after1[i], kind)
+        elif spec.kind == "scalar":
+            entry["value"] = _json_scalar(value)
+        args.append(entry)
+    out.io_examples = {"seed": seed, "max_elements": IO_MAX_ELEMENTS, "launch_dim": list(program.launch_dim), "args": args}
+    return out
+
+
+@dataclass
+class GradOutcome:
+    differentiable: bool
+    reject: str | None = None
+    max_rel_err: float | None = None
+    checked: int = 0
+    skipped: int = 0
+    note: str = ""
+
+
+@dataclass
+class GradTolerances:
+    points: int = 6
+    eps32: float = 1e-2
+    eps64: float = 1e-6
+    rtol32: float = 2e-2
+    rtol64: float = 1e-5
+    atol32: float = 1e-3
+    atol64: float = 1e-8
+
+
+def grad_check(program: Any, kernel: Any, seed: int, changed: list[int], tol: GradTolerances) -> GradOutcome:
+    """``wp.Tape`` adjoint vs central finite differences on a few input elements.
+
+    Loss = sum(w * outputs) with fixed random weights w. Finite differences use
+    steps h and h/2: where they disagree grossly the point straddles a branch
+    discontinuity and is skipped; otherwise the Richardson estimate is compared
+    with the adjoint, allowing the FD error estimate on top of the tolerance.
+    """
+    make_inputs, launch = _launch_api()
+    if not program.differentiable:
+        return GradOutcome(False, note="generator marked the kernel non-differentiable")
+    probe = make_inputs(program, seed)
+    kinds = {i: _scalar_kind(v) for i, v in enumerate(probe) if is_array(v)}
+    roles = {i: program.args[i].role for i in kinds}
+    outputs = [i for i in kinds if (i in changed or roles[i] == "out") and roles[i] != "inout" and kinds[i] in ("f32", "f64")]
+    inputs = [i for i in kinds if roles[i] == "in" and i not in changed and kinds[i] in ("f32", "f64")]
+    if not outputs or not inputs:
+        return GradOutcome(False, note="no float input->output array pair")
+    if any(kinds[i] == "f16" for i in kinds):
+        return GradOutcome(False, note="float16 arrays: finite differences not meaningful")
+    f64 = all(kinds[i] == "f64" for i in inputs + outputs)
+    eps, rtol, atol_rel = (tol.eps64, tol.rtol64, tol.atol64) if f64 else (tol.eps32, tol.rtol32, tol.atol32)
+    rng = np.random.default_rng(seed ^ 0x5EED)
+    weights = {j: rng.standard_normal(np.shape(probe[j].numpy())) for j in outputs}
+
+    def loss(values) -> float:
+        total = 0.0
+        for j in outputs:
+            total += float(np.sum(weights[j] * values[j].numpy().astype(np.float64)))
+        return total
+
+    # adjoint
+    values = make_inputs(program, seed)
+    for i in inputs + outputs:
+        values[i].requires_grad = True
+    tape = wp.Tape()
+    with tape:
+        launch(program, kernel, values, device="cpu")
+    base_out = {j: np.array(values[j].numpy(), dtype=np.float64) for j in outputs}
+    scale = max([float(np.max(np.abs(weights[j] * base_out[j]), initial=0.0)) for j in outputs] + [1e-30])
+    atol = atol_rel * max(scale, 1.0) if not f64 else atol_rel * max(scale, 1e-3)
+    for j in outputs:
+        values[j].grad.numpy()[...] = weights[j].astype(values[j].grad.numpy().dtype)
+    tape.backward()
+    adjoint = {i: np.array(values[i].grad.numpy(), dtype=np.float64).reshape(-1) for i in inputs}
+    tape.zero()
+    if not all(np.all(np.isfinite(a)) for a in adjoint.values()):
+        return GradOutcome(True, reject="adjoint has non-finite values")
+
+    # candidate points: the largest adjoints and random ones
+    cands: list[tuple[int, int]] = []
+    flat_all = [(i, k) for i in inputs for k in range(adjoint[i].size)]
+    by_mag = sorted(flat_all, key=lambda p: -abs(adjoint[p[0]][p[1]]))
+    order = by_mag[: max(1, tol.points // 2)] + [flat_all[k] for k in rng.permutation(len(flat_all))]
+    for p in order:
+        if p not in cands:
+            cands.append(p)
+        if len(cands) >= 3 * tol.points:
+            break
+
+    def loss_at(i: int, k: int, delta: float) -> tuple[float, float]:
+        vals = make_inputs(program, seed)
+        view = vals[i].numpy().reshape(-1)
+        view[k] = view[k] + view.dtype.type(delta)
+        actual = float(view[k])
+        launch(program, kernel, vals, device="cpu")
+        return loss(vals), actual
+
+    out = GradOutcome(True, max_rel_err=0.0)
+    for i, k in cands:
+        if out.checked >= tol.points:
+            break
+        spec = program.args[i]
+        x0 = float(make_inputs(program, seed)[i].numpy().reshape(-1)[k])
+        h = eps * max(1.0, abs(x0))
+        room = min(x0 - spec.low, spec.high - x0) if spec.high > spec.low else h
+        if room < h:
+            if room < h / 10:
+                out.skipped += 1
+                continue
+            h = room
+        fds = []
+        for step in (h, h / 2):
+            lp, xp = loss_at(i, k, step)
+            lm, xm = loss_at(i, k, -step)
+            fds.append((lp - lm) / (xp - xm) if xp != xm else math.nan)
+        fd_h, fd_h2 = fds
+        if not (math.isfinite(fd_h) and math.isfinite(fd_h2)):
+            out.skipped += 1
+            continue
+        fd_err = abs(fd_h - fd_h2)
+        mag = max(abs(fd_h), abs(fd_h2), atol)
+        if fd_err > 0.25 * mag:  # finite differences not converging: a kink or jump nearby
+            out.skipped += 1
+            continue
+        fd = (4.0 * fd_h2 - fd_h) / 3.0
+        ad = adjoint[i][k]
+        diff = abs(ad - fd)
+        allowed = atol + rtol * max(abs(ad), abs(fd)) + fd_err
+        rel = diff / max(abs(ad), abs(fd), atol)
+        out.checked += 1
+        out.max_rel_err = float(max(out.max_rel_err, rel))
+        if diff > allowed:
+            out.reject = (
+                f"gradient mismatch d(loss)/d{spec.name}[{k}]: adjoint {ad:.6g} vs finite difference {fd:.6g} "
+                f"(rel err {rel:.3g}, allowed {allowed:.3g})"
+            )
+            return out
+    if out.checked == 0:
+        out.max_rel_err = None
+        out.note = f"no smooth point found among {out.skipped} tried"
+    return out
+
+
+def io_json(io: dict) -> str:
+    return json.dumps(io, sort_keys=True, separators=(",", ":"))

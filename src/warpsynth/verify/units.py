@@ -1,0 +1,230 @@
+"""Split generated C++/CUDA module bodies into top-level definitions, and batch them.
+
+Several samples are compiled as one translation unit to amortize the compiler
+start-up. Two samples can define the same symbol: an identical struct (struct
+names carry a hash of their fields), an identical kernel, or a helper whose
+name comes from a per-process counter (``helper_0``) with a different body in
+each sample. Identical definitions are emitted once; a sample whose definition
+clashes with a different one of the same name goes into another batch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_IDENT_BEFORE_PAREN = re.compile(r"([A-Za-z_]\w*)\s*\(")
+_STRUCT_NAME = re.compile(r"^(?:template\s*<[^>]*>\s*)?struct\s+([A-Za-z_]\w*)")
+
+
+class SplitError(ValueError):
+    """The text is not a sequence of balanced top-level definitions."""
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    text: str  # verbatim, including the comments and blank lines before it
+    norm: str  # code with comments removed and whitespace collapsed (what the compiler sees)
+
+
+def _strip_comments(text: str) -> str:
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+        elif c in "\"'":
+            j = _skip_literal(text, i)
+            out.append(text[i:j])
+            i = j
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _skip_literal(text: str, i: int) -> int:
+    quote, j, n = text[i], i + 1, len(text)
+    while j < n:
+        if text[j] == "\\":
+            j += 2
+            continue
+        if text[j] == quote:
+            return j + 1
+        if text[j] == "\n":
+            raise SplitError("unterminated literal")
+        j += 1
+    raise SplitError("unterminated literal")
+
+
+def _name_of(code: str) -> str:
+    code = code.strip()
+    if code.startswith("#"):
+        return "pp:" + " ".join(code.split())
+    if code.endswith(";") and "{" not in code:
+        return "decl:" + " ".join(code.split())
+    m = _STRUCT_NAME.match(code)
+    if m:
+        return "struct:" + m.group(1)
+    if code.startswith('extern "C"'):
+        m = _IDENT_BEFORE_PAREN.search(code)
+        return "extern:" + (m.group(1) if m else " ".join(code.split()))
+    m = _IDENT_BEFORE_PAREN.search(code)
+    if not m:
+        raise SplitError(f"cannot name definition starting {code[:60]!r}")
+    return "func:" + m.group(1)
+
+
+def split_definitions(text: str) -> list[Definition]:
+    """Top-level definitions of a module body, in order; their texts concatenate to ``text``."""
+    defs: list[Definition] = []
+    i, n, depth, start = 0, len(text), 0, 0
+    at_line_start = True
+
+    def close(end: int) -> None:
+        nonlocal start
+        chunk = text[start:end]
+        code = _strip_comments(chunk)
+        norm = " ".join(code.split())
+        if norm:
+            defs.append(Definition(_name_of(code), chunk, norm))
+        elif defs:  # trailing whitespace/comments belong to the previous definition
+            last = defs[-1]
+            defs[-1] = Definition(last.name, last.text + chunk, last.norm)
+        else:
+            defs.append(Definition("blank", chunk, ""))
+        start = end
+
+    while i < n:
+        c = text[i]
+        if text.startswith("//", i) or text.startswith("/*", i):
+            j = text.find("\n" if text[i + 1] == "/" else "*/", i + 2)
+            i = n if j < 0 else (j if text[i + 1] == "/" else j + 2)
+            continue
+        if c in "\"'":
+            i = _skip_literal(text, i)
+            at_line_start = False
+            continue
+        if c == "#" and at_line_start and depth == 0:
+            j = text.find("\n", i)
+            i = n if j < 0 else j + 1
+            close(i)
+            at_line_start = True
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth < 0:
+                raise SplitError("unbalanced '}'")
+            if depth == 0:
+                j = i + 1
+                while j < n and text[j] in " \t":
+                    j += 1
+                if j < n and text[j] == ";":
+                    j += 1
+                i = j
+                close(i)
+                at_line_start = False
+                continue
+        elif c == ";" and depth == 0:
+            close(i + 1)
+        if c == "\n":
+            at_line_start = True
+        elif not c.isspace():
+            at_line_start = False
+        i += 1
+    if depth != 0:
+        raise SplitError("unbalanced '{'")
+    if start < n:
+        close(n)
+    return defs
+
+
+@dataclass
+class Unit:
+    """One sample's code for one target, ready to batch."""
+
+    index: int  # position in the caller's sample list
+    body: str
+    defs: list[Definition] | None  # None: could not split; compiled alone, verbatim
+
+
+@dataclass
+class Batch:
+    """A set of units whose definitions do not clash, and the source body they make."""
+
+    units: list[Unit] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    parts: list[str] = field(default_factory=list)
+    owners: list[list[int]] = field(default_factory=list)  # per part: indices of the units defining it
+    _part_of: dict[str, int] = field(default_factory=dict)
+
+    def fits(self, unit: Unit) -> bool:
+        if unit.defs is None:
+            return not self.units
+        if any(u.defs is None for u in self.units):
+            return False
+        return all(self.names.get(d.name, d.norm) == d.norm for d in unit.defs)
+
+    def add(self, unit: Unit) -> None:
+        self.units.append(unit)
+        if unit.defs is None:
+            self.parts.append(unit.body)
+            self.owners.append([unit.index])
+            return
+        for d in unit.defs:
+            if d.name not in self.names:
+                self.names[d.name] = d.norm
+                self._part_of[d.name] = len(self.parts)
+                self.parts.append(d.text)
+                self.owners.append([unit.index])
+            elif unit.index not in self.owners[self._part_of[d.name]]:
+                self.owners[self._part_of[d.name]].append(unit.index)
+
+    def owners_of_lines(self, body_lines: set[int]) -> set[int]:
+        """Indices of the units owning the given 1-based lines of ``body``."""
+        found: set[int] = set()
+        line = 1
+        for part, owners in zip(self.parts, self.owners):
+            end = line + part.count("\n")
+            if any(line <= b <= end for b in body_lines):
+                found.update(owners)
+            line = end
+        return found
+
+    @property
+    def body(self) -> str:
+        return "".join(self.parts)
+
+    @property
+    def indices(self) -> list[int]:
+        return [u.index for u in self.units]
+
+
+def make_unit(index: int, body: str) -> Unit:
+    try:
+        defs = split_definitions(body)
+    except SplitError:
+        defs = None
+    return Unit(index, body, defs)
+
+
+def make_batches(units: list[Unit], max_size: int) -> list[Batch]:
+    """First-fit packing of units into clash-free batches of at most ``max_size``."""
+    batches: list[Batch] = []
+    for unit in units:
+        for batch in batches:
+            if len(batch.units) < max_size and batch.fits(unit):
+                batch.add(unit)
+                break
+        else:
+            batch = Batch()
+            batch.add(unit)
+            batches.append(batch)
+    return batches
