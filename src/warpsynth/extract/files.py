@@ -14,10 +14,13 @@ import importlib
 import importlib.util
 import io
 import sys
+import types
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
+
+import warp as wp
 
 from warpsynth import _warp
 from warpsynth.dataset.rows import row_from_ir
@@ -101,10 +104,26 @@ def _package_module_name(file: Path) -> tuple[str, Path] | None:
     return ".".join(parts), folder
 
 
+@contextlib.contextmanager
+def preserved_warp_config():
+    """Undo changes an imported file makes to ``wp.config`` (examples set enable_backward=False
+    at import, which would otherwise change how every later file's kernels are built)."""
+    saved = {
+        name: value
+        for name, value in vars(wp.config).items()
+        if not name.startswith("_") and not isinstance(value, (types.ModuleType, types.FunctionType, type))
+    }
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(wp.config, name, value)
+
+
 def import_file(file: Path):
     """Import one file as a module (its package's dotted name if it has one)."""
     quiet = io.StringIO()
-    with contextlib.redirect_stdout(quiet):
+    with contextlib.redirect_stdout(quiet), preserved_warp_config():
         package = _package_module_name(file)
         if package is not None:
             name, root = package
