@@ -165,15 +165,6 @@ def struct_code(structs: list, build: ModuleBuild) -> str:
     return text
 
 
-def module_source(build: ModuleBuild, target: str, options: dict) -> str:
-    """The whole module source Warp would compile for ``target`` with ``options``."""
-    build.builder.options = options
-    try:
-        return build.builder.codegen(target)
-    finally:
-        build.builder.options = build.options
-
-
 def module_preamble(target: str, block_dim: int, body: str) -> str:
     """The fixed header Warp puts before a module body (depends only on target, block_dim, bf16 use)."""
     type_defines = "" if "bfloat16" in body else "#define WP_NO_BFLOAT16\n"

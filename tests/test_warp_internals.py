@@ -1,0 +1,92 @@
+"""The private-API module on its own: if a Warp upgrade moves something, these fail first."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import warp as wp
+
+from kernels_fixture import STRUCT_HELPERS, TWO_KERNELS
+from warpsynth import _warp
+from warpsynth.extract import load_source
+
+
+def test_warp_version_is_the_pinned_one():
+    pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text()
+    pinned = re.search(r'"warp-lang==([^"]+)"', pyproject).group(1)
+    assert _warp.WARP_VERSION == wp.config.version == pinned
+
+
+def test_build_is_cpu_launch_options():
+    with load_source(TWO_KERNELS, tag="int1") as loaded:
+        build = _warp.build_module(loaded.kernels()["first"].module)
+        assert build.options["block_dim"] == 1 and build.options["output_arch"] is None
+        assert {k.key for k in build.kernels} == {"first", "second"}
+        assert _warp.target_options(build, "cuda")["block_dim"] == 256
+        subset = _warp.build_module(loaded.kernels()["first"].module, kernels=[loaded.kernels()["second"]])
+        assert [k.key for k in subset.kernels] == ["second"]
+
+
+def test_kernel_code_split_concatenates_to_warps_kernel_block():
+    with load_source(STRUCT_HELPERS, tag="int2") as loaded:
+        kernel = loaded.kernels()["deform"]
+        build = _warp.build_module(kernel.module)
+        for target in ("cpu", "cuda"):
+            options = _warp.target_options(build, target)
+            forward, backward, entry = _warp.kernel_code(kernel, target, options)
+            source = build.builder.codegen(target) if target == "cpu" else None
+            if source is not None:
+                assert forward + backward + entry in source
+            assert backward.lstrip().startswith("template") or "__global__" in backward
+
+
+def test_called_functions_are_transitive_in_module_order():
+    with load_source(STRUCT_HELPERS, tag="int3") as loaded:
+        kernel = loaded.kernels()["deform"]
+        build = _warp.build_module(kernel.module)
+        funcs = _warp.called_functions(kernel, build)
+        assert [f.key for f in funcs] == ["square", "shaped"]
+        structs = _warp.used_structs(kernel, funcs, build)
+        assert [_warp.struct_class_name(s) for s in structs] == ["Params"]
+        assert _warp.is_struct(structs[0])
+
+
+def test_fresh_function_names_restores_the_global_counter():
+    from warp._src import context
+
+    key = "test_fresh_function_names_restores_the_global_counter__locals__sentinel"
+    context.function_key_counts[key] = 7
+    with _warp.fresh_function_names():
+        assert key not in context.function_key_counts
+
+        @wp.func
+        def sentinel(x: float):
+            return x
+
+        assert sentinel.native_func == key + "_0"
+    assert context.function_key_counts[key] == 7
+    del context.function_key_counts[key]
+
+
+def test_release_module_drops_warp_and_linecache_state():
+    import linecache
+
+    with load_source(TWO_KERNELS, tag="int4") as loaded:
+        name, filename = loaded.module_name, loaded.filename
+        assert name in _warp.user_modules() and filename in linecache.cache
+    assert name not in _warp.user_modules() and filename not in linecache.cache
+
+
+def test_builtin_registry_and_uncompilable_list():
+    registry = _warp.builtin_functions()
+    assert len(registry) > 300
+    assert _warp.UNCOMPILABLE_BUILTINS <= set(registry)
+    assert _warp.is_differentiable_builtin("sin") and not _warp.is_differentiable_builtin("floor")
+
+
+def test_module_preamble_matches_warp_header():
+    cpu = _warp.module_preamble("cpu", 1, "body")
+    cuda = _warp.module_preamble("cuda", 256, "wp::bfloat16 x;")
+    assert cpu.startswith("#define WP_NO_BFLOAT16\n") and "#define WP_TILE_BLOCK_DIM 1" in cpu
+    assert not cuda.startswith("#define WP_NO_BFLOAT16") and "#define WP_TILE_BLOCK_DIM 256" in cuda
