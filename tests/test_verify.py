@@ -1,0 +1,294 @@
+"""Verification levels: a good sample passes each level; injected bugs are rejected at the right level."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import warp as wp
+
+from warpsynth import _warp
+from warpsynth.dataset.rows import row_from_ir
+from warpsynth.extract import extract, load_source
+from warpsynth.generate.program import ArgSpec, KernelProgram
+from warpsynth.verify import VerifyOptions, verify_samples, warm_pch
+from warpsynth.verify.compiler import captured_native_output, cpu_compile_fn
+from warpsynth.verify.units import make_batches, make_unit, split_definitions
+
+HEAD = "import warp as wp\n"
+
+
+def program(seed, src, args, dim=(16,), differentiable=True):
+    return KernelProgram(
+        seed=seed,
+        source=HEAD + src,
+        kernel_name="k",
+        category="test",
+        features=(),
+        args=tuple(args),
+        launch_dim=dim,
+        config_hash="test",
+        differentiable=differentiable,
+    )
+
+
+def arr(name, dtype="float32", shape=(16,), low=-1.0, high=1.0, role="in"):
+    return ArgSpec(name=name, kind="array", dtype=dtype, shape=shape, low=low, high=high, role=role)
+
+
+def out(name, dtype="float32", shape=(16,)):
+    return arr(name, dtype, shape, 0.0, 0.0, "out")
+
+
+def sample(p):
+    with load_source(p.source, f"t{p.seed}") as loaded:
+        ir = extract(loaded.kernels()[p.kernel_name], targets=("cpu", "cuda"))
+    return p, row_from_ir(ir, source=p.source, origin="test", seed=p.seed, category=p.category)
+
+
+GOOD = program(1, '''
+@wp.func
+def helper(v: float):
+    return wp.sin(v) * 2.0
+
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float), a: float):
+    i = wp.tid()
+    y[i] = helper(x[i]) + a * x[i] * x[i]
+''', [arr("x"), out("y"), ArgSpec(name="a", kind="scalar", dtype="float32", value=0.5)])
+
+# C++ that does not compile: a hand-written native snippet using an undeclared name
+BAD_CPP = program(2, '''
+@wp.func_native("return a + this_is_not_declared;")
+def bad(a: float) -> float: ...
+
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    y[i] = bad(x[i])
+''', [arr("x"), out("y")])
+
+NAN = program(3, '''
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    y[i] = wp.sqrt(x[i] - 2.0)
+''', [arr("x"), out("y")])
+
+OOB = program(4, '''
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    y[i + 1] = x[i]
+''', [arr("x"), out("y")])
+
+WRONG_GRAD = program(5, '''
+@wp.func
+def sq(v: float):
+    return v * v
+
+@wp.func_grad(sq)
+def adj_sq(v: float, adj_ret: float):
+    wp.adjoint[v] += 3.0 * v * adj_ret
+
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    y[i] = sq(x[i])
+''', [arr("x"), out("y")])
+
+ATOMIC64 = program(6, '''
+@wp.kernel
+def k(x: wp.array(dtype=wp.float64), total: wp.array(dtype=wp.float64)):
+    i = wp.tid()
+    wp.atomic_add(total, 0, wp.exp(x[i]))
+''', [arr("x", "float64"), out("total", "float64", (1,))])
+
+INTEGER = program(7, '''
+@wp.kernel
+def k(x: wp.array(dtype=int), y: wp.array(dtype=int)):
+    i = wp.tid()
+    y[i] = x[i] * 3 + 1
+''', [arr("x", "int32", low=0, high=9), out("y", "int32")], differentiable=False)
+
+NONDETERMINISTIC = program(8, '''
+@wp.func_native("static int counter = 0; counter += 1; return a + counter * 1.0f;")
+def count(a: float) -> float: ...
+
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    y[i] = count(x[i])
+''', [arr("x"), out("y")], differentiable=False)
+
+VEC = program(9, '''
+@wp.kernel
+def k(x: wp.array(dtype=wp.vec3), y: wp.array(dtype=float)):
+    i = wp.tid()
+    y[i] = wp.length(x[i]) * 2.0 + wp.dot(x[i], x[i])
+''', [arr("x", "vec3"), out("y")])
+
+ALL = {
+    "good": GOOD,
+    "oob": OOB,  # before others: the debug child aborts on it and must restart for the rest
+    "bad_cpp": BAD_CPP,
+    "nan": NAN,
+    "wrong_grad": WRONG_GRAD,
+    "atomic64": ATOMIC64,
+    "integer": INTEGER,
+    "nondeterministic": NONDETERMINISTIC,
+    "vec": VEC,
+}
+
+
+@pytest.fixture(scope="module")
+def pch_dir():
+    return warm_pch()
+
+
+@pytest.fixture(scope="module")
+def graded(pch_dir):
+    samples = [sample(p) for p in ALL.values()]
+    results = verify_samples(samples, "grad", VerifyOptions(pch_dir=pch_dir, ptx_archs=(75,)))
+    return dict(zip(ALL, results))
+
+
+def test_good_sample_passes_grad_with_columns(graded):
+    r = graded["good"]
+    assert r.reject is None
+    assert r.level_passed == "grad" and r.columns["verify_level"] == "grad"
+    assert r.columns["differentiable"] is True
+    assert 0.0 <= r.columns["grad_max_rel_err"] < 2e-2
+    ms = json.loads(r.columns["verify_ms"])
+    assert {"compile_cpu", "compile_cuda", "compile_debug", "run_debug", "run", "grad"} <= set(ms)
+    io = json.loads(r.columns["io_examples"])
+    x, y = io["args"][0], io["args"][1]
+    assert len(x["in"]) == 8 and "out" in y and len(y["out"]) == 8
+    expected = [2.0 * np.sin(np.float32(v)) + 0.5 * v * v for v in x["in"]]
+    np.testing.assert_allclose(y["out"], expected, rtol=1e-5, atol=1e-6)
+    assert io["args"][2] == {"name": "a", "kind": "scalar", "dtype": "float32", "value": 0.5}
+
+
+def test_cpp_that_does_not_compile_is_rejected_at_compile(graded):
+    r = graded["bad_cpp"]
+    assert r.level_passed == "codegen"
+    stage, reason = r.reject
+    assert stage == "compile"
+    assert "this_is_not_declared" in reason and "error" in reason and "\n" not in reason
+
+
+def test_bad_cpp_does_not_sink_its_batch(graded):
+    # the failing sample was isolated: every other sample got past compile
+    assert all(r.level_passed != "codegen" for name, r in graded.items() if name != "bad_cpp")
+
+
+def test_nan_is_rejected_at_run(graded):
+    r = graded["nan"]
+    assert r.level_passed == "compile"
+    assert r.reject[0] == "run" and "non-finite value nan in 'y'" in r.reject[1]
+
+
+def test_out_of_bounds_is_rejected_at_run_in_debug_mode(graded):
+    r = graded["oob"]
+    assert r.level_passed == "compile"
+    assert r.reject[0] == "run"
+    assert "out-of-bounds array access (debug mode)" in r.reject[1] and "arr.shape[0]" in r.reject[1]
+
+
+def test_wrong_custom_gradient_is_rejected_at_grad(graded):
+    r = graded["wrong_grad"]
+    assert r.level_passed == "run"
+    stage, reason = r.reject
+    assert stage == "grad" and reason.startswith("gradient mismatch d(loss)/dx[")
+    assert r.columns["grad_max_rel_err"] > 0.2  # 3x vs 2x: rel err 1/3
+
+
+def test_nondeterminism_is_rejected_at_run(graded):
+    r = graded["nondeterministic"]
+    assert r.reject[0] == "run" and r.reject[1].startswith("nondeterministic: 'y' differs")
+
+
+def test_atomic_float64_kernel_passes_grad_tightly(graded):
+    r = graded["atomic64"]
+    assert r.reject is None and r.level_passed == "grad"
+    assert r.columns["grad_max_rel_err"] < 1e-5  # float64 finite differences
+
+
+def test_non_differentiable_kernel_is_marked_not_failed(graded):
+    r = graded["integer"]
+    assert r.reject is None and r.level_passed == "run"
+    assert r.columns["differentiable"] is False and r.columns["grad_max_rel_err"] is None
+    io = json.loads(r.columns["io_examples"])
+    x, y = io["args"]
+    assert y["out"] == [3 * v + 1 for v in x["in"]]
+
+
+def test_vector_kernel_passes_grad(graded):
+    r = graded["vec"]
+    assert r.reject is None and r.level_passed == "grad"
+    io = json.loads(r.columns["io_examples"])
+    assert len(io["args"][0]["in"]) == 8 and len(io["args"][0]["in"][0]) == 3
+
+
+def test_lower_levels_stop_where_asked(pch_dir):
+    samples = [sample(GOOD), sample(NAN)]
+    compiled = verify_samples(samples, "compile", VerifyOptions(pch_dir=pch_dir, targets=("cpu",)))
+    assert [r.level_passed for r in compiled] == ["compile", "compile"]
+    assert all(r.reject is None and "io_examples" not in r.columns for r in compiled)
+    codegen = verify_samples(samples, "codegen", VerifyOptions(pch_dir=pch_dir))
+    assert [r.level_passed for r in codegen] == ["codegen", "codegen"]
+    assert all("compile_cpu" not in r.timings_ms for r in codegen)
+
+
+def test_split_definitions_covers_the_body_and_names_each_definition():
+    _, row = sample(GOOD)
+    body = "".join(row[k] for k in ("structs", "cpu_helpers", "cpu_forward", "cpu_backward", "cpu_entry"))
+    defs = split_definitions(body)
+    assert "".join(d.text for d in defs) == body
+    names = [d.name for d in defs]
+    assert len(names) == len(set(names))
+    mangled = row["mangled_name"]
+    assert f"func:{mangled}_cpu_kernel_forward" in names and f"extern:{mangled}_cpu_forward" in names
+    assert any(n.startswith("func:helper_") for n in names) and any(n.startswith("func:adj_helper_") for n in names)
+
+
+def test_batches_dedupe_identical_definitions_and_separate_clashes():
+    struct = "struct S_1\n{\n    float a;\n};\n"
+    f_a = "static float helper_0(float x)\n{\n    return x;\n}\n"
+    f_b = "static float helper_0(float x)\n{\n    return 2.0f * x; // differs\n}\n"
+    k = lambda n: f"static void kern_{n}()\n{{\n}}\n"  # noqa: E731
+    units = [make_unit(0, struct + f_a + k(0)), make_unit(1, struct + f_a + k(1)), make_unit(2, struct + f_b + k(2))]
+    batches = make_batches(units, max_size=64)
+    assert [b.indices for b in batches] == [[0, 1], [2]]
+    assert batches[0].body.count("struct S_1") == 1 and batches[0].body.count("helper_0(") == 1
+    assert batches[0].owners_of_lines({2}) == {0, 1}  # the shared struct
+    assert batches[0].owners_of_lines({batches[0].body.count("\n") - 1}) == {1}  # kern_1, last
+    # comment-only differences are not clashes
+    same = make_batches([make_unit(0, f_a), make_unit(1, f_a.replace("{", "{ // note", 1))], 64)
+    assert len(same) == 1
+
+
+def test_batched_object_runs_through_warp_launch(tmp_path, pch_dir):
+    """_warp.load_cpu_object + launch_mangled_name: Warp launches a prebuilt object, no recompile."""
+    src = HEAD + '''
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    y[i] = x[i] * 3.0
+'''
+    with load_source(src, "lo") as loaded:
+        kernel = loaded.kernels()["k"]
+        ir = extract(kernel, targets=("cpu",))
+        body = ir.targets["cpu"].text.replace("wp::mul(var_0, var_1)", "wp::mul(var_0, var_1)")
+        cpp, obj, meta = tmp_path / "m.cpp", tmp_path / "m.o", tmp_path / "m.meta"
+        cpp.write_text(_warp.module_preamble("cpu", 1, body) + body)
+        with captured_native_output():
+            cpu_compile_fn("release", pch_dir)(str(cpp), str(obj))
+        meta.write_text("{}")
+        assert _warp.launch_mangled_name(kernel, 1) == ir.mangled_name
+        _warp.load_cpu_object(kernel.module, str(obj), str(meta), 1)
+        x = wp.array(np.arange(4, dtype=np.float32), device="cpu")
+        y = wp.zeros(4, dtype=float, device="cpu")
+        wp.launch(kernel, dim=4, inputs=[x, y], device="cpu")
+        np.testing.assert_array_equal(y.numpy(), [0.0, 3.0, 6.0, 9.0])
