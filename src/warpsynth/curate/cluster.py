@@ -1,0 +1,187 @@
+"""Duplicate clusters of a dataset folder: exact (canonical form) and near (MinHash LSH).
+
+One streaming pass over the Python columns keeps, per row, only its id, kernel
+name, a 16-byte digest of its canonical form and a 256 x uint32 MinHash
+signature (plus the LSH band keys). Rows are then linked by union-find:
+
+- exact duplicates: equal canonical form (identifiers alpha-renamed, literals
+  abstracted, ``warpsynth.generate.canonical.canonical_form``);
+- near duplicates: Jaccard >= 0.7 between the 5-token shingle sets of their
+  canonical forms, found by MinHash LSH and confirmed on the signatures.
+
+Each cluster keeps one row, the one with the smallest id (ties: first in
+dataset order), so the choice does not depend on shard order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from warpsynth.curate.common import Shard, check_dataset, iter_rows, python_text
+from warpsynth.curate.minhash import NUM_PERM, SHINGLE, THRESHOLD, NearDuplicateIndex, Shingler, UnionFind
+from warpsynth.curate.tokenize import tokenize
+
+COLUMNS = ["id", "kernel_name", "source", "kernel_source"]
+
+
+def canonical(text: str) -> str:
+    """The project's canonical form of a Python source (falls back to the text when it does not parse)."""
+    from warpsynth.generate.canonical import canonical_form
+
+    try:
+        return canonical_form(text)
+    except SyntaxError:
+        return text
+
+
+@dataclass
+class Clusters:
+    """Cluster membership of every row of a dataset, in dataset order."""
+
+    ids: list[str]
+    names: list[str]
+    splits: list[str]
+    roots: np.ndarray
+    keep: np.ndarray
+    exact_groups: int
+    exact_rows_removed: int
+    near_pairs: int
+    seconds: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    def sizes(self) -> Counter:
+        """Cluster size -> number of clusters."""
+        _, counts = np.unique(self.roots, return_counts=True)
+        return Counter(counts.tolist())
+
+    def members(self) -> dict[int, list[int]]:
+        """Root -> member row indices, for clusters of two or more rows."""
+        order = np.argsort(self.roots, kind="stable")
+        roots = self.roots[order]
+        out: dict[int, list[int]] = {}
+        if len(roots) == 0:
+            return out
+        cuts = np.flatnonzero(np.diff(roots)) + 1
+        for group in np.split(order, cuts):
+            if len(group) > 1:
+                out[int(self.roots[group[0]])] = sorted(group.tolist())
+        return out
+
+    def summary(self, top: int = 20) -> dict:
+        sizes = self.sizes()
+        groups = sorted(self.members().values(), key=lambda g: (-len(g), g[0]))
+        largest = []
+        for g in groups[:top]:
+            kept = next(i for i in g if self.keep[i])
+            largest.append(
+                {
+                    "size": len(g),
+                    "kept": {"id": self.ids[kept], "kernel_name": self.names[kept]},
+                    "dropped": [{"id": self.ids[i], "kernel_name": self.names[i]} for i in g if i != kept][:20],
+                }
+            )
+        return {
+            "rows_in": self.n,
+            "rows_kept": int(self.keep.sum()),
+            "rows_dropped": int(self.n - self.keep.sum()),
+            "clusters": int(sum(sizes.values())),
+            "exact_duplicate_groups": self.exact_groups,
+            "exact_duplicate_rows": self.exact_rows_removed,
+            "near_duplicate_rows": int(self.n - self.keep.sum()) - self.exact_rows_removed,
+            "near_duplicate_pairs": self.near_pairs,
+            "cluster_sizes": {str(k): v for k, v in sorted(sizes.items())},
+            "largest_clusters": largest,
+            "params": self.params,
+            "seconds": self.seconds,
+        }
+
+
+def find_clusters(
+    root: str | Path,
+    *,
+    threshold: float = THRESHOLD,
+    num_perm: int = NUM_PERM,
+    shingle: int = SHINGLE,
+    near: bool = True,
+    shards: list[Shard] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Clusters:
+    """Stream ``root`` once and cluster its rows (see module docstring)."""
+    shards = shards if shards is not None else check_dataset(root)
+    t0 = time.perf_counter()
+    ids: list[str] = []
+    names: list[str] = []
+    splits: list[str] = []
+    exact: dict[bytes, int] = {}
+    uf = UnionFind()
+    shingler = Shingler(shingle)
+    index = NearDuplicateIndex(threshold, num_perm) if near else None
+    t_canon = t_hash = 0.0
+    exact_removed = 0
+    exact_groups: set[int] = set()
+    for shard, batch in iter_rows(root, COLUMNS, shards):
+        cols = {name: batch.column(name).to_pylist() for name in COLUMNS}
+        for rid, name, source, kernel in zip(cols["id"], cols["kernel_name"], cols["source"], cols["kernel_source"]):
+            i = uf.add()
+            ids.append(rid or "")
+            names.append(name or "")
+            splits.append(shard.split)
+            a = time.perf_counter()
+            canon = canonical(python_text({"source": source, "kernel_source": kernel}))
+            b = time.perf_counter()
+            digest = hashlib.blake2b(canon.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            first = exact.setdefault(digest, i)
+            if first != i:
+                uf.union(first, i)
+                exact_removed += 1
+                exact_groups.add(first)
+            if index is not None:
+                index.add(shingler.hashes(tokenize(canon)))
+            t_canon += b - a
+            t_hash += time.perf_counter() - b
+        if progress:
+            progress(batch.num_rows)
+    t1 = time.perf_counter()
+    near_pairs = index.link(uf) if index is not None else 0
+    t2 = time.perf_counter()
+    roots = uf.roots()
+    keep = _choose(ids, roots)
+    return Clusters(
+        ids=ids,
+        names=names,
+        splits=splits,
+        roots=roots,
+        keep=keep,
+        exact_groups=len(exact_groups),
+        exact_rows_removed=exact_removed,
+        near_pairs=near_pairs,
+        seconds={"canonical": round(t_canon, 3), "shingle_minhash_lsh_insert": round(t_hash, 3), "read_other": round(t1 - t0 - t_canon - t_hash, 3), "lsh_query_union": round(t2 - t1, 3), "total": round(time.perf_counter() - t0, 3)},
+        params={"threshold": threshold, "num_perm": num_perm, "shingle": shingle, "near": near, "text": "canonical form of the Python source"},
+    )
+
+
+def _choose(ids: list[str], roots: np.ndarray) -> np.ndarray:
+    """One kept row per cluster: the smallest id, ties broken by dataset order."""
+    n = len(ids)
+    keep = np.zeros(n, dtype=bool)
+    if n == 0:
+        return keep
+    order = sorted(range(n), key=lambda i: (int(roots[i]), ids[i], i))
+    last = None
+    for i in order:
+        r = int(roots[i])
+        if r != last:
+            keep[i] = True
+            last = r
+    return keep

@@ -1,0 +1,115 @@
+"""``warpsynth export DIR --task T --format chat|completion -o FILE``: training JSONL.
+
+``chat`` lines are ``{"id", "messages": [{"role", "content"}...]}`` (the
+OpenAI / Hugging Face chat shape: system when the template has one, user,
+assistant); ``completion`` lines are ``{"id", "prompt", "completion"}`` where
+the prompt is the system and user texts joined by a blank line. Rows that lack
+what a task needs (no CUDA code for python-to-cuda, no backward for
+forward-to-backward...) are skipped and counted. The file is written atomically.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Iterator
+
+from warpsynth.curate.common import check_dataset, iter_rows, python_text
+from warpsynth.curate.templates import TASKS, load_templates
+from warpsynth.dataset.io import write_jsonl
+from warpsynth.errors import WarpsynthError
+
+FORMATS = ("chat", "completion")
+NEEDS = {
+    "python-to-cuda": ("cuda",),
+    "python-to-cpp": ("cpp",),
+    "forward-to-backward": ("forward", "backward"),
+    "cuda-to-python": ("cuda",),
+}
+
+
+def fields(row: dict) -> dict[str, str]:
+    """Template fields of one row (see ``templates``)."""
+
+    def code(*cols: str) -> str:
+        return "".join(row.get(c) or "" for c in cols).strip("\n")
+
+    cuda_fwd, cuda_bwd = code("cuda_forward"), code("cuda_backward")
+    cpu_fwd, cpu_bwd = code("cpu_forward"), code("cpu_backward")
+    use_cuda = bool(cuda_fwd and cuda_bwd)
+    return {
+        "python": python_text(row).strip("\n"),
+        "kernel_name": row.get("kernel_name") or "",
+        "cuda": code("structs", "cuda_helpers", "cuda_forward") if cuda_fwd else "",
+        "cpp": code("structs", "cpu_helpers", "cpu_forward") if cpu_fwd else "",
+        "cuda_forward": cuda_fwd,
+        "cuda_backward": cuda_bwd,
+        "cpu_forward": cpu_fwd,
+        "cpu_backward": cpu_bwd,
+        "forward": cuda_fwd if use_cuda else cpu_fwd,
+        "backward": cuda_bwd if use_cuda else cpu_bwd,
+        "lang": "CUDA" if use_cuda else "C++",
+    }
+
+
+def render(row: dict, task: str, fmt: str, templates: dict) -> dict | None:
+    """One JSONL record for ``row``, or None when the row lacks what ``task`` needs."""
+    f = fields(row)
+    if not f["python"] or any(not f[k] for k in NEEDS[task]):
+        return None
+    t = templates[task]
+    system = t.get("system", "").format(**f)
+    user = t["user"].format(**f)
+    assistant = t["assistant"].format(**f)
+    if fmt == "chat":
+        messages = ([{"role": "system", "content": system}] if system else []) + [
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": assistant},
+        ]
+        return {"id": row["id"], "messages": messages}
+    prompt = f"{system}\n\n{user}" if system else user
+    return {"id": row["id"], "prompt": prompt + "\n\n", "completion": assistant}
+
+
+def export(
+    root: str | Path,
+    out: str | Path,
+    *,
+    task: str,
+    fmt: str = "chat",
+    splits: list[str] | None = None,
+    templates: str | Path | None = None,
+) -> dict:
+    """Write ``task`` examples of ``root`` (optionally only some splits) to JSONL ``out``; returns counts."""
+    if task not in TASKS:
+        raise WarpsynthError(f"--task {task!r}: choose from {', '.join(TASKS)}")
+    if fmt not in FORMATS:
+        raise WarpsynthError(f"--format {fmt!r}: choose from {', '.join(FORMATS)}")
+    out = Path(out)
+    if out.suffix not in (".jsonl", ".json"):
+        raise WarpsynthError(f"{out}: export writes JSON lines, name it *.jsonl")
+    tmpl = load_templates(templates)
+    shards = check_dataset(root)
+    if splits:
+        missing = [s for s in splits if s not in {sh.split for sh in shards}]
+        if missing:
+            raise WarpsynthError(f"{root}: no split {missing[0]!r} (has {', '.join(sorted({sh.split for sh in shards}))})")
+        shards = [sh for sh in shards if sh.split in splits]
+    counts: Counter = Counter()
+
+    def records() -> Iterator[dict]:
+        for shard, batch in iter_rows(root, None, shards):
+            for row in batch.to_pylist():
+                rec = render(row, task, fmt, tmpl)
+                if rec is None:
+                    counts["skipped"] += 1
+                    continue
+                counts["written"] += 1
+                counts[f"split:{shard.split}"] += 1
+                yield rec
+
+    write_jsonl(records(), out)
+    if not counts["written"]:
+        out.unlink(missing_ok=True)
+        raise WarpsynthError(f"{root}: no row has what task {task} needs ({counts['skipped']} rows skipped); nothing written")
+    return {"task": task, "format": fmt, "file": str(out), "written": counts["written"], "skipped": counts["skipped"], "splits": {k[6:]: v for k, v in counts.items() if k.startswith("split:")}}

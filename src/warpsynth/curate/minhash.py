@@ -1,0 +1,179 @@
+"""Near-duplicate detection: token shingles, MinHash signatures, LSH, union-find.
+
+MinHash and LSH are datasketch's (``MinHash`` with its default ``affine32``
+permutations, ``LeanMinHash``, ``MinHashLSH``). Only the shingle hashing is
+ours: each token gets a 32-bit CRC once (code has a small vocabulary), and the
+5-gram hashes are combined with numpy, so datasketch receives ready 32-bit
+integers (``hashfunc`` is the identity) instead of hashing every shingle with
+SHA-1 in Python. Candidates from the LSH index are confirmed by the estimated
+Jaccard similarity of the two signatures, so a band collision alone never
+merges two rows.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+from warpsynth.curate.tokenize import tokenize
+
+SHINGLE = 5
+THRESHOLD = 0.7
+NUM_PERM = 256
+SEED = 1
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_MULT = np.uint64(0x100000001B3)  # FNV-1a 64-bit prime
+
+
+def _identity(x: int) -> int:
+    return x
+
+
+class Shingler:
+    """Token 5-gram hashes (uint32) of a text, with a shared token -> CRC cache."""
+
+    def __init__(self, n: int = SHINGLE):
+        self.n = n
+        self._vocab: dict[str, int] = {}
+
+    def token_ids(self, tokens: list[str]) -> np.ndarray:
+        vocab = self._vocab
+        out = np.empty(len(tokens), dtype=np.uint64)
+        for i, tok in enumerate(tokens):
+            h = vocab.get(tok)
+            if h is None:
+                h = vocab[tok] = zlib.crc32(tok.encode("utf-8"))
+            out[i] = h
+        return out
+
+    def hashes(self, tokens: list[str]) -> np.ndarray:
+        """Distinct 32-bit hashes of the token n-grams (the whole sequence when shorter than n)."""
+        ids = self.token_ids(tokens)
+        if len(ids) == 0:
+            return np.zeros(1, dtype=np.uint32)
+        n = min(self.n, len(ids))
+        count = len(ids) - n + 1
+        with np.errstate(over="ignore"):
+            h = np.full(count, 0xCBF29CE484222325, dtype=np.uint64)
+            for k in range(n):
+                h = (h ^ ids[k : k + count]) * _MULT
+            h ^= h >> np.uint64(29)
+        return np.unique((h ^ (h >> np.uint64(32))).astype(np.uint32))
+
+
+class Signer:
+    """MinHash signatures with datasketch, sharing one permutation set."""
+
+    def __init__(self, num_perm: int = NUM_PERM, seed: int = SEED):
+        self.num_perm = num_perm
+        self._base = MinHash(num_perm=num_perm, seed=seed, hashfunc=_identity)
+
+    def sign(self, hashes: np.ndarray) -> LeanMinHash:
+        m = self._base.copy()
+        m.update_batch(hashes.tolist())
+        return LeanMinHash(m)
+
+
+class UnionFind:
+    """Disjoint sets over 0..n-1 (path halving, union by size)."""
+
+    def __init__(self, n: int = 0):
+        self.parent = list(range(n))
+        self.size = [1] * n
+
+    def add(self) -> int:
+        self.parent.append(len(self.parent))
+        self.size.append(1)
+        return len(self.parent) - 1
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        if self.size[ra] < self.size[rb]:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.size[ra] += self.size[rb]
+        return True
+
+    def roots(self) -> np.ndarray:
+        return np.fromiter((self.find(i) for i in range(len(self.parent))), dtype=np.int64, count=len(self.parent))
+
+
+class NearDuplicateIndex:
+    """Accumulates signatures row by row, then links rows with estimated Jaccard >= threshold.
+
+    Memory per row: one uint32 signature (``num_perm`` x 4 bytes) plus the LSH
+    band keys; full rows are never kept.
+    """
+
+    def __init__(self, threshold: float = THRESHOLD, num_perm: int = NUM_PERM, seed: int = SEED):
+        self.threshold = threshold
+        self.num_perm = num_perm
+        self.signer = Signer(num_perm, seed)
+        self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self._chunks: list[np.ndarray] = []
+        self._pending: list[np.ndarray] = []
+        self.count = 0
+
+    def add(self, hashes: np.ndarray) -> int:
+        """Index one row's shingle hashes; returns its row number."""
+        m = self.signer.sign(hashes)
+        key = self.count
+        self.lsh.insert(key, m, check_duplication=False)
+        self._pending.append(m.hashvalues.astype(np.uint32))
+        self.count += 1
+        if len(self._pending) >= 4096:
+            self._chunks.append(np.stack(self._pending))
+            self._pending = []
+        return key
+
+    def signatures(self) -> np.ndarray:
+        if self._pending:
+            self._chunks.append(np.stack(self._pending))
+            self._pending = []
+        if len(self._chunks) > 1:
+            self._chunks = [np.concatenate(self._chunks)]
+        return self._chunks[0] if self._chunks else np.zeros((0, self.num_perm), dtype=np.uint32)
+
+    def link(self, uf: UnionFind) -> int:
+        """Union every confirmed near-duplicate pair into ``uf``; returns the number of confirmed pairs."""
+        sigs = self.signatures()
+        pairs = 0
+        lsh = self.lsh
+        for i in range(self.count):
+            cands = [j for j in _query(lsh, sigs[i], self.num_perm) if j > i]
+            if not cands:
+                continue
+            idx = np.asarray(cands, dtype=np.int64)
+            sim = (sigs[idx] == sigs[i]).mean(axis=1)
+            for j in idx[sim >= self.threshold].tolist():
+                pairs += 1
+                uf.union(i, j)
+        return pairs
+
+
+def _query(lsh: MinHashLSH, sig: np.ndarray, num_perm: int) -> list:
+    return lsh.query(LeanMinHash(seed=SEED, hashvalues=sig, scheme="affine32"))
+
+
+def jaccard(a: set, b: set) -> float:
+    return len(a & b) / max(1, len(a | b))
+
+
+def shingle_set(text: str, n: int = SHINGLE, lang: str = "python") -> set[tuple[str, ...]]:
+    """Exact token n-gram set (for tests and explanations; the index uses hashes)."""
+    toks = tokenize(text, lang)
+    if len(toks) < n:
+        return {tuple(toks)}
+    return {tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)}

@@ -1,0 +1,507 @@
+"""``warpsynth report DIR``: a self-contained HTML report and a Markdown summary.
+
+One streaming pass collects compact per-row numbers (lengths, ratios) and
+counters (categories, features, builtins, types, verification); token counts
+(``curate.tokenize``) are taken on a deterministic sample of rows (all rows up
+to ``token_sample``), since tokenizing every generated function of a
+million-row dataset costs more than the rest of the report. Run metadata
+(``_run/``: config, stats, rejects) and curation reports (``_curate/``) are
+read when present and skipped when not. Plots are matplotlib PNGs embedded as
+base64, so the HTML file is all there is to share.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import json
+import os
+import re
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from warpsynth.curate.common import check_dataset, curate_dir, iter_rows, python_text, read_json, run_dir
+from warpsynth.curate.tokenize import count_tokens
+from warpsynth.dataset import folder
+
+TOKEN_SAMPLE = 20_000
+COLUMNS = [
+    "id", "kernel_name", "origin", "source", "kernel_source", "args", "category", "features", "builtins",
+    "cpu_forward", "cpu_backward", "cpu_entry", "cpu_helpers", "cuda_forward", "cuda_backward", "cuda_helpers", "structs",
+    "ptx", "warp_version", "verify_level", "differentiable", "grad_max_rel_err", "helper_names", "struct_names",
+]
+#: Length series: name -> how to get the text and its language.
+SERIES = {
+    "python": "python",
+    "cuda forward": "cpp",
+    "cuda backward": "cpp",
+    "cpu forward": "cpp",
+    "cpu backward": "cpp",
+}
+SCALARS = ("bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float16", "bfloat16", "float32", "float64")
+_TYPE_RE = re.compile(
+    r"\b(vec[234][a-z0-9]*|mat[234][234][a-z0-9]*|quat[a-z0-9]*|transform[fdh]?|spatial_(?:vector|matrix)[fdh]?|"
+    r"int8|uint8|int16|uint16|int32|uint32|int64|uint64|float16|bfloat16|float32|float64|bool|"
+    r"array[1-4]?d?|indexedarray|fabricarray|mesh|volume|bvh|hash_grid|tile)\b"
+)
+_WP_TYPE_RE = re.compile(r"\bwp\.(vec[234][a-z0-9]*|mat[234][234][a-z0-9]*|quat[a-z0-9]*|transform[fdh]?|spatial_(?:vector|matrix)[fdh]?|int8|uint8|int16|uint16|int32|uint32|int64|uint64|float16|bfloat16|float32|float64)\b")
+_WP_CALL_RE = re.compile(r"\bwp\.([a-z_][a-z0-9_]*)\s*\(")
+_ALIASES = {"float": "float32", "int": "int32"}
+
+
+def _norm_type(name: str) -> str:
+    aliases = {"vec2": "vec2f", "vec3": "vec3f", "vec4": "vec4f", "mat22": "mat22f", "mat33": "mat33f", "mat44": "mat44f", "quat": "quatf", "transform": "transformf", "spatial_vector": "spatial_vectorf", "spatial_matrix": "spatial_matrixf"}
+    return aliases.get(name, name)
+
+
+@dataclass
+class Stats:
+    rows: int = 0
+    splits: Counter = field(default_factory=Counter)
+    origins: Counter = field(default_factory=Counter)
+    categories: Counter = field(default_factory=Counter)
+    features: Counter = field(default_factory=Counter)
+    builtins: Counter = field(default_factory=Counter)
+    builtins_from_source: int = 0
+    types: Counter = field(default_factory=Counter)
+    verify: Counter = field(default_factory=Counter)
+    differentiable: Counter = field(default_factory=Counter)
+    warp_versions: Counter = field(default_factory=Counter)
+    grad_err: list = field(default_factory=list)
+    chars: dict = field(default_factory=lambda: {k: [] for k in SERIES})
+    tokens: dict = field(default_factory=lambda: {k: [] for k in SERIES})
+    ratio_cuda: list = field(default_factory=list)
+    ratio_cpu: list = field(default_factory=list)
+    ptx_chars: list = field(default_factory=list)
+    helpers: list = field(default_factory=list)
+    token_rows: int = 0
+
+
+def _texts(row: dict) -> dict[str, str]:
+    return {
+        "python": python_text(row),
+        "cuda forward": row.get("cuda_forward") or "",
+        "cuda backward": row.get("cuda_backward") or "",
+        "cpu forward": row.get("cpu_forward") or "",
+        "cpu backward": row.get("cpu_backward") or "",
+    }
+
+
+def _in_token_sample(rid: str, rows: int, sample: int) -> bool:
+    """All rows while fewer than ``sample``; otherwise a fixed hash-based fraction."""
+    if rows < sample:
+        return True
+    return int.from_bytes(hashlib.sha256((rid or "").encode()).digest()[:4], "big") % 1000 < 1000 * sample // max(rows, 1)
+
+
+def collect(root: Path, token_sample: int = TOKEN_SAMPLE) -> Stats:
+    shards = check_dataset(root)
+    from warpsynth.curate.common import shard_num_rows
+
+    total = sum(shard_num_rows(s.path) for s in shards)
+    st = Stats()
+    for shard, batch in iter_rows(root, COLUMNS, shards):
+        for row in batch.to_pylist():
+            st.rows += 1
+            st.splits[shard.split] += 1
+            st.origins[row.get("origin") or "(none)"] += 1
+            st.categories[row.get("category") or "(none)"] += 1
+            st.features.update(row.get("features") or [])
+            st.warp_versions[row.get("warp_version") or "(none)"] += 1
+            texts = _texts(row)
+            builtins = row.get("builtins") or []
+            if not builtins:
+                builtins = sorted(set(_WP_CALL_RE.findall(texts["python"])))
+                st.builtins_from_source += 1
+            st.builtins.update(set(builtins))
+            types = {_norm_type(_ALIASES.get(t, t)) for a in row.get("args") or [] for t in _TYPE_RE.findall(a.get("type") or "")}
+            types |= {_norm_type(t) for t in _WP_TYPE_RE.findall(texts["python"])}
+            st.types.update(types)
+            st.verify[row.get("verify_level") or "(none)"] += 1
+            d = row.get("differentiable")
+            st.differentiable["yes" if d else ("no" if d is not None else "unknown")] += 1
+            if row.get("grad_max_rel_err") is not None:
+                st.grad_err.append(row["grad_max_rel_err"])
+            for k, text in texts.items():
+                st.chars[k].append(len(text))
+            if _in_token_sample(row.get("id"), total, token_sample):
+                st.token_rows += 1
+                for k, text in texts.items():
+                    st.tokens[k].append(count_tokens(text, SERIES[k]))
+            py = max(1, len(texts["python"]))
+            cuda = sum(len(row.get(c) or "") for c in ("structs", "cuda_helpers", "cuda_forward", "cuda_backward"))
+            cpu = sum(len(row.get(c) or "") for c in ("structs", "cpu_helpers", "cpu_forward", "cpu_backward", "cpu_entry"))
+            if cuda:
+                st.ratio_cuda.append(cuda / py)
+            if cpu:
+                st.ratio_cpu.append(cpu / py)
+            ptx = sum(len(p.get("text") or "") for p in row.get("ptx") or [])
+            if ptx:
+                st.ptx_chars.append(ptx)
+            st.helpers.append(len(row.get("helper_names") or []))
+    return st
+
+
+# ---------------------------------------------------------------- plots
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"figure.dpi": 100, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "warpsynth"})
+    return plt
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
+    _plt().close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _bar(counter: Counter, title: str, top: int = 30, color: str = "#4477aa") -> str | None:
+    if not counter:
+        return None
+    plt = _plt()
+    items = sorted(counter.items(), key=lambda kv: (-kv[1], str(kv[0])))[:top]
+    fig, ax = plt.subplots(figsize=(7, 0.22 * len(items) + 0.9))
+    labels = [str(k) for k, _ in items][::-1]
+    ax.barh(labels, [v for _, v in items][::-1], color=color)
+    ax.set_title(title)
+    ax.set_xlabel("rows")
+    return _png(fig)
+
+
+def _hists(series: dict[str, list], title: str, xlabel: str) -> str | None:
+    series = {k: v for k, v in series.items() if v and max(v) > 0}
+    if not series:
+        return None
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(series), figsize=(2.6 * len(series) + 0.6, 2.4), squeeze=False)
+    for ax, (name, values) in zip(axes[0], series.items()):
+        v = np.asarray(values, dtype=float)
+        v = v[v > 0]
+        bins = np.logspace(np.log10(max(v.min(), 1)), np.log10(v.max() + 1), 30) if len(v) else 10
+        ax.hist(v, bins=bins, color="#66aa55")
+        ax.set_xscale("log")
+        ax.set_title(f"{name}\nmedian {np.median(v):,.0f}" if len(v) else name)
+        ax.set_xlabel(xlabel)
+    axes[0][0].set_ylabel("rows")
+    fig.suptitle(title, y=1.08)
+    return _png(fig)
+
+
+def _ratio_plot(cuda: list, cpu: list) -> str | None:
+    if not cuda and not cpu:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 2.6))
+    hi = max([max(cuda, default=1), max(cpu, default=1)])
+    bins = np.linspace(0, hi * 1.02, 40)
+    if cuda:
+        ax.hist(cuda, bins=bins, alpha=0.6, label=f"CUDA (median {np.median(cuda):.1f}x)", color="#cc6677")
+    if cpu:
+        ax.hist(cpu, bins=bins, alpha=0.6, label=f"C++ (median {np.median(cpu):.1f}x)", color="#4477aa")
+    ax.set_xlabel("generated characters per Python character")
+    ax.set_ylabel("rows")
+    ax.set_title("Generated code size / Python size")
+    ax.legend()
+    return _png(fig)
+
+
+# ---------------------------------------------------------------- tables and sections
+
+
+def _pct(a: float, b: float) -> str:
+    return f"{100 * a / b:.1f}%" if b else "-"
+
+
+def _dist(values: list) -> list:
+    if not values:
+        return ["-"] * 5
+    v = np.asarray(values, dtype=float)
+    return [f"{np.percentile(v, q):,.0f}" for q in (5, 50, 90, 99)] + [f"{v.max():,.0f}"]
+
+
+def _warp_builtins() -> set[str] | None:
+    try:
+        from warpsynth import _warp
+
+        return set(_warp.builtin_functions())
+    except Exception:
+        return None
+
+
+@dataclass
+class Section:
+    title: str
+    tables: list = field(default_factory=list)  # (header, rows)
+    images: list = field(default_factory=list)  # (alt, base64)
+    notes: list = field(default_factory=list)
+
+
+def build_sections(root: Path, st: Stats) -> list[Section]:
+    meta = {}
+    try:
+        meta = folder.read_card(root)
+    except Exception:
+        pass
+    run_config = read_json(run_dir(root) / "config.json") or {}
+    stats = read_json(run_dir(root) / "stats.json") or {}
+    rejects = _read_rejects(run_dir(root) / "rejects.jsonl")
+    sections = []
+
+    s = Section("Overview")
+    size = sum(p.stat().st_size for p in (root / folder.DATA_DIR).glob("*") if p.is_file())
+    s.tables.append(
+        (
+            ("", ""),
+            [
+                ("rows", f"{st.rows:,}"),
+                ("splits", ", ".join(f"{k} {v:,}" for k, v in st.splits.items())),
+                ("data size on disk", f"{size / 1e6:,.1f} MB"),
+                ("origin", ", ".join(f"{k} {v:,}" for k, v in st.origins.most_common())),
+                ("Warp version", ", ".join(f"{k} ({v:,} rows)" for k, v in st.warp_versions.most_common())),
+                ("categories", f"{len([c for c in st.categories if c != '(none)'])}"),
+                ("distinct features", f"{len(st.features)}"),
+                ("dataset name", meta.get("pretty_name", "-")),
+            ],
+        )
+    )
+    sections.append(s)
+
+    s = Section("Categories and features")
+    s.tables.append((("category", "rows", "share"), [(k, f"{v:,}", _pct(v, st.rows)) for k, v in sorted(st.categories.items(), key=lambda kv: (-kv[1], kv[0]))]))
+    for alt, img in (("categories", _bar(st.categories, "Rows per category")), ("features", _bar(st.features, "Rows per feature (top 30)", color="#228833"))):
+        if img:
+            s.images.append((alt, img))
+    sections.append(s)
+
+    s = Section("Source and code lengths")
+    header = ("text", "unit", "p5", "median", "p90", "p99", "max")
+    rows = []
+    for k in SERIES:
+        rows.append((k, "characters", *_dist(st.chars[k])))
+        rows.append((k, "tokens", *_dist(st.tokens[k])))
+    if st.ptx_chars:
+        rows.append(("ptx (all archs)", "characters", *_dist(st.ptx_chars)))
+    s.tables.append((header, rows))
+    s.notes.append(f"Tokens by warpsynth's code tokenizer (identifiers, numbers, strings, operators; comments dropped), counted on {st.token_rows:,} of {st.rows:,} rows.")
+    for alt, img in (("chars", _hists(st.chars, "Characters per row", "characters")), ("tokens", _hists(st.tokens, "Tokens per row", "tokens"))):
+        if img:
+            s.images.append((alt, img))
+    sections.append(s)
+
+    s = Section("Python : generated code size")
+    s.tables.append(
+        (
+            ("target", "p5", "median", "p90", "p99", "max"),
+            [(name, *[f"{float(x.replace(',', '')):.1f}x" if x != "-" else "-" for x in _ratio_dist(v)]) for name, v in (("CUDA (structs + helpers + forward + backward)", st.ratio_cuda), ("C++ (structs + helpers + forward + backward + entry)", st.ratio_cpu))],
+        )
+    )
+    img = _ratio_plot(st.ratio_cuda, st.ratio_cpu)
+    if img:
+        s.images.append(("ratio", img))
+    sections.append(s)
+
+    s = Section("Builtin and type coverage")
+    known = _warp_builtins()
+    used = set(st.builtins)
+    if known:
+        covered = used & known
+        s.notes.append(f"{len(covered)} of {len(known)} Warp builtins (operators included) appear in at least one row ({_pct(len(covered), len(known))})" + (f"; {len(used - known)} other recorded names ({', '.join(sorted(used - known)[:8])})" if used - known else "") + ".")
+    if st.builtins_from_source:
+        s.notes.append(f"{st.builtins_from_source:,} rows had no recorded builtins; their `wp.name(...)` calls were counted from the Python source.")
+    scalars_seen = [t for t in SCALARS if t in st.types]
+    s.notes.append(f"Scalar types used: {len(scalars_seen)} of {len(SCALARS)} ({', '.join(scalars_seen) or 'none'}); missing: {', '.join(t for t in SCALARS if t not in st.types) or 'none'}.")
+    s.tables.append((("type", "rows"), [(k, f"{v:,}") for k, v in sorted(st.types.items(), key=lambda kv: (-kv[1], kv[0]))]))
+    for alt, img in (("builtins", _bar(st.builtins, "Rows per builtin (top 40)", top=40, color="#aa3377")), ("types", _bar(st.types, "Rows per type (top 30)", color="#ccbb44"))):
+        if img:
+            s.images.append((alt, img))
+    sections.append(s)
+
+    s = Section("Verification")
+    vrows = [(k, f"{v:,}", _pct(v, st.rows)) for k, v in sorted(st.verify.items(), key=lambda kv: (-kv[1], kv[0]))]
+    s.tables.append((("verify level", "rows", "share"), vrows))
+    s.tables.append((("differentiable", "rows", "share"), [(k, f"{v:,}", _pct(v, st.rows)) for k, v in sorted(st.differentiable.items())]))
+    totals = stats.get("totals") if isinstance(stats, dict) else None
+    if isinstance(totals, dict) and totals.get("samples"):
+        samples = totals["samples"]
+        s.notes.append(f"Generation: {totals.get('rows', 0):,} of {samples:,} samples passed every stage ({_pct(totals.get('rows', 0), samples)}); {totals.get('rejected', 0):,} rejected.")
+    if rejects:
+        by_stage = Counter(r.get("stage", "?") for r in rejects)
+        by_reason = Counter((r.get("stage", "?"), (r.get("reason") or "").split(":")[0]) for r in rejects)
+        s.tables.append((("reject stage", "samples"), [(k, f"{v:,}") for k, v in by_stage.most_common()]))
+        s.tables.append((("stage", "reason (exception type)", "samples"), [(a, b, f"{v:,}") for (a, b), v in by_reason.most_common(15)]))
+    if st.grad_err:
+        g = np.asarray(st.grad_err)
+        s.notes.append(f"Gradient check max relative error over {len(g):,} rows: median {np.median(g):.2e}, p99 {np.percentile(g, 99):.2e}, max {g.max():.2e}.")
+    sections.append(s)
+
+    cur = curate_dir(root)
+    dd, sp, dc = read_json(cur / "dedup.json"), read_json(cur / "split.json"), read_json(cur / "decontaminate.json")
+    if dd or sp or dc:
+        s = Section("Curation")
+        if isinstance(dd, dict):
+            s.tables.append(
+                (
+                    ("deduplication", ""),
+                    [
+                        ("rows in", f"{dd['rows_in']:,}"),
+                        ("rows kept", f"{dd['rows_kept']:,}"),
+                        ("exact duplicates dropped", f"{dd['exact_duplicate_rows']:,}"),
+                        ("near duplicates dropped", f"{dd['near_duplicate_rows']:,}"),
+                        ("clusters", f"{dd['clusters']:,}"),
+                        ("cluster sizes (size: count)", ", ".join(f"{k}: {v}" for k, v in dd["cluster_sizes"].items())),
+                        ("time", f"{dd['seconds']['total']} s"),
+                    ],
+                )
+            )
+        if isinstance(sp, dict):
+            s.tables.append((("split", "rows", "clusters", "share"), [(k, f"{sp['rows'][k]:,}", f"{sp['clusters'][k]:,}", f"{100 * sp['fractions'][k]:.1f}%") for k in sp["rows"]]))
+        if isinstance(dc, dict):
+            s.notes.append(f"Decontamination against {', '.join(Path(p).name for p in dc['against'])}: {dc['rows_dropped']:,} of {dc['rows_in']:,} rows dropped ({dc['ngram_tokens']}-token n-grams).")
+        sections.append(s)
+
+    s = Section("Run throughput")
+    inv = stats.get("invocation") if isinstance(stats, dict) else None
+    if isinstance(inv, dict) and inv.get("seconds"):
+        secs = float(inv["seconds"])
+        n = inv.get("samples_run") or (totals or {}).get("samples") or 0
+        s.tables.append(
+            (
+                ("", ""),
+                [
+                    ("wall time (last invocation)", f"{secs:,.1f} s"),
+                    ("samples run", f"{n:,}"),
+                    ("throughput", f"{n / secs:,.1f} samples/s, {((totals or {}).get('rows', 0)) / secs:,.1f} rows/s" if secs else "-"),
+                    ("workers", str(inv.get("workers", "-"))),
+                ],
+            )
+        )
+        stage = stats.get("stage_seconds_all_tasks") or {}
+        if stage:
+            tot = sum(stage.values()) or 1
+            s.tables.append((("stage", "CPU seconds (all workers)", "share"), [(k, f"{v:,.2f}", _pct(v, tot)) for k, v in sorted(stage.items(), key=lambda kv: -kv[1])]))
+        cfg = run_config.get("config") if isinstance(run_config.get("config"), dict) else run_config
+        if cfg:
+            s.notes.append("Run config: " + ", ".join(f"{k}={cfg[k]}" for k in ("n", "seed", "targets", "backward", "ptx_archs", "verify") if k in cfg))
+    else:
+        s.notes.append("No run statistics (`_run/stats.json`): this dataset was not made by `warpsynth generate`, or its run metadata was removed.")
+    sections.append(s)
+    return sections
+
+
+def _ratio_dist(values: list) -> list:
+    if not values:
+        return ["-"] * 5
+    v = np.asarray(values, dtype=float)
+    return [f"{np.percentile(v, q):.3f}" for q in (5, 50, 90, 99)] + [f"{v.max():.3f}"]
+
+
+def _read_rejects(path: Path) -> list[dict]:
+    out = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    value = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(value, dict):
+                    out.append(value)
+    except OSError:
+        pass
+    return out
+
+
+# ---------------------------------------------------------------- rendering
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; line-height: 1.4; }
+h1 { border-bottom: 2px solid #4477aa; padding-bottom: .2em; }
+h2 { margin-top: 1.8em; color: #334; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: .8em 0; font-size: 90%; }
+th, td { border: 1px solid #ccc; padding: 3px 9px; text-align: left; }
+th { background: #eef2f7; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+img { max-width: 100%; display: block; margin: .8em 0; }
+p.note { color: #444; }
+.muted { color: #777; font-size: 85%; }
+"""
+
+
+def _is_num(cell: str) -> bool:
+    return bool(re.fullmatch(r"[-+]?[\d,.]+(%|x| s| MB)?", str(cell)))
+
+
+def render_html(title: str, sections: list[Section], footer: str) -> str:
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{html.escape(title)}</title>", f"<style>{_CSS}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
+    parts.append("<nav><p>" + " · ".join(f'<a href="#s{i}">{html.escape(s.title)}</a>' for i, s in enumerate(sections)) + "</p></nav>")
+    for i, s in enumerate(sections):
+        parts.append(f'<section id="s{i}"><h2>{html.escape(s.title)}</h2>')
+        for note in s.notes:
+            parts.append(f'<p class="note">{html.escape(note)}</p>')
+        for header, rows in s.tables:
+            parts.append("<table><thead><tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr></thead><tbody>")
+            for row in rows:
+                parts.append("<tr>" + "".join(f'<td class="num">{html.escape(str(c))}</td>' if _is_num(c) else f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>")
+            parts.append("</tbody></table>")
+        for alt, img in s.images:
+            parts.append(f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{img}">')
+        parts.append("</section>")
+    parts.append(f'<p class="muted">{html.escape(footer)}</p></body></html>')
+    return "\n".join(parts) + "\n"
+
+
+def render_markdown(title: str, sections: list[Section], footer: str) -> str:
+    out = [f"# {title}", ""]
+    for s in sections:
+        out += [f"## {s.title}", ""]
+        for note in s.notes:
+            out += [note, ""]
+        for header, rows in s.tables:
+            out.append("| " + " | ".join(str(h) or " " for h in header) + " |")
+            out.append("|" + "---|" * len(header))
+            out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+            out.append("")
+    out += [f"_{footer}_", ""]
+    return "\n".join(out)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def report(root: str | Path, out: str | Path | None = None, *, token_sample: int = TOKEN_SAMPLE) -> dict:
+    """Write ``report.html`` and ``report.md`` into ``out`` (default ``DIR/_report``); returns their paths."""
+    root = Path(root)
+    t0 = time.perf_counter()
+    st = collect(root, token_sample)
+    sections = build_sections(root, st)
+    title = f"warpsynth dataset report: {root.resolve().name}"
+    footer = f"{st.rows:,} rows; generated by warpsynth report."
+    out = Path(out) if out is not None else root / "_report"
+    html_text = render_html(title, sections, footer)
+    md_text = render_markdown(title, sections, footer)
+    _atomic_write(out / "report.md", md_text)
+    _atomic_write(out / "report.html", html_text)
+    return {"html": str(out / "report.html"), "markdown": str(out / "report.md"), "rows": st.rows, "images": sum(len(s.images) for s in sections)}
