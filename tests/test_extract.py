@@ -131,8 +131,8 @@ def test_no_backward_gives_empty_backward(deform):
 def test_same_source_same_text_whatever_was_loaded_before():
     """Warp numbers helper functions with a process-global counter; load_source must hide it."""
     texts = []
-    for _ in range(3):
-        with load_source(STRUCT_HELPERS, tag="repeat") as loaded:
+    for tag in ("a", "b", "c"):
+        with load_source(STRUCT_HELPERS, tag=tag) as loaded:
             texts.append(extract(loaded.kernels()["deform"]).targets["cpu"].text)
     assert texts[0] == texts[1] == texts[2]
     assert "square_0(" in texts[0]
@@ -141,6 +141,12 @@ def test_same_source_same_text_whatever_was_loaded_before():
 def test_unknown_target_is_refused(deform):
     with pytest.raises(ValueError, match="unknown target"):
         extract(deform.kernels()["deform"], targets=("metal",))
+
+
+def test_nested_loads_of_one_source_get_distinct_modules():
+    with load_source(TWO_KERNELS, tag="outer") as outer, load_source(TWO_KERNELS, tag="inner") as inner:
+        assert outer.module_name != inner.module_name
+        assert inner.module_name.endswith("_inner")
 
 
 def test_load_source_releases_warp_state():

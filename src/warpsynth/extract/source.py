@@ -31,20 +31,30 @@ class LoadedSource:
         return {k: v for k, v in self.namespace.items() if isinstance(v, wp.Kernel)}
 
 
-def _unique_name(source: str, tag: str) -> str:
-    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
-    return f"warpsynth_src_{tag}_{digest}"
+def _module_name(source: str, tag: str) -> str:
+    """A name that depends on the source only: Warp writes it into line comments of the C++.
+
+    ``tag`` only separates two *simultaneous* loads of the same source.
+    """
+    name = f"warpsynth_src_{hashlib.sha256(source.encode()).hexdigest()[:16]}"
+    if name in sys.modules:
+        name = f"{name}_{tag}"
+        if name in sys.modules:
+            raise RuntimeError(f"source already loaded under tag {tag!r}")
+    return name
 
 
 @contextmanager
 def load_source(source: str, tag: str = "0") -> Iterator[LoadedSource]:
     """Exec ``source`` as a fresh module; drop Warp's and linecache's references on exit.
 
+    The module name (and so the generated code) is a function of the source text.
+
     Inside the block, helper functions are numbered as in a fresh process, so the
     generated C++ depends on the source only (not on what was loaded before).
     """
     _warp.init_quiet()
-    module_name = _unique_name(source, tag)
+    module_name = _module_name(source, tag)
     filename = f"<{module_name}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     module = types.ModuleType(module_name)
