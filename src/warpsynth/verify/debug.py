@@ -141,7 +141,7 @@ def _worker(jobs_path: str, progress_path: str) -> int:
                     with open(meta, "w") as f:
                         json.dump({}, f)
                 _warp.load_cpu_object(kernel.module, job.obj_path, meta, job.block_dim)
-                values = make_inputs(job.program, job.seed)
+                values = make_inputs(job.program, job.seed, kernel)
                 if job.backward:
                     for v in values:
                         if isinstance(v, wp.array) and v.numpy().dtype.kind == "f":

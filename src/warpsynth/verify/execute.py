@@ -82,15 +82,18 @@ def _head(value: Any, data: np.ndarray, kind: str) -> list:
 
 
 def _json_scalar(value: Any) -> Any:
+    """A kernel scalar argument (Python number, Warp scalar, or Warp vector/matrix) as JSON."""
     if isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, np.generic):
+        return value.item()
+    inner = getattr(value, "value", None)  # Warp scalar instances (wp.float32(0.5))
+    if isinstance(inner, (bool, int, float)):
+        return inner
     try:
-        return float(value) if isinstance(value, (np.floating, float)) else value.item()
+        return np.asarray(value, dtype=np.float64).tolist()  # vectors/matrices
     except Exception:
-        try:
-            return [float(x) for x in value]  # vector/matrix values
-        except Exception:
-            return type(value).__name__
+        return type(value).__name__
 
 
 def _nonfinite(data: np.ndarray) -> tuple[int, float] | None:
@@ -124,11 +127,11 @@ def run_checks(program: Any, kernel: Any, seed: int, atomic: bool, rtol: float, 
     """Launch twice on fresh seeded inputs; reject NaN/Inf and nondeterminism; record I/O examples."""
     make_inputs, launch = _launch_api()
     out = RunOutcome()
-    first = make_inputs(program, seed)
+    first = make_inputs(program, seed, kernel)
     before = snapshot(first)
     launch(program, kernel, first, device="cpu")
     after1 = snapshot(first)
-    second = make_inputs(program, seed)
+    second = make_inputs(program, seed, kernel)
     launch(program, kernel, second, device="cpu")
     after2 = snapshot(second)
 
@@ -156,8 +159,10 @@ def run_checks(program: Any, kernel: Any, seed: int, atomic: bool, rtol: float, 
             entry["in"] = _head(value, before[i], kind)
             if i in out.changed or spec.role != "in":
                 entry["out"] = _head(value, after1[i], kind)
-        elif spec.kind == "scalar":
+        elif spec.kind in ("scalar", "value"):
             entry["value"] = _json_scalar(value)
+        elif spec.kind == "struct":
+            entry["fields"] = {f.name: _json_scalar(getattr(value, f.name, None)) for f in spec.fields}
         args.append(entry)
     out.io_examples = {"seed": seed, "max_elements": IO_MAX_ELEMENTS, "launch_dim": list(program.launch_dim), "args": args}
     return out
@@ -195,7 +200,7 @@ def grad_check(program: Any, kernel: Any, seed: int, changed: list[int], tol: Gr
     make_inputs, launch = _launch_api()
     if not program.differentiable:
         return GradOutcome(False, note="generator marked the kernel non-differentiable")
-    probe = make_inputs(program, seed)
+    probe = make_inputs(program, seed, kernel)
     kinds = {i: _scalar_kind(v) for i, v in enumerate(probe) if is_array(v)}
     roles = {i: program.args[i].role for i in kinds}
     outputs = [i for i in kinds if (i in changed or roles[i] == "out") and roles[i] != "inout" and kinds[i] in ("f32", "f64")]
@@ -216,7 +221,7 @@ def grad_check(program: Any, kernel: Any, seed: int, changed: list[int], tol: Gr
         return total
 
     # adjoint
-    values = make_inputs(program, seed)
+    values = make_inputs(program, seed, kernel)
     for i in inputs + outputs:
         values[i].requires_grad = True
     tape = wp.Tape()
@@ -245,7 +250,7 @@ def grad_check(program: Any, kernel: Any, seed: int, changed: list[int], tol: Gr
             break
 
     def loss_at(i: int, k: int, delta: float) -> tuple[float, float]:
-        vals = make_inputs(program, seed)
+        vals = make_inputs(program, seed, kernel)
         view = vals[i].numpy().reshape(-1)
         view[k] = view[k] + view.dtype.type(delta)
         actual = float(view[k])
@@ -257,7 +262,7 @@ def grad_check(program: Any, kernel: Any, seed: int, changed: list[int], tol: Gr
         if out.checked >= tol.points:
             break
         spec = program.args[i]
-        x0 = float(make_inputs(program, seed)[i].numpy().reshape(-1)[k])
+        x0 = float(make_inputs(program, seed, kernel)[i].numpy().reshape(-1)[k])
         h = eps * max(1.0, abs(x0))
         room = min(x0 - spec.low, spec.high - x0) if spec.high > spec.low else h
         if room < h:
