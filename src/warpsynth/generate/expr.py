@@ -52,6 +52,14 @@ class Expr:
         return Expr(ast.BinOp(self.node, ast.Add(), b.lit(c, self.type).node), self.type, self.mag + c)
 
 
+def has_var(node: ast.expr) -> bool:
+    """Whether an expression reads any variable (other than the ``wp`` module)."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and n.id not in ("wp", "float", "int"):
+            return True
+    return False
+
+
 def round_lit(x: float) -> float:
     return float(f"{x:.3g}")
 
@@ -304,6 +312,8 @@ class ExprBuilder:
             w.update(ctor=1.0, op=2.0)
         if t.is_int:
             w.update(op=3.0, conv=1.0)
+        if t.is_scalar and not scope.readable(t) and not scope.array_reads(t):
+            w["conv"] = 4.0  # no variable of this type: derive one from another type
         helpers = [h for h in self.ctx.helpers if h.ret == t and self.helper_ok(h, scope)]
         if helpers:
             w["helper"] = 1.5
@@ -343,13 +353,19 @@ class ExprBuilder:
         return self.leaf(t, scope)
 
     def registry_call(self, t: T.WType, depth: int, scope: "Scope", conversion: bool = False) -> Expr | None:
-        sigs = [s for s in registry.by_return().get(t, ()) if self.ctx.allows(s)]
+        sigs = self.ctx.sigs_for(t)
         if conversion:
-            sigs = [s for s in sigs if s.name in ("int", "float") or s.name == t.dtype] or sigs
+            conv = [s for s in sigs if s.name in ("int", "float") or s.name == t.dtype]
+            sigs = [s for s in conv if scope.readable(s.args[0]) or scope.array_reads(s.args[0])] or conv or sigs
         if not sigs:
             return None
         sig = self.ctx.pick_signature(sigs)
         args = [self.gen(a, depth - 1, scope) for a in sig.args]
+        if not any(has_var(a.node) for a in args):
+            # a call on constants only is unrealistic: feed it a variable where one exists
+            k = self.rng.randrange(len(args))
+            if scope.readable(sig.args[k]) or scope.array_reads(sig.args[k]):
+                args[k] = self.leaf(sig.args[k], scope)
         guarded = guards.guard(self, sig.name, args)
         if guarded is None:
             return None
@@ -564,13 +580,19 @@ class ExprBuilder:
         if pick < 0.17 and depth > 0:
             self.ctx.use("unot")
             return ast.UnaryOp(ast.Not(), self.cond(depth - 1, scope))
-        ints = [x for x in self.ctx.types if x.is_int]
-        t = r.choice([T.FLOAT] * 3 + [x for x in self.ctx.types if x.is_float] + ints)
+        pool = [x for x in self.ctx.types if (x.is_float or x.is_int) and (scope.readable(x) or scope.array_reads(x))]
+        if not pool:
+            pool = [x for x in self.ctx.types if x.is_float or x.is_int] or [T.FLOAT]
+        t = r.choice(pool)
         a = self.gen(t, max(depth - 1, 0), scope)
+        if not has_var(a.node):
+            a = self.leaf(t, scope)
         if r.random() < 0.5:
             b = self.const(t)
         else:
             b = self.gen(t, max(depth - 1, 0), scope)
+            if ast.dump(a.node) == ast.dump(b.node):
+                b = self.const(t)
         ops = [ast.Lt(), ast.Gt(), ast.LtE(), ast.GtE()] + ([ast.Eq(), ast.NotEq()] if t.is_int else [])
         return ast.Compare(a.node, [r.choice(ops)], [b.node])
 

@@ -15,7 +15,7 @@ from warpsynth import _warp
 from warpsynth.generate import types as T
 from warpsynth.generate.categories import Plan, plan
 from warpsynth.generate.config import CATEGORIES, GeneratorConfig
-from warpsynth.generate.expr import LIMIT, Expr, name_load, wp_attr
+from warpsynth.generate.expr import LIMIT, Expr, has_var, name_load, wp_attr
 from warpsynth.generate.program import ArgSpec, KernelProgram
 from warpsynth.generate.scope import ArrayRef, Ctx, HelperSig, IndexVar, Scope, Var
 from warpsynth.generate.stmt import StmtBuilder
@@ -167,11 +167,11 @@ class _Builder:
         return st, pname
 
     # ------------------------------------------------------------------ helpers
-    def add_helper(self, struct_t: T.WType | None) -> None:
+    def add_helper(self, struct_t: T.WType | None, ptypes: list[T.WType] | None = None, ret: T.WType | None = None) -> None:
         r = self.rng
         name = self.ctx.fresh(r.choice(_HELPER_NAMES))
-        ptypes = [self.value_type() for _ in range(r.randint(1, 3))]
-        ret = self.value_type()
+        ptypes = ptypes or [self.value_type() for _ in range(r.randint(1, 3))]
+        ret = ret or self.value_type()
         if ret.kind in ("transform",) or ret.kind == "bool":
             ret = T.FLOAT
         limit = 10.0
@@ -310,6 +310,8 @@ class _Builder:
             ctx.feature("atomic")
         for out in self.outputs:
             e = sb.eb.gen(out.type.elem, r.randint(1, self.config.max_expr_depth), root)
+            if not has_var(e.node):
+                e = sb.eb.squash(sb.eb.leaf(out.type.elem, root))
             idx = [name_load(t) for t in tids]
             target = ast.Subscript(name_load(out.name), idx[0] if ndim == 1 else ast.Tuple(idx, ast.Load()), ast.Store())
             body.append(ast.Assign([target], e.node, lineno=0))
@@ -325,7 +327,6 @@ class _Builder:
 
 def render(defs: list[ast.stmt]) -> str:
     mod = ast.Module([ast.Import([ast.alias("warp", "wp")])] + defs, [])
-    ast.fix_missing_locations(mod)
     return ast.unparse(mod) + "\n"
 
 

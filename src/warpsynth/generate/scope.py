@@ -190,8 +190,15 @@ class Ctx:
         return self.array_mags.get(a.name, 1.0)
 
     def allows(self, sig: registry.Signature) -> bool:
-        return all(a in self.types or a.is_scalar for a in sig.args) and all(
-            a.dtype in {t.dtype for t in self.types} for a in sig.args)
+        dtypes = {t.dtype for t in self.types}
+        return all((a in self.types or a.is_scalar) and a.dtype in dtypes for a in sig.args)
+
+    def sigs_for(self, t: T.WType) -> list[registry.Signature]:
+        """Registry signatures returning ``t`` over this program's type pool (cached)."""
+        cache = self.__dict__.setdefault("_sig_cache", {})
+        if t not in cache:
+            cache[t] = [s for s in registry.by_return().get(t, ()) if self.allows(s)]
+        return cache[t]
 
     def pick_signature(self, sigs: list[registry.Signature]) -> registry.Signature:
         """Choose a builtin (weighted by category group and novelty), then one of its overloads."""

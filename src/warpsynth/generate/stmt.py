@@ -58,14 +58,14 @@ class StmtBuilder:
         out: list[ast.stmt] = []
         budget = n
         while budget > 0:
-            kinds = [k for k, w in self.weights.items() if w > 0 and self._applicable(k, scope)]
+            kinds = [k for k, w in self.weights.items() if w > 0 and self._applicable(k, scope, budget)]
             kind = self.rng.choices(kinds, [self.weights[k] for k in kinds])[0]
             stmts, cost = getattr(self, f"s_{kind}")(scope, budget)
             out.extend(stmts)
             budget -= max(cost, 1)
         return out
 
-    def _applicable(self, kind: str, scope: Scope) -> bool:
+    def _applicable(self, kind: str, scope: Scope, budget: int) -> bool:
         if kind in ("brk", "cont"):
             return scope.loop_depth > 0 and not getattr(scope, "no_break", False)
         if kind == "aug":
@@ -74,8 +74,8 @@ class StmtBuilder:
             return any(v.type.kind == "vec" and v.type.float_based for v in scope.writable())
         if kind == "atomic":
             return bool(self.atomic_targets)
-        if kind in ("forl", "whilel", "ifs") :
-            return scope.loop_depth < 3
+        if kind in ("forl", "whilel", "ifs"):
+            return scope.loop_depth < 3 and budget >= 2
         if kind == "decomp":
             return any(t.kind == "mat" and t.dtype == "float32" and t.shape[0] in (2, 3) for t in self.ctx.types)
         return True
@@ -144,7 +144,8 @@ class StmtBuilder:
 
     def s_ifs(self, scope: Scope, budget: int):
         r = self.rng
-        n_branches = r.choices([1, 2, 3, 4], [4, 4, 2, 1])[0]
+        available = budget - 1
+        n_branches = min(r.choices([1, 2, 3, 4], [4, 4, 2, 1])[0], available)
         has_else = n_branches >= 2 and r.random() < 0.7
         snap = self._snapshot(scope)
         results = []
@@ -157,7 +158,7 @@ class StmtBuilder:
                 conds.append(self.eb.cond(r.randint(1, 2), scope))
             child = Scope(scope)
             child.no_break = getattr(scope, "no_break", False)
-            n = max(1, min(budget - cost, r.randint(1, 3)))
+            n = max(1, min(available - (cost - 1) - (n_branches - b - 1), r.randint(1, 3)))
             bodies.append(self.block(child, n))
             cost += n
             results.append(self._snapshot(scope))
