@@ -139,7 +139,7 @@ class PoissonResult:
     cg_tol: float
     cg_iterations: int
     cg_residual: float  # CG's recursively updated residual norm at exit
-    cg_atol: float  # absolute tolerance CG compared against (tol * ||b||)
+    cg_atol: float  # absolute tolerance CG compared against: tol * ||b|| (initial residual, x0 = 0)
     true_relative_residual: float  # ||b - A x|| / ||b||, recomputed after the solve
     converged: bool
     seconds: float
@@ -199,11 +199,12 @@ def solve_poisson(
     validate(res, degree, mesh, solution)
     if not tol > 0.0:
         raise WarpsynthError(f"poisson: solver tolerance must be > 0, got {tol!r}")
-    _warp.init_quiet()
+    with wp.ScopedLogLevel(wp.LOG_WARNING):
+        _warp.init_quiet()
     sol = SOLUTIONS[solution]
     kind = sol.kind
     start = time.perf_counter()
-    with wp.ScopedDevice("cpu"):
+    with wp.ScopedDevice("cpu"), wp.ScopedLogLevel(wp.LOG_WARNING):
         geo = make_geometry(int(res), mesh)
         space = fem.make_polynomial_space(geo, degree=int(degree), dtype=wp.float64)
         cells = fem.Cells(geometry=geo)
@@ -211,7 +212,11 @@ def solve_poisson(
         trial = fem.make_trial(space=space, domain=cells)
         opts = _KERNEL_OPTIONS
         matrix = fem.integrate(poisson_stiffness_form, fields={"u": trial, "v": test}, kernel_options=opts)
-        rhs = fem.integrate(poisson_source_form, fields={"v": test}, values={"kind": kind}, kernel_options=opts)
+        # f is not a polynomial: integrate it (and the error) with order 2p+2, not the default order p
+        quadrature = fem.RegularQuadrature(domain=cells, order=2 * int(degree) + 2)
+        rhs = fem.integrate(
+            poisson_source_form, quadrature=quadrature, fields={"v": test}, values={"kind": kind}, kernel_options=opts
+        )
 
         boundary = fem.BoundarySides(geo)
         bd_test = fem.make_test(space=space, domain=boundary)
@@ -231,6 +236,7 @@ def solve_poisson(
             rhs,
             x,
             tol=tol,
+            atol=0.0,  # purely relative criterion: ||r|| <= tol * ||b|| (x0 = 0)
             maxiter=max_iters if max_iters is not None else 10 * n,
             M=preconditioner(matrix, "diag"),
             check_every=1,
@@ -244,7 +250,6 @@ def solve_poisson(
 
         u_h = space.make_field()
         u_h.dof_values = x
-        quadrature = fem.RegularQuadrature(domain=cells, order=2 * int(degree) + 2)
         sq = fem.integrate(
             squared_error_form, quadrature=quadrature, fields={"u": u_h}, values={"kind": kind}, kernel_options=opts
         )
