@@ -269,3 +269,22 @@ def test_check_folder_modes(tmp_path):
     assert check_folder(tmp_path, config, False) == "new"  # empty
     (tmp_path / "x").write_text("")
     assert check_folder(tmp_path, config, True) == "overwrite"
+
+
+def test_verify_level_is_applied_and_a_crash_inside_a_verify_batch_is_isolated(tmp_path, monkeypatch):
+    """--verify compile: rows carry the level; a verify batch that segfaults is bisected on retry down
+    to the guilty sample, which is rejected after its second crash, while its batch-mates pass."""
+    monkeypatch.setenv(TEST_SEGFAULT_ENV, "2:verify")
+    out = tmp_path / "ds"
+    summary = run(out, n=10, shards=1, workers=1, verify="compile", targets=("cpu",))
+    rows = rows_of(out)
+    assert rows and {r["verify_level"] for r in rows} == {"compile"}
+    assert all(r["verify_ms"] is None for r in rows)  # timings stay out of data files
+    crashes = [json.loads(x) for x in (out / "_run/tasks/00000.crashes.jsonl").read_text().splitlines()]
+    # items 0..9 minus rejects 5 (generate) and 7 (extract): [0,1,2,3,4,6,8,9] -> [0,1,2,3] -> [2,3] -> [2]
+    assert [(c["stage"], c["start"], c["end"]) for c in crashes] == [
+        ("verify", 0, 10), ("verify", 0, 4), ("verify", 2, 4), ("verify", 2, 3), ("verify", 2, 3)]
+    assert summary.rejects_by_stage.get("crash") == 1
+    assert sorted(r["seed"] for r in rows) == [i for i in range(10) if i not in (2, 5, 7)]
+    stats = json.loads((out / "_run" / "stats.json").read_text())
+    assert stats["tasks"][0]["verify_seconds_by_stage"]["compile_cpu"] > 0

@@ -100,7 +100,7 @@ class Templates:
             args = (arr, ArgSpec("b", "array", "float32", (64,), role="out"), ArgSpec("s", "scalar", "float32", value=0.5))
         else:
             template = _REDUCE
-            args = (ArgSpec("a", "array", "vec3f", (64,)), ArgSpec("out", "array", "float32", (1,), role="out"))
+            args = (ArgSpec("a", "array", "vec3", (64,)), ArgSpec("out", "array", "float32", (1,), role="out"))
         return KernelProgram(
             seed=seed,
             source=template.format(name=name, op=op, k=k),

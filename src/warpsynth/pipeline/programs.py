@@ -39,8 +39,10 @@ class GeneratorSource:
                 raise WarpsynthError(
                     f"--category-weights: unknown category {unknown[0]!r} (known: {', '.join(generate.CATEGORIES)})"
                 )
-            weights = {name: float(category_weights.get(name, 0.0)) for name in generate.CATEGORIES}
-            self.config = generate.GeneratorConfig(category_weights=weights)
+            try:
+                self.config = generate.GeneratorConfig(weights={k: float(v) for k, v in category_weights.items()})
+            except ValueError as exc:
+                raise WarpsynthError(f"--category-weights: {exc}") from None
         else:
             self.config = generate.GeneratorConfig()
 

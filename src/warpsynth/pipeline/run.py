@@ -151,7 +151,7 @@ def generate(
         generator=generator,
     )
     from warpsynth.pipeline.programs import load_program_source
-    from warpsynth.pipeline.verifying import require_verify
+    from warpsynth.pipeline.verifying import prepare, require_verify
 
     require_verify(config.verify)
     generator_config = load_program_source(config.generator, dict(config.category_weights)).config_dict()
@@ -170,6 +170,8 @@ def generate(
         )
         tasks = [ShardTask(str(root), config, i, chunk_size) for i in range(config.shards)]
         todo = [t for t in tasks if not t.is_complete()]
+        if todo:
+            prepare(config)
         if executor is None:
             if workers == 0:
                 executor = InlineExecutor()

@@ -38,7 +38,8 @@ CRASH_LIMIT = 2
 SOURCE_TAG = "gen"
 
 #: TEST-ONLY fault injection: comma-separated sample indices whose processing kills the
-#: worker with SIGSEGV ("7" every time, "7:once" only on the first attempt). Never set in use.
+#: worker with SIGSEGV ("7" every time, "7:once" only on the first attempt, "7:verify" every
+#: time a verify batch holding sample 7 runs). Never set in real use.
 TEST_SEGFAULT_ENV = "WARPSYNTH_TEST_SEGFAULT"
 
 Progress = Callable[[int, int], None]
@@ -102,12 +103,16 @@ class _Crashes:
     """Crash history of a task, from its ``.crashes.jsonl``."""
 
     per_sample: Counter
-    verify_ranges: list[tuple[int, int]]
+    batch_ranges: set[tuple[int, int]]
     unattributed: int
     total: int
 
-    def verify_alone(self, index: int) -> bool:
-        return any(a <= index < b for a, b in self.verify_ranges)
+    def split(self, items: list) -> list[list]:
+        """Verify batches for ``items`` (sorted by index): a batch that crashed before is bisected."""
+        if len(items) > 1 and (items[0][0], items[-1][0] + 1) in self.batch_ranges:
+            mid = len(items) // 2
+            return self.split(items[:mid]) + self.split(items[mid:])
+        return [items]
 
 
 class _Journal:
@@ -177,7 +182,7 @@ class ShardTask:
 
     def _crashes(self) -> _Crashes:
         per_sample: Counter = Counter()
-        ranges, unattributed, total = [], 0, 0
+        ranges, unattributed, total = set(), 0, 0
         if self.crashes_path.exists():
             for line in self.crashes_path.read_text().splitlines():
                 if not line.strip():
@@ -190,7 +195,7 @@ class ShardTask:
                 elif end - start == 1:
                     per_sample[start] += 1
                 else:
-                    ranges.append((start, end))
+                    ranges.add((start, end))
         return _Crashes(per_sample, ranges, unattributed, total)
 
     def record_crash(self, reason: str) -> bool:
@@ -232,22 +237,24 @@ class _Runner:
         self.rejects: list[dict] = []
         self.timings: Counter = Counter()
         self.categories: Counter = Counter()
+        self.verify_ms: Counter = Counter()
         self.crashes = task._crashes()
         self.crash_hook = self._test_crash_hook()
 
-    def _test_crash_hook(self) -> dict[int, bool]:
+    def _test_crash_hook(self) -> dict[int, str]:
         spec = os.environ.get(TEST_SEGFAULT_ENV, "")
         hook = {}
         for part in filter(None, (p.strip() for p in spec.split(","))):
             index, _, mode = part.partition(":")
-            hook[int(index)] = mode == "once"
+            hook[int(index)] = mode or "always"
         return hook
 
-    def _maybe_crash(self, index: int) -> None:
+    def _maybe_crash(self, index: int, stage: str = "sample") -> None:
         """TEST-ONLY: die like a segfault inside Warp would (see TEST_SEGFAULT_ENV)."""
-        if index not in self.crash_hook:
+        mode = self.crash_hook.get(index)
+        if mode is None or (mode == "verify") != (stage == "verify"):
             return
-        if self.crash_hook[index]:
+        if mode == "once":
             flag = self.task._path(f".test-crashed-{index}")
             if flag.exists():
                 return
@@ -318,6 +325,7 @@ class _Runner:
             "seconds": round(seconds, 3),
             "samples_per_s": round(len(task.samples) / seconds, 2) if seconds > 0 else None,
             "stage_seconds": {k: round(v, 3) for k, v in sorted(self.timings.items())} | {"load_generator": round(load_generator_s, 3)},
+            "verify_seconds_by_stage": {k: round(v / 1000, 3) for k, v in sorted(self.verify_ms.items())},
             "pid": os.getpid(),
             "rss_start_mb": round(rss_start, 1),
             "rss_end_mb": round(_rss_mb(), 1),
@@ -376,17 +384,22 @@ class _Runner:
         return index, program, row
 
     def _verify(self, items: list, journal: _Journal) -> list:
-        """Hand a chunk to ``warpsynth.verify``; after a crash inside a batch, verify its samples alone."""
+        """Hand a chunk to ``warpsynth.verify`` as one batch; a batch that crashed a worker is
+        bisected on the retry, down to the sample (which is rejected after its second crash)."""
         from warpsynth.pipeline.verifying import verify_chunk
 
         t0 = time.perf_counter()
-        batched = [it for it in items if not self.crashes.verify_alone(it[0])]
-        alone = [it for it in items if self.crashes.verify_alone(it[0])]
-        groups = ([batched] if batched else []) + [[it] for it in alone]
         kept = []
-        for group in groups:
+        for group in self.crashes.split(items):
+            if len(group) == 1 and self.crashes.per_sample[group[0][0]] >= CRASH_LIMIT:
+                self.reject(group[0][0], "crash", f"worker crashed {self.crashes.per_sample[group[0][0]]} times on this sample")
+                continue
             journal.set("verify", group[0][0], group[-1][0] + 1)
-            for index, program, row, reject in verify_chunk(group, self.config):
+            for index, _, _ in group:
+                self._maybe_crash(index, "verify")
+            for index, program, row, reject, ms in verify_chunk(group, self.config):
+                for stage, value in ms.items():
+                    self.verify_ms[stage] += value
                 if reject is not None:
                     self.reject(index, *reject)
                 else:

@@ -2,6 +2,10 @@
 
 The pipeline owns this adapter; ``warpsynth.verify`` owns verification itself.
 Imported lazily: a codegen-only run never loads it.
+
+Rows must be byte-identical across runs, so the per-sample verification timings
+(``verify_ms``) are not stored in rows; they are summed into the task's stats in
+``_run/`` instead, like every other timing.
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ from typing import Iterator
 from warpsynth.errors import WarpsynthError
 from warpsynth.pipeline.config import RunConfig
 from warpsynth.pipeline.task import one_line
+
+#: Row columns the pipeline keeps out of data files (non-deterministic timings).
+TIMING_COLUMNS = ("verify_ms",)
 
 
 def require_verify(level: str) -> None:
@@ -23,26 +30,40 @@ def require_verify(level: str) -> None:
         raise WarpsynthError(f"--verify {level}: warpsynth.verify is not available ({exc})") from None
 
 
+def prepare(config: RunConfig) -> None:
+    """Once per run, before workers start: build the CPU precompiled header compiles reuse."""
+    if config.verify != "codegen" and "cpu" in config.targets:
+        from warpsynth.verify import warm_pch
+
+        warm_pch()
+
+
 def verify_chunk(items: list, config: RunConfig) -> Iterator[tuple]:
-    """Verify ``[(index, program, row)]`` as one batch; yield ``(index, program, row, reject)``.
+    """Verify ``[(index, program, row)]`` as one batch; yield ``(index, program, row, reject, ms)``.
 
-    ``reject`` is ``(stage, reason)`` or None; a passing row gets the verify
-    columns filled in (its id does not change: ids hash content, not verification).
+    ``reject`` is ``(stage, reason)`` or None; ``ms`` the per-stage timings. A
+    passing row gets the verification columns (its id does not change: ids hash
+    content, not verification).
     """
-    from warpsynth.verify import verify_samples
+    from warpsynth.verify import VerifyOptions, verify_samples
 
+    options = VerifyOptions(targets=config.targets, ptx_archs=config.ptx_archs, backward=config.backward)
     try:
-        results = verify_samples([(program, row) for _, program, row in items], config.verify, None)
-    except Exception as exc:  # a bug or an unexpected failure of the whole batch: reject each sample
+        results = verify_samples([(program, row) for _, program, row in items], config.verify, options)
+    except Exception as exc:  # an unexpected failure of the whole batch: reject each sample, go on
         for index, program, row in items:
-            yield index, program, row, ("verify", one_line(exc))
+            yield index, program, row, ("verify", one_line(exc)), {}
         return
     for (index, program, row), result in zip(items, results, strict=True):
-        reject = getattr(result, "reject", None)
-        if reject is not None:
-            stage, reason = reject
-            yield index, program, row, (str(stage), str(reason).splitlines()[0][:300] if reason else "")
+        timings = dict(result.timings_ms or {})
+        if result.reject is not None:
+            stage, reason = result.reject
+            yield index, program, row, (str(stage), " ".join(str(reason).split())[:300]), timings
             continue
-        row.update(getattr(result, "columns", None) or {})
-        row["verify_level"] = getattr(result, "level", config.verify)
-        yield index, program, row, None
+        columns = {k: v for k, v in (result.columns or {}).items() if k not in TIMING_COLUMNS}
+        unknown = set(columns) - set(row)
+        if unknown:
+            raise KeyError(f"verify returned unknown row columns {sorted(unknown)}")
+        row.update(columns)
+        row["verify_level"] = result.level_passed
+        yield index, program, row, None, timings

@@ -1,0 +1,121 @@
+"""Run the same shard tasks as plain Ray tasks, one per shard, on a Ray cluster.
+
+Ray is an optional extra (``pip install 'warpsynth[ray]'``) and is imported only
+here, only when this executor is used. Tasks are unchanged: each writes its own
+shard and completion marker under the run folder, which must be a path every
+node can reach (a shared filesystem). Crash handling mirrors ``LocalExecutor``:
+Ray's own retries are off, so that when a worker process dies the driver can
+call ``task.record_crash`` (which pins the crash to the sample in flight, from
+the task's journal on the shared folder) before resubmitting, a bounded number
+of times.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+from warpsynth.errors import WarpsynthError
+from warpsynth.pipeline.executor import Executor, OnProgress
+from warpsynth.pipeline.task import ShardTask, TaskResult
+
+#: Environment every Ray worker needs, forwarded through ``runtime_env`` when set on the driver.
+FORWARDED_ENV = ("WARP_CACHE_PATH", "WARPSYNTH_TEST_SEGFAULT")
+
+
+def import_ray():
+    """Ray, or a one-line error saying what to install."""
+    try:
+        import ray
+    except ImportError:
+        raise WarpsynthError("--executor ray needs Ray: pip install 'warpsynth[ray]'") from None
+    return ray
+
+
+def _run_task(task: ShardTask) -> TaskResult:
+    """Body of the remote task: the same ``task.run`` a local worker calls."""
+    from warpsynth import _warp
+
+    _warp.init_quiet()
+    return task.run(None)
+
+
+class RayExecutor(Executor):
+    """One ``@ray.remote`` task per shard.
+
+    ``address``: a running cluster (``ray://host:10001`` or ``auto``); None starts or
+    joins a local instance. ``max_attempts``: how often a task whose worker died is
+    run again before the run reports it failed. ``env``: extra worker environment.
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        max_attempts: int = 3,
+        num_cpus_per_task: float = 1,
+        env: dict[str, str] | None = None,
+        workers: int | None = None,
+    ):
+        self.address = address
+        self.max_attempts = max_attempts
+        self.num_cpus_per_task = num_cpus_per_task
+        self.env = dict(env or {})
+        self.workers = workers or 1
+
+    def runtime_env(self) -> dict:
+        env_vars = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
+        env_vars.update(self.env)
+        return {"env_vars": env_vars} if env_vars else {}
+
+    def _connect(self, ray) -> None:
+        if not ray.is_initialized():
+            ray.init(address=self.address, runtime_env=self.runtime_env() or None, log_to_driver=False)
+        if self.workers <= 1:
+            self.workers = max(1, int(ray.cluster_resources().get("CPU", 1) // self.num_cpus_per_task))
+
+    def run(self, tasks: Sequence[ShardTask], on_progress: OnProgress | None = None) -> list[TaskResult]:
+        ray = import_ray()
+        self._connect(ray)
+        remote = ray.remote(max_retries=0, num_cpus=self.num_cpus_per_task)(_run_task)
+        options = {"runtime_env": self.runtime_env()} if self.runtime_env() else {}
+        attempts = {t.index: 0 for t in tasks}
+        results: dict[int, TaskResult] = {}
+
+        def submit(task: ShardTask):
+            attempts[task.index] += 1
+            return remote.options(**options).remote(task)
+
+        in_flight = {submit(t): t for t in tasks}
+        while in_flight:
+            [ref], _ = ray.wait(list(in_flight), num_returns=1)
+            task = in_flight.pop(ref)
+            try:
+                result = ray.get(ref)
+            except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError, ray.exceptions.LocalRayletDiedError) as exc:
+                reason = f"ray worker died ({type(exc).__name__})"
+                task.record_crash(reason)
+                if attempts[task.index] < self.max_attempts:
+                    in_flight[submit(task)] = task
+                else:
+                    results[task.index] = TaskResult(task.index, "failed", error=f"{reason} {attempts[task.index]} times")
+                continue
+            except ray.exceptions.RayTaskError as exc:
+                cause = exc.cause if getattr(exc, "cause", None) is not None else exc
+                results[task.index] = TaskResult(task.index, "failed", error=f"{type(cause).__name__}: {cause}".splitlines()[0])
+                continue
+            results[task.index] = result
+            if on_progress is not None:
+                on_progress(task.index, result.rows + result.rejected, result.rejected)
+        return [results[t.index] for t in tasks]
+
+
+def executor_by_name(name: str, workers: int | None = None, ray_address: str | None = None) -> Executor | None:
+    """``--executor`` choice -> executor (None: ``generate`` picks its local default)."""
+    if name == "local":
+        if ray_address is not None:
+            raise WarpsynthError("--ray-address needs --executor ray")
+        return None
+    if name == "ray":
+        import_ray()
+        return RayExecutor(address=ray_address, workers=workers)
+    raise WarpsynthError(f"--executor: unknown executor {name!r} (choose local or ray)")
