@@ -310,6 +310,8 @@ class ExprBuilder:
             w.update(component=1.0, ifexp=0.4, call=3.0)
         if t.kind == "vec" and t.float_based:
             w.update(ctor=1.0, op=2.0)
+        if t.kind == "mat" and t.dtype == "float32":
+            w.update(ctor=0.5)
         if t.is_int:
             w.update(op=3.0, conv=1.0)
         if t.is_scalar and not scope.readable(t) and not scope.array_reads(t):
@@ -343,6 +345,12 @@ class ExprBuilder:
             b = self.gen(t, depth - 1, scope)
             self.ctx.feature("ternary")
             return Expr(ast.IfExp(cond, a.node, b.node), t, max(a.mag, b.mag))
+        if choice == "ctor" and t.kind == "mat":
+            n = t.shape[0]
+            rows = [self.gen(T.vec(n, t.dtype), depth - 1, scope) for _ in range(n)]
+            name = r.choice(["matrix_from_rows", "matrix_from_cols"])
+            self.ctx.use(name)
+            return Expr(ast.Call(wp_attr(name), [x.node for x in rows], []), t, max(x.mag for x in rows))
         if choice == "ctor":
             comps = [self.gen(t.scalar, depth - 1, scope) for _ in range(t.shape[0])]
             return self.ctor(t, comps)
@@ -580,6 +588,14 @@ class ExprBuilder:
         if pick < 0.17 and depth > 0:
             self.ctx.use("unot")
             return ast.UnaryOp(ast.Not(), self.cond(depth - 1, scope))
+        if pick < 0.21:
+            pool = [x for x in self.ctx.types if x.float_based and x.kind in ("scalar", "vec", "mat", "quat") and scope.readable(x)]
+            if pool:
+                x = self.leaf(r.choice(pool), scope)
+                name = r.choice(["isfinite", "isfinite", "isnan", "isinf"])
+                self.ctx.use(name)
+                call = ast.Call(wp_attr(name), [x.node], [])
+                return call if name == "isfinite" else ast.UnaryOp(ast.Not(), call)
         pool = [x for x in self.ctx.types if (x.is_float or x.is_int) and (scope.readable(x) or scope.array_reads(x))]
         if not pool:
             pool = [x for x in self.ctx.types if x.is_float or x.is_int] or [T.FLOAT]

@@ -40,7 +40,7 @@ BOUNDED = {
     "quat_rpy": 1.0, "quat_from_euler": 1.0, "quat_slerp": 1.0, "quat_inverse": 1.0, "quat_twist": 1.0,
     "quat_twist_angle": 6.3, "quat_twist_angle_signed": 6.3, "quat_to_matrix": 1.0, "tan": 2.6,
     "argmax": 4.0, "argmin": 4.0, "bit_count": 64.0, "transform_get_rotation": 1.0, "inverse": 1.0,
-    "inverse_approx": 1.0, "smooth_normalize": 1.0,
+    "inverse_approx": 1.0, "smooth_normalize": 1.0, "intersect_tri_tri": 1.0,
 }
 
 #: builtins whose quaternion/transform arguments must have unit rotation
@@ -82,6 +82,8 @@ def result_mag(name: str, args: list["Expr"]) -> float:
     if name in ("float16", "float32", "float64", "float", "int", "int8", "int16", "int32", "int64", "uint8",
                 "uint16", "uint32", "uint64"):
         return m[0] + 1.0
+    if name == "closest_point_edge_edge":
+        return 4.0 * max(m) + 2.0
     if name == "sqrt":
         return math.sqrt(m[0] + 0.2)
     if name == "cbrt":
@@ -145,6 +147,8 @@ def guard(b: "ExprBuilder", name: str, args: list["Expr"]) -> "list[Expr] | None
         return [lo, hi, args[2]]
     if name in ("lerp",):
         return [args[0], args[1], b.clamp(args[2], 0.0, 1.0) if args[2].type.is_scalar else args[2]]
+    if name == "closest_point_edge_edge":
+        return args[:4] + [_abs_plus(b, args[4], 1.0e-4) if args[4].mag > 0.5 else b.lit(1.0e-5, args[4].type)]
     if name in ("norm_huber", "norm_pseudo_huber", "smooth_normalize"):
         return [args[0], _abs_plus(b, args[1], 0.1)]
     if name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "int") and args[0].type.is_float:

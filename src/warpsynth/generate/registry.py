@@ -46,11 +46,15 @@ _RECIPE_ONLY = frozenset(
 )
 
 
+#: pure-math builtins of otherwise skipped groups
+_ALLOW = frozenset({"closest_point_edge_edge", "intersect_tri_tri"})
+
+
 def _excluded(name: str, func) -> bool:
     return (
         name in _warp.UNCOMPILABLE_BUILTINS
         or name in _RECIPE_ONLY
-        or func.group in _SKIP_GROUPS
+        or (func.group in _SKIP_GROUPS and name not in _ALLOW)
         or name.startswith(("atomic_", "dense_", "tile"))
         or name.endswith("_inplace")
     )

@@ -50,6 +50,13 @@ class StmtBuilder:
 
     def new_var(self, scope: Scope, t: T.WType, e: Expr) -> tuple[ast.stmt, Var]:
         name = self.ctx.fresh(stem_for(t, self.rng))
+        node = e.node
+        if isinstance(node, ast.Constant) or (isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant)):
+            # ``x = 1`` makes ``x`` a Warp constant whose type a later cast can rewrite: declare it typed
+            ctor = {"float32": "float", "int32": "int"}.get(t.dtype)
+            if ctor is not None and t.is_scalar:
+                self.ctx.use(ctor)
+                e = Expr(ast.Call(ast.Name(ctor, ast.Load()), [node], []), t, e.mag)
         var = scope.add(Var(name, t, e.mag, unit=e.unit))
         return ast.Assign([ast.Name(name, ast.Store())], e.node, lineno=0), var
 

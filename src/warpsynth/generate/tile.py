@@ -105,6 +105,7 @@ class _TileBuilder(_Builder):
                 ops += ["matmul", "matmul", "transpose"]
             if ndim == 1:
                 ops += ["scan", "arange"]
+            ops += ["bcast", "astype"]
             op = r.choice(ops)
             name, mag, shape = r.choice(tiles)
             same = [t for t in tiles if t[2] == shape]
@@ -180,6 +181,25 @@ class _TileBuilder(_Builder):
                 ctx.use(fn)
                 ctx.feature("tile_scan")
                 new_tile("tsc", _call(fn, [name_load(name)]), mag * shape[0], shape)
+            elif op == "bcast":
+                red = r.choice(["tile_sum", "tile_max", "tile_min"])
+                ctx.use(red)
+                ctx.use("tile_broadcast")
+                ctx.use("add")
+                numel = shape[0] * (shape[1] if len(shape) > 1 else 1)
+                rmag = mag * numel if red == "tile_sum" else mag
+                bc = _call("tile_broadcast", [_call(red, [name_load(name)])], {"shape": ast.Tuple([ast.Constant(x) for x in shape], ast.Load())})
+                new_tile("tbc", ast.BinOp(name_load(name), ast.Sub(), bc), mag + rmag, shape)
+                ctx.feature("tile_broadcast")
+            elif op == "astype":
+                ctx.use("tile_astype")
+                wide = _call("tile_astype", [name_load(name)], {"dtype": wp_attr("float64")})
+                fn = r.choice(["sin", "cos", "tanh", "abs"])
+                ctx.use("tile_map")
+                ctx.use(fn)
+                back = _call("tile_astype", [_call("tile_map", [wp_attr(fn), wide])], {"dtype": name_load("float")})
+                new_tile("tw", back, 1.0 if fn != "abs" else mag, shape)
+                ctx.feature("mixed_precision")
             elif op == "arange":
                 ctx.use("tile_arange")
                 ar = _call("tile_arange", [ast.Constant(shape[0])], {"dtype": name_load("float")})
