@@ -22,6 +22,31 @@ def _group() -> None:
 # ---- commands are registered below, one block each; keep each a few lines ----
 
 
+@app.command("sample")
+def sample_cmd(
+    seed: int = typer.Option(..., "--seed", help="generator seed"),
+    category: Optional[str] = typer.Option(None, "--category", help="only this category (default: all, weighted)"),
+    meta: bool = typer.Option(False, "--meta", help="prefix metadata (features, builtins, launch) as comments"),
+) -> None:
+    """Print one generated kernel program."""
+    from warpsynth.generate.sample import sample_text
+
+    typer.echo(sample_text(seed, category, meta), nl=False)
+
+
+@app.command("diversity")
+def diversity_cmd(
+    n: int = typer.Option(1000, "-n", help="number of consecutive seeds"),
+    start: int = typer.Option(0, "--start", help="first seed"),
+    category: Optional[str] = typer.Option(None, "--category", help="only this category"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Structural uniqueness, distinct builtins/types and category/feature histograms of generated kernels."""
+    from warpsynth.generate.sample import diversity_text
+
+    typer.echo(diversity_text(n, category, start, as_json))
+
+
 @app.command("validate")
 def validate_cmd(
     directory: Path = typer.Argument(..., help="dataset folder"),
@@ -150,14 +175,18 @@ def generate_cmd(
     overwrite: bool = typer.Option(False, "--overwrite", help="replace a run with different settings in -o"),
     no_progress: bool = typer.Option(False, "--no-progress", help="no progress bar"),
     generator: str = typer.Option("warpsynth.pipeline.programs:warp_generator", "--generator", hidden=True),
+    executor: str = typer.Option("local", "--executor", help="local (worker processes) or ray"),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address (default: local Ray)"),
 ) -> None:
     """Generate N kernels into a Hugging Face-style dataset folder (resumable)."""
     from warpsynth.pipeline import config as C, generate
+    from warpsynth.pipeline.ray_executor import executor_by_name
 
     generate(
         n, output, seed=seed, shards=shards, targets=C.parse_targets(targets), ptx=C.parse_ptx(ptx),
         backward=not no_backward, category_weights=dict(C.parse_weights(category_weights)), fmt=fmt, verify=verify,
         workers=workers, overwrite=overwrite, progress=not no_progress, generator=generator,
+        executor=executor_by_name(executor, workers, ray_address),
     ).print()
 
 
