@@ -16,6 +16,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/warpsynth extract "$$($(BIN)/python -c 'import os, warp; print(os.path.dirname(warp.__file__))')/examples/core" -o demo/examples-core.parquet
+	$(BIN)/warpsynth generate -n 2000 -o demo/dataset
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
