@@ -76,6 +76,10 @@ class Signer:
         m.update_batch(hashes.tolist())
         return LeanMinHash(m)
 
+    def signature(self, hashes: np.ndarray) -> np.ndarray:
+        """The MinHash hash values (uint32 x num_perm) of a set of shingle hashes."""
+        return self.sign(hashes).hashvalues.astype(np.uint32)
+
 
 class UnionFind:
     """Disjoint sets over 0..n-1 (path halving, union by size)."""
@@ -128,10 +132,13 @@ class NearDuplicateIndex:
 
     def add(self, hashes: np.ndarray) -> int:
         """Index one row's shingle hashes; returns its row number."""
-        m = self.signer.sign(hashes)
+        return self.add_signature(self.signer.signature(hashes))
+
+    def add_signature(self, signature: np.ndarray) -> int:
+        """Index one row's MinHash signature (from ``Signer.signature``); returns its row number."""
         key = self.count
-        self.lsh.insert(key, m, check_duplication=False)
-        self._pending.append(m.hashvalues.astype(np.uint32))
+        self.lsh.insert(key, LeanMinHash(seed=SEED, hashvalues=signature, scheme="affine32"), check_duplication=False)
+        self._pending.append(signature)
         self.count += 1
         if len(self._pending) >= 4096:
             self._chunks.append(np.stack(self._pending))

@@ -80,7 +80,7 @@ def split(
                 mask = part == s
                 if mask.any():
                     writer.write(name, batch.filter(pa.array(mask)))
-        summary = _summary(clusters.roots, where, val, test, seed, clusters.params)
+        summary = _summary(clusters.roots, where, val, test, seed, {k: v for k, v in clusters.params.items() if k != "workers"})
         writer.write_report(REPORT, summary)
         rows = summary["rows"]
         writer.commit(
