@@ -341,3 +341,18 @@ def builtin_accepts(name: str, arg_types: list) -> bool:
 def builtin_is_python_defined(overload: Any) -> bool:
     """True for builtins Warp implements as Python ``@wp.func`` code (norm_l1, quat_from_euler, ...)."""
     return getattr(overload, "func", None) is not None
+
+
+def module_codegen(build: ModuleBuild, target: str, options: dict) -> str:
+    """Warp's own whole-module codegen for ``target`` from a shared build (the benchmark floor).
+
+    ``ModuleBuilder.codegen`` reads ``builder.options`` (block_dim for the CUDA
+    header), so it is swapped for the call and restored.
+    """
+    builder = build.builder
+    saved = builder.options
+    builder.options = options
+    try:
+        return builder.codegen(target)
+    finally:
+        builder.options = saved

@@ -1,0 +1,254 @@
+"""Throughput of the generation pipeline against Warp's bare codegen floor.
+
+    .venv/bin/python bench/throughput.py                      # single-process ratio + 1 vs 2 workers
+    .venv/bin/python bench/throughput.py --profile            # + cProfile of the floor
+    .venv/bin/python bench/throughput.py --rss-samples 50000  # + peak RSS per worker over a long run
+
+1. Same programs, one process, interleaved in blocks so machine noise hits both alike:
+   * floor:    exec source, one ModuleBuilder, ``codegen("cpu")`` + ``codegen("cuda")`` (Warp's own
+               whole-module codegen; programs are generated beforehand, not timed)
+   * pipeline: the task's real per-sample path (generate, exec, one build, per-kernel CPU+CUDA
+               forward+backward text, slicing, dataset row) plus serializing the rows to Parquet.
+   Prints both rates, their ratio, and the ratio without the generator's own time.
+2. Scaling: ``generate()`` with 1 and with 2 worker processes (wall time, incl. worker start-up).
+3. Memory (``--rss-samples``): a 2-worker run; peak RSS per worker and RSS at start/end of its tasks.
+This is a benchmark, not a test: numbers depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from warpsynth import _warp
+from warpsynth.dataset.io import write_rows
+from warpsynth.extract import extract, load_source
+from warpsynth.pipeline import RunConfig, ShardTask, generate
+from warpsynth.pipeline.config import DEFAULT_GENERATOR, sample_seed
+from warpsynth.pipeline.programs import load_program_source
+from warpsynth.pipeline.task import SOURCE_TAG, _Journal, _Runner
+
+
+def floor_one(program) -> None:
+    with load_source(program.source, SOURCE_TAG) as loaded:
+        kernel = loaded.kernels()[program.kernel_name]
+        build = _warp.build_module(kernel.module, enable_backward=True)
+        _warp.module_codegen(build, "cpu", _warp.target_options(build, "cpu"))
+        _warp.module_codegen(build, "cuda", _warp.target_options(build, "cuda"))
+
+
+def single_process(samples: int, seed: int, block: int = 10) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="warpsynth-bench-"))
+    config = RunConfig(n=samples, seed=seed, shards=1, generator=DEFAULT_GENERATOR)
+    runner = _Runner(ShardTask(str(tmp), config, 0), None)
+    source = load_program_source(config.generator, {})
+    journal = _Journal(tmp / "inflight")
+    indices = list(range(samples))
+    t0 = time.perf_counter()
+    programs = {}
+    for i in indices:
+        try:
+            programs[i] = source(sample_seed(seed, i))
+        except Exception:
+            pass
+    gen_only_s = time.perf_counter() - t0
+    indices = [i for i in indices if i in programs]
+
+    def pipeline_one(i: int):
+        journal.set("sample", i, i + 1)
+        return runner._sample(i, source, load_source, extract)
+
+    # warm-up (imports, registries, first-call caches, the Parquet writer) for both paths
+    warm = []
+    for i in indices[:5]:
+        floor_one(programs[i])
+        item = pipeline_one(i)
+        if item is not None:
+            warm.append(item[2])
+    write_rows(warm, tmp / "warm.parquet")
+    runner.rows.clear()
+    runner.timings.clear()
+    floor_s = pipe_s = 0.0
+    rows = []
+    for b in range(0, len(indices), block):
+        chunk = indices[b : b + block]
+        order = ("floor", "pipe") if (b // block) % 2 == 0 else ("pipe", "floor")
+        for which in order:
+            t = time.perf_counter()
+            if which == "floor":
+                for i in chunk:
+                    floor_one(programs[i])
+                floor_s += time.perf_counter() - t
+            else:
+                for i in chunk:
+                    item = pipeline_one(i)
+                    if item is not None:
+                        rows.append(item[2])
+                pipe_s += time.perf_counter() - t
+    t = time.perf_counter()
+    write_rows(rows, tmp / "bench.parquet")
+    serialize_s = time.perf_counter() - t
+    pipe_s += serialize_s
+    journal.close()
+    n = len(indices)
+    stages = dict(runner.timings) | {"serialize": serialize_s}
+    return {
+        "samples": n,
+        "rows": len(rows),
+        "rejected": len(runner.rejects),
+        "floor_per_s": n / floor_s,
+        "pipeline_per_s": n / pipe_s,
+        "ratio": floor_s / pipe_s,
+        "ratio_without_generator": floor_s / (pipe_s - stages.get("generate", 0.0)),
+        "generator_ms": 1000 * gen_only_s / max(len(programs), 1),
+        "floor_ms": 1000 * floor_s / n,
+        "pipeline_ms": 1000 * pipe_s / n,
+        "pipeline_stage_ms": {k: round(1000 * v / n, 2) for k, v in sorted(stages.items())},
+        "parquet_bytes_per_row": (tmp / "bench.parquet").stat().st_size / max(len(rows), 1),
+    }
+
+
+def profile_floor(samples: int, seed: int, top: int = 25) -> str:
+    source = load_program_source(DEFAULT_GENERATOR, {})
+    programs = []
+    for i in range(samples):
+        try:
+            programs.append(source(sample_seed(seed, i)))
+        except Exception:
+            pass
+    for p in programs[:5]:
+        floor_one(p)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for p in programs:
+        floor_one(p)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt
+    groups = {
+        "exec source + @wp.kernel (Adjoint: inspect + ast.parse)": ("source.py", "load_source"),
+        "ModuleBuilder(...) adjoint build": ("context.py", "__init__", "ModuleBuilder"),
+        "ModuleBuilder.codegen (cpu + cuda)": ("context.py", "codegen"),
+        "  of the build: overload resolution (resolve_func)": ("codegen.py", "resolve_func"),
+        "  of the build: func_match_args (inspect.bind per overload)": ("codegen.py", "func_match_args"),
+    }
+    out = io.StringIO()
+    out.write(f"cProfile of the floor, {len(programs)} programs, {1000 * total / len(programs):.1f} ms/program under the profiler\n\n")
+    out.write("| part | share of floor time |\n|---|---|\n")
+    for label, key in groups.items():
+        cum = 0.0
+        for (file, line, func), entry in stats.stats.items():
+            if file.endswith(key[0]) and func == key[1]:
+                if len(key) > 2 and key[2] not in _owner(file, line):
+                    continue
+                cum += entry[3]
+        out.write(f"| {label} | {100 * cum / total:.0f}% |\n")
+    s = io.StringIO()
+    pstats.Stats(profiler, stream=s).sort_stats("tottime").print_stats(top)
+    out.write("\nTop functions by own time:\n\n```\n" + _trim(s.getvalue()) + "```\n")
+    return out.getvalue()
+
+
+def _owner(file: str, line: int) -> str:
+    """Class that defines ``func`` at ``file:line`` (for telling __init__s apart)."""
+    try:
+        lines = Path(file).read_text().splitlines()[: line]
+    except OSError:
+        return ""
+    for text in reversed(lines):
+        if text.startswith("class "):
+            return text
+    return ""
+
+
+def _trim(text: str) -> str:
+    keep, started = [], False
+    for line in text.splitlines():
+        if "ncalls" in line:
+            started = True
+        if started and line.strip():
+            keep.append(line.replace(str(Path(sys.prefix)), "<venv>").replace(os.path.expanduser("~"), "~"))
+    return "\n".join(keep) + "\n"
+
+
+def scaling(samples: int, seed: int) -> dict:
+    out = {}
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory(prefix="warpsynth-bench-") as tmp:
+            summary = generate(samples, Path(tmp) / "ds", seed=seed, shards=4, workers=workers, progress=False)
+            out[workers] = {"seconds": summary.seconds, "per_s": summary.samples_per_s, "peak_rss_mb": summary.peak_rss_mb}
+    out["speedup"] = out[2]["per_s"] / out[1]["per_s"]
+    return out
+
+
+def memory(samples: int, seed: int, out_dir: str | None) -> dict:
+    root = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="warpsynth-bench-rss-"))
+    summary = generate(samples, root / "ds", seed=seed, workers=2, progress=sys.stderr.isatty(), overwrite=True)
+    stats = json.loads(summary.stats.read_text())
+    per_worker: dict[int, dict] = {}
+    for task in stats["tasks"]:
+        w = per_worker.setdefault(task["pid"], {"tasks": 0, "samples": 0, "rss_first_mb": None, "rss_last_mb": None, "peak_rss_mb": 0.0})
+        w["tasks"] += 1
+        w["samples"] += task["samples"]
+        trace = task["rss_trace_mb"]
+        if trace:
+            if w["rss_first_mb"] is None:
+                w["rss_first_mb"] = trace[0][1]
+            w["rss_last_mb"] = trace[-1][1]
+        w["peak_rss_mb"] = max(w["peak_rss_mb"], task["peak_rss_mb"])
+    return {"samples": samples, "seconds": summary.seconds, "per_s": summary.samples_per_s, "workers": list(per_worker.values()), "output": str(root)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--samples", type=int, default=300, help="programs for the single-process comparison")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--scaling-samples", type=int, default=400, help="samples per 1- and 2-worker run (0: skip)")
+    parser.add_argument("--rss-samples", type=int, default=0, help="samples for the memory run (e.g. 50000; 0: skip)")
+    parser.add_argument("--rss-out", default=None, help="where the memory run writes its dataset (default: a temp dir)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the floor")
+    args = parser.parse_args()
+    _warp.init_quiet()
+    print(f"warp {_warp.WARP_VERSION}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
+
+    r = single_process(args.samples, args.seed)
+    print(f"\n## Single process, {r['samples']} programs (same programs through both paths)\n")
+    print("| path | ms / program | programs / s |\n|---|---|---|")
+    print(f"| floor (exec + ModuleBuilder + codegen cpu + cuda) | {r['floor_ms']:.1f} | {r['floor_per_s']:.1f} |")
+    print(f"| pipeline (generate ... serialize) | {r['pipeline_ms']:.1f} | {r['pipeline_per_s']:.1f} |")
+    print(f"\npipeline / floor rate ratio: {r['ratio']:.2f} (target >= 0.9)")
+    print(f"ratio without the generator's own time: {r['ratio_without_generator']:.2f}")
+    print(f"generator alone: {r['generator_ms']:.1f} ms / program")
+    print(f"pipeline stages, ms / program: {r['pipeline_stage_ms']}")
+    print(f"rows {r['rows']}, rejected {r['rejected']}, Parquet {r['parquet_bytes_per_row']:.0f} bytes / row")
+
+    if args.scaling_samples:
+        s = scaling(args.scaling_samples, args.seed)
+        print(f"\n## Scaling, generate() with {args.scaling_samples} samples, 4 shards (wall time incl. worker start-up)\n")
+        print("| workers | seconds | samples / s | peak RSS per worker (MB) |\n|---|---|---|---|")
+        for w in (1, 2):
+            print(f"| {w} | {s[w]['seconds']:.1f} | {s[w]['per_s']:.1f} | {', '.join(f'{m:.0f}' for m in s[w]['peak_rss_mb'])} |")
+        print(f"\n2 workers / 1 worker: {s['speedup']:.2f}x (target >= 1.7x)")
+
+    if args.rss_samples:
+        m = memory(args.rss_samples, args.seed, args.rss_out)
+        print(f"\n## Memory, {m['samples']} samples, 2 workers ({m['seconds']:.0f} s, {m['per_s']:.1f} samples/s)\n")
+        print("| worker | tasks | samples | RSS after first chunk (MB) | RSS at end (MB) | peak RSS (MB) |\n|---|---|---|---|---|---|")
+        for i, w in enumerate(m["workers"]):
+            print(f"| {i} | {w['tasks']} | {w['samples']} | {w['rss_first_mb']} | {w['rss_last_mb']} | {w['peak_rss_mb']:.0f} |")
+
+    if args.profile:
+        print("\n## Profile of the floor\n")
+        print(profile_floor(min(args.samples, 150), args.seed))
+
+
+if __name__ == "__main__":
+    main()
