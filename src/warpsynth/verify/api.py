@@ -219,9 +219,9 @@ def _run_stage(samples, state: _State, opts: VerifyOptions, work_dir: str, pch_d
             state.fail(i, "run", "run/grad levels need the cpu target")
         return
     alive = state.alive()
+    backward_failures: dict[int, str] = {}
     # ---- debug pass (out-of-bounds) in a child process, from debug builds of the same batches
     if opts.debug_pass and alive:
-        t0 = time.perf_counter()
         debug_objects: dict[int, str] = {}
         seen: dict[str, list[int]] = {}
         for i in alive:
@@ -255,7 +255,7 @@ def _run_stage(samples, state: _State, opts: VerifyOptions, work_dir: str, pch_d
                 obj_path=debug_objects[i],
                 block_dim=state.cpu_keys[i][1],
                 seed=samples[i][0].seed + opts.input_seed_offset,
-                backward=with_grad and opts.backward,
+                backward=with_grad and opts.backward and bool(samples[i][0].differentiable),
             )
             for i in state.alive()
         ]
@@ -265,8 +265,11 @@ def _run_stage(samples, state: _State, opts: VerifyOptions, work_dir: str, pch_d
         for job in jobs:
             state.add_ms(job.index, "run_debug", per)
             if job.index in failures:
-                state.fail(job.index, "run", failures[job.index])
-        del t0
+                phase, reason = failures[job.index]
+                if phase == "backward":
+                    backward_failures[job.index] = reason  # forward is fine: the run level can still pass
+                else:
+                    state.fail(job.index, "run", reason)
     # ---- release runs (and gradients) in this process, from the compile-stage objects
     metas: dict[str, str] = {}
     from warpsynth.extract import load_source
@@ -305,6 +308,9 @@ def _run_stage(samples, state: _State, opts: VerifyOptions, work_dir: str, pch_d
                 t1 = time.perf_counter()
                 if not opts.backward:
                     grad = execute.GradOutcome(False, note="backward code not generated")
+                elif i in backward_failures:
+                    # never run adjoint code that reads out of bounds outside the debug child
+                    grad = execute.GradOutcome(True, reject=backward_failures[i])
                 else:
                     grad = execute.grad_check(program, kernel, seed, run.changed, opts.grad)
                 state.add_ms(i, "grad", time.perf_counter() - t1)

@@ -8,6 +8,7 @@ compiled is the row's stored text, verbatim, under Warp's module preamble.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import tempfile
@@ -18,6 +19,7 @@ from typing import Callable, Iterator
 from warpsynth import _warp
 from warpsynth.verify.units import Batch, Unit, make_batches
 
+_serial = itertools.count(1)  # unique source/object names across calls in one process
 _ERROR_LINE = re.compile(r"(?:error|fatal error)\b[:(]?.*", re.IGNORECASE)
 
 
@@ -89,11 +91,9 @@ def compile_batches(
     outcome = CompileOutcome()
     for u in units:
         outcome.seconds[u.index] = 0.0
-    counter = [0]
 
     def attempt(batch: Batch) -> tuple[bool, str, str, float, int, str]:
-        counter[0] += 1
-        stem = os.path.join(work_dir, f"{label}_{os.getpid()}_{counter[0]}")
+        stem = os.path.join(work_dir, f"{label.replace(' ', '_')}_{os.getpid()}_{next(_serial)}")
         src_path, out_path = stem + suffix, stem + out_suffix
         body = batch.body
         head = preamble(body)

@@ -45,9 +45,12 @@ def _reason_from_stderr(stderr: str, returncode: int) -> str:
     return f"launch process exited with status {returncode} (debug mode){': ' + tail if tail else ''}"
 
 
-def run_debug_pass(jobs: list[DebugJob], work_dir: str, timeout_s: float) -> dict[int, str]:
-    """Launch every job once in debug mode; return {index: one-line reason} for failures."""
-    failures: dict[int, str] = {}
+def run_debug_pass(jobs: list[DebugJob], work_dir: str, timeout_s: float) -> dict[int, tuple[str, str]]:
+    """Launch every job once in debug mode; return {index: (phase, one-line reason)} for failures.
+
+    ``phase`` is "forward" or "backward" (the adjoint launch, for jobs with ``backward``).
+    """
+    failures: dict[int, tuple[str, str]] = {}
     pending = list(jobs)
     attempt = 0
     while pending:
@@ -72,7 +75,7 @@ def run_debug_pass(jobs: list[DebugJob], work_dir: str, timeout_s: float) -> dic
                 returncode, timed_out = -9, True
             err.seek(0)
             stderr = err.read()
-        begun, finished = None, set()
+        begun, phase, finished = None, "forward", set()
         if os.path.exists(progress_path):
             with open(progress_path) as f:
                 for line in f:
@@ -81,27 +84,30 @@ def run_debug_pass(jobs: list[DebugJob], work_dir: str, timeout_s: float) -> dic
                         continue
                     tag, idx = parts[0], int(parts[1])
                     if tag == "begin":
-                        begun = idx
+                        begun, phase = idx, "forward"
+                    elif tag == "bwd":
+                        phase = "backward"
                     elif tag == "ok":
                         finished.add(idx)
                     elif tag == "err":
                         finished.add(idx)
-                        failures[idx] = parts[2] if len(parts) > 2 else "launch failed (debug mode)"
+                        failures[idx] = (phase, parts[2] if len(parts) > 2 else "launch failed (debug mode)")
         if returncode == 0 and not timed_out:
             missing = [j.index for j in pending if j.index not in finished]
             for idx in missing:  # the child exited cleanly without reaching them: a bug, not a sample failure
-                failures[idx] = "debug launch process ended before this sample"
+                failures[idx] = ("forward", "debug launch process ended before this sample")
             break
         if begun is None or begun in finished:
             # died outside a launch (start-up): fail the whole remainder with the reason
             reason = _reason_from_stderr(stderr, returncode)
             for j in pending:
                 if j.index not in finished:
-                    failures[j.index] = f"debug pass could not run: {reason}"
+                    failures[j.index] = ("forward", f"debug pass could not run: {reason}")
             break
-        failures[begun] = (
-            f"launch timed out after {timeout_s:.0f}s (debug mode)" if timed_out else _reason_from_stderr(stderr, returncode)
-        )
+        reason = f"launch timed out after {timeout_s:.0f}s (debug mode)" if timed_out else _reason_from_stderr(stderr, returncode)
+        if phase == "backward":
+            reason = reason.replace("(debug mode)", "in the backward (adjoint) launch (debug mode)")
+        failures[begun] = (phase, reason)
         order = [j.index for j in pending]
         pending = pending[order.index(begun) + 1 :]
         pending = [j for j in pending if j.index not in finished]
@@ -152,6 +158,7 @@ def _worker(jobs_path: str, progress_path: str) -> int:
                     for v in values:
                         if isinstance(v, wp.array) and v.grad is not None:
                             v.grad.fill_(1.0)
+                    note(f"bwd {job.index}")
                     tape.backward()
                 else:
                     launch(job.program, kernel, values, device="cpu")

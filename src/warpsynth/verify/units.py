@@ -77,7 +77,15 @@ def _name_of(code: str) -> str:
     m = _IDENT_BEFORE_PAREN.search(code)
     if not m:
         raise SplitError(f"cannot name definition starting {code[:60]!r}")
-    return "func:" + m.group(1)
+    # functions are keyed by name and parameter list: overloads (e.g. the ``add`` operator
+    # each struct defines for its own type) coexist; same signature, other body = clash
+    depth, j = 0, m.end() - 1
+    while j < len(code):
+        depth += {"(": 1, ")": -1}.get(code[j], 0)
+        if depth == 0:
+            break
+        j += 1
+    return "func:" + m.group(1) + " ".join(code[m.end() - 1 : j + 1].split())
 
 
 def split_definitions(text: str) -> list[Definition]:
