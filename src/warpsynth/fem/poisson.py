@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 import numpy as np
 import warp as wp
 import warp.fem as fem
-from warp.optim.linear import cg, preconditioner
+from warp.optim.linear import aslinearoperator, cg, preconditioner
 from warp.sparse import bsr_mv
 
 from warpsynth import _warp
@@ -231,8 +231,12 @@ def solve_poisson(
 
         x = wp.zeros_like(rhs)
         n = rhs.shape[0]
+        # One "batch" spanning all unknowns: on CPU, Warp then reduces dot products with a plain
+        # one-thread kernel instead of its 512-wide tiled reduction, which is ~5-40x slower on CPU
+        # (measured: res=32 degree 3 tri, 271 iterations: 23.6 s -> 5.3 s); same iterates.
+        operator = aslinearoperator(matrix, batch_offsets=wp.array([0, n], dtype=int), max_batch_length=n)
         iters, residual, atol = cg(
-            matrix,
+            operator,
             rhs,
             x,
             tol=tol,
