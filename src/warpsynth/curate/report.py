@@ -187,7 +187,7 @@ def _hists(series: dict[str, list], title: str, xlabel: str) -> str | None:
     if not series:
         return None
     plt = _plt()
-    fig, axes = plt.subplots(1, len(series), figsize=(2.6 * len(series) + 0.6, 2.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(series), figsize=(2.6 * len(series) + 0.6, 3.0), squeeze=False)
     for ax, (name, values) in zip(axes[0], series.items()):
         v = np.asarray(values, dtype=float)
         v = v[v > 0]
@@ -203,7 +203,8 @@ def _hists(series: dict[str, list], title: str, xlabel: str) -> str | None:
             ax.set_title(name)
         ax.set_xlabel(xlabel + " (log scale)")
     axes[0][0].set_ylabel("rows")
-    fig.suptitle(title, y=1.08)
+    fig.suptitle(title, fontweight="bold")
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
     return _png(fig)
 
 
@@ -330,7 +331,10 @@ def build_sections(root: Path, st: Stats) -> list[Section]:
         s.notes.append(f"{st.builtins_from_source:,} rows had no recorded builtins; their `wp.name(...)` calls were counted from the Python source.")
     scalars_seen = [t for t in SCALARS if t in st.types]
     s.notes.append(f"Scalar types used: {len(scalars_seen)} of {len(SCALARS)} ({', '.join(scalars_seen) or 'none'}); missing: {', '.join(t for t in SCALARS if t not in st.types) or 'none'}.")
-    s.tables.append((("type", "rows"), [(k, f"{v:,}") for k, v in sorted(st.types.items(), key=lambda kv: (-kv[1], kv[0]))]))
+    types = sorted(st.types.items(), key=lambda kv: (-kv[1], kv[0]))
+    s.tables.append((("type", "rows"), [(k, f"{v:,}") for k, v in types[:15]] + ([(f"{len(types) - 15} more types", "")] if len(types) > 15 else [])))
+    builtins = sorted(st.builtins.items(), key=lambda kv: (-kv[1], kv[0]))
+    s.tables.append((("builtin", "rows"), [(k, f"{v:,}") for k, v in builtins[:15]] + ([(f"{len(builtins) - 15} more builtins", "")] if len(builtins) > 15 else [])))
     for alt, img in (("builtins", _bar(st.builtins, "Rows per builtin (top 40)", top=40, color="#aa3377")), ("types", _bar(st.types, "Rows per type (top 30)", color="#ccbb44"))):
         if img:
             s.images.append((alt, img))
@@ -373,7 +377,8 @@ def build_sections(root: Path, st: Stats) -> list[Section]:
                 )
             )
         if isinstance(sp, dict):
-            s.tables.append((("split", "rows", "clusters", "share"), [(k, f"{sp['rows'][k]:,}", f"{sp['clusters'][k]:,}", f"{100 * sp['fractions'][k]:.1f}%") for k in sp["rows"]]))
+            order = [k for k in folder.SPLITS if k in sp["rows"]] + sorted(k for k in sp["rows"] if k not in folder.SPLITS)
+            s.tables.append((("split", "rows", "clusters", "share"), [(k, f"{sp['rows'][k]:,}", f"{sp['clusters'][k]:,}", f"{100 * sp['fractions'][k]:.1f}%") for k in order]))
         if isinstance(dc, dict):
             s.notes.append(f"Decontamination against {', '.join(Path(p).name for p in dc['against'])}: {dc['rows_dropped']:,} of {dc['rows_in']:,} rows dropped ({dc['ngram_tokens']}-token n-grams).")
         sections.append(s)
@@ -432,6 +437,9 @@ def _read_rejects(path: Path) -> list[dict]:
 
 # ---------------------------------------------------------------- rendering
 
+#: Figures shown full width (the others two per row).
+WIDE = {"chars", "tokens"}
+
 _CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; line-height: 1.4; }
 h1 { border-bottom: 2px solid #4477aa; padding-bottom: .2em; }
@@ -440,7 +448,14 @@ table { border-collapse: collapse; margin: .8em 0; font-size: 90%; }
 th, td { border: 1px solid #ccc; padding: 3px 9px; text-align: left; }
 th { background: #eef2f7; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-img { max-width: 100%; display: block; margin: .8em 0; }
+img { max-width: 100%; display: block; }
+.figs { display: flex; flex-wrap: wrap; gap: 12px 24px; align-items: flex-start; margin: .8em 0; }
+.figs img { max-width: calc(50% - 12px); }
+.figs img.wide { max-width: 100%; }
+.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 1em 0; }
+.card { border: 1px solid #d5dce6; border-radius: 6px; padding: 8px 16px; background: #f7f9fc; min-width: 130px; }
+.card b { display: block; font-size: 150%; color: #4477aa; }
+.tables { display: flex; flex-wrap: wrap; gap: 0 28px; align-items: flex-start; }
 p.note { color: #444; }
 .muted { color: #777; font-size: 85%; }
 """
@@ -450,23 +465,42 @@ def _is_num(cell: str) -> bool:
     return bool(re.fullmatch(r"[-+]?[\d,.]+(%|x| s| MB)?", str(cell)))
 
 
-def render_html(title: str, sections: list[Section], footer: str) -> str:
+def render_html(title: str, sections: list[Section], footer: str, cards: list[tuple[str, str]] = ()) -> str:
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{html.escape(title)}</title>", f"<style>{_CSS}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
     parts.append("<nav><p>" + " · ".join(f'<a href="#s{i}">{html.escape(s.title)}</a>' for i, s in enumerate(sections)) + "</p></nav>")
+    if cards:
+        parts.append('<div class="cards">' + "".join(f'<div class="card"><b>{html.escape(v)}</b>{html.escape(k)}</div>' for k, v in cards) + "</div>")
     for i, s in enumerate(sections):
         parts.append(f'<section id="s{i}"><h2>{html.escape(s.title)}</h2>')
         for note in s.notes:
             parts.append(f'<p class="note">{html.escape(note)}</p>')
+        parts.append('<div class="tables">')
         for header, rows in s.tables:
-            parts.append("<table><thead><tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr></thead><tbody>")
+            head = "<thead><tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr></thead>" if any(header) else ""
+            parts.append(f"<table>{head}<tbody>")
             for row in rows:
                 parts.append("<tr>" + "".join(f'<td class="num">{html.escape(str(c))}</td>' if _is_num(c) else f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>")
             parts.append("</tbody></table>")
-        for alt, img in s.images:
-            parts.append(f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{img}">')
+        parts.append("</div>")
+        if s.images:
+            parts.append('<div class="figs">')
+            for alt, img in s.images:
+                wide = ' class="wide"' if alt in WIDE else ""
+                parts.append(f'<img{wide} alt="{html.escape(alt)}" src="data:image/png;base64,{img}">')
+            parts.append("</div>")
         parts.append("</section>")
     parts.append(f'<p class="muted">{html.escape(footer)}</p></body></html>')
     return "\n".join(parts) + "\n"
+
+
+def key_figures(st: Stats) -> list[tuple[str, str]]:
+    cards = [("rows", f"{st.rows:,}"), ("categories", str(len([c for c in st.categories if c != "(none)"]))), ("builtins used", str(len(st.builtins)))]
+    if st.chars["python"]:
+        cards.append(("median Python chars", f"{np.median(st.chars['python']):,.0f}"))
+    if st.ratio_cuda:
+        cards.append(("median CUDA/Python size", f"{np.median(st.ratio_cuda):.1f}x"))
+    cards.append((", ".join(st.splits), str(len(st.splits)) + (" split" if len(st.splits) == 1 else " splits")))
+    return cards
 
 
 def render_markdown(title: str, sections: list[Section], footer: str) -> str:
@@ -505,7 +539,7 @@ def report(root: str | Path, out: str | Path | None = None, *, token_sample: int
     title = f"warpsynth dataset report: {root.resolve().name}"
     footer = f"{st.rows:,} rows; generated by warpsynth report."
     out = Path(out) if out is not None else root / "_report"
-    html_text = render_html(title, sections, footer)
+    html_text = render_html(title, sections, footer, key_figures(st))
     md_text = render_markdown(title, sections, footer)
     _atomic_write(out / "report.md", md_text)
     _atomic_write(out / "report.html", html_text)
