@@ -328,7 +328,11 @@ def launch_mangled_name(kernel: Any, block_dim: int = 1) -> str:
 
 
 def builtin_accepts(name: str, arg_types: list) -> bool:
-    """Whether Warp's overload resolution finds ``name`` for these argument types."""
+    """Whether Warp's overload resolution finds ``name`` for these argument types.
+
+    Matches each parameter against its template; constraints across arguments (same
+    vector length...) are checked later by the overload's ``value_func``.
+    """
     func = _context.builtin_functions.get(name)
     if func is None:
         return False

@@ -34,7 +34,7 @@ class GeneratorConfig:
 
     weights: dict = field(default_factory=_default_weights)
     min_statements: int = 1
-    max_statements: int = 24
+    max_statements: int = 40
     max_expr_depth: int = 3
     max_helpers: int = 3
 

@@ -211,9 +211,9 @@ class ExprBuilder:
     def positive(self, e: Expr) -> Expr:
         """An expression with every component >= 0.5 (for divisors)."""
         if e.type.is_scalar:
-            return self.call("abs", [e]).plus_const(self, 0.5)
+            return self.call("abs", [e]).plus_const(self, 0.5 if e.type.is_float else 1)
         sq = self.call("cw_mul", [e, e], mag=e.mag * e.mag)
-        half = self.ctor(e.type, [self.lit(0.5, e.type)])
+        half = self.ctor(e.type, [self.lit(0.5 if e.type.float_based else 1, e.type)])
         return Expr(ast.BinOp(sq.node, ast.Add(), half.node), e.type, sq.mag + 0.5)
 
     def diag_dominant(self, m: Expr) -> Expr:
@@ -402,8 +402,8 @@ class ExprBuilder:
             return None
         if t.is_int:
             op = r.choice(["add", "sub", "mul", "floordiv", "mod", "bit_and", "bit_or", "bit_xor", "lshift", "rshift", "neg", "invert"])
-            if not t.is_signed and op in ("sub", "neg"):
-                op = "add"
+            if not t.is_signed and op in ("sub", "neg", "invert"):
+                op = "add"  # wrap-around would break the magnitude bound (and divisors built from it)
             a = self.gen(t, depth - 1, scope)
             if op in ("neg", "invert"):
                 self.ctx.use(op)

@@ -19,6 +19,7 @@ from warpsynth.generate.expr import LIMIT, Expr, has_var, name_load, wp_attr
 from warpsynth.generate.program import ArgSpec, KernelProgram
 from warpsynth.generate.scope import ArrayRef, Ctx, HelperSig, IndexVar, Scope, Var
 from warpsynth.generate.stmt import StmtBuilder
+from warpsynth.generate.usage import builtins_used
 
 #: non-differentiable builtins that only touch indices, constants or control structure
 _STRUCTURAL = frozenset(
@@ -171,7 +172,7 @@ class _Builder:
         r = self.rng
         name = self.ctx.fresh(r.choice(_HELPER_NAMES))
         ptypes = ptypes or [self.value_type() for _ in range(r.randint(1, 3))]
-        ret = ret or self.value_type()
+        ret = ret or r.choice([t for t in ptypes if t.kind != "quat"] + [T.FLOAT])
         if ret.kind in ("transform",) or ret.kind == "bool":
             ret = T.FLOAT
         limit = 10.0
@@ -296,7 +297,7 @@ class _Builder:
                 e = root.read(a)
                 stmt, _ = sb.new_var(root, a.type.elem, e)
                 body.append(stmt)
-        n_stmts = self.config.min_statements + int(r.expovariate(1.0 / 5.0))
+        n_stmts = self.config.min_statements + int(r.expovariate(1.0 / 6.0))
         n_stmts = min(n_stmts, self.config.max_statements)
         body += sb.block(root, n_stmts)
         if p.reduction:
@@ -318,11 +319,12 @@ class _Builder:
             ctx.use("array_store")
         kname = ctx.fresh(f"{r.choice(_KERNEL_NAMES)}_{r.choice(_KERNEL_SUFFIX)}")
         kfn = ast.FunctionDef(kname, ast.arguments([], self.params, None, [], [], None, []), body, [wp_attr("kernel")], None, lineno=0)
-        source = render(self.structs + self.helpers + [kfn])
+        defs = self.structs + self.helpers + [kfn]
+        source = render(defs)
         for part in p.parts:
             ctx.feature(part)
         ctx.features |= p.extra_features
-        return finish(self.seed, source, kname, p.category, ctx, tuple(self.args), shape, self.chash)
+        return finish(self.seed, source, kname, p.category, ctx, tuple(self.args), shape, self.chash, tree=module_tree(defs))
 
 
 def render(defs: list[ast.stmt]) -> str:
@@ -330,9 +332,14 @@ def render(defs: list[ast.stmt]) -> str:
     return ast.unparse(mod) + "\n"
 
 
+def module_tree(defs: list[ast.stmt]) -> ast.Module:
+    return ast.Module([ast.Import([ast.alias("warp", "wp")])] + defs, [])
+
+
 def finish(seed: int, source: str, kname: str, category: str, ctx: Ctx, args: tuple[ArgSpec, ...],
-           shape: tuple[int, ...], chash: str, tiled: bool = False, block_dim: int | None = None) -> KernelProgram:
-    builtins = tuple(sorted(b for b in ctx.builtins if b in _warp.builtin_functions()))
+           shape: tuple[int, ...], chash: str, tiled: bool = False, block_dim: int | None = None,
+           tree: ast.AST | None = None) -> KernelProgram:
+    builtins = tuple(sorted(builtins_used(tree if tree is not None else source)))
     nondiff = [b for b in builtins if not _warp.is_differentiable_builtin(b) and b not in _STRUCTURAL]
     differentiable = not nondiff and not ({"atomic", "random", "integer"} & ctx.features) and category != "integer"
     ctx.feature(category)

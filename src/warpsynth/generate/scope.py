@@ -157,6 +157,10 @@ class HelperSig:
     arg_limit: float
 
 
+#: (type pool, return type) -> allowed signatures; a pure function of its key, shared by programs
+_SIG_CACHE: dict = {}
+
+
 @dataclass
 class Ctx:
     """Mutable state of one program's generation."""
@@ -195,10 +199,11 @@ class Ctx:
 
     def sigs_for(self, t: T.WType) -> list[registry.Signature]:
         """Registry signatures returning ``t`` over this program's type pool (cached)."""
-        cache = self.__dict__.setdefault("_sig_cache", {})
-        if t not in cache:
-            cache[t] = [s for s in registry.by_return().get(t, ()) if self.allows(s)]
-        return cache[t]
+        key = (tuple(self.types), t)
+        hit = _SIG_CACHE.get(key)
+        if hit is None:
+            hit = _SIG_CACHE[key] = [s for s in registry.by_return().get(t, ()) if self.allows(s)]
+        return hit
 
     def pick_signature(self, sigs: list[registry.Signature]) -> registry.Signature:
         """Choose a builtin (weighted by category group and novelty), then one of its overloads."""

@@ -14,7 +14,7 @@ import random
 from warpsynth.generate import types as T
 from warpsynth.generate.config import GeneratorConfig
 from warpsynth.generate.expr import name_load, round_lit, wp_attr
-from warpsynth.generate.kernel import _Builder, finish, render
+from warpsynth.generate.kernel import _Builder, finish, module_tree, render
 from warpsynth.generate.categories import Plan
 from warpsynth.generate.program import ArgSpec, KernelProgram
 from warpsynth.generate.scope import Scope
@@ -229,8 +229,10 @@ class _TileBuilder(_Builder):
         ctx.feature(f"launch{ndim}d")
         kname = ctx.fresh(r.choice(["tile", "tiled", "block"]) + "_" + r.choice(["gemm", "map", "reduce", "kernel", "op", "update"]))
         kfn = ast.FunctionDef(kname, ast.arguments([], self.params, None, [], [], None, []), body, [wp_attr("kernel")], None, lineno=0)
-        source = render(self.structs + self.helpers + [kfn])
-        return finish(self.seed, source, kname, "tile", ctx, tuple(self.args), grid, self.chash, tiled=True, block_dim=block_dim)
+        defs = self.structs + self.helpers + [kfn]
+        source = render(defs)
+        return finish(self.seed, source, kname, "tile", ctx, tuple(self.args), grid, self.chash, tiled=True,
+                      block_dim=block_dim, tree=module_tree(defs))
 
 
 def build_tile(seed: int, rng: random.Random, config: GeneratorConfig, chash: str) -> KernelProgram:

@@ -1,0 +1,40 @@
+"""Text for ``warpsynth sample`` and ``warpsynth diversity`` (the CLI only parses options)."""
+
+from __future__ import annotations
+
+import json
+
+from warpsynth.errors import WarpsynthError
+from warpsynth.generate.config import CATEGORIES, GeneratorConfig
+from warpsynth.generate.kernel import kernel
+
+
+def config_for(category: str | None) -> GeneratorConfig:
+    if category is None:
+        return GeneratorConfig()
+    if category not in CATEGORIES:
+        raise WarpsynthError(f"unknown category {category!r}: choose from {', '.join(CATEGORIES)}")
+    return GeneratorConfig.only(category)
+
+
+def sample_text(seed: int, category: str | None = None, meta: bool = False) -> str:
+    """The program for ``seed`` (optionally only ``category``), with its metadata as comments if ``meta``."""
+    prog = kernel(seed, config_for(category))
+    if not meta:
+        return prog.source
+    head = {
+        "seed": prog.seed, "kernel": prog.kernel_name, "category": prog.category, "features": list(prog.features),
+        "builtins": list(prog.builtins), "differentiable": prog.differentiable, "config_hash": prog.config_hash,
+    }
+    lines = [f"# {k}: {json.dumps(v)}" for k, v in head.items()]
+    lines.append(f"# launch: {prog.launch_json()}")
+    return "\n".join(lines) + "\n" + prog.source
+
+
+def diversity_text(n: int, category: str | None = None, start: int = 0, as_json: bool = False) -> str:
+    from warpsynth.generate.diversity import format_report, report
+
+    if n < 1:
+        raise WarpsynthError(f"-n must be at least 1, got {n}")
+    r = report(n, config_for(category), start=start)
+    return json.dumps(r, indent=1, sort_keys=True) if as_json else format_report(r)
