@@ -45,9 +45,15 @@ def dataset(tmp_path_factory):
     return write_dataset(tmp_path_factory.mktemp("report") / "ds", all_rows(), shards=2)
 
 
-def test_html_and_markdown(tmp_path, dataset):
-    paths = report(dataset, tmp_path / "r")
-    html_text = (tmp_path / "r" / "report.html").read_text()
+@pytest.fixture(scope="module")
+def rendered(dataset, tmp_path_factory):
+    out = tmp_path_factory.mktemp("rendered")
+    return out, report(dataset, out)
+
+
+def test_html_and_markdown(tmp_path, dataset, rendered):
+    out, paths = rendered
+    html_text = (out / "report.html").read_text()
     p = _Collect()
     p.feed(html_text)
     assert p.external == []  # self-contained
@@ -59,7 +65,7 @@ def test_html_and_markdown(tmp_path, dataset):
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
     text = " ".join(p.text)
     assert "16" in text and "elementwise" in text and "No run statistics" in text
-    md = (tmp_path / "r" / "report.md").read_text()
+    md = (out / "report.md").read_text()
     assert md.startswith("# warpsynth dataset report") and "| rows | 16 |" in md and "| elementwise | 4 | 25.0% |" in md
     assert "| python | tokens |" in md
     # deterministic: same input, same bytes
@@ -67,15 +73,15 @@ def test_html_and_markdown(tmp_path, dataset):
     assert (tmp_path / "r2" / "report.html").read_bytes() == html_text.encode()
 
 
-def test_renders_in_chromium(tmp_path, dataset):
-    report(dataset, tmp_path / "r")
+def test_renders_in_chromium(tmp_path, rendered):
+    out, _ = rendered
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if browser is None:
         pytest.skip("no Chromium: the HTML was checked with html.parser in test_html_and_markdown")
     shot = tmp_path / "shot.png"
     subprocess.run(
         [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--screenshot={shot}", "--window-size=1280,2000", f"file://{tmp_path / 'r' / 'report.html'}"],
+         "--disable-sync", f"--screenshot={shot}", "--window-size=1280,2000", f"file://{out / 'report.html'}"],
         check=True, capture_output=True, timeout=120,
     )
     data = shot.read_bytes()

@@ -44,7 +44,7 @@ def canonical(text: str) -> str:
 
     try:
         return canonical_form(text)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError):
         return text
 
 

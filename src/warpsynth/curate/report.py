@@ -13,6 +13,7 @@ base64, so the HTML file is all there is to share.
 from __future__ import annotations
 
 import base64
+from array import array
 import hashlib
 import html
 import io
@@ -74,13 +75,14 @@ class Stats:
     verify: Counter = field(default_factory=Counter)
     differentiable: Counter = field(default_factory=Counter)
     warp_versions: Counter = field(default_factory=Counter)
-    grad_err: list = field(default_factory=list)
-    chars: dict = field(default_factory=lambda: {k: [] for k in SERIES})
-    tokens: dict = field(default_factory=lambda: {k: [] for k in SERIES})
-    ratio_cuda: list = field(default_factory=list)
-    ratio_cpu: list = field(default_factory=list)
-    ptx_chars: list = field(default_factory=list)
-    helpers: list = field(default_factory=list)
+    # compact per-row numbers (array, not list: 8 bytes a value for million-row datasets)
+    grad_err: array = field(default_factory=lambda: array("d"))
+    chars: dict = field(default_factory=lambda: {k: array("q") for k in SERIES})
+    tokens: dict = field(default_factory=lambda: {k: array("q") for k in SERIES})
+    ratio_cuda: array = field(default_factory=lambda: array("d"))
+    ratio_cpu: array = field(default_factory=lambda: array("d"))
+    ptx_chars: array = field(default_factory=lambda: array("q"))
+    helpers: array = field(default_factory=lambda: array("q"))
     token_rows: int = 0
 
 
