@@ -81,7 +81,7 @@ def format_summary(summary: dict) -> str:
         f"rows in        {summary['rows_in']:>10,}",
         f"rows kept      {summary['rows_kept']:>10,}",
         f"exact dups     {summary['exact_duplicate_rows']:>10,}  ({summary['exact_duplicate_groups']:,} groups)",
-        f"near dups      {summary['near_duplicate_rows']:>10,}  ({summary['near_duplicate_pairs']:,} confirmed pairs)",
+        f"near dups      {summary['near_duplicate_rows']:>10,}  ({summary['near_duplicate_pairs']:,} row pairs at Jaccard >= {summary['params']['threshold']}, exact ones included)",
         f"clusters       {summary['clusters']:>10,}",
         "cluster sizes  " + ", ".join(f"{k}x{v}" for k, v in summary["cluster_sizes"].items()),
         f"seconds        {summary['seconds']['total']:>10}",
