@@ -70,6 +70,12 @@ def test_loose_tolerance_is_reported_and_leaves_larger_error(poly_grid_p2):
     assert loose.max_nodal_error > 100 * poly_grid_p2.max_nodal_error
 
 
+def test_iteration_cap_is_reported_as_not_converged(poly_grid_p2):
+    capped = solve_poisson(3, degree=2, mesh="grid", solution="poly2", max_iters=2)
+    assert capped.cg_iterations == 2 and not capped.converged
+    assert capped.cg_residual > capped.cg_atol and capped.max_nodal_error > 1e-6
+
+
 def test_degree1_does_not_reproduce_the_quadratic():
     r = solve_poisson(4, degree=1, mesh="grid", solution="poly2")
     assert r.converged
