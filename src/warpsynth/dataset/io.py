@@ -35,9 +35,18 @@ def rows_to_table(rows: list[dict], schema: pa.Schema = SCHEMA) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_target(path: Path) -> tuple[int, str]:
+    """A temp file beside ``path``, with the permissions a plain ``open`` would give (mkstemp uses 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, 0o666 & ~_umask())
+    return fd, tmp
 
 
 def write_table(table: pa.Table, path: str | os.PathLike) -> None:
