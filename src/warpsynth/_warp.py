@@ -360,3 +360,14 @@ def module_codegen(build: ModuleBuild, target: str, options: dict) -> str:
         return builder.codegen(target)
     finally:
         builder.options = saved
+
+
+def detach_module_references(module: Any) -> None:
+    """Remove ``module`` from the ``dependents`` sets of the modules it references.
+
+    For hot reload, Warp records each module that calls another module's
+    functions (including Python-defined builtins in ``warp.math`` and friends)
+    in that module's ``dependents``. A released sample module stays reachable
+    from there with all its kernels and ASTs (~30 KB per sample) unless detached.
+    """
+    module._detach_references()
