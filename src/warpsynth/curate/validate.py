@@ -105,8 +105,9 @@ def requested_targets(root: Path) -> list[str] | None:
     except WarpsynthError:
         return None
     gen = (meta.get("warpsynth") or {}).get("generator_config") or {}
-    if isinstance(gen, dict) and gen.get("targets"):
-        return [t for t in gen["targets"] if t in TARGET_COLUMNS]
+    for cfg in (gen, gen.get("run") if isinstance(gen, dict) else None):
+        if isinstance(cfg, dict) and cfg.get("targets"):
+            return [t for t in cfg["targets"] if t in TARGET_COLUMNS]
     return None
 
 
