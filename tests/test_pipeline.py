@@ -206,7 +206,10 @@ def _markers(root: Path) -> int:
 
 
 def test_kill_9_mid_run_then_rerun_is_byte_identical(tmp_path):
-    """Kill the whole CLI process group with SIGKILL at two points mid-run; the rerun equals an uninterrupted run."""
+    """SIGKILL the CLI mid-run twice (first the parent alone: its workers must die with it; then the
+    whole process group); the rerun skips finished tasks and equals an uninterrupted run byte for byte."""
+    import psutil
+
     n, shards = 96, 8
     ref = tmp_path / "ref"
     run(ref, n=n, shards=shards)
@@ -220,8 +223,16 @@ def test_kill_9_mid_run_then_rerun_is_byte_identical(tmp_path):
         deadline = time.monotonic() + 120
         while _markers(out) < kill_after and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        if kill_after == 1:
+            workers = psutil.Process(proc.pid).children(recursive=True)
+            assert workers, "expected worker processes"
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            _, alive = psutil.wait_procs(workers, timeout=10)
+            assert not alive, f"orphaned workers: {alive}"
+        else:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         seen.append(_markers(out))
     assert seen[0] < shards and seen[1] < shards, f"the run finished before it was killed: {seen}"
     assert not (out / "README.md").exists()

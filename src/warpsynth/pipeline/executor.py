@@ -183,12 +183,15 @@ class LocalExecutor(Executor):
                         worker.kill()
                         if pending:
                             pool.append(_Worker(ctx))
-        finally:
+        except BaseException:  # Ctrl-C or a bug here: do not wait for running tasks
             for worker in pool:
-                worker.stop()
-            for worker in pool:
-                worker.process.join(timeout=10)
                 worker.kill()
+            raise
+        for worker in pool:
+            worker.stop()
+        for worker in pool:
+            worker.process.join(timeout=10)
+            worker.kill()
         return [results[t.index] for t in tasks]
 
     def _drain(self, worker: _Worker, results: dict, on_progress: OnProgress) -> None:
