@@ -1,0 +1,155 @@
+"""Verification throughput per level, and batched vs one-module-per-sample compile.
+
+    .venv/bin/python bench/verify_bench.py -n 32 [--seed0 0] [--json out.json]
+
+Generates ``n`` samples with the real generator, extracts them (cpu + cuda), then:
+
+* compile speed-up: the same CPU code compiled as one module (the verifier's batch)
+  vs one module per sample, both through ``warpsynth.verify.compiler`` with a warm
+  PCH; ``--cuda`` does the same for PTX (sm_75);
+* samples/s of ``verify_samples`` at each level (compile, run, grad), one chunk.
+
+Importable: ``measure(n, seed0)`` returns the numbers as a dict (for bench/throughput.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+from warpsynth import _warp
+from warpsynth.dataset.rows import row_from_ir
+from warpsynth.extract import extract, load_source
+from warpsynth.verify import VerifyOptions, verify_samples, warm_pch
+from warpsynth.verify import compiler
+from warpsynth.verify.api import _cpu_body, _cuda_body
+from warpsynth.verify.units import make_unit
+
+
+def make_samples(n: int, seed0: int) -> list:
+    from warpsynth.generate import kernel as generate
+
+    samples = []
+    seed = seed0
+    while len(samples) < n:
+        program = generate(seed)
+        seed += 1
+        with load_source(program.source, f"b{seed}") as loaded:
+            ir = extract(loaded.kernels()[program.kernel_name], targets=("cpu", "cuda"))
+        samples.append((program, row_from_ir(ir, source=program.source, origin="generated", seed=program.seed, category=program.category)))
+    return samples
+
+
+def compile_speedup(samples: list, pch_dir: str, cuda: bool) -> dict:
+    out = {}
+    targets = [("cpu", _cpu_body, compiler.cpu_compile_fn("release", pch_dir), ".cpp", ".o")]
+    if cuda:
+        targets.append(("cuda", _cuda_body, compiler.cuda_compile_fn(75, 256), ".cu", ".ptx"))
+    for name, body_of, compile_file, suffix, out_suffix in targets:
+        bd = 1 if name == "cpu" else 256
+        units = [make_unit(i, body_of(row)) for i, (_, row) in enumerate(samples)]
+        timings = {}
+        for label, max_batch in (("batched", len(units)), ("single", 1)):
+            with tempfile.TemporaryDirectory(prefix="verify-bench-") as tmp:
+                t0, c0 = time.perf_counter(), time.process_time()
+                outcome = compiler.compile_batches(
+                    units, lambda b, bd=bd, t=name: _warp.module_preamble(t, bd, b), compile_file, suffix, out_suffix, tmp, max_batch, name
+                )
+                timings[label] = time.perf_counter() - t0
+                timings[f"{label}_cpu"] = time.process_time() - c0
+                timings[f"{label}_compiles"] = outcome.compiles
+                timings[f"{label}_failed"] = len(outcome.failure)
+        out[name] = {
+            "samples": len(units),
+            "batched_s": round(timings["batched"], 2),
+            "batched_compiles": timings["batched_compiles"],
+            "single_s": round(timings["single"], 2),
+            "single_compiles": timings["single_compiles"],
+            "speedup": round(timings["single"] / timings["batched"], 2),
+            # the compilers run in this process (libclang / NVRTC), so process CPU time is the
+            # compile work itself, unaffected by other load on a shared machine
+            "batched_cpu_s": round(timings["batched_cpu"], 2),
+            "single_cpu_s": round(timings["single_cpu"], 2),
+            "speedup_cpu_time": round(timings["single_cpu"] / timings["batched_cpu"], 2),
+        }
+    return out
+
+
+def _cpu_with_children() -> float:
+    """CPU seconds of this process and its waited-for children (the debug-pass child)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def level_throughput(samples: list, pch_dir: str) -> dict:
+    out = {}
+    for level in ("codegen", "compile", "run", "grad"):
+        t0, c0 = time.perf_counter(), _cpu_with_children()
+        results = verify_samples(samples, level, VerifyOptions(pch_dir=pch_dir))
+        seconds, cpu = time.perf_counter() - t0, _cpu_with_children() - c0
+        out[level] = {
+            "seconds": round(seconds, 2),
+            "samples_per_s": round(len(samples) / seconds, 3),
+            "cpu_s": round(cpu, 2),
+            "samples_per_cpu_s": round(len(samples) / cpu, 3) if cpu > 0 else None,
+            "passed": sum(r.reject is None for r in results),
+            "levels": {lv: sum(r.level_passed == lv for r in results) for lv in ("codegen", "compile", "run", "grad")},
+        }
+    return out
+
+
+def measure(n: int = 32, seed0: int = 0, cuda: bool = False, levels: bool = True) -> dict:
+    _warp.init_quiet()
+    pch_dir = warm_pch()
+    t0 = time.perf_counter()
+    samples = make_samples(n, seed0)
+    result = {
+        "n": n,
+        "seed0": seed0,
+        "cpu_count": os.cpu_count(),
+        "loadavg_start": os.getloadavg(),
+        "generate_extract_s": round(time.perf_counter() - t0, 2),
+        "compile_speedup": compile_speedup(samples, pch_dir, cuda),
+    }
+    if levels:
+        result["levels"] = level_throughput(samples, pch_dir)
+    result["loadavg_end"] = os.getloadavg()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=32)
+    ap.add_argument("--seed0", type=int, default=0)
+    ap.add_argument("--cuda", action="store_true", help="also time batched vs single PTX compiles")
+    ap.add_argument("--no-levels", action="store_true", help="only the compile speed-up")
+    ap.add_argument("--json", help="write the numbers here")
+    args = ap.parse_args(argv)
+    result = measure(args.n, args.seed0, args.cuda, not args.no_levels)
+    for target, r in result["compile_speedup"].items():
+        print(
+            f"{target}: {r['samples']} samples  batched {r['batched_s']} s wall / {r['batched_cpu_s']} s CPU "
+            f"({r['batched_compiles']} compiles)  single {r['single_s']} s wall / {r['single_cpu_s']} s CPU "
+            f"({r['single_compiles']} compiles)  speed-up {r['speedup']}x wall, {r['speedup_cpu_time']}x CPU time"
+        )
+    for level, r in result.get("levels", {}).items():
+        print(
+            f"--verify {level:8s} {r['samples_per_s']:7.3f} samples/s wall, {r['samples_per_cpu_s']} samples/CPU-s  "
+            f"({r['seconds']} s, {r['passed']} passed, levels {r['levels']})"
+        )
+    print(f"load average start {result['loadavg_start']}, end {result['loadavg_end']} on {result['cpu_count']} CPUs")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

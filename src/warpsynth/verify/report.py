@@ -1,0 +1,160 @@
+"""Pass rates per verification level and per category for a generated dataset folder.
+
+    python -m warpsynth.verify.report DATASET [--json out.json]
+
+Reads the rows (``data/**/*.parquet|jsonl``: ``verify_level``, ``differentiable``,
+``category``) and the rejects (``_run/rejects.jsonl``: ``seed``, ``stage``,
+``reason``). A row at level L passed every level up to L; a reject at stage S
+passed the levels before S and failed S. The grad level applies to differentiable
+kernels only (rows with ``differentiable`` true, and grad rejects). A reject's
+category is recomputed from its seed with the run's generator (``_run/config.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import glob
+import json
+import os
+import sys
+
+LEVELS = ("codegen", "compile", "run", "grad")
+_STAGE_LEVEL = {"codegen": 0, "extract": 0, "generate": 0, "compile": 1, "run": 2, "grad": 3}
+
+
+def _rows(folder: str) -> list[dict]:
+    cols = ["verify_level", "differentiable", "category", "seed", "grad_max_rel_err"]
+    rows: list[dict] = []
+    for path in sorted(glob.glob(os.path.join(folder, "data", "**", "*.parquet"), recursive=True)):
+        import pyarrow.parquet as pq
+
+        rows.extend(pq.read_table(path, columns=cols).to_pylist())
+    for path in sorted(glob.glob(os.path.join(folder, "data", "**", "*.jsonl"), recursive=True)):
+        with open(path) as f:
+            rows.extend({c: json.loads(line).get(c) for c in cols} for line in f if line.strip())
+    return rows
+
+
+def _rejects(folder: str) -> list[dict]:
+    path = os.path.join(folder, "_run", "rejects.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _reject_categories(folder: str, rejects: list[dict]) -> None:
+    try:
+        with open(os.path.join(folder, "_run", "config.json")) as f:
+            config = json.load(f)["config"]
+        from warpsynth.pipeline.programs import load_program_source
+
+        source = load_program_source(config["generator"], config.get("category_weights") or {})
+    except Exception:
+        source = None
+    for r in rejects:
+        if "category" in r:
+            continue
+        try:
+            r["category"] = source(int(r["seed"])).category if source else "?"
+        except Exception:
+            r["category"] = "?"
+
+
+def summarize(folder: str) -> dict:
+    rows, rejects = _rows(folder), _rejects(folder)
+    _reject_categories(folder, rejects)
+    # outcomes: (category, highest level passed index or -1, failed level index or None, grad applies)
+    outcomes = []
+    unchecked = 0
+    for row in rows:
+        level = LEVELS.index(row["verify_level"] or "codegen")
+        # grad applies where a gradient was compared (or failed); a differentiable kernel whose
+        # finite differences found no smooth point is counted apart, not as a pass or a fail
+        checked = level == 3 or (bool(row["differentiable"]) and row.get("grad_max_rel_err") is not None)
+        if bool(row["differentiable"]) and not checked:
+            unchecked += 1
+        outcomes.append((row["category"] or "?", level, None, checked))
+    for r in rejects:
+        failed = _STAGE_LEVEL.get(r.get("stage"), 1)
+        outcomes.append((r.get("category", "?"), failed - 1, failed, failed == 3))
+
+    def table(items) -> dict:
+        out = {}
+        for li, level in enumerate(LEVELS):
+            applies = [o for o in items if (li < 3 or o[3]) and (o[1] >= li or o[2] == li)]
+            passed = sum(1 for o in applies if o[1] >= li)
+            out[level] = {"applies": len(applies), "passed": passed, "rate": round(passed / len(applies), 4) if applies else None}
+        fine = sum(1 for o in items if o[2] is None)
+        out["all_applicable"] = {"samples": len(items), "passed": fine, "rate": round(fine / len(items), 4) if items else None}
+        return out
+
+    by_cat = collections.defaultdict(list)
+    for o in outcomes:
+        by_cat[o[0]].append(o)
+    reasons = collections.Counter(f"{r.get('stage')}: {' '.join(str(r.get('reason', '')).split())[:90]}" for r in rejects)
+    errs = [row["grad_max_rel_err"] for row in rows if row.get("grad_max_rel_err") is not None]
+    return {
+        "folder": folder,
+        "samples": len(outcomes),
+        "rows": len(rows),
+        "rejects": len(rejects),
+        "levels": table(outcomes),
+        "categories": {c: table(v) for c, v in sorted(by_cat.items())},
+        "top_reject_reasons": reasons.most_common(15),
+        "differentiable_without_smooth_fd_point": unchecked,
+        "grad_max_rel_err": {"rows": len(errs), "max": max(errs) if errs else None,
+                             "median": sorted(errs)[len(errs) // 2] if errs else None},
+    }
+
+
+def _fmt(t: dict) -> str:
+    def cell(level):
+        e = t[level]
+        return "-" if not e["applies"] else f"{e['passed']}/{e['applies']} ({100 * e['rate']:.1f}%)"
+
+    a = t["all_applicable"]
+    return " | ".join([cell(lv) for lv in LEVELS] + [f"{a['passed']}/{a['samples']} ({100 * a['rate']:.1f}%)" if a["samples"] else "-"])
+
+
+def render(summary: dict) -> str:
+    lines = [
+        f"{summary['samples']} samples: {summary['rows']} rows, {summary['rejects']} rejects",
+        "",
+        "| category | codegen | compile | run | grad | every applicable level |",
+        "|---|---|---|---|---|---|",
+        f"| **all** | {_fmt(summary['levels'])} |",
+    ]
+    for cat, t in summary["categories"].items():
+        lines.append(f"| {cat} | {_fmt(t)} |")
+    lines += [
+        "",
+        "grad applies to differentiable kernels only; a cell is passed/applies. Differentiable rows whose "
+        f"finite differences found no smooth point (not counted under grad): {summary['differentiable_without_smooth_fd_point']}",
+        "",
+    ]
+    g = summary["grad_max_rel_err"]
+    if g["rows"]:
+        lines.append(f"grad_max_rel_err over {g['rows']} rows: median {g['median']:.3g}, max {g['max']:.3g}")
+    if summary["top_reject_reasons"]:
+        lines += ["", "top reject reasons:"]
+        lines += [f"  {n:5d}  {reason}" for reason, n in summary["top_reject_reasons"]]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="verification pass rates of a dataset folder")
+    ap.add_argument("folder")
+    ap.add_argument("--json")
+    args = ap.parse_args(argv)
+    summary = summarize(args.folder)
+    print(render(summary))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(summary, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

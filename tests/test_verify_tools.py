@@ -1,0 +1,111 @@
+"""scripts/gpu_check.py (run on CPU vs CPU here) and the verification report."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+
+import numpy as np
+import warp as wp
+
+from warpsynth.dataset.rows import row_from_ir
+from warpsynth.extract import extract, load_source
+from warpsynth.generate.program import ArgSpec, KernelProgram
+from warpsynth.verify import report
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _gpu_check():
+    spec = importlib.util.spec_from_file_location("gpu_check", os.path.join(ROOT, "scripts", "gpu_check.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SRC = '''import warp as wp
+
+@wp.struct
+class Params:
+    scale: float
+    offset: wp.vec3
+
+@wp.kernel
+def k(x: wp.array(dtype=wp.vec3), p: Params, n: wp.array(dtype=int), y: wp.array(dtype=float)):
+    i = wp.tid()
+    y[i] = wp.length(x[i] * p.scale + p.offset) + float(n[i])
+'''
+
+
+def _row():
+    args = (
+        ArgSpec(name="x", kind="array", dtype="vec3", shape=(8,)),
+        ArgSpec(name="p", kind="struct", dtype="Params", fields=(
+            ArgSpec(name="scale", kind="scalar", dtype="float32", value=2.0),
+            ArgSpec(name="offset", kind="value", dtype="vec3", low=-1.0, high=1.0),
+        )),
+        ArgSpec(name="n", kind="array", dtype="int32", shape=(8,), low=0, high=5),
+        ArgSpec(name="y", kind="array", dtype="float32", shape=(8,), low=0.0, high=0.0, role="out"),
+    )
+    program = KernelProgram(seed=11, source=SRC, kernel_name="k", category="struct", features=(), args=args,
+                            launch_dim=(8,), config_hash="t")
+    with load_source(SRC, "gc") as loaded:
+        ir = extract(loaded.kernels()["k"], targets=("cpu", "cuda"))
+    return program, row_from_ir(ir, source=SRC, origin="test", seed=11, category="struct",
+                                launch=program.launch_json(), verify_level="run", config_hash="t", differentiable=True)
+
+
+def test_program_round_trips_through_the_row():
+    program, row = _row()
+    assert _gpu_check().program_from_row(row) == program
+
+
+def test_compare_backends_same_device_matches():
+    _, row = _row()
+    result = _gpu_check().compare_backends([row], devices=("cpu", "cpu"), n=5)
+    assert result["checked"] == 1 and result["counts"] == {"match": 1}, result
+
+
+def test_compare_flags_differences():
+    compare = _gpu_check()._compare
+    a = np.linspace(0, 1, 10, dtype=np.float32)
+    assert compare("y", a, a + 1e-7, 1e-4, 1e-5) is None
+    b = a.copy()
+    b[3] += 0.01
+    d = compare("y", a, b, 1e-4, 1e-5)
+    assert d["array"] == "y" and d["index"] == 3 and d["mismatched"] == 1
+    assert compare("n", np.arange(4), np.array([0, 1, 2, 4]), 0, 0)["index"] == 3
+
+
+def test_gpu_check_without_gpu_says_so(capsys, tmp_path):
+    if wp.is_cuda_available():  # on a GPU machine the real check runs instead; not needed here
+        return
+    assert _gpu_check().main([str(tmp_path)]) == 2
+    assert "no CUDA device" in capsys.readouterr().out
+
+
+def test_report_pass_rates_per_level_and_category(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "_run").mkdir()
+    rows = [
+        {"verify_level": "grad", "differentiable": True, "category": "math", "seed": 0, "grad_max_rel_err": 1e-4},
+        {"verify_level": "run", "differentiable": False, "category": "math", "seed": 1, "grad_max_rel_err": None},
+        {"verify_level": "run", "differentiable": False, "category": "integer", "seed": 2, "grad_max_rel_err": None},
+    ]
+    (tmp_path / "data" / "shard.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rejects = [
+        {"seed": 3, "stage": "grad", "reason": "gradient mismatch", "category": "math"},
+        {"seed": 4, "stage": "run", "reason": "non-finite value", "category": "integer"},
+        {"seed": 5, "stage": "compile", "reason": "cpu: error", "category": "integer"},
+    ]
+    (tmp_path / "_run" / "rejects.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rejects))
+    s = report.summarize(str(tmp_path))
+    assert s["samples"] == 6 and s["rows"] == 3 and s["rejects"] == 3
+    lv = s["levels"]
+    assert lv["codegen"] == {"applies": 6, "passed": 6, "rate": 1.0}
+    assert lv["compile"]["passed"] == 5 and lv["run"] == {"applies": 5, "passed": 4, "rate": 0.8}
+    assert lv["grad"] == {"applies": 2, "passed": 1, "rate": 0.5}
+    assert s["levels"]["all_applicable"]["passed"] == 3
+    assert s["categories"]["integer"]["compile"] == {"applies": 3, "passed": 2, "rate": round(2 / 3, 4)}
+    assert "| **all** |" in report.render(s)
