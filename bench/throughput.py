@@ -137,8 +137,8 @@ def profile_floor(samples: int, seed: int, top: int = 25) -> str:
         "exec source + @wp.kernel (Adjoint: inspect + ast.parse)": ("source.py", "load_source"),
         "ModuleBuilder(...) adjoint build": ("context.py", "__init__", "ModuleBuilder"),
         "ModuleBuilder.codegen (cpu + cuda)": ("context.py", "codegen"),
-        "  of the build: overload resolution (resolve_func)": ("codegen.py", "resolve_func"),
-        "  of the build: func_match_args (inspect.bind per overload)": ("codegen.py", "func_match_args"),
+        "  inside the build: builtin overload resolution (resolve_func)": ("codegen.py", "resolve_func"),
+        "  inside resolve_func: func_match_args (inspect bind per candidate overload)": ("codegen.py", "func_match_args"),
     }
     out = io.StringIO()
     out.write(f"cProfile of the floor, {len(programs)} programs, {1000 * total / len(programs):.1f} ms/program under the profiler\n\n")
