@@ -231,6 +231,25 @@ def test_vector_kernel_passes_grad(graded):
     assert len(io["args"][0]["in"]) == 8 and len(io["args"][0]["in"][0]) == 3
 
 
+HANG = program(10, '''
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    v = x[i]
+    while v > -10.0:
+        v = v + 0.0
+    y[i] = v
+''', [arr("x"), out("y")], differentiable=False)
+
+
+def test_hung_launch_times_out_and_the_rest_still_run(pch_dir):
+    samples = [sample(HANG), sample(GOOD)]
+    opts = VerifyOptions(pch_dir=pch_dir, targets=("cpu",), debug_timeout_s=8.0)
+    hung, good = verify_samples(samples, "run", opts)
+    assert hung.reject == ("run", "launch timed out after 8s (debug mode)")
+    assert good.reject is None and good.level_passed == "run"
+
+
 def test_lower_levels_stop_where_asked(pch_dir):
     samples = [sample(GOOD), sample(NAN)]
     compiled = verify_samples(samples, "compile", VerifyOptions(pch_dir=pch_dir, targets=("cpu",)))

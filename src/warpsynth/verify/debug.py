@@ -16,7 +16,11 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
+
+#: extra time the child gets before its first progress line (importing Warp on a loaded machine)
+STARTUP_GRACE_S = 120.0
 
 _ASSERT = re.compile(r"Assertion failed: '([^']*)'\s*\n\s*At '([^']*)'")
 
@@ -45,6 +49,34 @@ def _reason_from_stderr(stderr: str, returncode: int) -> str:
     return f"launch process exited with status {returncode} (debug mode){': ' + tail if tail else ''}"
 
 
+def _run_child(jobs_path: str, progress_path: str, err, timeout_s: float, env: dict) -> tuple[int, bool]:
+    """Run the child; kill it when its progress file has not grown for ``timeout_s`` seconds.
+
+    The clock restarts at every progress line, so a slow (shared, loaded) machine stretches
+    the whole pass without a long chunk being mistaken for a hung launch.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "warpsynth.verify.debug", jobs_path, progress_path],
+        stdout=subprocess.DEVNULL,
+        stderr=err,
+        env=env,
+    )
+    last_size, last_change = -1, time.monotonic()
+    while True:
+        try:
+            return proc.wait(timeout=0.2), False
+        except subprocess.TimeoutExpired:
+            pass
+        size = os.path.getsize(progress_path) if os.path.exists(progress_path) else 0
+        now = time.monotonic()
+        if size != last_size:
+            last_size, last_change = size, now
+        elif now - last_change > timeout_s + (STARTUP_GRACE_S if last_size <= 0 else 0.0):
+            proc.kill()
+            proc.wait()
+            return -9, True
+
+
 def run_debug_pass(jobs: list[DebugJob], work_dir: str, timeout_s: float) -> dict[int, tuple[str, str]]:
     """Launch every job once in debug mode; return {index: (phase, one-line reason)} for failures.
 
@@ -62,17 +94,7 @@ def run_debug_pass(jobs: list[DebugJob], work_dir: str, timeout_s: float) -> dic
         env = dict(os.environ)
         env.setdefault("PYTHONFAULTHANDLER", "0")
         with tempfile.TemporaryFile(mode="w+") as err:
-            try:
-                proc = subprocess.run(
-                    [sys.executable, "-m", "warpsynth.verify.debug", jobs_path, progress_path],
-                    stdout=subprocess.DEVNULL,
-                    stderr=err,
-                    timeout=timeout_s,
-                    env=env,
-                )
-                returncode, timed_out = proc.returncode, False
-            except subprocess.TimeoutExpired:
-                returncode, timed_out = -9, True
+            returncode, timed_out = _run_child(jobs_path, progress_path, err, timeout_s, env)
             err.seek(0)
             stderr = err.read()
         begun, phase, finished = None, "forward", set()
