@@ -108,3 +108,12 @@ def test_detach_module_references_releases_dependents():
         assert ref() is None
         return
     pytest.fail("no generated program referenced a library module")
+
+
+def test_real_generator_output_is_identical_across_processes(tmp_path):
+    """Spawned workers have their own str-hash seeds and import order: the bytes must not care."""
+    a, b = tmp_path / "inproc", tmp_path / "workers"
+    generate(10, a, shards=2, workers=0, progress=False, seed=7)
+    generate(10, b, shards=2, workers=2, progress=False, seed=7)
+    for name in ("data/train-00000-of-00002.parquet", "data/train-00001-of-00002.parquet", "README.md", "_run/rejects.jsonl"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
