@@ -100,7 +100,7 @@ def test_metadata_is_consistent():
         # every builtin the metadata lists is called in the source (as wp.X, an operator, or a Python cast)
         mentioned = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
         structural = {"add", "sub", "mul", "div", "mod", "floordiv", "neg", "bit_and", "bit_or", "bit_xor", "lshift",
-                      "rshift", "invert", "unot", "range", "int", "float"}
+                      "rshift", "invert", "unot", "range", "int", "float", "len"}
         assert set(p.builtins) - structural <= mentioned, set(p.builtins) - structural - mentioned
 
 

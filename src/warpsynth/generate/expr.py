@@ -164,6 +164,11 @@ class ExprBuilder:
             node = ast.Call(wp_attr("vector"), [c.node for c in comps],
                             [ast.keyword("length", ast.Constant(t.shape[0])), ast.keyword("dtype", self.dtype_node(t.scalar))])
             return Expr(node, t, mag)
+        if t.kind == "mat" and len(comps) == t.ncomp and self.rng.random() < 0.15:
+            self.ctx.use("matrix")
+            shape = ast.Tuple([ast.Constant(t.shape[0]), ast.Constant(t.shape[1])], ast.Load())
+            node = ast.Call(wp_attr("matrix"), [c.node for c in comps], [ast.keyword("shape", shape), ast.keyword("dtype", self.dtype_node(t.scalar))])
+            return Expr(node, t, mag)
         if t.kind == "svec" and self.rng.random() < 0.5 and t.dtype == "float32":
             self.ctx.use("spatial_vector")
             return Expr(ast.Call(wp_attr("spatial_vector"), [c.node for c in comps], []), t, mag)
@@ -291,15 +296,24 @@ class ExprBuilder:
         if cands and r.random() < 0.8:
             v = r.choice(cands)
             return Expr(v.load(), v.type, v.mag, unit=v.unit)
-        if t == T.FLOAT or t.is_scalar:
-            reads = scope.array_reads(t)
-            if reads and r.random() < 0.5:
-                return r.choice(reads)()
-        if t.kind == "vec":
-            reads = scope.array_reads(t)
-            if reads and r.random() < 0.5:
-                return r.choice(reads)()
+        reads = scope.array_reads(t)
+        if reads and r.random() < (0.7 if not cands else 0.5):
+            return r.choice(reads)()
+        if not cands and not reads and not self._escaping and r.random() < 0.75 and self._any_readable(scope):
+            # nothing of this type in scope: derive it from what is (``wp.vec3(x, y, 0.5)``, ``v[1]``...)
+            self._escaping = True
+            try:
+                return self._gen(t, 1, scope)
+            finally:
+                self._escaping = False
         return self.const(t)
+
+    _escaping = False
+
+    @staticmethod
+    def _any_readable(scope: "Scope") -> bool:
+        return any(v.type.kind not in ("struct",) for v in scope.all_vars() if v.name not in scope.accum) or any(
+            a.readable for a in scope.arrays)
 
     def _gen(self, t: T.WType, depth: int, scope: "Scope") -> Expr:
         r = self.rng
@@ -310,7 +324,9 @@ class ExprBuilder:
             w.update(component=1.0, ifexp=0.4, call=3.0)
         if t.kind == "vec" and t.float_based:
             w.update(ctor=1.0, op=2.0)
-        if t.kind == "mat" and t.dtype == "float32":
+        if t.kind == "mat" and t.dtype in ("float32", "float64"):
+            w.update(ctor=0.5)
+        if t.kind == "quat":
             w.update(ctor=0.5)
         if t.is_int:
             w.update(op=3.0, conv=1.0)
@@ -345,6 +361,20 @@ class ExprBuilder:
             b = self.gen(t, depth - 1, scope)
             self.ctx.feature("ternary")
             return Expr(ast.IfExp(cond, a.node, b.node), t, max(a.mag, b.mag))
+        if choice == "ctor" and t.kind == "quat":
+            ijk = self.gen(T.vec(3, t.dtype), depth - 1, scope)
+            real = self.gen(t.scalar, depth - 1, scope)
+            self.ctx.use("quaternion")
+            node = ast.Call(wp_attr("quaternion"), [ijk.node, real.node], [ast.keyword("dtype", self.dtype_node(t.scalar))])
+            return Expr(node, t, max(ijk.mag, real.mag))
+        if choice == "ctor" and t == T.mat(4) and r.random() < 0.5:
+            # 4x4 rigid-with-scale matrix from position, rotation and scale
+            pos = self.gen(T.vec(3), depth - 1, scope)
+            rot = self.unit(self.gen(T.quat(), depth - 1, scope))
+            scale = self.gen(T.vec(3), depth - 1, scope)
+            self.ctx.use("transform_compose")
+            node = ast.Call(wp_attr("transform_compose"), [pos.node, rot.node, scale.node], [])
+            return Expr(node, t, 3.0 * (scale.mag + 1.0) + pos.mag + 1.0)
         if choice == "ctor" and t.kind == "mat":
             n = t.shape[0]
             rows = [self.gen(T.vec(n, t.dtype), depth - 1, scope) for _ in range(n)]

@@ -18,6 +18,8 @@ class ArgSpec:
     drawn uniformly from [low, high] (integers inclusive), which the generator
     chooses so that every index, divisor and math-domain in the kernel is valid.
     Scalars are passed as ``value``. Structs list their ``fields``.
+    Kind "value" is a vector/matrix parameter or struct field (``dtype`` e.g. "vec3"),
+    drawn per component from [low, high] like array elements.
     """
 
     name: str

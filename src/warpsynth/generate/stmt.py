@@ -113,6 +113,8 @@ class StmtBuilder:
             return [ast.AugAssign(ast.Name(v.name, ast.Store()), ast.Mult(), e.node)], 1
         op = r.choice([ast.Add(), ast.Sub()]) if (t.is_signed or not t.is_scalar) else ast.Add()
         e = self.eb.gen(t, self.depth(), scope)
+        if isinstance(e.node, ast.Name) and e.node.id == v.name:  # ``x -= x`` is not a program anyone writes
+            e = self.eb.gen(t, self.depth() + 1, scope)
         if e.mag > lim / 20:
             e = self.eb.bound(e, lim / 20)
         self.ctx.use("add" if isinstance(op, ast.Add) else "sub")
@@ -232,7 +234,11 @@ class StmtBuilder:
             self.ctx.feature("dynamic_loop")
         else:
             a = r.choice(tables)
-            args = [ast.Subscript(ast.Attribute(name_load(a.name), "shape", ast.Load()), ast.Constant(0), ast.Load())]
+            if r.random() < 0.4:
+                self.ctx.use("len")
+                args = [ast.Call(ast.Name("len", ast.Load()), [name_load(a.name)], [])]
+            else:
+                args = [ast.Subscript(ast.Attribute(name_load(a.name), "shape", ast.Load()), ast.Constant(0), ast.Load())]
             trips, lo, hi = a.shape[0], 0, a.shape[0] - 1
             self.ctx.feature("dynamic_loop")
         self.ctx.use("range")

@@ -105,7 +105,7 @@ class _TileBuilder(_Builder):
                 ops += ["matmul", "matmul", "transpose"]
             if ndim == 1:
                 ops += ["scan", "arange"]
-            ops += ["bcast", "astype"]
+            ops += ["bcast", "astype", "reshape", "mean"]
             op = r.choice(ops)
             name, mag, shape = r.choice(tiles)
             same = [t for t in tiles if t[2] == shape]
@@ -200,6 +200,22 @@ class _TileBuilder(_Builder):
                 back = _call("tile_astype", [_call("tile_map", [wp_attr(fn), wide])], {"dtype": name_load("float")})
                 new_tile("tw", back, 1.0 if fn != "abs" else mag, shape)
                 ctx.feature("mixed_precision")
+            elif op == "reshape":
+                numel = shape[0] * (shape[1] if len(shape) > 1 else 1)
+                flat = _call("tile_reshape", [name_load(name)], {"shape": ast.Tuple([ast.Constant(numel)], ast.Load())})
+                ctx.use("tile_reshape")
+                if len(shape) == 1:
+                    new_tile("tf", flat, mag, shape)
+                else:
+                    back = _call("tile_reshape", [_call("tile_map", [wp_attr("abs"), flat])], {"shape": ast.Tuple([ast.Constant(x) for x in shape], ast.Load())})
+                    ctx.use("tile_map")
+                    ctx.use("abs")
+                    new_tile("tf", back, mag, shape)
+            elif op == "mean":
+                # average over the block: scale by 1 / block_dim, as reductions do
+                ctx.use("block_dim")
+                ctx.use("div")
+                new_tile("tavg", ast.BinOp(name_load(name), ast.Div(), ast.Call(name_load("float"), [_call("block_dim", [])], [])), mag / 8.0, shape)
             elif op == "arange":
                 ctx.use("tile_arange")
                 ar = _call("tile_arange", [ast.Constant(shape[0])], {"dtype": name_load("float")})
@@ -209,8 +225,11 @@ class _TileBuilder(_Builder):
         final, fmag, fshape = tiles[-1]
         if total is not None:
             name, mag, shape = r.choice(tiles)
-            kind = r.choice(["tile_sum", "tile_max", "tile_min", "tile_reduce"])
-            if kind == "tile_reduce":
+            kind = r.choice(["tile_sum", "tile_max", "tile_min", "tile_reduce", "tile_dot"])
+            if kind == "tile_dot":
+                other = r.choice([t for t in tiles if t[2] == shape])
+                red = _call("tile_dot", [name_load(name), name_load(other[0])])
+            elif kind == "tile_reduce":
                 fn = r.choice(_REDUCE_OPS)
                 red = _call("tile_reduce", [wp_attr(fn), name_load(name)])
                 ctx.use(fn)
@@ -219,8 +238,14 @@ class _TileBuilder(_Builder):
             ctx.use(kind)
             rname = ctx.fresh(r.choice(["s", "red", "acc"]))
             body.append(ast.Assign([ast.Name(rname, ast.Store())], red, lineno=0))
-            ctx.use("tile_atomic_add")
-            body.append(ast.Expr(_call("tile_atomic_add", [name_load(total.name), name_load(rname)])))
+            if r.random() < 0.5:
+                ctx.use("tile_atomic_add")
+                body.append(ast.Expr(_call("tile_atomic_add", [name_load(total.name), name_load(rname)])))
+            else:  # read the reduced value back as a scalar, as reductions often do
+                ctx.use("tile_extract")
+                ctx.use("atomic_add")
+                val = ast.Subscript(name_load(rname), ast.Constant(0), ast.Load())
+                body.append(ast.Expr(_call("atomic_add", [name_load(total.name), ast.Constant(0), val])))
             ctx.feature("reduction")
             ctx.feature("tile_reduce")
         ctx.use("tile_store")

@@ -31,7 +31,7 @@ def builtins_used(source: "str | ast.AST") -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = _wp_name(node.func)
-            if name is None and isinstance(node.func, ast.Name) and node.func.id in ("int", "float", "range"):
+            if name is None and isinstance(node.func, ast.Name) and node.func.id in ("int", "float", "range", "len"):
                 name = node.func.id
             if name is not None and name in registry:
                 out.add(name)
