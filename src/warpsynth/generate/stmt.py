@@ -13,7 +13,7 @@ import ast
 from typing import Callable
 
 from warpsynth.generate import types as T
-from warpsynth.generate.expr import LIMIT, Expr, ExprBuilder, name_load, round_lit, wp_attr
+from warpsynth.generate.expr import LIMIT, Expr, ExprBuilder, has_var, name_load, round_lit, wp_attr
 from warpsynth.generate.scope import Ctx, IndexVar, Scope, Var
 
 _STEMS = {
@@ -51,7 +51,7 @@ class StmtBuilder:
     def new_var(self, scope: Scope, t: T.WType, e: Expr) -> tuple[ast.stmt, Var]:
         name = self.ctx.fresh(stem_for(t, self.rng))
         node = e.node
-        if isinstance(node, ast.Constant) or (isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant)):
+        if not has_var(node) and not any(isinstance(n, ast.Call) for n in ast.walk(node)):
             # ``x = 1`` makes ``x`` a Warp constant whose type a later cast can rewrite: declare it typed
             ctor = {"float32": "float", "int32": "int"}.get(t.dtype)
             if ctor is not None and t.is_scalar:
