@@ -25,7 +25,8 @@ from warpsynth.generate.usage import builtins_used
 _STRUCTURAL = frozenset(
     {"tid", "range", "extract", "assign_inplace", "int", "int8", "int16", "int32", "int64", "uint8", "uint16",
      "uint32", "uint64", "bit_and", "bit_or", "bit_xor", "lshift", "rshift", "invert", "unot", "identity",
-     "quat_identity", "transform_identity", "floordiv", "bit_count", "argmin", "argmax", "nonzero"}
+     "quat_identity", "transform_identity", "floordiv", "bit_count", "argmin", "argmax", "nonzero", "len",
+     "isfinite", "isnan", "isinf", "block_dim"}
 )
 
 _IN_NAMES = ["a", "b", "c", "x", "y", "src", "data", "values", "pos", "vel", "field", "u", "grid", "coef", "inp", "mass", "rho", "phi"]

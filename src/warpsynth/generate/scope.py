@@ -216,6 +216,8 @@ class Ctx:
             w = self.group_weights.get(registry.group_of(n), 1.0)
             if n in self.builtins:
                 w *= 0.35
+            if not by_name[n][0].differentiable and by_name[n][0].ret.float_based:
+                w *= 0.3  # piecewise-constant float builtins (floor, sign...): present, but rarer
             weights.append(w)
         name = self.rng.choices(names, weights)[0]
         return self.rng.choice(by_name[name])

@@ -28,7 +28,20 @@ def builtins_used(source: "str | ast.AST") -> set[str]:
     registry = _warp.builtin_functions()
     out: set[str] = set()
     tree = ast.parse(source) if isinstance(source, str) else source
+    skip: set[int] = set()  # annotation subtrees (``wp.array(dtype=float)`` is a type, not a call)
     for node in ast.walk(tree):
+        anns = []
+        if isinstance(node, ast.arg) and node.annotation is not None:
+            anns.append(node.annotation)
+        elif isinstance(node, ast.FunctionDef) and node.returns is not None:
+            anns.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            anns.append(node.annotation)
+        for ann in anns:
+            skip.update(id(n) for n in ast.walk(ann))
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
         if isinstance(node, ast.Call):
             name = _wp_name(node.func)
             if name is None and isinstance(node.func, ast.Name) and node.func.id in ("int", "float", "range", "len"):
