@@ -15,7 +15,6 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from warpsynth import _warp
 from warpsynth.generate import guards, registry
 from warpsynth.generate import types as T
 
@@ -641,8 +640,3 @@ class ExprBuilder:
                 b = self.const(t)
         ops = [ast.Lt(), ast.Gt(), ast.LtE(), ast.GtE()] + ([ast.Eq(), ast.NotEq()] if t.is_int else [])
         return ast.Compare(a.node, [r.choice(ops)], [b.node])
-
-
-def describe_builtin_groups(names: list[str]) -> dict[str, str]:
-    funcs = _warp.builtin_functions()
-    return {n: funcs[n].group for n in names if n in funcs}

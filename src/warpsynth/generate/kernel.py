@@ -15,7 +15,7 @@ from warpsynth import _warp
 from warpsynth.generate import types as T
 from warpsynth.generate.categories import Plan, plan
 from warpsynth.generate.config import CATEGORIES, GeneratorConfig
-from warpsynth.generate.expr import LIMIT, Expr, has_var, name_load, wp_attr
+from warpsynth.generate.expr import LIMIT, has_var, name_load, wp_attr
 from warpsynth.generate.program import ArgSpec, KernelProgram
 from warpsynth.generate.scope import ArrayRef, Ctx, HelperSig, IndexVar, Scope, Var
 from warpsynth.generate.stmt import StmtBuilder

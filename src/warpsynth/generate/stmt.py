@@ -13,7 +13,7 @@ import ast
 from typing import Callable
 
 from warpsynth.generate import types as T
-from warpsynth.generate.expr import LIMIT, Expr, ExprBuilder, has_var, name_load, round_lit, wp_attr
+from warpsynth.generate.expr import LIMIT, Expr, ExprBuilder, has_var, name_load, wp_attr
 from warpsynth.generate.scope import Ctx, IndexVar, Scope, Var
 
 _STEMS = {
