@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import yaml
 
+from warpsynth.dataset.io import write_text_atomic
 from warpsynth.errors import WarpsynthError
 
 DATA_DIR = "data"
@@ -93,11 +93,7 @@ def write_card(
         meta["warpsynth"].update(extra)
     text = "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n" + summary_markdown.rstrip() + "\n"
     path = Path(root) / "README.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".README.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    write_text_atomic(path, text)
     return path
 
 

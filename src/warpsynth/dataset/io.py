@@ -62,18 +62,26 @@ def write_table(table: pa.Table, path: str | os.PathLike) -> None:
         raise
 
 
-def write_jsonl(rows: Iterable[dict], path: str | os.PathLike) -> None:
-    """Write JSON lines atomically; keys in schema order so output is byte-stable."""
+def write_lines_atomic(lines: Iterable[str], path: str | os.PathLike) -> None:
+    """Write text atomically (temp file + rename): readers see the old file or the whole new one."""
     path = Path(path)
     fd, tmp = _atomic_target(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+            f.writelines(lines)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    write_lines_atomic([text], path)
+
+
+def write_jsonl(rows: Iterable[dict], path: str | os.PathLike) -> None:
+    """Write JSON lines atomically; keys in schema order so output is byte-stable."""
+    write_lines_atomic((json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows), path)
 
 
 def write_rows(rows: list[dict], path: str | os.PathLike) -> None:
