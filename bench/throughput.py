@@ -8,7 +8,8 @@
    * floor:    exec source, one ModuleBuilder, ``codegen("cpu")`` + ``codegen("cuda")`` (Warp's own
                whole-module codegen; programs are generated beforehand, not timed)
    * pipeline: the task's real per-sample path (generate, exec, one build, per-kernel CPU+CUDA
-               forward+backward text, slicing, dataset row) plus serializing the rows to Parquet.
+               forward+backward text, slicing, dataset row) plus serializing the rows to Parquet,
+               with the per-process set-up a task does (builtin overload cache on).
    Prints both rates, their ratio, and the ratio without the generator's own time.
 2. Scaling: ``generate()`` with 1 and with 2 worker processes (wall time, incl. worker start-up).
 3. Memory (``--rss-samples``): a 2-worker run; peak RSS per worker and RSS at start/end of its tasks.
@@ -34,7 +35,7 @@ from warpsynth.extract import extract, load_source
 from warpsynth.pipeline import RunConfig, ShardTask, generate
 from warpsynth.pipeline.config import DEFAULT_GENERATOR, sample_seed
 from warpsynth.pipeline.programs import load_program_source
-from warpsynth.pipeline.task import SOURCE_TAG, _Journal, _Runner
+from warpsynth.pipeline.task import SOURCE_TAG, _Journal, _Runner, prepare_process
 
 
 def floor_one(program) -> None:
@@ -69,7 +70,9 @@ def single_process(samples: int, seed: int, block: int = 10) -> dict:
     # warm-up (imports, registries, first-call caches, the Parquet writer) for both paths
     warm = []
     for i in indices[:5]:
+        _warp.disable_builtin_overload_cache()
         floor_one(programs[i])
+        prepare_process()
         item = pipeline_one(i)
         if item is not None:
             warm.append(item[2])
@@ -82,6 +85,11 @@ def single_process(samples: int, seed: int, block: int = 10) -> dict:
         chunk = indices[b : b + block]
         order = ("floor", "pipe") if (b // block) % 2 == 0 else ("pipe", "floor")
         for which in order:
+            # the floor is bare Warp; the pipeline runs with what a task sets up (overload cache)
+            if which == "floor":
+                _warp.disable_builtin_overload_cache()
+            else:
+                prepare_process()
             t = time.perf_counter()
             if which == "floor":
                 for i in chunk:
@@ -124,6 +132,7 @@ def profile_floor(samples: int, seed: int, top: int = 25) -> str:
             programs.append(source(sample_seed(seed, i)))
         except Exception:
             pass
+    _warp.disable_builtin_overload_cache()  # profile bare Warp
     for p in programs[:5]:
         floor_one(p)
     profiler = cProfile.Profile()

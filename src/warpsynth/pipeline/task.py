@@ -45,6 +45,17 @@ TEST_SEGFAULT_ENV = "WARPSYNTH_TEST_SEGFAULT"
 
 Progress = Callable[[int, int], None]
 
+#: Set to 1 to run Warp's own builtin overload resolution (no cache) -- for debugging only;
+#: the cache gives byte-identical output (tests/test_pipeline_warp.py).
+NO_OVERLOAD_CACHE_ENV = "WARPSYNTH_NO_OVERLOAD_CACHE"
+
+
+def prepare_process() -> None:
+    """Per-process set-up before a task's samples: Warp initialised, builtin overload cache on."""
+    _warp.init_quiet()
+    if os.environ.get(NO_OVERLOAD_CACHE_ENV, "") in ("", "0"):
+        _warp.enable_builtin_overload_cache()
+
 
 def one_line(exc: BaseException) -> str:
     """``Type: first line of the message``, at most 300 characters (for rejects.jsonl)."""
@@ -273,6 +284,7 @@ class _Runner:
 
         task, config = self.task, self.config
         t_start = time.perf_counter()
+        prepare_process()
         rss_start = _rss_mb()
         source = load_program_source(config.generator, dict(config.category_weights))
         load_generator_s = time.perf_counter() - t_start
