@@ -1,13 +1,14 @@
-"""Near-duplicate detection: token shingles, MinHash signatures, LSH, union-find.
+"""Near-duplicate detection: token shingles, MinHash signatures, LSH banding, union-find.
 
-MinHash and LSH are datasketch's (``MinHash`` with its default ``affine32``
-permutations, ``LeanMinHash``, ``MinHashLSH``). Only the shingle hashing is
-ours: each token gets a 32-bit CRC once (code has a small vocabulary), and the
-5-gram hashes are combined with numpy, so datasketch receives ready 32-bit
-integers (``hashfunc`` is the identity) instead of hashing every shingle with
-SHA-1 in Python. Candidates from the LSH index are confirmed by the estimated
-Jaccard similarity of the two signatures, so a band collision alone never
-merges two rows.
+MinHash is datasketch's (``MinHash`` with its default ``affine32``
+permutations, ``LeanMinHash``), and so is the LSH band layout (``MinHashLSH``'s
+choice of bands x rows for the threshold). Ours are the shingle hashing (each
+token gets a 32-bit CRC once, code has a small vocabulary, and the 5-gram
+hashes are combined with numpy, so datasketch receives ready 32-bit integers
+instead of SHA-1-hashing every shingle in Python) and a numpy band index (see
+``NearDuplicateIndex``: ten times less memory than ``MinHashLSH``). Candidates
+are confirmed by the estimated Jaccard similarity of the two signatures, so a
+band collision alone never merges two rows.
 """
 
 from __future__ import annotations
@@ -115,17 +116,27 @@ class UnionFind:
 
 
 class NearDuplicateIndex:
-    """Accumulates signatures row by row, then links rows with estimated Jaccard >= threshold.
+    """LSH banding over MinHash signatures, then confirmation on the signatures.
 
-    Memory per row: one uint32 signature (``num_perm`` x 4 bytes) plus the LSH
-    band keys; full rows are never kept.
+    The band layout (``b`` bands of ``r`` hash values) is datasketch's
+    ``MinHashLSH`` choice for the threshold and permutation count (25 x 10 for
+    0.7 / 256). The index itself is numpy instead of ``MinHashLSH``'s
+    dict-of-lists: per row it holds only the uint32 signature (1 KB at 256
+    permutations), where ``MinHashLSH`` costs ~10 KB of Python objects per row
+    (measured: 1.05 GB per 100,000 rows). Band collisions are found by sorting
+    each band's 64-bit band hashes; within a bucket each row is paired with its
+    next ``window`` bucket mates (all pairs in buckets of up to ``window + 1``
+    rows; bigger buckets are chained), and a pair is linked only when the
+    estimated Jaccard similarity of the two signatures reaches the threshold.
     """
 
-    def __init__(self, threshold: float = THRESHOLD, num_perm: int = NUM_PERM, seed: int = SEED):
+    def __init__(self, threshold: float = THRESHOLD, num_perm: int = NUM_PERM, seed: int = SEED, window: int = 64):
         self.threshold = threshold
         self.num_perm = num_perm
+        self.window = window
         self.signer = Signer(num_perm, seed)
-        self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        layout = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self.bands, self.rows_per_band = layout.b, layout.r
         self._chunks: list[np.ndarray] = []
         self._pending: list[np.ndarray] = []
         self.count = 0
@@ -136,14 +147,12 @@ class NearDuplicateIndex:
 
     def add_signature(self, signature: np.ndarray) -> int:
         """Index one row's MinHash signature (from ``Signer.signature``); returns its row number."""
-        key = self.count
-        self.lsh.insert(key, LeanMinHash(seed=SEED, hashvalues=signature, scheme="affine32"), check_duplication=False)
-        self._pending.append(signature)
+        self._pending.append(np.asarray(signature, dtype=np.uint32))
         self.count += 1
         if len(self._pending) >= 4096:
             self._chunks.append(np.stack(self._pending))
             self._pending = []
-        return key
+        return self.count - 1
 
     def signatures(self) -> np.ndarray:
         if self._pending:
@@ -153,25 +162,44 @@ class NearDuplicateIndex:
             self._chunks = [np.concatenate(self._chunks)]
         return self._chunks[0] if self._chunks else np.zeros((0, self.num_perm), dtype=np.uint32)
 
+    def candidates(self, sigs: np.ndarray) -> np.ndarray:
+        """Sorted unique candidate pairs as int64 keys ``i * n + j`` (i < j)."""
+        n = len(sigs)
+        keys = []
+        with np.errstate(over="ignore"):
+            for band in range(self.bands):
+                cols = sigs[:, band * self.rows_per_band : (band + 1) * self.rows_per_band].astype(np.uint64)
+                h = np.full(n, 0xCBF29CE484222325, dtype=np.uint64)
+                for c in range(cols.shape[1]):
+                    h = (h ^ cols[:, c]) * _MULT
+                order = np.argsort(h, kind="stable")
+                hs = h[order]
+                for d in range(1, self.window + 1):
+                    same = hs[:-d] == hs[d:]
+                    if not same.any():
+                        break
+                    a, b = order[:-d][same], order[d:][same]
+                    lo, hi = np.minimum(a, b), np.maximum(a, b)
+                    keys.append(lo.astype(np.int64) * n + hi)
+        return np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+
     def link(self, uf: UnionFind) -> int:
         """Union every confirmed near-duplicate pair into ``uf``; returns the number of confirmed pairs."""
         sigs = self.signatures()
+        n = len(sigs)
+        if n < 2:
+            return 0
+        cand = self.candidates(sigs)
         pairs = 0
-        lsh = self.lsh
-        for i in range(self.count):
-            cands = [j for j in _query(lsh, sigs[i], self.num_perm) if j > i]
-            if not cands:
-                continue
-            idx = np.asarray(cands, dtype=np.int64)
-            sim = (sigs[idx] == sigs[i]).mean(axis=1)
-            for j in idx[sim >= self.threshold].tolist():
+        need = int(np.ceil(self.threshold * self.num_perm - 1e-9))
+        for start in range(0, len(cand), 65536):
+            chunk = cand[start : start + 65536]
+            a, b = chunk // n, chunk % n
+            equal = (sigs[a] == sigs[b]).sum(axis=1)
+            for i, j in zip(a[equal >= need].tolist(), b[equal >= need].tolist()):
                 pairs += 1
                 uf.union(i, j)
         return pairs
-
-
-def _query(lsh: MinHashLSH, sig: np.ndarray, num_perm: int) -> list:
-    return lsh.query(LeanMinHash(seed=SEED, hashvalues=sig, scheme="affine32"))
 
 
 def jaccard(a: set, b: set) -> float:
