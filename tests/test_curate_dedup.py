@@ -150,3 +150,37 @@ def test_minhash_pieces():
     assert uf.find(0) == uf.find(1) != uf.find(2)
     assert tokenize("a.b += c[0] // 2  # x") == ["a", ".", "b", "+=", "c", "[", "0", "]", "//", "2"]
     assert tokenize("wp::vec3 v = a->b; // c\n/* d */ x <<= 1.0f;", "cpp") == ["wp", "::", "vec3", "v", "=", "a", "->", "b", ";", "x", "<<=", "1.0f", ";"]
+
+
+def test_band_index_against_brute_force():
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    base = rng.integers(0, 2**32, (40, 256), dtype=np.uint32)
+    sigs, truth = [], []
+    for i in range(400):
+        if i < 200:  # 5 noisy copies of each of 40 bases, 4-12% of the values changed
+            s = base[i % 40].copy()
+            k = rng.integers(10, 31)
+            s[rng.choice(256, k, replace=False)] = rng.integers(0, 2**32, k, dtype=np.uint32)
+        else:
+            s = rng.integers(0, 2**32, 256, dtype=np.uint32)
+        sigs.append(s)
+    idx = NearDuplicateIndex()
+    for s in sigs:
+        idx.add_signature(s)
+    uf = UnionFind(400)
+    idx.link(uf)
+    roots = uf.roots()
+    arr = np.stack(sigs)
+    sim = (arr[:, None, :] == arr[None, :, :]).mean(axis=2)
+    for i in range(400):
+        for j in range(i + 1, 400):
+            if sim[i, j] >= 0.85:  # far above the threshold: LSH finds these with probability ~1
+                assert roots[i] == roots[j]
+    # every merge is backed by a chain of pairs at or above the threshold
+    for r in set(roots.tolist()):
+        members = np.flatnonzero(roots == r)
+        if len(members) > 1:
+            assert all((sim[m, members[members != m]] >= 0.7).any() for m in members)
+    assert len(set(roots[200:].tolist())) == 200  # random signatures stay alone
