@@ -31,6 +31,13 @@ TESTS_DIR = Path(__file__).parent
 REPO = TESTS_DIR.parent
 
 
+
+@pytest.fixture(autouse=True)
+def _restore_warp_resolution():
+    """In-process runs (workers=0) turn on the builtin overload cache; leave Warp as other tests expect it."""
+    yield
+    _warp.disable_builtin_overload_cache()
+
 def run(out, n=60, shards=3, workers=0, **kw):
     kw.setdefault("generator", SPEC)
     return generate(n, out, shards=shards, workers=workers, progress=False, **kw)

@@ -15,6 +15,13 @@ from warpsynth.pipeline import generate
 from warpsynth.pipeline.config import sample_seed
 
 
+
+@pytest.fixture(autouse=True)
+def _restore_warp_resolution():
+    """In-process runs (workers=0) turn on the builtin overload cache; leave Warp as other tests expect it."""
+    yield
+    _warp.disable_builtin_overload_cache()
+
 def rows_of(root):
     return pq.read_table(sorted((root / "data").glob("*.parquet"))).to_pylist()
 
