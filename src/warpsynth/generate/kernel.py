@@ -236,6 +236,11 @@ class _Builder:
             root.index_vars.append(IndexVar(name, 0, n - 1))
 
         inputs = [self.add_array(root, _IN_NAMES, self.value_type(), shape, "in") for _ in range(r.randint(1, 3))]
+        if r.random() < 0.12:
+            # one more array with a trailing channel axis (a 4-D array under a 3-D launch)
+            extra = (r.randint(2, 4),)
+            inputs.append(self.add_array(root, ["chan", "feat", "basis", "lanes"], self.value_type(allow_int=False), shape + extra, "in"))
+            ctx.feature("channel_axis")
         table = None
         if p.table or (r.random() < 0.15):
             L = r.randint(3, 12)
