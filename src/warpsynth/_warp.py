@@ -379,13 +379,17 @@ _OVERLOAD_CACHE_MAX = 50_000
 
 
 def _global_warp_classes(types) -> bool:
-    """True when every type is a class defined by Warp itself (scalars, vectors, matrices...).
+    """True when every type is a value class of ``warp.types`` (scalars, vectors, matrices, quats...).
 
     Such classes are process-global and canonical (Warp's type factories cache
-    them), so they are safe, non-leaking cache keys. Per-sample types (struct
-    instances, array annotations, references, tiles, user classes) are not.
+    them), so they are safe, non-leaking cache keys. Per-sample types (structs
+    and their instance classes, array annotations, references, tiles, user
+    classes) are not.
     """
-    return all(isinstance(t, type) and (getattr(t, "__module__", "") or "").startswith("warp.") for t in types)
+    return all(isinstance(t, type) and getattr(t, "__module__", None) == _WARP_TYPES_MODULE for t in types)
+
+
+_WARP_TYPES_MODULE = wp.float32.__module__
 
 
 def enable_builtin_overload_cache() -> None:
