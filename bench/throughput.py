@@ -193,7 +193,16 @@ def scaling(samples: int, seed: int) -> dict:
     for workers in (1, 2):
         with tempfile.TemporaryDirectory(prefix="warpsynth-bench-") as tmp:
             summary = generate(samples, Path(tmp) / "ds", seed=seed, shards=4, workers=workers, progress=False)
-            out[workers] = {"seconds": summary.seconds, "per_s": summary.samples_per_s, "peak_rss_mb": summary.peak_rss_mb}
+            tasks = json.loads(summary.stats.read_text())["tasks"]
+            cpu = sum(t["cpu_seconds"] for t in tasks)
+            busy = sum(t["seconds"] for t in tasks)
+            out[workers] = {
+                "seconds": summary.seconds,
+                "per_s": summary.samples_per_s,
+                "peak_rss_mb": summary.peak_rss_mb,
+                "per_cpu_s": samples / cpu,
+                "cpu_share": cpu / busy,  # CPU a worker actually got while running a task (1.0 = a whole core)
+            }
     out["speedup"] = out[2]["per_s"] / out[1]["per_s"]
     return out
 
@@ -242,10 +251,16 @@ def main() -> None:
     if args.scaling_samples:
         s = scaling(args.scaling_samples, args.seed)
         print(f"\n## Scaling, generate() with {args.scaling_samples} samples, 4 shards (wall time incl. worker start-up)\n")
-        print("| workers | seconds | samples / s | peak RSS per worker (MB) |\n|---|---|---|---|")
+        print("| workers | seconds | samples / s | samples / CPU-second | CPU share per worker | peak RSS per worker (MB) |")
+        print("|---|---|---|---|---|---|")
         for w in (1, 2):
-            print(f"| {w} | {s[w]['seconds']:.1f} | {s[w]['per_s']:.1f} | {', '.join(f'{m:.0f}' for m in s[w]['peak_rss_mb'])} |")
+            print(
+                f"| {w} | {s[w]['seconds']:.1f} | {s[w]['per_s']:.1f} | {s[w]['per_cpu_s']:.1f} | {s[w]['cpu_share']:.2f} | "
+                f"{', '.join(f'{m:.0f}' for m in s[w]['peak_rss_mb'])} |"
+            )
         print(f"\n2 workers / 1 worker: {s['speedup']:.2f}x (target >= 1.7x)")
+        print("CPU share < 1 means other processes were using the cores: wall-clock scaling is then not meaningful;")
+        print("samples / CPU-second shows whether a second worker makes each sample more expensive.")
 
     if args.rss_samples:
         m = memory(args.rss_samples, args.seed, args.rss_out)

@@ -284,6 +284,8 @@ class _Runner:
 
         task, config = self.task, self.config
         t_start = time.perf_counter()
+        started_at = time.time()
+        cpu_start = time.process_time()
         prepare_process()
         rss_start = _rss_mb()
         source = load_program_source(config.generator, dict(config.category_weights))
@@ -336,6 +338,9 @@ class _Runner:
             "categories": dict(sorted(self.categories.items())),
             "crashes_before": self.crashes.total,
             "seconds": round(seconds, 3),
+            "cpu_seconds": round(time.process_time() - cpu_start, 3),
+            "started_at": round(started_at, 3),
+            "finished_at": round(time.time(), 3),
             "samples_per_s": round(len(task.samples) / seconds, 2) if seconds > 0 else None,
             "stage_seconds": {k: round(v, 3) for k, v in sorted(self.timings.items())} | {"load_generator": round(load_generator_s, 3)},
             "verify_seconds_by_stage": {k: round(v / 1000, 3) for k, v in sorted(self.verify_ms.items())},
