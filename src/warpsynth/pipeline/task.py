@@ -286,13 +286,15 @@ class _Runner:
         t_start = time.perf_counter()
         started_at = time.time()
         cpu_start = time.process_time()
-        prepare_process()
-        rss_start = _rss_mb()
-        source = load_program_source(config.generator, dict(config.category_weights))
-        load_generator_s = time.perf_counter() - t_start
+        # first thing: a crash from here on must not be pinned on a sample of an earlier attempt
         journal = _Journal(task.inflight_path)
         rss_trace = []
         try:
+            journal.set("setup", 0, 0)
+            prepare_process()
+            rss_start = _rss_mb()
+            source = load_program_source(config.generator, dict(config.category_weights))
+            load_generator_s = time.perf_counter() - t_start
             indices = list(task.samples)
             for c in range(0, len(indices), task.chunk_size):
                 chunk = indices[c : c + task.chunk_size]
