@@ -307,3 +307,18 @@ def test_verify_level_is_applied_and_a_crash_inside_a_verify_batch_is_isolated(t
     assert sorted(r["seed"] for r in rows) == [i for i in range(10) if i not in (2, 5, 7)]
     stats = json.loads((out / "_run" / "stats.json").read_text())
     assert stats["tasks"][0]["verify_seconds_by_stage"]["compile_cpu"] > 0
+
+
+def test_crashes_outside_any_sample_fail_the_task_after_bounded_retries(tmp_path, monkeypatch):
+    """A worker that dies before any sample (nothing to blame) is retried twice, then the task fails;
+    the run says so in one line, and the next invocation (without the fault) completes it."""
+    out = tmp_path / "ds"
+    monkeypatch.setenv(TEST_SEGFAULT_ENV, "setup")
+    with pytest.raises(WarpsynthError, match=r"1 of 1 task\(s\) failed \(task 0: worker killed by SIGSEGV 3 times outside any sample\).*rerun"):
+        run(out, n=6, shards=1, workers=1)
+    crashes = [json.loads(x) for x in (out / "_run/tasks/00000.crashes.jsonl").read_text().splitlines()]
+    assert [(c["stage"], c["start"], c["end"]) for c in crashes] == [("setup", 0, 0)] * 3
+    assert not (out / "README.md").exists()
+    monkeypatch.delenv(TEST_SEGFAULT_ENV)
+    summary = run(out, n=6, shards=1, workers=1)
+    assert summary.tasks_run == 1 and summary.rows == 6 - summary.rejected

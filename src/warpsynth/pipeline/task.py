@@ -40,7 +40,7 @@ SOURCE_TAG = "gen"
 
 #: TEST-ONLY fault injection: comma-separated sample indices whose processing kills the
 #: worker with SIGSEGV ("7" every time, "7:once" only on the first attempt, "7:verify" every
-#: time a verify batch holding sample 7 runs). Never set in real use.
+#: time a verify batch holding sample 7 runs, "setup" in every task's set-up). Never set in real use.
 TEST_SEGFAULT_ENV = "WARPSYNTH_TEST_SEGFAULT"
 
 Progress = Callable[[int, int], None]
@@ -257,6 +257,8 @@ class _Runner:
         spec = os.environ.get(TEST_SEGFAULT_ENV, "")
         hook = {}
         for part in filter(None, (p.strip() for p in spec.split(","))):
+            if part == "setup":
+                continue
             index, _, mode = part.partition(":")
             hook[int(index)] = mode or "always"
         return hook
@@ -291,6 +293,8 @@ class _Runner:
         rss_trace = []
         try:
             journal.set("setup", 0, 0)
+            if "setup" in os.environ.get(TEST_SEGFAULT_ENV, "").split(","):
+                os.kill(os.getpid(), signal.SIGSEGV)  # TEST-ONLY: a crash no sample can be blamed for
             prepare_process()
             rss_start = _rss_mb()
             source = load_program_source(config.generator, dict(config.category_weights))
