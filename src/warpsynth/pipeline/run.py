@@ -6,7 +6,6 @@ import fcntl
 import json
 import os
 import shutil
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path

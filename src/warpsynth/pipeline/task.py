@@ -21,9 +21,9 @@ import signal
 import tempfile
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from warpsynth import _warp
 from warpsynth.dataset.folder import shard_path
