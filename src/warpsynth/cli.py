@@ -165,7 +165,7 @@ def generate_cmd(
     output: Path = typer.Option(..., "-o", "--output", help="dataset folder to create or resume"),
     seed: int = typer.Option(0, "--seed", help="run seed; sample i gets seed*2**32+i"),
     workers: Optional[int] = typer.Option(None, "--workers", help="worker processes (default: CPU count; 0: in-process)"),
-    shards: Optional[int] = typer.Option(None, "--shards", help="tasks = shard files (default: ~1,000 samples each, at least 4)"),
+    shards: Optional[int] = typer.Option(None, "--shards", help="tasks = shard files (default: ~500 samples each, a multiple of 4)"),
     targets: str = typer.Option("cpu,cuda", "--targets", help="comma-separated: cpu,cuda"),
     ptx: Optional[str] = typer.Option(None, "--ptx", help="PTX archs, e.g. sm_80,sm_90"),
     no_backward: bool = typer.Option(False, "--no-backward", help="forward code only"),

@@ -31,9 +31,15 @@ SEED_STRIDE = 2**32
 MAX_RUN_SEED = 2**31 - 1
 
 
+#: Samples per shard the default shard count aims at (a task is the unit of loss on a crash,
+#: and its rows are buffered in the worker until the shard is written).
+SHARD_TARGET = 500
+
+
 def default_shards(n: int) -> int:
-    """About 1,000 rows per shard, at least 4 shards (so 2-4 workers have work), at most n."""
-    return max(1, min(n, max(4, math.ceil(n / 1000))))
+    """About SHARD_TARGET samples per shard, rounded up to a multiple of 4 (so 1, 2 or 4 workers
+    finish together instead of one worker running the last task alone); at most n."""
+    return max(1, min(n, 4 * math.ceil(math.ceil(n / SHARD_TARGET) / 4)))
 
 
 def sample_seed(run_seed: int, index: int) -> int:
