@@ -9,7 +9,7 @@ import warp as wp
 
 from kernels_fixture import STRUCT_HELPERS, TWO_KERNELS
 from warpsynth import _warp
-from warpsynth.extract import load_source
+from warpsynth.extract import extract, load_source
 
 
 def test_warp_version_is_the_pinned_one():
@@ -74,8 +74,13 @@ def test_release_module_drops_warp_and_linecache_state():
 
     with load_source(TWO_KERNELS, tag="int4") as loaded:
         name, filename = loaded.module_name, loaded.filename
+        module = _warp.user_modules()[name]
         assert name in _warp.user_modules() and filename in linecache.cache
+        extract(loaded.kernels()["first"])  # Warp links the module to the library modules it calls into
+        assert module.references
     assert name not in _warp.user_modules() and filename not in linecache.cache
+    assert not module.references
+    assert all(module not in m.dependents for m in _warp.user_modules().values())
 
 
 def test_builtin_registry_and_uncompilable_list():

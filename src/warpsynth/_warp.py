@@ -223,8 +223,15 @@ def user_modules() -> dict:
 
 
 def release_module(module_name: str, filename: str | None = None) -> None:
-    """Drop Warp's (and linecache's) references to a module so memory stays flat."""
-    _context.user_modules.pop(module_name, None)
+    """Drop Warp's (and linecache's) references to a module so memory stays flat.
+
+    Besides the registry, Warp lists a module among the ``dependents`` of every
+    module it calls into (``warp.math`` and other Python-defined builtins), which
+    would keep each released sample alive (~30 KB each): detach it too.
+    """
+    module = _context.user_modules.pop(module_name, None)
+    if module is not None:
+        detach_module_references(module)
     sys.modules.pop(module_name, None)
     if filename is not None:
         linecache.cache.pop(filename, None)

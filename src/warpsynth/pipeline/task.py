@@ -375,22 +375,15 @@ class _Runner:
         stage = "load"
         try:
             with load_source(program.source, SOURCE_TAG) as loaded:
-                try:
-                    kernel = loaded.kernels().get(program.kernel_name)
-                    if kernel is None:
-                        raise LookupError(f"source defines no kernel named {program.kernel_name!r}")
-                    t2 = time.perf_counter()
-                    self.timings["load"] += t2 - t1
-                    stage = "extract"
-                    ir = extract(kernel, config.targets, config.ptx_archs, config.backward)
-                    t3 = time.perf_counter()
-                    self.timings["extract"] += t3 - t2
-                finally:
-                    # load_source drops the module; library modules it called into (warp.math...)
-                    # would still hold it in their ``dependents`` (a leak per sample) unless detached
-                    module = _warp.user_modules().get(loaded.module_name)
-                    if module is not None:
-                        _warp.detach_module_references(module)
+                kernel = loaded.kernels().get(program.kernel_name)
+                if kernel is None:
+                    raise LookupError(f"source defines no kernel named {program.kernel_name!r}")
+                t2 = time.perf_counter()
+                self.timings["load"] += t2 - t1
+                stage = "extract"
+                ir = extract(kernel, config.targets, config.ptx_archs, config.backward)
+                t3 = time.perf_counter()
+                self.timings["extract"] += t3 - t2
         except Exception as exc:
             self.reject(index, stage, one_line(exc))
             return None
