@@ -76,3 +76,17 @@ def test_card_round_trip_and_split_discovery(tmp_path):
     with pytest.raises(WarpsynthError, match="not a warpsynth dataset folder"):
         split_files(tmp_path / "nowhere")
     assert size_category(999) == "n<1K" and size_category(50_000) == "10K<n<100K"
+
+
+def test_jsonl_shards_with_all_empty_lists_load_with_hf_datasets(tmp_path):
+    """Without the card's features, `datasets` infers null for an all-empty list column and fails."""
+    datasets = pytest.importorskip("datasets")
+    from warpsynth.dataset.schema import SCHEMA
+
+    write_rows([row()], shard_path(tmp_path, "train", 0, 2, "jsonl"))
+    write_rows([row(features=["loop"], args=[{"name": "a", "type": "float32"}])], shard_path(tmp_path, "train", 1, 2, "jsonl"))
+    write_card(tmp_path, splits={"train": ["data/train-*.jsonl"]}, num_rows=2, warp_version="1.19.0",
+               summary_markdown="x", features=SCHEMA)
+    loaded = datasets.load_dataset(str(tmp_path), split="train")
+    assert loaded.num_rows == 2 and loaded[1]["features"] == ["loop"]
+    assert list(loaded.features) == list(SCHEMA.names)

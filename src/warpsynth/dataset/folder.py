@@ -13,6 +13,7 @@ import os
 import re
 from pathlib import Path
 
+import pyarrow as pa
 import yaml
 
 from warpsynth.dataset.io import write_text_atomic
@@ -59,6 +60,25 @@ def size_category(num_rows: int) -> str:
     return "n>10M"
 
 
+def _hf_type(arrow_type: pa.DataType) -> dict:
+    """One column type in the card's ``dataset_info.features`` notation."""
+    if pa.types.is_list(arrow_type):
+        item = arrow_type.value_type
+        if pa.types.is_struct(item):
+            return {"list": [{"name": f.name, **_hf_type(f.type)} for f in item]}
+        return {"sequence": _hf_type(item)["dtype"]}
+    if pa.types.is_struct(arrow_type):
+        return {"struct": [{"name": f.name, **_hf_type(f.type)} for f in arrow_type]}
+    names = {pa.string(): "string", pa.int32(): "int32", pa.int64(): "int64", pa.float64(): "float64", pa.bool_(): "bool"}
+    return {"dtype": names[arrow_type]}
+
+
+def hf_features(schema: pa.Schema) -> list[dict]:
+    """Features for the card, so ``datasets`` never has to infer types (an all-empty list column
+    in a JSONL shard would otherwise be inferred as null and fail to merge with other shards)."""
+    return [{"name": f.name, **_hf_type(f.type)} for f in schema]
+
+
 def write_card(
     root: str | os.PathLike,
     *,
@@ -69,8 +89,12 @@ def write_card(
     generator_config: dict | None = None,
     pretty_name: str = "warpsynth Warp kernels",
     extra: dict | None = None,
+    features: pa.Schema | None = None,
 ) -> Path:
-    """Write ``README.md`` atomically; ``splits`` maps split -> data_files (paths or globs relative to root)."""
+    """Write ``README.md`` atomically; ``splits`` maps split -> data_files (paths or globs relative to root).
+
+    ``features``: the shards' schema, declared in the card for ``datasets``.
+    """
     meta: dict = {
         "pretty_name": pretty_name,
         "license": "apache-2.0",
@@ -87,6 +111,8 @@ def write_card(
         ],
         "warpsynth": {"warp_version": warp_version, "num_rows": num_rows},
     }
+    if features is not None:
+        meta["dataset_info"] = {"features": hf_features(features)}
     if generator_config is not None:
         meta["warpsynth"]["generator_config"] = generator_config
     if extra:

@@ -20,7 +20,8 @@ from warpsynth.pipeline import stats as _stats
 from warpsynth.pipeline.config import CONFIG_FILE, DEFAULT_GENERATOR, RunConfig, check_folder, run_dir
 from warpsynth.pipeline.executor import Executor, InlineExecutor, LocalExecutor
 from warpsynth.pipeline.progress import ProgressBar
-from warpsynth.pipeline.task import DEFAULT_CHUNK, ShardTask, _atomic_write_text
+from warpsynth.dataset.io import write_text_atomic
+from warpsynth.pipeline.task import DEFAULT_CHUNK, ShardTask
 
 
 @dataclass
@@ -163,7 +164,7 @@ def generate(
     started = time.perf_counter()
     with _Lock(root):
         _remove_stale_temp_files(root)
-        _atomic_write_text(
+        write_text_atomic(
             run_dir(root) / CONFIG_FILE,
             json.dumps({"hash": config.hash, "config": config.to_dict(), "generator_config": generator_config}, indent=1, sort_keys=True) + "\n",
         )

@@ -13,7 +13,9 @@ from typing import Sequence
 
 from warpsynth.dataset.folder import write_card
 from warpsynth.pipeline.config import SPLIT, RunConfig, run_dir
-from warpsynth.pipeline.task import ShardTask, _atomic_write_text, _make_readable
+from warpsynth.dataset.schema import SCHEMA
+from warpsynth.dataset.io import write_text_atomic
+from warpsynth.pipeline.task import ShardTask
 
 REJECTS_FILE = "rejects.jsonl"
 STATS_FILE = "stats.json"
@@ -23,7 +25,7 @@ def merge_rejects(root: Path, tasks: Sequence[ShardTask]) -> Path:
     """``_run/rejects.jsonl``: every task's rejects, in sample order."""
     text = "".join(t.rejects_path.read_text(encoding="utf-8") for t in tasks)
     path = run_dir(root) / REJECTS_FILE
-    _atomic_write_text(path, text)
+    write_text_atomic(path, text)
     return path
 
 
@@ -61,7 +63,7 @@ def write_stats(root: Path, config: RunConfig, markers: Sequence[dict], invocati
         "tasks": list(markers),
     }
     path = run_dir(root) / STATS_FILE
-    _atomic_write_text(path, json.dumps(data, indent=1) + "\n")
+    write_text_atomic(path, json.dumps(data, indent=1) + "\n")
     return path
 
 
@@ -124,6 +126,6 @@ def write_dataset_card(root: Path, config: RunConfig, total: dict, generator_con
         summary_markdown=card_markdown(config, total),
         generator_config={"run": config.to_dict(), "run_config_hash": config.hash, "generator": generator_config},
         pretty_name="warpsynth Warp kernels",
+        features=SCHEMA,
     )
-    _make_readable(path)
     return path

@@ -18,7 +18,6 @@ import json
 import os
 import resource
 import signal
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from typing import Any, Callable
 
 from warpsynth import _warp
 from warpsynth.dataset.folder import shard_path
-from warpsynth.dataset.io import write_rows
+from warpsynth.dataset.io import write_rows, write_text_atomic
 from warpsynth.dataset.rows import row_from_ir
 from warpsynth.pipeline.config import SPLIT, RunConfig, run_dir, sample_seed
 
@@ -63,26 +62,6 @@ def one_line(exc: BaseException) -> str:
     text = " ".join(line.strip() for line in raw.strip().splitlines() if line.strip())
     msg = f"{type(exc).__name__}: {text}".rstrip(": ")
     return msg if len(msg) <= 300 else msg[:297] + "..."
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        _make_readable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _make_readable(path: str | os.PathLike) -> None:
-    """mkstemp creates 0600 files; dataset files should get the usual umask-based mode."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def _rss_mb() -> float:
@@ -326,9 +305,8 @@ class _Runner:
             t0 = time.perf_counter()
             task.shard.parent.mkdir(parents=True, exist_ok=True)
             write_rows(self.rows, task.shard)
-            _make_readable(task.shard)
             self.rejects.sort(key=lambda r: r["index"])
-            _atomic_write_text(task.rejects_path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in self.rejects))
+            write_text_atomic(task.rejects_path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in self.rejects))
             self.timings["write"] += time.perf_counter() - t0
         finally:
             journal.close()
@@ -356,7 +334,7 @@ class _Runner:
             "peak_rss_mb": round(_peak_rss_mb(), 1),
             "rss_trace_mb": rss_trace,
         }
-        _atomic_write_text(task.marker, json.dumps(stats, indent=1, sort_keys=True) + "\n")
+        write_text_atomic(task.marker, json.dumps(stats, indent=1, sort_keys=True) + "\n")
         task.inflight_path.unlink(missing_ok=True)
         return TaskResult(task.index, "done", len(self.rows), len(self.rejects), stats)
 
