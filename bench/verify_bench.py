@@ -44,6 +44,35 @@ def make_samples(n: int, seed0: int) -> list:
     return samples
 
 
+SMALL = """import warp as wp
+
+@wp.kernel
+def scale_{i}(x: wp.array(dtype=float), y: wp.array(dtype=float), a: float):
+    i = wp.tid()
+    y[i] = wp.sin(x[i]) * a + {c}
+"""
+
+
+def make_small_samples(n: int) -> list:
+    """n distinct ~5-line kernels (the size the start-up cost dominates), for comparison."""
+    from warpsynth.generate.program import ArgSpec, KernelProgram
+
+    samples = []
+    for i in range(n):
+        src = SMALL.format(i=i, c=float(i) / 7.0)
+        args = (
+            ArgSpec(name="x", kind="array", dtype="float32", shape=(64,)),
+            ArgSpec(name="y", kind="array", dtype="float32", shape=(64,), low=0.0, high=0.0, role="out"),
+            ArgSpec(name="a", kind="scalar", dtype="float32", value=0.5),
+        )
+        program = KernelProgram(seed=i, source=src, kernel_name=f"scale_{i}", category="small", features=(), args=args,
+                                launch_dim=(64,), config_hash="bench")
+        with load_source(src, f"s{i}") as loaded:
+            ir = extract(loaded.kernels()[program.kernel_name], targets=("cpu", "cuda"))
+        samples.append((program, row_from_ir(ir, source=src, origin="bench", seed=i, category="small")))
+    return samples
+
+
 def compile_speedup(samples: list, pch_dir: str, cuda: bool) -> dict:
     out = {}
     targets = [("cpu", _cpu_body, compiler.cpu_compile_fn("release", pch_dir), ".cpp", ".o")]
@@ -72,6 +101,8 @@ def compile_speedup(samples: list, pch_dir: str, cuda: bool) -> dict:
             "speedup": round(timings["single"] / timings["batched"], 2),
             # the compilers run in this process (libclang / NVRTC), so process CPU time is the
             # compile work itself, unaffected by other load on a shared machine
+            "batched_failed": timings["batched_failed"],
+            "single_failed": timings["single_failed"],
             "batched_cpu_s": round(timings["batched_cpu"], 2),
             "single_cpu_s": round(timings["single_cpu"], 2),
             "speedup_cpu_time": round(timings["single_cpu"] / timings["batched_cpu"], 2),
@@ -105,7 +136,7 @@ def level_throughput(samples: list, pch_dir: str) -> dict:
     return out
 
 
-def measure(n: int = 32, seed0: int = 0, cuda: bool = False, levels: bool = True) -> dict:
+def measure(n: int = 32, seed0: int = 0, cuda: bool = False, levels: bool = True, small: bool = False) -> dict:
     _warp.init_quiet()
     pch_dir = warm_pch()
     t0 = time.perf_counter()
@@ -118,6 +149,8 @@ def measure(n: int = 32, seed0: int = 0, cuda: bool = False, levels: bool = True
         "generate_extract_s": round(time.perf_counter() - t0, 2),
         "compile_speedup": compile_speedup(samples, pch_dir, cuda),
     }
+    if small:
+        result["compile_speedup_small_kernels"] = compile_speedup(make_small_samples(n), pch_dir, cuda)
     if levels:
         result["levels"] = level_throughput(samples, pch_dir)
     result["loadavg_end"] = os.getloadavg()
@@ -130,11 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed0", type=int, default=0)
     ap.add_argument("--cuda", action="store_true", help="also time batched vs single PTX compiles")
     ap.add_argument("--no-levels", action="store_true", help="only the compile speed-up")
+    ap.add_argument("--small", action="store_true", help="also time n tiny hand-written kernels (start-up bound)")
     ap.add_argument("--json", help="write the numbers here")
     args = ap.parse_args(argv)
-    result = measure(args.n, args.seed0, args.cuda, not args.no_levels)
-    for target, r in result["compile_speedup"].items():
+    result = measure(args.n, args.seed0, args.cuda, not args.no_levels, args.small)
+    for kind, target, r in [("generated", t, r) for t, r in result["compile_speedup"].items()] + [
+        ("small", t, r) for t, r in result.get("compile_speedup_small_kernels", {}).items()
+    ]:
         print(
+            f"[{kind}] "
             f"{target}: {r['samples']} samples  batched {r['batched_s']} s wall / {r['batched_cpu_s']} s CPU "
             f"({r['batched_compiles']} compiles)  single {r['single_s']} s wall / {r['single_cpu_s']} s CPU "
             f"({r['single_compiles']} compiles)  speed-up {r['speedup']}x wall, {r['speedup_cpu_time']}x CPU time"

@@ -278,9 +278,11 @@ def test_batches_dedupe_identical_definitions_and_separate_clashes():
     f_a = "static float helper_0(float x)\n{\n    return x;\n}\n"
     f_b = "static float helper_0(float x)\n{\n    return 2.0f * x; // differs\n}\n"
     k = lambda n: f"static void kern_{n}()\n{{\n}}\n"  # noqa: E731
-    units = [make_unit(0, struct + f_a + k(0)), make_unit(1, struct + f_a + k(1)), make_unit(2, struct + f_b + k(2))]
+    f_c = f_b.replace("float x", "float renamed").replace("* x", "* renamed")  # same signature, other names
+    units = [make_unit(0, struct + f_a + k(0)), make_unit(1, struct + f_a + k(1)), make_unit(2, struct + f_b + k(2)),
+             make_unit(3, f_c + k(3))]
     batches = make_batches(units, max_size=64)
-    assert [b.indices for b in batches] == [[0, 1], [2]]
+    assert [b.indices for b in batches] == [[0, 1], [2], [3]]
     assert batches[0].body.count("struct S_1") == 1 and batches[0].body.count("helper_0(") == 1
     assert batches[0].owners_of_lines({2}) == {0, 1}  # the shared struct
     assert batches[0].owners_of_lines({batches[0].body.count("\n") - 1}) == {1}  # kern_1, last

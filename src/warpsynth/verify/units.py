@@ -85,7 +85,29 @@ def _name_of(code: str) -> str:
         if depth == 0:
             break
         j += 1
-    return "func:" + m.group(1) + " ".join(code[m.end() - 1 : j + 1].split())
+    return "func:" + m.group(1) + "(" + ", ".join(_param_types(code[m.end() : j])) + ")"
+
+
+def _param_types(params: str) -> list[str]:
+    """Parameter types of a C++ parameter list (names dropped: they do not make an overload)."""
+    parts, depth, start = [], 0, 0
+    for k, ch in enumerate(params):
+        if ch in "<([":
+            depth += 1
+        elif ch in ">)]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(params[start:k])
+            start = k + 1
+    parts.append(params[start:])
+    types = []
+    for part in parts:
+        part = " ".join(part.split("=")[0].split())
+        if not part:
+            continue
+        stripped = re.sub(r"\s*\b[A-Za-z_]\w*$", "", part)
+        types.append(stripped if stripped and not stripped.endswith("::") and stripped != "const" else part)
+    return types
 
 
 def split_definitions(text: str) -> list[Definition]:
