@@ -129,6 +129,13 @@ def k(x: wp.array(dtype=wp.vec3), y: wp.array(dtype=float)):
     y[i] = wp.length(x[i]) * 2.0 + wp.dot(x[i], x[i])
 ''', [arr("x", "vec3"), out("y")])
 
+VEC_INDEX = program(11, '''
+@wp.kernel
+def k(x: wp.array(dtype=wp.vec3), n: int, y: wp.array(dtype=float)):
+    i = wp.tid()
+    y[i] = x[i][n]
+''', [arr("x", "vec3"), ArgSpec(name="n", kind="scalar", dtype="int32", value=3), out("y")], differentiable=False)
+
 ALL = {
     "good": GOOD,
     "oob": OOB,  # before others: the debug child aborts on it and must restart for the rest
@@ -139,6 +146,7 @@ ALL = {
     "integer": INTEGER,
     "nondeterministic": NONDETERMINISTIC,
     "vec": VEC,
+    "vec_index": VEC_INDEX,
 }
 
 
@@ -194,6 +202,11 @@ def test_out_of_bounds_is_rejected_at_run_in_debug_mode(graded):
     assert r.level_passed == "compile"
     assert r.reject[0] == "run"
     assert "out-of-bounds array access (debug mode)" in r.reject[1] and "arr.shape[0]" in r.reject[1]
+
+
+def test_vector_component_index_out_of_range_is_rejected_at_run(graded):
+    r = graded["vec_index"]
+    assert r.reject == ("run", "vec component index 3 out of bounds (debug mode): at vec.h:546")
 
 
 def test_wrong_custom_gradient_is_rejected_at_grad(graded):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 #: extra time the child gets before its first progress line (importing Warp on a loaded machine)
 STARTUP_GRACE_S = 120.0
 
+_INDEX_MSG = re.compile(r"\b(\w+) index (-?\d+) out of bounds")
 _ASSERT = re.compile(r"Assertion failed: '([^']*)'\s*\n\s*At '([^']*)'")
 
 
@@ -38,6 +39,9 @@ class DebugJob:
 
 def _reason_from_stderr(stderr: str, returncode: int) -> str:
     m = _ASSERT.search(stderr)
+    idx = _INDEX_MSG.search(stderr)
+    if m and idx:  # vec/mat/quat component index checks print the index before assert(0)
+        return f"{idx.group(1)} component index {idx.group(2)} out of bounds (debug mode): at {os.path.basename(m.group(2))}"
     if m:
         where = os.path.basename(m.group(2))
         expr = m.group(1)
@@ -57,7 +61,7 @@ def _run_child(jobs_path: str, progress_path: str, err, timeout_s: float, env: d
     """
     proc = subprocess.Popen(
         [sys.executable, "-m", "warpsynth.verify.debug", jobs_path, progress_path],
-        stdout=subprocess.DEVNULL,
+        stdout=err,  # Warp's debug checks printf details (e.g. the bad index) to stdout
         stderr=err,
         env=env,
     )
