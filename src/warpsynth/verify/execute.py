@@ -176,6 +176,7 @@ class GradOutcome:
     checked: int = 0
     skipped: int = 0
     note: str = ""
+    points: list = field(default_factory=list)  # per compared point: diagnostics
 
 
 @dataclass
@@ -228,8 +229,6 @@ def grad_check(program: Any, kernel: Any, seed: int, changed: list[int], tol: Gr
     with tape:
         launch(program, kernel, values, device="cpu")
     base_out = {j: np.array(values[j].numpy(), dtype=np.float64) for j in outputs}
-    scale = max([float(np.max(np.abs(weights[j] * base_out[j]), initial=0.0)) for j in outputs] + [1e-30])
-    atol = atol_rel * max(scale, 1.0) if not f64 else atol_rel * max(scale, 1e-3)
     for j in outputs:
         values[j].grad.numpy()[...] = weights[j].astype(values[j].grad.numpy().dtype)
     tape.backward()
@@ -237,6 +236,10 @@ def grad_check(program: Any, kernel: Any, seed: int, changed: list[int], tol: Gr
     tape.zero()
     if not all(np.all(np.isfinite(a)) for a in adjoint.values()):
         return GradOutcome(True, reject="adjoint has non-finite values")
+    # absolute tolerance relative to the gradient's own scale (not the outputs'): a small
+    # gradient that is wrong by 20% must not hide under the size of the outputs
+    grad_scale = max(float(np.max(np.abs(a), initial=0.0)) for a in adjoint.values())
+    atol = atol_rel * max(grad_scale, 1e-12)
 
     # candidate points: the largest adjoints and random ones
     cands: list[tuple[int, int]] = []
@@ -281,7 +284,8 @@ def grad_check(program: Any, kernel: Any, seed: int, changed: list[int], tol: Gr
             outs, x[step] = outputs_at(i, k, step)
             f[step] = loss_of(outs)
             if step == h:  # roundoff of the loss: only the outputs this element changes differ
-                changed = sum(float(np.sum(np.abs(weights[j] * base[j])[outs[j] != base[j]])) for j in outputs)
+                # rounding differs between the two launches only in the outputs this element moves
+                changed = math.sqrt(sum(float(np.sum(((weights[j] * base[j])[outs[j] != base[j]]) ** 2)) for j in outputs))
         if not all(math.isfinite(v) for v in f.values()) or len(set(x.values()) | {x0}) < 5:
             out.skipped += 1
             continue
@@ -292,16 +296,18 @@ def grad_check(program: Any, kernel: Any, seed: int, changed: list[int], tol: Gr
         a1 = (f[h] - f0) / (x[h] - x0) - (f0 - f[-h]) / (x0 - x[-h])
         a2 = (f[h / 2] - f0) / (x[h / 2] - x0) - (f0 - f[-h / 2]) / (x0 - x[-h / 2])
         mag = max(abs(c2), atol)
-        noise = 8.0 * unit * max(changed, abs(f0) * unit) / (h / 2)
+        noise = 4.0 * unit * changed / (h / 2)  # loss rounding (a few ulps of the moved outputs) over the step
         if abs(a2 - a1 / 2) > 0.25 * rtol * mag + noise:
             out.skipped += 1
             continue
         fd = (4.0 * c2 - c1) / 3.0  # Richardson: cancels the h^2 term
-        fd_err = abs(c1 - c2) + noise
+        fd_err = 2.0 * abs(c1 - c2) + noise  # truncation + rounding, estimated from the two steps
         ad = adjoint[i][k]
         diff = abs(ad - fd)
         allowed = atol + rtol * max(abs(ad), abs(fd)) + fd_err
         rel = diff / max(abs(ad), abs(fd), atol)
+        out.points.append({"arg": spec.name, "k": k, "x": x0, "h": h, "adjoint": ad, "c1": c1, "c2": c2, "fd": fd,
+                           "a1": a1, "a2": a2, "noise": noise, "allowed": allowed, "rel": rel})
         out.checked += 1
         out.max_rel_err = float(max(out.max_rel_err, rel))
         if diff > allowed:
