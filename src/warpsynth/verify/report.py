@@ -38,10 +38,13 @@ def _rows(folder: str) -> list[dict]:
 
 def _rejects(folder: str) -> list[dict]:
     path = os.path.join(folder, "_run", "rejects.jsonl")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+    # a run still in progress has only its finished tasks' reject files
+    paths = [path] if os.path.exists(path) else sorted(glob.glob(os.path.join(folder, "_run", "tasks", "*.rejects.jsonl")))
+    out = []
+    for p in paths:
+        with open(p) as f:
+            out.extend(json.loads(line) for line in f if line.strip())
+    return out
 
 
 def _reject_categories(folder: str, rejects: list[dict]) -> None:
