@@ -330,3 +330,13 @@ def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
         y = wp.zeros(4, dtype=float, device="cpu")
         wp.launch(kernel, dim=4, inputs=[x, y], device="cpu")
         np.testing.assert_array_equal(y.numpy(), [0.0, 3.0, 6.0, 9.0])
+
+
+def test_ptx_already_in_the_row_is_not_compiled_again(pch_dir):
+    p, row = sample(GOOD)
+    row = dict(row, ptx=[{"arch": "sm_75", "text": "// ptx from extraction"}])
+    bad_p, bad_row = sample(BAD_CPP)
+    opts = VerifyOptions(pch_dir=pch_dir, targets=("cuda",), ptx_archs=(75,))
+    good, bad = verify_samples([(p, row), (bad_p, bad_row)], "compile", opts)
+    assert good.reject is None and good.level_passed == "compile" and "compile_cuda" not in good.timings_ms
+    assert bad.reject[0] == "compile" and bad.reject[1].startswith("cuda sm_75:") and "this_is_not_declared" in bad.reject[1]

@@ -86,6 +86,10 @@ def _row_options(row: dict) -> dict:
         return {}
 
 
+def _has_ptx(row: dict, arch: int) -> bool:
+    return any(p.get("arch") == f"sm_{arch}" and p.get("text") for p in row.get("ptx") or [])
+
+
 def _cpu_body(row: dict) -> str:
     return "".join(row.get(k) or "" for k in ("structs", "cpu_helpers", "cpu_forward", "cpu_backward", "cpu_entry"))
 
@@ -197,7 +201,10 @@ def _compile_stage(samples, state: _State, opts: VerifyOptions, work_dir: str, p
         alive = state.alive()
         bodies = {i: _cuda_body(samples[i][1]) for i in alive}
         for arch in archs:
-            keys = {i: int((_row_options(samples[i][1]).get("block_dim") or {}).get("cuda", 256)) for i in alive}
+            # a row that already carries PTX for this arch was compiled by NVRTC from this same
+            # text during extraction (one module per kernel): that is the proof, no need to redo it
+            need = [i for i in alive if not _has_ptx(samples[i][1], arch)]
+            keys = {i: int((_row_options(samples[i][1]).get("block_dim") or {}).get("cuda", 256)) for i in need}
 
             def cuda_for_key(block_dim, arch=arch):
                 return (
@@ -207,7 +214,7 @@ def _compile_stage(samples, state: _State, opts: VerifyOptions, work_dir: str, p
                     ".ptx",
                 )
 
-            _compile_groups(state, alive, bodies, keys, cuda_for_key, "compile_cuda", f"cuda sm_{arch}", opts, work_dir)
+            _compile_groups(state, need, bodies, keys, cuda_for_key, "compile_cuda", f"cuda sm_{arch}", opts, work_dir)
             alive = state.alive()
     for i in state.alive():
         state.level[i] = "compile"

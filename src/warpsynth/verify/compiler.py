@@ -20,6 +20,7 @@ from warpsynth import _warp
 from warpsynth.verify.units import Batch, Unit, make_batches
 
 _serial = itertools.count(1)  # unique source/object names across calls in one process
+_LOCATED_ERROR = re.compile(r"\.(?:cpp|cu)(?::\d+:\d+|\(\d+\)):\s*(?:fatal )?error\b")
 _ERROR_LINE = re.compile(r"(?:error|fatal error)\b[:(]?.*", re.IGNORECASE)
 
 
@@ -43,7 +44,9 @@ def captured_native_output() -> Iterator[list[str]]:
 
 def first_error(log: str, fallback: str) -> str:
     """The first compiler error line of a log, without the temp-dir path; one line."""
-    for line in log.splitlines():
+    lines = log.splitlines()
+    located = [ln for ln in lines if _LOCATED_ERROR.search(ln)]  # file:line diagnostics first
+    for line in located + lines:
         if _ERROR_LINE.search(line) and "PCH generation failed" not in line:
             line = re.sub(r"^\S*[/\\]([^/\\\s]+:\d+:\d+:)", r"\1", line.strip())
             return " ".join(line.split())[:300]
