@@ -234,7 +234,7 @@ def _run_stage(samples, state: _State, opts: VerifyOptions, work_dir: str, pch_d
         for i in alive:
             seen.setdefault(state.cpu_objects[i].path, []).append(i)
         for members in seen.values():
-            mode, block_dim = state.cpu_keys[members[0]]
+            block_dim = state.cpu_keys[members[0]][1]
             bodies = {i: _cpu_body(samples[i][1]) for i in members}
             keys = {i: ("debug", block_dim) for i in members}
 
