@@ -18,9 +18,7 @@ import hashlib
 import html
 import io
 import json
-import os
 import re
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ import numpy as np
 from warpsynth.curate.common import check_dataset, curate_dir, iter_rows, python_text, read_json, run_dir
 from warpsynth.curate.tokenize import count_tokens
 from warpsynth.dataset import folder
+from warpsynth.dataset.io import write_text_atomic
 
 TOKEN_SAMPLE = 20_000
 COLUMNS = [
@@ -520,18 +519,6 @@ def render_markdown(title: str, sections: list[Section], footer: str) -> str:
     return "\n".join(out)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def report(root: str | Path, out: str | Path | None = None, *, token_sample: int = TOKEN_SAMPLE) -> dict:
     """Write ``report.html`` and ``report.md`` into ``out`` (default ``DIR/_report``); returns their paths."""
     root = Path(root)
@@ -543,6 +530,6 @@ def report(root: str | Path, out: str | Path | None = None, *, token_sample: int
     out = Path(out) if out is not None else root / "_report"
     html_text = render_html(title, sections, footer, key_figures(st))
     md_text = render_markdown(title, sections, footer)
-    _atomic_write(out / "report.md", md_text)
-    _atomic_write(out / "report.html", html_text)
+    write_text_atomic(out / "report.md", md_text)
+    write_text_atomic(out / "report.html", html_text)
     return {"html": str(out / "report.html"), "markdown": str(out / "report.md"), "rows": st.rows, "images": sum(len(s.images) for s in sections)}
