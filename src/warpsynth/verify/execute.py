@@ -239,6 +239,7 @@ def grad_check(program: Any, kernel: Any, seed: int, changed: list[int], tol: Gr
     # absolute tolerance relative to the gradient's own scale (not the outputs'): a small
     # gradient that is wrong by 20% must not hide under the size of the outputs
     grad_scale = max(float(np.max(np.abs(a), initial=0.0)) for a in adjoint.values())
+    out_scale = max(float(np.max(np.abs(weights[j] * base_out[j]), initial=0.0)) for j in outputs)
     atol = atol_rel * max(grad_scale, 1e-12)
 
     # candidate points: the largest adjoints and random ones
@@ -296,7 +297,9 @@ def grad_check(program: Any, kernel: Any, seed: int, changed: list[int], tol: Gr
         a1 = (f[h] - f0) / (x[h] - x0) - (f0 - f[-h]) / (x0 - x[-h])
         a2 = (f[h / 2] - f0) / (x[h / 2] - x0) - (f0 - f[-h / 2]) / (x0 - x[-h / 2])
         mag = max(abs(c2), atol)
-        noise = 4.0 * unit * changed / (h / 2)  # loss rounding (a few ulps of the moved outputs) over the step
+        # loss rounding (a few ulps of the moved outputs) over the step, and the resolution floor:
+        # a derivative so small that the step moves no output by an ulp reads as exactly 0
+        noise = 4.0 * unit * changed / (h / 2) + 2.0 * unit * out_scale / h
         if abs(a2 - a1 / 2) > 0.25 * rtol * mag + noise:
             out.skipped += 1
             continue
