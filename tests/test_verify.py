@@ -136,6 +136,16 @@ def k(x: wp.array(dtype=wp.vec3), n: int, y: wp.array(dtype=float)):
     y[i] = x[i][n]
 ''', [arr("x", "vec3"), ArgSpec(name="n", kind="scalar", dtype="int32", value=3), out("y")], differentiable=False)
 
+# Reading ``x.shape`` makes Warp's adjoint zero ``adj_x.shape``; its debug bounds checks on adj_x then
+# fail although the release gradient is right. Must pass grad, not be rejected as out-of-bounds.
+SHAPE_ADJOINT = program(12, '''
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    a = x[wp.clamp(i + 1, 0, x.shape[0] - 1)]
+    y[i] = x[wp.clamp(i, 0, x.shape[0] - 1)] * 2.0 + a * a
+''', [arr("x"), out("y")])
+
 ALL = {
     "good": GOOD,
     "oob": OOB,  # before others: the debug child aborts on it and must restart for the rest
@@ -147,6 +157,7 @@ ALL = {
     "nondeterministic": NONDETERMINISTIC,
     "vec": VEC,
     "vec_index": VEC_INDEX,
+    "shape_adjoint": SHAPE_ADJOINT,
 }
 
 
@@ -207,6 +218,11 @@ def test_out_of_bounds_is_rejected_at_run_in_debug_mode(graded):
 def test_vector_component_index_out_of_range_is_rejected_at_run(graded):
     r = graded["vec_index"]
     assert r.reject == ("run", "vec component index 3 out of bounds (debug mode): at vec.h:546")
+
+
+def test_array_shape_in_differentiable_kernel_is_not_a_false_out_of_bounds(graded):
+    r = graded["shape_adjoint"]
+    assert r.reject is None and r.level_passed == "grad" and r.columns["grad_max_rel_err"] < 2e-2
 
 
 def test_wrong_custom_gradient_is_rejected_at_grad(graded):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -22,6 +23,12 @@ from warpsynth.verify.debug import DebugJob, run_debug_pass
 from warpsynth.verify.units import make_unit
 
 LEVELS = ("codegen", "compile", "run", "grad")
+
+#: Warp 1.19 emits ``adj_a.shape = adj_N;`` in the adjoint of ``a.shape``: it zeroes the adjoint
+#: array's shape (harmless in release, where adjoint writes use strides; gradients are right), after
+#: which every debug-mode bounds check on ``adj_a`` fails. The debug pass skips the backward launch of
+#: such kernels: its assert would be Warp's artifact, not an out-of-bounds access.
+ADJOINT_SHAPE_RESET = re.compile(r"\badj_\w+\.shape = adj_\w+;")
 
 #: PTX arch compiled at the compile level when the run asked for CUDA code but no PTX archs.
 DEFAULT_PTX_ARCH = 75
@@ -262,7 +269,8 @@ def _run_stage(samples, state: _State, opts: VerifyOptions, work_dir: str, pch_d
                 obj_path=debug_objects[i],
                 block_dim=state.cpu_keys[i][1],
                 seed=samples[i][0].seed + opts.input_seed_offset,
-                backward=with_grad and opts.backward and bool(samples[i][0].differentiable),
+                backward=with_grad and opts.backward and bool(samples[i][0].differentiable)
+                and not ADJOINT_SHAPE_RESET.search(samples[i][1].get("cpu_backward") or ""),
             )
             for i in state.alive()
         ]
