@@ -1,0 +1,47 @@
+"""Warp bugs the generator works around. When one of these fails, Warp fixed the bug: drop the workaround."""
+
+from __future__ import annotations
+
+import numpy as np
+import warp as wp
+
+from warpsynth.extract import load_source
+from warpsynth.generate import kernel as generate_kernel
+from warpsynth.generate.kernel import NOT_GRAD_CHECKABLE
+
+COMPONENT_WRITE = '''
+import warp as wp
+
+
+@wp.kernel
+def k(b: wp.array(dtype=wp.vec3), out: wp.array(dtype=float)):
+    i = wp.tid()
+    f = b[i]
+    f.y = 2.0 - f[0]
+    f[1] = f[1] * f[2]
+    out[i] = f[0] * 3.0 + f[1] * 5.0 + f[2]
+'''
+
+
+def test_warp_adjoint_of_in_place_component_write_is_wrong():
+    # out = 3 b0 + 5 (2 - b0) b2 + b2  =>  d out / d b = (3 - 5 b2, 0, 5 (2 - b0) + 1) = (-2.5, 0, 9.5)
+    with load_source(COMPONENT_WRITE, tag="bug") as loaded:
+        b = wp.array([wp.vec3(0.3, 0.7, 1.1)], dtype=wp.vec3, requires_grad=True, device="cpu")
+        out = wp.zeros(1, dtype=float, requires_grad=True, device="cpu")
+        tape = wp.Tape()
+        with tape:
+            wp.launch(loaded.kernels()["k"], dim=1, inputs=[b, out], device="cpu")
+        tape.backward(grads={out: wp.ones(1, dtype=float, device="cpu")})
+        adjoint = b.grad.numpy()[0].copy()
+    assert not np.allclose(adjoint, [-2.5, 0.0, 9.5], atol=1e-4), "Warp fixed it: allow component_write in grad checks"
+    np.testing.assert_allclose(adjoint, [-7.5, 10.5, 9.5], atol=1e-4)
+
+
+def test_generated_component_writes_are_not_marked_differentiable():
+    found = 0
+    for seed in range(400):
+        program = generate_kernel(seed)
+        if "component_write" in program.features:
+            found += 1
+            assert not program.differentiable
+    assert found > 0 and "component_write" in NOT_GRAD_CHECKABLE
