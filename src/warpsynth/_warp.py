@@ -322,10 +322,6 @@ def load_cpu_object(module: Any, obj_path: str, meta_path: str, block_dim: int =
     module.load("cpu", block_dim=block_dim, binary_path=obj_path, meta_path=meta_path)
 
 
-def cpu_pch_name_exists(pch_dir: str) -> bool:
-    """Whether Warp's bundled clang left a precompiled header in ``pch_dir``."""
-    return os.path.isdir(pch_dir) and any(name.endswith(".pch") for name in os.listdir(pch_dir))
-
 
 def launch_mangled_name(kernel: Any, block_dim: int = 1) -> str:
     """The symbol name a launch at ``block_dim`` looks up for ``kernel`` (hashes the module if needed)."""
