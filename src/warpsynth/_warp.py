@@ -322,7 +322,6 @@ def load_cpu_object(module: Any, obj_path: str, meta_path: str, block_dim: int =
     module.load("cpu", block_dim=block_dim, binary_path=obj_path, meta_path=meta_path)
 
 
-
 def launch_mangled_name(kernel: Any, block_dim: int = 1) -> str:
     """The symbol name a launch at ``block_dim`` looks up for ``kernel`` (hashes the module if needed)."""
     module = kernel.module
