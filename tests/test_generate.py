@@ -18,6 +18,7 @@ from warpsynth.errors import WarpsynthError
 from warpsynth.generate import CATEGORIES, GeneratorConfig, kernel
 from warpsynth.generate.canonical import canonical_form
 from warpsynth.generate.check import codegen_error, combine
+from warpsynth.generate.kernel import NOT_GRAD_CHECKABLE
 from warpsynth.generate.diversity import report
 from warpsynth.generate.launch import make_inputs
 from warpsynth.generate.registry import names as registry_names
@@ -96,7 +97,7 @@ def test_metadata_is_consistent():
         if p.tiled:
             assert p.block_dim and "tile_load" in p.builtins
         if not p.differentiable:
-            assert ({"atomic", "random", "integer"} & set(p.features)) or p.extra.get("nondifferentiable_builtins") or p.category == "integer"
+            assert (NOT_GRAD_CHECKABLE & set(p.features)) or p.extra.get("nondifferentiable_builtins") or p.category == "integer"
         # every builtin the metadata lists is called in the source (as wp.X, an operator, or a Python cast)
         mentioned = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
         structural = {"add", "sub", "mul", "div", "mod", "floordiv", "neg", "bit_and", "bit_or", "bit_xor", "lshift",
