@@ -61,29 +61,27 @@ def extract_module_kernels(
     return [_extract_built(k, build, targets, ptx_archs) for k in build.kernels]
 
 
+def _target_code(kernel: Any, build: _warp.ModuleBuild, target: str, functions: list, struct_text: str) -> TargetCode:
+    options = _warp.target_options(build, target)
+    forward, backward, entry = _warp.kernel_code(kernel, target, options)
+    return TargetCode(
+        forward=forward,
+        backward=backward,
+        entry=entry,
+        helpers=_warp.helper_code(functions, build, target),
+        structs=struct_text,
+        block_dim=options["block_dim"],
+    )
+
+
 def _extract_built(kernel: Any, build: _warp.ModuleBuild, targets: Sequence[str], ptx_archs: list[int]) -> KernelIR:
     functions = _warp.called_functions(kernel, build)
     structs = _warp.used_structs(kernel, functions, build)
     struct_text = _warp.struct_code(structs, build)
-    codes: dict[str, TargetCode] = {}
-    for target in targets:
-        options = _warp.target_options(build, target)
-        forward, backward_text, entry = _warp.kernel_code(kernel, target, options)
-        codes[target] = TargetCode(
-            forward=forward,
-            backward=backward_text,
-            entry=entry,
-            helpers=_warp.helper_code(functions, build, target),
-            structs=struct_text,
-            block_dim=options["block_dim"],
-        )
+    codes = {target: _target_code(kernel, build, target, functions, struct_text) for target in targets}
     ptx = {}
     if ptx_archs:
-        cuda = codes.get("cuda")
-        if cuda is None:
-            options = _warp.target_options(build, "cuda")
-            f, b, e = _warp.kernel_code(kernel, "cuda", options)
-            cuda = TargetCode(f, b, e, _warp.helper_code(functions, build, "cuda"), struct_text, options["block_dim"])
+        cuda = codes.get("cuda") or _target_code(kernel, build, "cuda", functions, struct_text)
         ptx = compile_ptx(
             standalone_source(cuda, "cuda"),
             ptx_archs,
