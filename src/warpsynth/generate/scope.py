@@ -65,21 +65,20 @@ class Scope:
         self.in_func = parent.in_func if parent is not None else False
 
     # -- lookup ---------------------------------------------------------
-    def all_vars(self) -> list[Var]:
-        out = []
+    def _chain(self, attr: str) -> list:
+        """``attr`` of every enclosing scope, outermost first."""
+        out: list = []
         s: Scope | None = self
         while s is not None:
-            out = s.vars + out
+            out = getattr(s, attr) + out
             s = s.parent
         return out
 
+    def all_vars(self) -> list[Var]:
+        return self._chain("vars")
+
     def all_index_vars(self) -> list[IndexVar]:
-        out = []
-        s: Scope | None = self
-        while s is not None:
-            out = s.index_vars + out
-            s = s.parent
-        return out
+        return self._chain("index_vars")
 
     def readable(self, t: T.WType) -> list[Var]:
         return [v for v in self.all_vars() if v.type == t and v.name not in self.accum]
