@@ -29,16 +29,53 @@ def test_build_is_cpu_launch_options():
 
 
 def test_kernel_code_split_concatenates_to_warps_kernel_block():
+    from warp._src import codegen
+
+    templates = {name: getattr(codegen, name) for name in _warp._BACKWARD_TEMPLATES}
     with load_source(STRUCT_HELPERS, tag="int2") as loaded:
         kernel = loaded.kernels()["deform"]
         build = _warp.build_module(kernel.module)
         for target in ("cpu", "cuda"):
             options = _warp.target_options(build, target)
             forward, backward, entry = _warp.kernel_code(kernel, target, options)
-            source = build.builder.codegen(target) if target == "cpu" else None
-            if source is not None:
-                assert forward + backward + entry in source
-            assert backward.lstrip().startswith("template") or "__global__" in backward
+            assert forward + backward + entry in build.builder.codegen(target)
+            # forward is exactly what Warp emits for the kernel with backward off
+            assert forward == codegen.codegen_kernel(kernel, device=target, options=options | {"enable_backward": False})
+            assert "_kernel_backward" in backward and "_kernel_backward" not in forward
+            assert "\x00" not in forward + backward + entry
+    assert {name: getattr(codegen, name) for name in templates} == templates  # restored
+
+
+GRID_STRIDE_AND_NO_BACKWARD = """
+import warp as wp
+
+@wp.kernel(grid_stride=True)
+def strided(a: wp.array(dtype=float)):
+    i = wp.tid()
+    a[i] = wp.sin(a[i])
+
+@wp.kernel(enable_backward=False)
+def forward_only(a: wp.array(dtype=float)):
+    i = wp.tid()
+    a[i] = a[i] * 2.0
+"""
+
+
+def test_kernel_code_split_on_grid_stride_and_per_kernel_backward_off():
+    from warp._src import codegen
+
+    with load_source(GRID_STRIDE_AND_NO_BACKWARD, tag="int2b") as loaded:
+        kernels = loaded.kernels()
+        build = _warp.build_module(kernels["strided"].module)
+        for target in ("cpu", "cuda"):
+            options = _warp.target_options(build, target)
+            module_text = build.builder.codegen(target)
+            for name in ("strided", "forward_only"):
+                forward, backward, entry = _warp.kernel_code(kernels[name], target, options)
+                assert forward + backward + entry in module_text
+                off = options | {"enable_backward": False}
+                assert forward == codegen.codegen_kernel(kernels[name], device=target, options=off)
+                assert (backward == "") == (name == "forward_only")
 
 
 def test_called_functions_are_transitive_in_module_order():

@@ -80,26 +80,47 @@ def target_options(build: ModuleBuild, target: str, cuda_block_dim: int | None =
     return build.options | {"block_dim": block_dim}
 
 
-def _split_prefix(full: str, prefix: str, what: str) -> str:
-    if not full.startswith(prefix):
-        raise RuntimeError(f"Warp codegen layout changed: forward-only {what} is not a prefix of the full text")
-    return full[len(prefix) :]
+#: Module globals of ``warp._src.codegen`` holding the template that opens a kernel's backward block.
+_BACKWARD_TEMPLATES = ("cpu_kernel_template_backward", "cuda_kernel_template_backward", "cuda_kernel_template_backward_grid_stride")
+#: Marks where the backward block starts. NUL cannot occur in Python source, so it cannot come
+#: from the kernel's own text (line comments), and it holds no ``{}`` for ``str.format``.
+_SPLIT_MARK = "\x00warpsynth:backward\x00"
+
+
+@contextmanager
+def _marked_backward_templates() -> Iterator[None]:
+    saved = {name: getattr(_codegen, name) for name in _BACKWARD_TEMPLATES}
+    try:
+        for name, template in saved.items():
+            setattr(_codegen, name, _SPLIT_MARK + template)
+        yield
+    finally:
+        for name, template in saved.items():
+            setattr(_codegen, name, template)
 
 
 def kernel_code(kernel: Any, target: str, options: dict) -> tuple[str, str, str]:
     """Return (forward, backward, entry) text of one kernel as Warp emits it into its module.
 
-    Forward is the kernel function Warp emits with backward disabled (on CPU with
-    its argument struct); backward is the rest of that block; entry is the CPU
-    task/dispatch/``extern "C"`` wrappers (empty for CUDA). Concatenated they are
-    the kernel's block of the module source, byte for byte.
+    Forward is the kernel function (on CPU with its argument struct); backward is
+    the rest of the block, which Warp starts with its backward template; entry is
+    the CPU task/dispatch/``extern "C"`` wrappers (empty for CUDA). Concatenated
+    they are the kernel's block of the module source, byte for byte.
+
+    One ``codegen_kernel`` call emits both halves: the backward template is
+    prefixed with a marker for the call, and the text is cut at the marker.
+    (A second call with backward off gave the same forward but cost ~10% of
+    the pipeline; tests check the two agree.)
     """
-    full = _codegen.codegen_kernel(kernel, device=target, options=options)
     if options["enable_backward"]:
-        forward = _codegen.codegen_kernel(kernel, device=target, options=options | {"enable_backward": False})
+        with _marked_backward_templates():
+            full = _codegen.codegen_kernel(kernel, device=target, options=options)
+        forward, *rest = full.split(_SPLIT_MARK)
+        if len(rest) > 1:
+            raise RuntimeError(f"Warp codegen layout changed: {len(rest)} backward blocks in one kernel")
+        backward = rest[0] if rest else ""  # none when the kernel's own options turn backward off
     else:
-        forward = full
-    backward = _split_prefix(full, forward, "kernel")
+        forward, backward = _codegen.codegen_kernel(kernel, device=target, options=options), ""
     entry = _codegen.codegen_module(kernel, device=target, options=options)
     return forward, backward, entry
 

@@ -23,25 +23,33 @@ def _wp_name(node: ast.expr) -> str | None:
     return None
 
 
+#: Fields never holding a use: annotations (``wp.array(dtype=float)`` is a type, not a call) and
+#: expression contexts. Skipped while walking, so the tree is walked once.
+_SKIP_FIELDS = {ast.arg: ("annotation",), ast.FunctionDef: ("returns",), ast.AnnAssign: ("annotation",)}
+
+
+def _walk_uses(tree: ast.AST):
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        skip = _SKIP_FIELDS.get(type(node), ())
+        for name in node._fields:
+            if name == "ctx" or name in skip:
+                continue
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+
+
 def builtins_used(source: "str | ast.AST") -> set[str]:
     """Registry builtins used by ``source`` (text or an already-built syntax tree)."""
     registry = _warp.builtin_functions()
     out: set[str] = set()
     tree = ast.parse(source) if isinstance(source, str) else source
-    skip: set[int] = set()  # annotation subtrees (``wp.array(dtype=float)`` is a type, not a call)
-    for node in ast.walk(tree):
-        anns = []
-        if isinstance(node, ast.arg) and node.annotation is not None:
-            anns.append(node.annotation)
-        elif isinstance(node, ast.FunctionDef) and node.returns is not None:
-            anns.append(node.returns)
-        elif isinstance(node, ast.AnnAssign):
-            anns.append(node.annotation)
-        for ann in anns:
-            skip.update(id(n) for n in ast.walk(ann))
-    for node in ast.walk(tree):
-        if id(node) in skip:
-            continue
+    for node in _walk_uses(tree):
         if isinstance(node, ast.Call):
             name = _wp_name(node.func)
             if name is None and isinstance(node.func, ast.Name) and node.func.id in ("int", "float", "range", "len"):
