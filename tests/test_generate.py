@@ -24,6 +24,18 @@ from warpsynth.generate.launch import make_inputs
 from warpsynth.generate.registry import names as registry_names
 
 
+def test_signature_cache_is_bounded_and_does_not_change_programs(monkeypatch):
+    from warpsynth.generate import scope
+
+    seeds = range(300, 340)
+    reference = [kernel(s) for s in seeds]
+    monkeypatch.setattr(scope, "_SIG_CACHE_MAX", 3)
+    scope._SIG_CACHE.clear()
+    scope._GROUP_CACHE.clear()
+    assert [kernel(s) for s in seeds] == reference
+    assert 0 < len(scope._SIG_CACHE) <= 3 and len(scope._GROUP_CACHE) == len(scope._SIG_CACHE)
+
+
 def test_same_seed_same_bytes_and_config_hash():
     for seed in (0, 1, 17, 123, 9999):
         a, b = kernel(seed), kernel(seed)

@@ -53,9 +53,19 @@ class Expr:
 
 def has_var(node: ast.expr) -> bool:
     """Whether an expression reads any variable (other than the ``wp`` module)."""
-    for n in ast.walk(node):
-        if isinstance(n, ast.Name) and n.id not in ("wp", "float", "int"):
-            return True
+    stack = [node]
+    while stack:  # ast.walk without its generator overhead: this runs for every generated call
+        n = stack.pop()
+        if isinstance(n, ast.Name):
+            if n.id not in ("wp", "float", "int"):
+                return True
+            continue
+        for name in n._fields:
+            value = getattr(n, name, None)
+            if isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
     return False
 
 

@@ -156,8 +156,26 @@ class HelperSig:
     arg_limit: float
 
 
-#: (type pool, return type) -> allowed signatures; a pure function of its key, shared by programs
+#: (type pool, return type) -> allowed signatures; a pure function of its key, shared by programs.
+#: Type pools are random, so new keys keep coming (~0.3 per program): the caches are emptied
+#: when full to keep a long-running worker's memory flat.
 _SIG_CACHE: dict = {}
+_SIG_CACHE_MAX = 2048
+#: id of a cached signature list -> (the list, its builtin names, overloads per name, (group, rare) per name)
+_GROUP_CACHE: dict[int, tuple] = {}
+
+
+def _grouped(sigs: list[registry.Signature]) -> tuple[list[str], dict[str, list[registry.Signature]], list[tuple[str, bool]]]:
+    """Signatures grouped by builtin name, in first-seen order (precomputed for ``sigs_for``'s lists)."""
+    hit = _GROUP_CACHE.get(id(sigs))
+    if hit is not None and hit[0] is sigs:
+        return hit[1:]
+    by_name: dict[str, list[registry.Signature]] = {}
+    for s in sigs:
+        by_name.setdefault(s.name, []).append(s)
+    names = list(by_name)
+    base = [(registry.group_of(n), not by_name[n][0].differentiable and by_name[n][0].ret.float_based) for n in names]
+    return names, by_name, base
 
 
 @dataclass
@@ -201,21 +219,22 @@ class Ctx:
         key = (tuple(self.types), t)
         hit = _SIG_CACHE.get(key)
         if hit is None:
+            if len(_SIG_CACHE) >= _SIG_CACHE_MAX:
+                _SIG_CACHE.clear()
+                _GROUP_CACHE.clear()
             hit = _SIG_CACHE[key] = [s for s in registry.by_return().get(t, ()) if self.allows(s)]
+            _GROUP_CACHE[id(hit)] = (hit, *_grouped(hit))  # the list lives as long as the entry: its id stays valid
         return hit
 
     def pick_signature(self, sigs: list[registry.Signature]) -> registry.Signature:
         """Choose a builtin (weighted by category group and novelty), then one of its overloads."""
-        by_name: dict[str, list[registry.Signature]] = {}
-        for s in sigs:
-            by_name.setdefault(s.name, []).append(s)
-        names = list(by_name)
+        names, by_name, base = _grouped(sigs)
         weights = []
-        for n in names:
-            w = self.group_weights.get(registry.group_of(n), 1.0)
+        for n, (group, rare) in zip(names, base):
+            w = self.group_weights.get(group, 1.0)
             if n in self.builtins:
                 w *= 0.35
-            if not by_name[n][0].differentiable and by_name[n][0].ret.float_based:
+            if rare:
                 w *= 0.3  # piecewise-constant float builtins (floor, sign...): present, but rarer
             weights.append(w)
         name = self.rng.choices(names, weights)[0]

@@ -50,6 +50,16 @@ class WType:
     name: str = ""  # struct class name
     fields: tuple[tuple[str, "WType"], ...] = field(default=(), compare=True)
 
+    def __eq__(self, other: object) -> bool:
+        # the dataclass __eq__ builds two 5-tuples per call; the generator compares types in
+        # its inner loops (which variables can stand for a type), mostly unequal ones
+        if self is other:
+            return True
+        if other.__class__ is not WType:
+            return NotImplemented
+        return (self.kind == other.kind and self.dtype == other.dtype and self.shape == other.shape
+                and self.name == other.name and self.fields == other.fields)
+
     # -- classification -------------------------------------------------
     @property
     def is_scalar(self) -> bool:
