@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 #: every category the generator offers (the first ten are those earlier tools offer)
 CATEGORIES: tuple[str, ...] = (
@@ -50,7 +50,7 @@ class GeneratorConfig:
             raise ValueError("max_expr_depth must be >= 1 and max_helpers >= 0")
 
     def to_json(self) -> str:
-        d = asdict(self)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict's deep copy cost ~0.1 ms/program
         d["weights"] = {k: float(v) for k, v in sorted(self.weights.items())}
         return json.dumps(d, sort_keys=True, separators=(",", ":"))
 
