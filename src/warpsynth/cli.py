@@ -172,6 +172,7 @@ def generate_cmd(
     category_weights: Optional[str] = typer.Option(None, "--category-weights", help="e.g. elementwise=2,reduction=1"),
     fmt: str = typer.Option("parquet", "--format", help="parquet or jsonl"),
     verify: str = typer.Option("codegen", "--verify", help="codegen, compile, run or grad"),
+    row_timings: bool = typer.Option(False, "--row-timings", help="store per-stage verify timings in each row (output is then not byte-identical run to run)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace a run with different settings in -o"),
     no_progress: bool = typer.Option(False, "--no-progress", help="no progress bar"),
     generator: str = typer.Option("warpsynth.pipeline.programs:warp_generator", "--generator", hidden=True),
@@ -185,7 +186,7 @@ def generate_cmd(
     generate(
         n, output, seed=seed, shards=shards, targets=C.parse_targets(targets), ptx=C.parse_ptx(ptx),
         backward=not no_backward, category_weights=dict(C.parse_weights(category_weights)), fmt=fmt, verify=verify,
-        workers=workers, overwrite=overwrite, progress=not no_progress, generator=generator,
+        row_timings=row_timings, workers=workers, overwrite=overwrite, progress=not no_progress, generator=generator,
         executor=executor_by_name(executor, workers, ray_address),
     ).print()
 

@@ -59,6 +59,9 @@ class RunConfig:
     category_weights: tuple[tuple[str, float], ...] = ()
     fmt: str = "parquet"
     verify: str = "codegen"
+    #: Fill each row's ``verify_ms`` (per-stage timings). Off by default: timings differ between
+    #: runs, so data files are then no longer byte-identical for the same command and seed.
+    row_timings: bool = False
     generator: str = DEFAULT_GENERATOR
     warp_version: str = field(default=_warp.WARP_VERSION)
     warpsynth_version: str = field(default=__version__)
@@ -93,6 +96,8 @@ class RunConfig:
             raise WarpsynthError(f"--format must be one of {', '.join(FORMATS)} (got {self.fmt!r})")
         if self.verify not in VERIFY_LEVELS:
             raise WarpsynthError(f"--verify must be one of {', '.join(VERIFY_LEVELS)} (got {self.verify!r})")
+        if self.row_timings and self.verify == "codegen":
+            raise WarpsynthError("--row-timings records verification timings: it needs --verify compile, run or grad")
 
     # -- derived -------------------------------------------------------------------------------
     def task_range(self, index: int) -> range:

@@ -123,6 +123,7 @@ def generate(
     category_weights: Mapping[str, float] | None = None,
     fmt: str = "parquet",
     verify: str = "codegen",
+    row_timings: bool = False,
     workers: int | None = None,
     overwrite: bool = False,
     progress: bool = True,
@@ -134,7 +135,8 @@ def generate(
 
     ``workers``: processes for the local executor (default: CPUs, at most one per
     task; 0 runs tasks in this process without crash isolation). ``executor``
-    overrides it (e.g. a cluster executor). Raises WarpsynthError for bad
+    overrides it (e.g. a cluster executor). ``row_timings`` fills each row's
+    ``verify_ms``, at the price of byte-identical output. Raises WarpsynthError for bad
     settings, a folder holding a different run (unless ``overwrite``), or tasks
     that failed after retries (rerunning the same call resumes).
     """
@@ -148,6 +150,7 @@ def generate(
         category_weights=tuple((category_weights or {}).items()),
         fmt=fmt,
         verify=verify,
+        row_timings=row_timings,
         generator=generator,
     )
     from warpsynth.pipeline.programs import load_program_source

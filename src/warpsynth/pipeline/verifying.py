@@ -4,8 +4,9 @@ The pipeline owns this adapter; ``warpsynth.verify`` owns verification itself.
 Imported lazily: a codegen-only run never loads it.
 
 Rows must be byte-identical across runs, so the per-sample verification timings
-(``verify_ms``) are not stored in rows; they are summed into the task's stats in
-``_run/`` instead, like every other timing.
+(``verify_ms``) are stored in rows only when the run asks for them
+(``row_timings``); they are always summed into the task's stats in ``_run/``,
+like every other timing.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def verify_chunk(items: list, config: RunConfig) -> Iterator[tuple]:
             stage, reason = result.reject
             yield index, program, row, (str(stage), " ".join(str(reason).split())[:300]), timings
             continue
-        columns = {k: v for k, v in (result.columns or {}).items() if k not in TIMING_COLUMNS}
+        columns = {k: v for k, v in (result.columns or {}).items() if config.row_timings or k not in TIMING_COLUMNS}
         unknown = set(columns) - set(row)
         if unknown:
             raise KeyError(f"verify returned unknown row columns {sorted(unknown)}")
