@@ -12,7 +12,9 @@
                with the per-process set-up a task does (builtin overload cache on).
    Prints both rates, their ratio, and the ratio without the generator's own time.
 2. Scaling: ``generate()`` with 1 and with 2 worker processes (wall time, incl. worker start-up).
-3. Memory (``--rss-samples``): a 2-worker run; peak RSS per worker and RSS at start/end of its tasks.
+3. Verification (``--verify-samples``, default 32): samples/s at each ``--verify`` level and the
+   speed-up of batched over one-module-per-sample compile (``bench/verify_bench.py``).
+4. Memory (``--rss-samples``): a 2-worker run; peak RSS per worker and RSS at start/end of its tasks.
 This is a benchmark, not a test: numbers depend on the machine and its load.
 """
 
@@ -225,11 +227,20 @@ def memory(samples: int, seed: int, out_dir: str | None) -> dict:
     return {"samples": samples, "seconds": summary.seconds, "per_s": summary.samples_per_s, "workers": list(per_worker.values()), "output": str(root)}
 
 
+def verify_levels(samples: int, seed: int) -> dict:
+    """Per-level verify rates and the batched-compile speed-up, from bench/verify_bench.py."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import verify_bench
+
+    return verify_bench.measure(samples, seed, cuda=True, levels=True, small=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=300, help="programs for the single-process comparison")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scaling-samples", type=int, default=400, help="samples per 1- and 2-worker run (0: skip)")
+    parser.add_argument("--verify-samples", type=int, default=32, help="samples for the per-level verify rates and compile speed-up (0: skip)")
     parser.add_argument("--rss-samples", type=int, default=0, help="samples for the memory run (e.g. 50000; 0: skip)")
     parser.add_argument("--rss-out", default=None, help="where the memory run writes its dataset (default: a temp dir)")
     parser.add_argument("--profile", action="store_true", help="cProfile the floor")
@@ -261,6 +272,20 @@ def main() -> None:
         print(f"\n2 workers / 1 worker: {s['speedup']:.2f}x (target >= 1.7x)")
         print("CPU share < 1 means other processes were using the cores: wall-clock scaling is then not meaningful;")
         print("samples / CPU-second shows whether a second worker makes each sample more expensive.")
+
+    if args.verify_samples:
+        v = verify_levels(args.verify_samples, args.seed)
+        print(f"\n## Verification, {args.verify_samples} samples (bench/verify_bench.py)\n")
+        print("| --verify | samples / s | samples / CPU-second | passed |\n|---|---|---|---|")
+        print(f"| codegen | {r['pipeline_per_s']:.2f} (the pipeline rate above: codegen is the extraction itself) | | |")
+        for level, r in v["levels"].items():
+            if level == "codegen":
+                continue
+            print(f"| {level} | {r['samples_per_s']:.2f} | {r['samples_per_cpu_s']} | {r['passed']}/{args.verify_samples} |")
+        print("\n| kernels | target | batched CPU-s | one module per sample CPU-s | speed-up (target >= 3x) |\n|---|---|---|---|---|")
+        for kind, key in (("generated", "compile_speedup"), ("small (5-line)", "compile_speedup_small_kernels")):
+            for target, r in v[key].items():
+                print(f"| {r['samples']} {kind} | {target} | {r['batched_cpu_s']} | {r['single_cpu_s']} | {r['speedup_cpu_time']}x |")
 
     if args.rss_samples:
         m = memory(args.rss_samples, args.seed, args.rss_out)
