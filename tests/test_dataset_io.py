@@ -90,3 +90,72 @@ def test_jsonl_shards_with_all_empty_lists_load_with_hf_datasets(tmp_path):
     loaded = datasets.load_dataset(str(tmp_path), split="train")
     assert loaded.num_rows == 2 and loaded[1]["features"] == ["loop"]
     assert list(loaded.features) == list(SCHEMA.names)
+
+
+# -- streamed shards (ShardWriter) -------------------------------------------------------------------
+
+
+def _stream(path, rows, sizes):
+    """Write ``rows`` through a ShardWriter in calls of the given sizes (cycled)."""
+    from warpsynth.dataset.io import ShardWriter
+
+    with ShardWriter(path) as writer:
+        i = k = 0
+        while i < len(rows):
+            writer.write(rows[i : i + sizes[k % len(sizes)]])
+            i += sizes[k % len(sizes)]
+            k += 1
+            assert not path.exists()  # nothing under the final name before commit
+        writer.commit()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["rows.parquet", "rows.jsonl"])
+def test_shard_writer_bytes_do_not_depend_on_how_rows_are_handed_over(tmp_path, monkeypatch, name):
+    """Row groups have a fixed size, so chunking the writes (the pipeline's chunk size, which is not
+    part of the run config) cannot change a shard's bytes; rows stream out one row group at a time."""
+    import pyarrow.parquet as pq
+
+    from warpsynth.dataset import io
+
+    monkeypatch.setattr(io, "SHARD_ROW_GROUP_ROWS", 4)
+    rows = [row(source=f"s{i}", seed=i, category="c") for i in range(11)]
+    outs = {sizes: _stream(tmp_path / f"{len(sizes)}-{sizes[0]}-{name}", rows, sizes) for sizes in [(1,), (3, 5), (11,), (4,)]}
+    assert len(set(outs.values())) == 1
+    path = tmp_path / f"1-11-{name}"
+    assert read_rows(path) == rows
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~_umask()
+    if name.endswith(".parquet"):
+        meta = pq.ParquetFile(path).metadata
+        assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [4, 4, 3]
+    else:  # JSONL: the same bytes as a whole-file write
+        write_rows(rows, tmp_path / "whole.jsonl")
+        assert outs[(11,)] == (tmp_path / "whole.jsonl").read_bytes()
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_shard_writer_streams_and_leaves_nothing_on_failure(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from warpsynth.dataset import io
+
+    monkeypatch.setattr(io, "SHARD_ROW_GROUP_ROWS", 2)
+    path = tmp_path / "rows.parquet"
+    with pytest.raises(RuntimeError):
+        with io.ShardWriter(path) as writer:
+            writer.write([row(), row(source="b"), row(source="c")])
+            (tmp,) = tmp_path.glob(".rows.parquet.*.tmp")
+            assert tmp.stat().st_size > 0  # the first row group is on disk already
+            assert len(writer._pending) == 1  # only the rest of a row group is held
+            raise RuntimeError("worker died")
+    assert list(tmp_path.iterdir()) == []
+    # an empty shard (every sample rejected) is a valid file with the schema
+    with io.ShardWriter(path) as writer:
+        writer.commit()
+    assert read_rows(path) == []
+    assert pq.ParquetFile(path).metadata.num_row_groups == 1
+    # temp files of a killed attempt are found and removed by name
+    (tmp_path / ".rows.parquet.abc123.tmp").write_bytes(b"partial")
+    (tmp_path / ".other.parquet.abc123.tmp").write_bytes(b"keep")
+    assert [p.name for p in io.remove_temp_files(path)] == [".rows.parquet.abc123.tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.parquet.abc123.tmp", "rows.parquet"]

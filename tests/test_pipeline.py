@@ -206,6 +206,37 @@ def test_segfaulting_worker_is_retried_and_twice_crashing_sample_rejected(refere
     assert [(c["start"], c["reason"]) for c in crashes0] == [(4, "worker killed by SIGSEGV")]
     assert [c["start"] for c in crashes1] == [25, 25]
     assert not (out / "_run/tasks/00002.crashes.jsonl").exists()
+    # the crashed attempts' partly streamed shards were removed by their retries
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_task_streams_its_rows_and_chunk_size_does_not_change_bytes(tmp_path, monkeypatch):
+    """A task hands each chunk's rows to its shard's temp file (row groups of a fixed size), holds
+    no more than a chunk, and the shard appears only at the end; chunk size changes no byte."""
+    from warpsynth.dataset import io
+
+    monkeypatch.setattr(io, "SHARD_ROW_GROUP_ROWS", 5)
+    config = RunConfig(n=40, shards=1, generator=SPEC)
+    shards = {}
+    for chunk in (3, 8):
+        task = ShardTask(str(tmp_path / f"chunk{chunk}"), config, 0, chunk_size=chunk)
+        seen = []
+
+        def progress(done, rejected, task=task, seen=seen):
+            (tmp,) = task.shard.parent.glob(f".{task.shard.name}.*.tmp")
+            seen.append((tmp.stat().st_size, task.shard.exists()))
+
+        result = task.run(progress)
+        assert result.status == "done" and result.rows == 40 - result.rejected
+        sizes = [size for size, _ in seen]
+        assert not any(exists for _, exists in seen)
+        assert sizes == sorted(sizes) and 0 < sizes[len(sizes) // 2] < sizes[-1]  # the file grows as the task runs
+        assert not list(task.shard.parent.glob("*.tmp"))
+        meta = pq.ParquetFile(task.shard).metadata
+        assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [5] * (result.rows // 5) + (
+            [result.rows % 5] if result.rows % 5 else [])
+        shards[chunk] = task.shard.read_bytes()
+    assert shards[3] == shards[8]
 
 
 def _markers(root: Path) -> int:

@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from warpsynth import _warp
 from warpsynth.dataset.folder import shard_path
-from warpsynth.dataset.io import write_rows, write_text_atomic
+from warpsynth.dataset.io import ShardWriter, remove_temp_files, write_text_atomic
 from warpsynth.dataset.rows import row_from_ir
 from warpsynth.pipeline.config import SPLIT, RunConfig, run_dir, sample_seed
 
@@ -224,7 +224,9 @@ class _Runner:
         self.task = task
         self.config = task.config
         self.progress = progress or (lambda done, rejected: None)
+        #: rows of the current chunk; handed to the shard writer at the end of each chunk
         self.rows: list[dict] = []
+        self.row_count = 0
         self.rejects: list[dict] = []
         self.timings: Counter = Counter()
         self.categories: Counter = Counter()
@@ -275,13 +277,23 @@ class _Runner:
             if "setup" in os.environ.get(TEST_SEGFAULT_ENV, "").split(","):
                 os.kill(os.getpid(), signal.SIGSEGV)  # TEST-ONLY: a crash no sample can be blamed for
             prepare_process()
-            rss_start = _rss_mb()
             source = load_program_source(config.generator, dict(config.category_weights))
             load_generator_s = time.perf_counter() - t_start
+            # Rows are streamed to the shard's temp file chunk by chunk (nothing of a task's output is
+            # held until its end, so a worker's memory does not depend on the shard size); the shard
+            # appears under its name only after its last sample. A killed earlier attempt may have
+            # left its temp file: this attempt starts the shard again from its first sample.
+            remove_temp_files(task.shard)
+            shard = ShardWriter(task.shard)
+            rss_start = _rss_mb()
+        except BaseException:
+            journal.close()
+            raise
+        try:
             indices = list(task.samples)
             for c in range(0, len(indices), task.chunk_size):
                 chunk = indices[c : c + task.chunk_size]
-                rows_before, rejects_before = len(self.rows), len(self.rejects)
+                rejects_before = len(self.rejects)
                 items = []
                 for index in chunk:
                     if self.crashes.per_sample[index] >= CRASH_LIMIT:
@@ -297,18 +309,24 @@ class _Runner:
                 for index, program, row in items:
                     self.rows.append(row)
                     self.categories[row.get("category") or ""] += 1
-                self.progress(
-                    len(self.rows) - rows_before + len(self.rejects) - rejects_before, len(self.rejects) - rejects_before
-                )
+                chunk_rows = len(self.rows)
+                # a crash while writing is nobody's sample: "write" is not pinned on the chunk
+                journal.set("write", 0, 0)
+                t0 = time.perf_counter()
+                shard.write(self.rows)
+                self.rows.clear()
+                self.timings["write"] += time.perf_counter() - t0
+                self.row_count += chunk_rows
+                self.progress(chunk_rows + len(self.rejects) - rejects_before, len(self.rejects) - rejects_before)
                 rss_trace.append([c + len(chunk), round(_rss_mb(), 1)])
             journal.set("write", 0, 0)
             t0 = time.perf_counter()
-            task.shard.parent.mkdir(parents=True, exist_ok=True)
-            write_rows(self.rows, task.shard)
+            shard.commit()
             self.rejects.sort(key=lambda r: r["index"])
             write_text_atomic(task.rejects_path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in self.rejects))
             self.timings["write"] += time.perf_counter() - t0
         finally:
+            shard.abort()  # no-op once committed; otherwise removes the temp file
             journal.close()
         seconds = time.perf_counter() - t_start
         stats = {
@@ -316,7 +334,7 @@ class _Runner:
             "config_hash": config.hash,
             "shard": task.shard.name,
             "samples": len(task.samples),
-            "rows": len(self.rows),
+            "rows": self.row_count,
             "rejected": len(self.rejects),
             "rejects_by_stage": dict(sorted(Counter(r["stage"] for r in self.rejects).items())),
             "categories": dict(sorted(self.categories.items())),
@@ -336,7 +354,7 @@ class _Runner:
         }
         write_text_atomic(task.marker, json.dumps(stats, indent=1, sort_keys=True) + "\n")
         task.inflight_path.unlink(missing_ok=True)
-        return TaskResult(task.index, "done", len(self.rows), len(self.rejects), stats)
+        return TaskResult(task.index, "done", self.row_count, len(self.rejects), stats)
 
     def _sample(self, index: int, source, load_source, extract):
         """Generate + load + extract one sample; a failure becomes a reject, never an exception."""
