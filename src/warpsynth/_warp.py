@@ -266,19 +266,36 @@ def compile_ptx(cu_path: str, ptx_path: str, arch: int, options: dict) -> None:
         cu_path,
         arch,
         ptx_path,
-        pch_dir=None,
+        pch_dir=_context.runtime.get_nvrtc_pch_dir(),
         config=options["mode"],
         optimization_level=3 if opt is None else opt,
         verify_fp=wp.config.verify_fp,
         fast_math=options["fast_math"],
         fuse_fp=options["fuse_fp"],
         lineinfo=options["lineinfo"],
-        use_precompiled_headers=False,
+        # as Warp's own load: NVRTC's automatic PCH (-pch); same PTX, ~0.2 s less per program
+        use_precompiled_headers=wp.config.use_precompiled_headers,
     )
 
 
+def cpu_compiler_flags(module_flags: str | None = None) -> str:
+    """The CPU compiler flags Warp resolves for a module load (default: ``wp.config.cpu_compiler_flags``,
+    ``-march=native`` plus raised LLVM inlining thresholds)."""
+    init_quiet()
+    return _context._resolve_cpu_compiler_flags(module_flags, wp.config.cpu_compiler_flags)
+
+
+def _tiles_in_stack_memory() -> bool:
+    enable = wp.config.enable_tiles_in_stack_memory  # resolved as ModuleOptions does
+    return _context.machine_architecture() == "aarch64" if enable is None else bool(enable)
+
+
 def compile_cpu_object(cpp_path: str, obj_path: str, options: dict, pch_dir: str | None = None) -> None:
-    """Compile a CPU source file to an object with Warp's bundled clang."""
+    """Compile a CPU source file to an object with Warp's bundled clang, as Warp's own load does.
+
+    Same flags as ``Module.load`` (``cpu_compiler_flags``: host CPU target and Warp's inlining
+    thresholds); for Warp's own module source the object is byte-identical to Warp's.
+    """
     init_quiet()
     opt = options.get("optimization_level")
     _build.build_cpu(
@@ -286,11 +303,14 @@ def compile_cpu_object(cpp_path: str, obj_path: str, options: dict, pch_dir: str
         cpp_path,
         mode=options["mode"],
         fast_math=options["fast_math"],
+        verify_fp=wp.config.verify_fp,
         fuse_fp=options["fuse_fp"],
+        extra_flags=cpu_compiler_flags(options.get("cpu_compiler_flags")),
         optimization_level=2 if opt is None else opt,
         use_precompiled_headers=pch_dir is not None,
         pch_dir=pch_dir,
         block_dim=options["block_dim"],
+        enable_tiles_in_stack_memory=_tiles_in_stack_memory(),
     )
 
 
