@@ -1,12 +1,14 @@
 """Verification throughput per level, and batched vs one-module-per-sample compile.
 
-    .venv/bin/python bench/verify_bench.py -n 32 [--seed0 0] [--json out.json]
+    .venv/bin/python bench/verify_bench.py -n 32 [--seed0 0] [--cuda] [--small] [--no-levels]
+        [--scaling 1,2,4,8,16,32,64] [--json out.json]
 
 Generates ``n`` samples with the real generator, extracts them (cpu + cuda), then:
 
 * compile speed-up: the same CPU code compiled as one module (the verifier's batch)
   vs one module per sample, both through ``warpsynth.verify.compiler`` with a warm
   PCH; ``--cuda`` does the same for PTX (sm_75);
+* ``--scaling``: batched vs single CPU time for the first k samples (where compile time goes);
 * samples/s of ``verify_samples`` at each level (compile, run, grad), one chunk.
 
 Importable: ``measure(n, seed0)`` returns the numbers as a dict (for bench/throughput.py).
@@ -81,6 +83,8 @@ def compile_speedup(samples: list, pch_dir: str, cuda: bool) -> dict:
     for name, body_of, compile_file, suffix, out_suffix in targets:
         bd = 1 if name == "cpu" else 256
         units = [make_unit(i, body_of(row)) for i, (_, row) in enumerate(samples)]
+        # warm both sides alike: clang's persistent PCH, NVRTC's in-process automatic PCH
+        _compile_cpu_s([make_unit(0, "")], lambda b, bd=bd, t=name: _warp.module_preamble(t, bd, b), compile_file, suffix, out_suffix, name)
         timings = {}
         for label, max_batch in (("batched", len(units)), ("single", 1)):
             with tempfile.TemporaryDirectory(prefix="verify-bench-") as tmp:
@@ -110,6 +114,45 @@ def compile_speedup(samples: list, pch_dir: str, cuda: bool) -> dict:
     return out
 
 
+def _compile_cpu_s(units: list, preamble, compile_file, suffix: str, out_suffix: str, name: str) -> tuple[float, int]:
+    """Process CPU seconds to compile ``units`` as the verifier would (max_batch = len(units))."""
+    with tempfile.TemporaryDirectory(prefix="verify-bench-") as tmp:
+        c0 = time.process_time()
+        outcome = compiler.compile_batches(units, preamble, compile_file, suffix, out_suffix, tmp, len(units), name)
+        return time.process_time() - c0, outcome.compiles
+
+
+def compile_scaling(samples: list, pch_dir: str, cuda: bool, sizes: list[int]) -> dict:
+    """Batched vs single CPU time per sample for the first k samples, for each k in ``sizes``.
+
+    Also the CPU target's batch of all samples at optimization level 0 (same flags otherwise):
+    front-end plus a cheap back-end, i.e. what the optimizer and code generator do not cost.
+    """
+    out = {}
+    targets = [("cpu", _cpu_body, compiler.cpu_compile_fn("release", pch_dir), ".cpp", ".o", 1)]
+    if cuda:
+        targets.append(("cuda", _cuda_body, compiler.cuda_compile_fn(75, 256), ".cu", ".ptx", 256))
+    for name, body_of, compile_file, suffix, out_suffix, bd in targets:
+        preamble = lambda b, bd=bd, t=name: _warp.module_preamble(t, bd, b)  # noqa: E731
+        units = [make_unit(i, body_of(row)) for i, (_, row) in enumerate(samples)]
+        _compile_cpu_s(units[:1], preamble, compile_file, suffix, out_suffix, name)  # warm (PCH)
+        empty = _compile_cpu_s([make_unit(0, "")], preamble, compile_file, suffix, out_suffix, name)[0]
+        single = [_compile_cpu_s([u], preamble, compile_file, suffix, out_suffix, name)[0] for u in units]
+        rows = []
+        for k in sizes:
+            if k > len(units):
+                break
+            batched, compiles = _compile_cpu_s(units[:k], preamble, compile_file, suffix, out_suffix, name)
+            rows.append({"k": k, "compiles": compiles, "batched_cpu_s": round(batched, 3), "single_cpu_s": round(sum(single[:k]), 3),
+                         "speedup_cpu_time": round(sum(single[:k]) / batched, 2)})
+        out[name] = {"empty_module_cpu_s": round(empty, 3), "single_mean_cpu_s": round(sum(single) / len(single), 3), "sizes": rows}
+        if name == "cpu":
+            o0 = compiler.cpu_compile_fn("release", pch_dir, optimization_level=0)
+            _compile_cpu_s([make_unit(0, "")], preamble, o0, suffix, out_suffix, name)  # warm the O0 PCH
+            out[name]["all_batched_O0_cpu_s"] = round(_compile_cpu_s(units, preamble, o0, suffix, out_suffix, name)[0], 3)
+    return out
+
+
 def _cpu_with_children() -> float:
     """CPU seconds of this process and its waited-for children (the debug-pass child)."""
     import resource
@@ -136,7 +179,7 @@ def level_throughput(samples: list, pch_dir: str) -> dict:
     return out
 
 
-def measure(n: int = 32, seed0: int = 0, cuda: bool = False, levels: bool = True, small: bool = False) -> dict:
+def measure(n: int = 32, seed0: int = 0, cuda: bool = False, levels: bool = True, small: bool = False, scaling: list[int] | None = None) -> dict:
     _warp.init_quiet()
     pch_dir = warm_pch()
     t0 = time.perf_counter()
@@ -151,6 +194,8 @@ def measure(n: int = 32, seed0: int = 0, cuda: bool = False, levels: bool = True
     }
     if small:
         result["compile_speedup_small_kernels"] = compile_speedup(make_small_samples(n), pch_dir, cuda)
+    if scaling:
+        result["compile_scaling"] = compile_scaling(samples, pch_dir, cuda, scaling)
     if levels:
         result["levels"] = level_throughput(samples, pch_dir)
     result["loadavg_end"] = os.getloadavg()
@@ -164,9 +209,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cuda", action="store_true", help="also time batched vs single PTX compiles")
     ap.add_argument("--no-levels", action="store_true", help="only the compile speed-up")
     ap.add_argument("--small", action="store_true", help="also time n tiny hand-written kernels (start-up bound)")
+    ap.add_argument("--scaling", help="comma-separated batch sizes: batched vs single CPU time for the first k samples")
     ap.add_argument("--json", help="write the numbers here")
     args = ap.parse_args(argv)
-    result = measure(args.n, args.seed0, args.cuda, not args.no_levels, args.small)
+    sizes = [int(k) for k in args.scaling.split(",")] if args.scaling else None
+    result = measure(args.n, args.seed0, args.cuda, not args.no_levels, args.small, sizes)
     for kind, target, r in [("generated", t, r) for t, r in result["compile_speedup"].items()] + [
         ("small", t, r) for t, r in result.get("compile_speedup_small_kernels", {}).items()
     ]:
@@ -176,6 +223,12 @@ def main(argv: list[str] | None = None) -> int:
             f"({r['batched_compiles']} compiles)  single {r['single_s']} s wall / {r['single_cpu_s']} s CPU "
             f"({r['single_compiles']} compiles)  speed-up {r['speedup']}x wall, {r['speedup_cpu_time']}x CPU time"
         )
+    for target, sc in result.get("compile_scaling", {}).items():
+        print(f"[scaling] {target}: empty module {sc['empty_module_cpu_s']} s CPU, one sample alone {sc['single_mean_cpu_s']} s CPU (mean)"
+              + (f", all {args.n} batched at -O0 {sc['all_batched_O0_cpu_s']} s CPU" if "all_batched_O0_cpu_s" in sc else ""))
+        for r in sc["sizes"]:
+            print(f"[scaling] {target}: k={r['k']:3d}  batched {r['batched_cpu_s']:.2f} s CPU ({r['compiles']} compiles, "
+                  f"{r['batched_cpu_s'] / r['k']:.3f} s/sample)  single {r['single_cpu_s']:.2f} s CPU  speed-up {r['speedup_cpu_time']}x")
     for level, r in result.get("levels", {}).items():
         print(
             f"--verify {level:8s} {r['samples_per_s']:7.3f} samples/s wall, {r['samples_per_cpu_s']} samples/CPU-s  "
