@@ -29,7 +29,7 @@ from warpsynth.extract import extract, load_source
 from warpsynth.verify import VerifyOptions, verify_samples, warm_pch
 from warpsynth.verify import compiler
 from warpsynth.verify.api import _cpu_body, _cuda_body
-from warpsynth.verify.units import make_unit
+from warpsynth.verify.units import make_batches, make_unit
 
 
 def make_samples(n: int, seed0: int) -> list:
@@ -145,7 +145,9 @@ def compile_scaling(samples: list, pch_dir: str, cuda: bool, sizes: list[int]) -
             batched, compiles = _compile_cpu_s(units[:k], preamble, compile_file, suffix, out_suffix, name)
             rows.append({"k": k, "compiles": compiles, "batched_cpu_s": round(batched, 3), "single_cpu_s": round(sum(single[:k]), 3),
                          "speedup_cpu_time": round(sum(single[:k]) / batched, 2)})
-        out[name] = {"empty_module_cpu_s": round(empty, 3), "single_mean_cpu_s": round(sum(single) / len(single), 3), "sizes": rows}
+        batches = make_batches(units, len(units))  # identical definitions across samples are emitted once
+        out[name] = {"empty_module_cpu_s": round(empty, 3), "single_mean_cpu_s": round(sum(single) / len(single), 3), "sizes": rows,
+                     "text_chars": sum(len(u.body) for u in units), "batched_text_chars": sum(len(b.body) for b in batches)}
         if name == "cpu":
             o0 = compiler.cpu_compile_fn("release", pch_dir, optimization_level=0)
             _compile_cpu_s([make_unit(0, "")], preamble, o0, suffix, out_suffix, name)  # warm the O0 PCH
@@ -225,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     for target, sc in result.get("compile_scaling", {}).items():
         print(f"[scaling] {target}: empty module {sc['empty_module_cpu_s']} s CPU, one sample alone {sc['single_mean_cpu_s']} s CPU (mean)"
-              + (f", all {args.n} batched at -O0 {sc['all_batched_O0_cpu_s']} s CPU" if "all_batched_O0_cpu_s" in sc else ""))
+              + (f", all {args.n} batched at -O0 {sc['all_batched_O0_cpu_s']} s CPU" if "all_batched_O0_cpu_s" in sc else "")
+              + f"; text {sc['text_chars']} chars, {sc['batched_text_chars']} after de-duplicating identical definitions")
         for r in sc["sizes"]:
             print(f"[scaling] {target}: k={r['k']:3d}  batched {r['batched_cpu_s']:.2f} s CPU ({r['compiles']} compiles, "
                   f"{r['batched_cpu_s'] / r['k']:.3f} s/sample)  single {r['single_cpu_s']:.2f} s CPU  speed-up {r['speedup_cpu_time']}x")
