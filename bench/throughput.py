@@ -210,21 +210,54 @@ def scaling(samples: int, seed: int) -> dict:
 
 
 def memory(samples: int, seed: int, out_dir: str | None) -> dict:
+    """A 2-worker run; per worker (pid) its tasks in the order it ran them, with their RSS traces.
+
+    Per worker: RSS after its first chunk, at the end of its first task (Warp, generator caches and
+    the Parquet writer warmed up), at the end of its last task, the range of every RSS sample taken
+    after its first task, the growth from the end of the first task to the end in MB per 1,000
+    samples, and the peak (ru_maxrss).
+    """
     root = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="warpsynth-bench-rss-"))
     summary = generate(samples, root / "ds", seed=seed, workers=2, progress=sys.stderr.isatty(), overwrite=True)
     stats = json.loads(summary.stats.read_text())
-    per_worker: dict[int, dict] = {}
+    by_pid: dict[int, list[dict]] = {}
     for task in stats["tasks"]:
-        w = per_worker.setdefault(task["pid"], {"tasks": 0, "samples": 0, "rss_first_mb": None, "rss_last_mb": None, "peak_rss_mb": 0.0})
-        w["tasks"] += 1
-        w["samples"] += task["samples"]
-        trace = task["rss_trace_mb"]
-        if trace:
-            if w["rss_first_mb"] is None:
-                w["rss_first_mb"] = trace[0][1]
-            w["rss_last_mb"] = trace[-1][1]
-        w["peak_rss_mb"] = max(w["peak_rss_mb"], task["peak_rss_mb"])
-    return {"samples": samples, "seconds": summary.seconds, "per_s": summary.samples_per_s, "workers": list(per_worker.values()), "output": str(root)}
+        by_pid.setdefault(task["pid"], []).append(task)
+    workers = []
+    for pid, tasks in by_pid.items():
+        tasks.sort(key=lambda t: t["started_at"])
+        first, rest = tasks[0], tasks[1:]
+        later = [mb for t in rest for _, mb in t["rss_trace_mb"]] + [t["rss_end_mb"] for t in rest]
+        after_first = sum(t["samples"] for t in rest)
+        workers.append({
+            "tasks": len(tasks),
+            "samples": sum(t["samples"] for t in tasks),
+            "rss_first_mb": first["rss_trace_mb"][0][1] if first["rss_trace_mb"] else None,
+            "rss_first_task_end_mb": first["rss_end_mb"],
+            "rss_last_mb": tasks[-1]["rss_end_mb"],
+            "rss_later_min_mb": min(later) if later else None,
+            "rss_later_max_mb": max(later) if later else None,
+            "growth_mb_per_1000": 1000 * (tasks[-1]["rss_end_mb"] - first["rss_end_mb"]) / after_first if after_first else None,
+            "peak_rss_mb": max(t["peak_rss_mb"] for t in tasks),
+            "task_end_rss_mb": [t["rss_end_mb"] for t in tasks],
+        })
+    return {"samples": samples, "seconds": summary.seconds, "per_s": summary.samples_per_s, "workers": workers, "output": str(root)}
+
+
+def _print_memory(m: dict) -> None:
+    print(f"\n## Memory, {m['samples']} samples, 2 workers ({m['seconds']:.0f} s, {m['per_s']:.1f} samples/s)\n")
+    print("| worker | tasks | samples | RSS after first chunk (MB) | RSS after first task (MB) | RSS at end (MB) "
+          "| RSS range after first task (MB) | growth after first task (MB / 1,000 samples) | peak RSS (MB) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for i, w in enumerate(m["workers"]):
+        growth = "-" if w["growth_mb_per_1000"] is None else f"{w['growth_mb_per_1000']:+.2f}"
+        print(f"| {i} | {w['tasks']} | {w['samples']} | {w['rss_first_mb']} | {w['rss_first_task_end_mb']} | {w['rss_last_mb']} | "
+              f"{w['rss_later_min_mb']}-{w['rss_later_max_mb']} | {growth} | {w['peak_rss_mb']:.0f} |")
+    for i, w in enumerate(m["workers"]):
+        ends = w["task_end_rss_mb"]
+        step = max(1, len(ends) // 10)
+        print(f"\nworker {i}, RSS (MB) at the end of its task k: "
+              + ", ".join(f"k={k + 1}: {ends[k]}" for k in sorted(set(range(0, len(ends), step)) | {len(ends) - 1})))
 
 
 def verify_levels(samples: int, seed: int) -> dict:
@@ -288,11 +321,7 @@ def main() -> None:
                 print(f"| {r['samples']} {kind} | {target} | {r['batched_cpu_s']} | {r['single_cpu_s']} | {r['speedup_cpu_time']}x |")
 
     if args.rss_samples:
-        m = memory(args.rss_samples, args.seed, args.rss_out)
-        print(f"\n## Memory, {m['samples']} samples, 2 workers ({m['seconds']:.0f} s, {m['per_s']:.1f} samples/s)\n")
-        print("| worker | tasks | samples | RSS after first chunk (MB) | RSS at end (MB) | peak RSS (MB) |\n|---|---|---|---|---|---|")
-        for i, w in enumerate(m["workers"]):
-            print(f"| {i} | {w['tasks']} | {w['samples']} | {w['rss_first_mb']} | {w['rss_last_mb']} | {w['peak_rss_mb']:.0f} |")
+        _print_memory(memory(args.rss_samples, args.seed, args.rss_out))
 
     if args.profile:
         print("\n## Profile of the floor\n")
