@@ -60,6 +60,17 @@ def test_overload_cache_enable_is_idempotent_and_disable_restores(no_cache):
     assert codegen.Adjoint.resolve_func is original and _warp.builtin_overload_cache_size() == 0
 
 
+def test_overload_cache_can_be_paused_with_its_entries(no_cache):
+    programs = _programs()[:3]
+    _warp.enable_builtin_overload_cache()
+    cached = _texts(programs)
+    size = _warp.builtin_overload_cache_size()
+    _warp.disable_builtin_overload_cache(clear=False)  # bare Warp, entries kept
+    assert _texts(programs) == cached and _warp.builtin_overload_cache_size() == size > 0
+    _warp.enable_builtin_overload_cache()
+    assert _texts(programs) == cached and _warp.builtin_overload_cache_size() == size
+
+
 def test_only_global_warp_classes_are_cache_keys():
     import warp as wp
 

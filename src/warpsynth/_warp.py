@@ -467,12 +467,15 @@ def enable_builtin_overload_cache() -> None:
     adjoint.resolve_func = resolve_func
 
 
-def disable_builtin_overload_cache() -> None:
-    """Restore Warp's own ``Adjoint.resolve_func`` and empty the cache."""
+def disable_builtin_overload_cache(clear: bool = True) -> None:
+    """Restore Warp's own ``Adjoint.resolve_func``; empty the cache unless ``clear`` is False
+    (a benchmark alternating bare Warp with the pipeline keeps the pipeline's cache warm, as a
+    worker's stays over its life)."""
     original = getattr(_codegen.Adjoint.resolve_func, "_warpsynth_original", None)
     if original is not None:
         _codegen.Adjoint.resolve_func = original
-    _overload_cache.clear()
+    if clear:
+        _overload_cache.clear()
 
 
 def builtin_overload_cache_size() -> int:
