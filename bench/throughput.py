@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from warpsynth import _warp
-from warpsynth.dataset.io import write_rows
+from warpsynth.dataset.io import ShardWriter, write_rows
 from warpsynth.extract import extract, load_source
 from warpsynth.pipeline import RunConfig, ShardTask, generate
 from warpsynth.pipeline.config import DEFAULT_GENERATOR, sample_seed
@@ -104,7 +104,9 @@ def single_process(samples: int, seed: int, block: int = 10) -> dict:
                         rows.append(item[2])
                 pipe_s += time.perf_counter() - t
     t = time.perf_counter()
-    write_rows(rows, tmp / "bench.parquet")
+    with ShardWriter(tmp / "bench.parquet") as shard:  # as a task writes its shard: 128-row groups
+        shard.write(rows)
+        shard.commit()
     serialize_s = time.perf_counter() - t
     pipe_s += serialize_s
     journal.close()
