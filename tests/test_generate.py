@@ -233,3 +233,47 @@ def test_cli_sample_and_diversity(capsys):
     assert main(["diversity", "-n", "30"]) == 0
     out = capsys.readouterr().out
     assert "structural uniqueness" in out and "distinct Warp builtins emitted" in out
+
+
+def _calls(source: str, name: str) -> list[ast.Call]:
+    return [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == name]
+
+
+def test_quat_from_euler_axes_and_decomposition_inputs_are_guarded():
+    """Regressions from the 2,000-sample --verify grad run: an unclamped quat_from_euler axis index
+    (out of bounds at run time) and an SVD of a rank-1 matrix (adjoint != finite differences)."""
+    euler = decomp = 0
+    for seed in range(1500):
+        source = kernel(seed).source
+        for call in _calls(source, "quat_from_euler"):
+            euler += 1
+            for axis in call.args[1:]:
+                assert isinstance(axis, ast.Call) and axis.func.attr == "clamp", ast.unparse(call)
+                assert [ast.literal_eval(a) for a in axis.args[1:]] == [0, 2]
+        for name in ("svd2", "svd3", "qr3", "eig3"):
+            for call in _calls(source, name):
+                decomp += 1
+                src = call.args[0].id
+                assign = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and n.targets[0].id == src)
+                spread = assign.value.right
+                assert spread.func.attr == "diag", ast.unparse(assign)
+                diagonal = [ast.literal_eval(c) for c in spread.args[0].args]
+                assert diagonal == sorted(diagonal) and len(set(diagonal)) == len(diagonal) > 1
+    assert euler > 0 and decomp > 0
+
+
+def test_the_two_regression_samples_now_verify():
+    from warpsynth.dataset.rows import row_from_ir
+    from warpsynth.extract import extract, load_source
+    from warpsynth.pipeline.config import sample_seed
+    from warpsynth.verify import VerifyOptions, verify_samples
+
+    samples = []
+    for index in (637, 1194):  # svd3 of a rank-1 matrix; quat_from_euler axis index 256
+        program = kernel(sample_seed(0, index))
+        with load_source(program.source, f"reg{index}") as loaded:
+            ir = extract(loaded.kernels()[program.kernel_name], targets=("cpu",))
+        samples.append((program, row_from_ir(ir, source=program.source, origin="generated", seed=program.seed, category=program.category)))
+    results = verify_samples(samples, "grad", VerifyOptions(targets=("cpu",)))
+    assert [r.reject for r in results] == [None, None]
+    assert [r.level_passed for r in results] == ["grad", "run"]  # 1194 is not differentiable

@@ -158,6 +158,8 @@ def guard(b: "ExprBuilder", name: str, args: list["Expr"]) -> "list[Expr] | None
         return [b.clamp(args[0], lo, hi)] if (args[0].mag > hi or lo == 0.0) else args
     if name in ("uint8", "uint16", "uint32", "uint64") and args[0].type.is_signed and args[0].type.is_int:
         return [b.call("abs", [args[0]])]
+    if name == "quat_from_euler":  # (angles, i, j, k): axis indices must be 0..2 (else out-of-bounds)
+        return [args[0]] + [b.clamp(a, 0, 2) if a.type.is_int else a for a in args[1:]]
     if name in NEEDS_UNIT or name.startswith(("quat_", "transform_")):
         return [b.unit(a) if a.type.kind in ("quat", "transform") else a for a in args]
     return args

@@ -322,6 +322,13 @@ class StmtBuilder:
         if name == "eig3":  # symmetric input
             self.ctx.use("transpose")
             a = Expr(ast.BinOp(a.node, ast.Add(), ast.Call(wp_attr("transpose"), [a.node], [])), mt, 2 * a.mag)
+        # Spread the spectrum: + diag(k, 2k, 3k) with k > 2 * (norm bound of a) keeps singular values /
+        # eigenvalues >= 1 apart and away from 0 (Weyl), where the decompositions' adjoints (1 / (s_i^2 - s_j^2),
+        # 1 / r_ii) are well conditioned; a rank-deficient input made adjoint != finite differences.
+        k = round(2 * n * a.mag + 1.0, 1)
+        self.ctx.use("diag")
+        spread = ast.Call(wp_attr("diag"), [ast.Call(wp_attr(vt.type_name()), [ast.Constant(round(k * (i + 1), 1)) for i in range(n)], [])], [])
+        a = Expr(ast.BinOp(a.node, ast.Add(), spread), mt, a.mag + n * k)
         layout = {"svd2": [mt, vt, mt], "svd3": [mt, vt, mt], "qr3": [mt, mt], "eig3": [mt, vt]}[name]
         mags = {"svd2": [1.0, 2 * n * a.mag + 1, 1.0], "svd3": [1.0, 2 * n * a.mag + 1, 1.0],
                 "qr3": [1.0, n * a.mag + 1], "eig3": [1.0, 2 * n * a.mag + 1]}[name]
