@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from warpsynth.dataset import folder
-from warpsynth.dataset.io import ROW_GROUP_SIZE, iter_batches
+from warpsynth.dataset.io import PARQUET_OPTIONS, ROW_GROUP_SIZE, iter_batches
 from warpsynth.dataset.schema import SCHEMA
 from warpsynth.errors import WarpsynthError
 
@@ -191,7 +191,7 @@ class DatasetWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._shards[split].append(path)
         self._in_shard[split] = 0
-        writer = pq.ParquetWriter(path, SCHEMA, compression="zstd", use_dictionary=True)
+        writer = pq.ParquetWriter(path, SCHEMA, **PARQUET_OPTIONS)
         self._writers[split] = writer
         return writer
 

@@ -24,6 +24,14 @@ ROW_GROUP_SIZE = 1000
 #: only on its rows, not on how the caller hands them over. 128 rows (~8 MB of text) keep a
 #: writer's memory small; vs one row group per 500-row shard the file is ~5% larger.
 SHARD_ROW_GROUP_ROWS = 128
+#: How every Parquet file we write is encoded (zstd; shared columns such as the Warp version are
+#: dictionary-encoded, so they cost almost nothing per row).
+PARQUET_OPTIONS = {"compression": "zstd", "use_dictionary": True}
+
+
+def jsonl_line(row: dict) -> str:
+    """One row as a JSON line; keys in the row's (schema) order so output is byte-stable."""
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def format_of(path: str | os.PathLike) -> str:
@@ -59,7 +67,7 @@ def write_table(table: pa.Table, path: str | os.PathLike) -> None:
     fd, tmp = _atomic_target(path)
     os.close(fd)
     try:
-        pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_SIZE, use_dictionary=True)
+        pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE, **PARQUET_OPTIONS)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -85,7 +93,7 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
 
 def write_jsonl(rows: Iterable[dict], path: str | os.PathLike) -> None:
     """Write JSON lines atomically; keys in schema order so output is byte-stable."""
-    write_lines_atomic((json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows), path)
+    write_lines_atomic(map(jsonl_line, rows), path)
 
 
 def write_rows(rows: list[dict], path: str | os.PathLike) -> None:
@@ -123,7 +131,7 @@ class ShardWriter:
                 os.close(fd)
                 # the first Table conversion imports pandas (~45 MB): pay it here, not mid-task
                 rows_to_table([], schema)
-                self._writer = pq.ParquetWriter(self._tmp, schema, compression="zstd", use_dictionary=True)
+                self._writer = pq.ParquetWriter(self._tmp, schema, **PARQUET_OPTIONS)
             else:
                 self._file = os.fdopen(fd, "w", encoding="utf-8")
         except BaseException:
@@ -143,7 +151,7 @@ class ShardWriter:
             self._writer.write_table(rows_to_table(rows, self.schema), row_group_size=len(rows))
             pa.default_memory_pool().release_unused()
         else:
-            self._file.writelines(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows)
+            self._file.writelines(map(jsonl_line, rows))
         self.rows_written += len(rows)
 
     def _close(self) -> None:
