@@ -1,0 +1,226 @@
+"""Per-program state of a motif: names, parameters with their launch specs, module-level
+definitions (constants, structs, helpers, overloads), style choices, and the final
+:class:`KernelProgram`.
+
+A motif module calls ``MotifBuilder`` methods to declare what the kernel takes
+(``array``, ``scalar``, ``host`` ...; each returns the parameter as an ``X``) and
+then hands the kernel body to ``finish``.  All randomness comes from the
+builder's ``random.Random``; style probabilities come from ``MotifPolicy``.
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+from dataclasses import dataclass
+from typing import Sequence
+
+from warpsynth import _warp
+from warpsynth.generate.motifs.kit import X, assign, func, lift, name, render, struct, wp
+from warpsynth.generate.motifs.policy import MotifPolicy
+from warpsynth.generate.program import ArgSpec, KernelProgram
+from warpsynth.generate.usage import builtins_used
+
+#: builtins that only index, cast or shape control flow: no effect on differentiability
+_STRUCTURAL = frozenset({"tid", "range", "int", "int32", "uint32", "min", "max", "clamp", "extract", "lower_bound",
+                         "hash_grid_query", "hash_grid_query_next", "hash_grid_point_id", "bvh_query_aabb",
+                         "bvh_query_ray", "bvh_query_next", "rand_init", "static", "len", "volume_world_to_index",
+                         "volume_index_to_world", "mesh_query_point", "mesh_query_ray", "mesh_eval_position"})
+
+
+@dataclass(frozen=True)
+class Prec:
+    """Floating-point precision of a program and how its scalar type is spelled."""
+
+    f64: bool
+    wp_scalar: bool
+
+    @property
+    def dtype(self) -> str:
+        return "float64" if self.f64 else "float32"
+
+    def scalar(self) -> X:
+        """``wp.float64``, ``wp.float32`` or ``float``."""
+        return wp.float64 if self.f64 else (wp.float32 if self.wp_scalar else name("float"))
+
+    def vec(self, n: int = 3) -> X:
+        return getattr(wp, f"vec{n}d" if self.f64 else f"vec{n}")
+
+    def vec_dtype(self, n: int = 3) -> str:
+        return f"vec{n}d" if self.f64 else f"vec{n}"
+
+    def mat(self, n: int = 3) -> X:
+        return getattr(wp, f"mat{n}{n}d" if self.f64 else f"mat{n}{n}")
+
+    def mat_dtype(self, n: int = 3) -> str:
+        return f"mat{n}{n}d" if self.f64 else f"mat{n}{n}"
+
+    def quat(self) -> X:
+        return wp.quatd if self.f64 else wp.quat
+
+    def quat_dtype(self) -> str:
+        return "quatd" if self.f64 else "quat"
+
+    def transform(self) -> X:
+        return wp.transformd if self.f64 else wp.transform
+
+    def transform_dtype(self) -> str:
+        return "transformd" if self.f64 else "transform"
+
+    def lit(self, v: float) -> X:
+        """A float literal of this precision (``0.5`` or ``wp.float64(0.5)``)."""
+        return wp.float64(float(v)) if self.f64 else lift(float(v))
+
+    def cast(self, e: X) -> X:
+        """Convert an int/other-precision scalar: ``float(e)`` or ``wp.float64(e)``."""
+        return wp.float64(e) if self.f64 else name("float")(e)
+
+
+class MotifBuilder:
+    """Collects one program; see the module docstring."""
+
+    def __init__(self, seed: int, rng: random.Random, policy: MotifPolicy, family: str, config_hash: str):
+        self.seed, self.rng, self.policy, self.family, self.config_hash = seed, rng, policy, family, config_hash
+        self.prec = Prec(f64=self.chance("float64"), wp_scalar=self.chance("wp_scalar_annotation"))
+        self.subscript = self.chance("subscript_annotation")
+        self.taken: set[str] = {"wp", "float", "int", "range", "len", "min", "max", "abs", "Any"}
+        self.params: list[tuple[str, X]] = []
+        self.args: list[ArgSpec] = []
+        self.imports: list[ast.stmt] = []
+        self.consts: list[ast.stmt] = []
+        self.defs: list[ast.stmt] = []
+        self.tail: list[ast.stmt] = []
+        self.features: set[str] = {f"motif:{family}", "array_subscript_annotation" if self.subscript else "array_call_annotation"}
+        if self.prec.f64:
+            self.features.add("float64")
+        self.differentiable = True
+
+    # ---------------------------------------------------------------- choices
+    def chance(self, field: str) -> bool:
+        """True with the policy's probability ``field``."""
+        return self.rng.random() < getattr(self.policy, field)
+
+    def variant(self) -> str:
+        """A variant of this family, drawn with the policy's weights."""
+        table = self.policy.variants[self.family]
+        keys = list(table)
+        return self.rng.choices(keys, [float(table[k]) for k in keys])[0]
+
+    def pick(self, options: Sequence):
+        return self.rng.choice(list(options))
+
+    def fresh(self, base: str) -> str:
+        """``base`` or ``base_2``, ``base_3`` ... unused so far."""
+        n, k = base, 1
+        while n in self.taken:
+            k += 1
+            n = f"{base}_{k}"
+        self.taken.add(n)
+        return n
+
+    # ---------------------------------------------------------------- parameters
+    def arr_ann(self, dtype: X, ndim: int = 1) -> X:
+        """``wp.array(dtype=T)`` / ``wp.array2d(dtype=T)`` or ``wp.array[T]`` / ``wp.array2d[T]``."""
+        base = wp.array if ndim == 1 else getattr(wp, f"array{ndim}d")
+        return base[dtype] if self.subscript else base(dtype=dtype)
+
+    def _param(self, base: str, ann: X, spec: ArgSpec) -> X:
+        self.params.append((spec.name, ann))
+        self.args.append(spec)
+        return name(spec.name)
+
+    def array(self, base: str, dtype: str, ann: X, shape: tuple[int, ...], role: str = "in", low: float = -1.0,
+              high: float = 1.0, fields: tuple[ArgSpec, ...] = ()) -> X:
+        """A ``wp.array`` parameter of element ``dtype`` (spec name, ``ann`` its annotation); outputs start at 0."""
+        n = self.fresh(base)
+        if role == "out":
+            low = high = 0
+        return self._param(n, self.arr_ann(ann, len(shape)), ArgSpec(n, "array", dtype, tuple(shape), low=low, high=high,
+                                                                     role=role, fields=fields))
+
+    def scalar(self, base: str, value: float, dtype: str | None = None, ann: X | None = None) -> X:
+        """A scalar parameter passed as ``value`` (default: the program's float precision)."""
+        n = self.fresh(base)
+        dtype = dtype or self.prec.dtype
+        ann = ann if ann is not None else (self.prec.scalar() if dtype == self.prec.dtype else getattr(wp, dtype))
+        value = int(value) if dtype.startswith(("int", "uint")) else float(f"{value:.4g}")
+        return self._param(n, ann, ArgSpec(n, "scalar", dtype, value=value))
+
+    def int_param(self, base: str, value: int) -> X:
+        return self.scalar(base, value, "int32", name("int"))
+
+    def value(self, base: str, dtype: str, ann: X, low: float, high: float) -> X:
+        """A vector/matrix parameter drawn per component from [low, high]."""
+        n = self.fresh(base)
+        return self._param(n, ann, ArgSpec(n, "value", dtype, low=low, high=high))
+
+    def host(self, base: str, kind: str, shape: tuple[int, ...], value: float | None = None, low: float = 0.0,
+             high: float = 1.0, refs: tuple[str, ...] = ()) -> X:
+        """A ``wp.uint64`` id of a host object (``mesh``, ``bvh``, ``hashgrid``, ``volume``; see generate.launch)."""
+        n = self.fresh(base)
+        fields = tuple(ArgSpec(r, "ref", "") for r in refs)
+        self.features.add(kind)
+        return self._param(n, wp.uint64, ArgSpec(n, kind, "uint64", tuple(shape), low=low, high=high, value=value,
+                                                 fields=fields))
+
+    # ---------------------------------------------------------------- module level
+    def constant(self, base: str, value: X) -> X:
+        """A module constant ``BASE = wp.constant(value)``."""
+        n = self.fresh(base)
+        self.consts.append(assign(n, wp.constant(value)))
+        self.features.add("wp_constant")
+        return name(n)
+
+    def struct(self, base: str, fields: Sequence[tuple[str, X]]) -> str:
+        n = self.fresh(base)
+        self.defs.append(struct(n, fields))
+        self.features.add("struct")
+        return n
+
+    def helper(self, fn: ast.FunctionDef) -> None:
+        self.defs.append(fn)
+        self.features.add("func_call")
+
+    def func(self, base: str, params: Sequence[tuple[str, X]], body: list[ast.stmt], returns: X | None = None,
+             decorators: Sequence[X] | None = None, reuse_name: str | None = None) -> str:
+        """Define a ``@wp.func`` helper; ``reuse_name`` adds an overload of an existing one."""
+        n = reuse_name or self.fresh(base)
+        self.helper(func(n, params, body, decorators or [wp.func], returns))
+        return n
+
+    def generic(self) -> None:
+        """Mark the program as using ``typing.Any`` (adds the import once)."""
+        if "generic" not in self.features:
+            self.imports.append(ast.ImportFrom("typing", [ast.alias("Any")], 0))
+            self.features.add("generic")
+
+    # ---------------------------------------------------------------- kernel
+    def finish(self, kname: str, body: list[ast.stmt], launch_dim: tuple[int, ...], tiled: bool = False,
+               block_dim: int | None = None, overload: dict[str, X] | None = None) -> KernelProgram:
+        """Render the module and return its program; ``overload`` registers ``wp.overload(kernel, {...})``."""
+        kname = self.fresh(kname)
+        # inputs first, outputs last, as kernels are usually written
+        order = sorted(range(len(self.args)), key=lambda k: self.args[k].role == "out")
+        self.params = [self.params[k] for k in order]
+        self.args = [self.args[k] for k in order]
+        kdef = func(kname, self.params, body, [wp.kernel])
+        tail = []
+        if overload is not None:
+            self.generic()
+            table = ast.Dict([ast.Constant(k) for k in overload], [v.node for v in overload.values()])
+            tail.append(ast.Expr(wp.overload(kname).node))
+            tail[-1].value.args.append(table)
+            self.features.add("kernel_overload")
+        stmts = [ast.Import([ast.alias("warp", "wp")])] + self.imports + self.consts + self.defs + [kdef] + tail
+        source = render(stmts)
+        builtins = tuple(sorted(builtins_used(ast.Module(stmts, []))))
+        nondiff = [b for b in builtins if b not in _STRUCTURAL and not _warp.is_differentiable_builtin(b)]
+        differentiable = self.differentiable and not nondiff
+        extra = {"nondifferentiable_builtins": nondiff} if nondiff else {}
+        if not self.differentiable:
+            extra["nondifferentiable"] = "motif"
+        self.features.add(self.family)
+        return KernelProgram(seed=self.seed, source=source, kernel_name=kname, category=self.family,
+                             features=tuple(sorted(self.features)), args=tuple(self.args), launch_dim=tuple(launch_dim),
+                             config_hash=self.config_hash, builtins=builtins, tiled=tiled, block_dim=block_dim,
+                             differentiable=differentiable, extra=extra)

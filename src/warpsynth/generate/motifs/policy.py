@@ -1,0 +1,59 @@
+"""Every probability and weight the motif generator uses, in one place.
+
+Kept as one frozen dataclass so it can be folded into the generator-wide policy
+object (issue 15) and recorded in the config hash.  ``MotifPolicy().to_json()``
+is stable; motifs read ``builder.policy.<field>`` and never hold a literal
+probability of their own.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class MotifPolicy:
+    """Probabilities (0..1) of the style and language choices a motif makes.
+
+    Style: ``float64`` precision, ``wp.array[T]`` subscript annotations (else
+    ``wp.array(dtype=T)``), ``wp.float32`` rather than ``float`` for scalars.
+    Structure: array-of-structs particle state, a nested struct inside it,
+    ``wp.constant`` module constants, extracting the motif's core into a
+    ``@wp.func`` helper, a second ``@wp.func`` overload of that helper, a custom
+    ``@wp.func_grad``, ``wp.static`` loop bounds / branches, a generic
+    ``typing.Any`` kernel with one ``wp.overload``, an early ``return`` for
+    inactive elements.  ``variants``: per motif family, the weight of each variant.
+    """
+
+    float64: float = 0.2
+    subscript_annotation: float = 0.5
+    wp_scalar_annotation: float = 0.25
+    struct_state: float = 0.3
+    nested_struct: float = 0.35
+    module_constant: float = 0.45
+    helper_func: float = 0.5
+    func_overload: float = 0.3
+    func_grad: float = 0.25
+    static_expr: float = 0.35
+    generic_kernel: float = 0.2
+    early_return: float = 0.4
+    two_d_launch: float = 0.5
+    variants: dict = field(default_factory=lambda: {
+        "particles": {"semi_implicit": 2.0, "verlet": 1.0, "ground_plane": 1.5, "sphere_collider": 1.0},
+        "springs": {"spring_forces": 2.0, "distance_constraint": 1.5, "bending": 0.5},
+        "neighbors": {"density": 1.5, "viscosity": 1.0, "count": 0.7, "separation": 1.0},
+        "geometry_queries": {"mesh_closest": 1.5, "mesh_ray": 1.5, "bvh_aabb": 1.0, "bvh_ray": 1.0},
+        "volume": {"sample_linear": 1.5, "sample_gradient": 1.0, "sdf_collide": 1.0},
+        "stencil": {"laplacian": 1.5, "diffusion": 1.5, "advection": 1.0, "gradient": 0.8},
+        "reduction": {"histogram": 1.5, "atomic_sum": 1.0, "segmented": 1.0, "tile_sum": 1.0, "minmax": 0.7},
+        "kinematics": {"rigid_integrate": 1.5, "transform_points": 1.5, "fk_chain": 1.0, "quat_rotate": 1.0},
+        "monte_carlo": {"pi_estimate": 1.0, "random_walk": 1.0, "sphere_sampling": 1.0, "jitter": 1.0},
+        "linalg": {"fem_assembly": 1.5, "small_solve": 1.5, "tile_cholesky": 1.0, "covariance": 1.0},
+    })
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+
+DEFAULT_POLICY = MotifPolicy()
