@@ -9,13 +9,18 @@ from __future__ import annotations
 import random
 from typing import Callable
 
-from warpsynth.generate.motifs import particles
+from warpsynth.generate.motifs import neighbors, particles, queries, springs, stencil, volume
 from warpsynth.generate.motifs.builder import MotifBuilder
 from warpsynth.generate.motifs.policy import DEFAULT_POLICY, MotifPolicy
 from warpsynth.generate.program import KernelProgram
 
 FAMILIES: dict[str, Callable[[MotifBuilder], KernelProgram]] = {
     "particles": particles.build,
+    "springs": springs.build,
+    "neighbors": neighbors.build,
+    "geometry_queries": queries.build,
+    "volume": volume.build,
+    "stencil": stencil.build,
 }
 
 

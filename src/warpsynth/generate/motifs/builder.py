@@ -106,6 +106,11 @@ class MotifBuilder:
         keys = list(table)
         return self.rng.choices(keys, [float(table[k]) for k in keys])[0]
 
+    def force_f32(self) -> None:
+        """Single precision for motifs whose Warp builtins take only ``float32`` (queries)."""
+        self.prec = Prec(f64=False, wp_scalar=self.prec.wp_scalar)
+        self.features.discard("float64")
+
     def pick(self, options: Sequence):
         return self.rng.choice(list(options))
 

@@ -41,7 +41,7 @@ class MotifPolicy:
     two_d_launch: float = 0.5
     variants: dict = field(default_factory=lambda: {
         "particles": {"semi_implicit": 2.0, "verlet": 1.0, "ground_plane": 1.5, "sphere_collider": 1.0},
-        "springs": {"spring_forces": 2.0, "distance_constraint": 1.5, "bending": 0.5},
+        "springs": {"spring_forces": 2.0, "distance_constraint": 1.5, "tether": 0.7},
         "neighbors": {"density": 1.5, "viscosity": 1.0, "count": 0.7, "separation": 1.0},
         "geometry_queries": {"mesh_closest": 1.5, "mesh_ray": 1.5, "bvh_aabb": 1.0, "bvh_ray": 1.0},
         "volume": {"sample_linear": 1.5, "sample_gradient": 1.0, "sdf_collide": 1.0},
