@@ -9,7 +9,8 @@ from __future__ import annotations
 import random
 from typing import Callable
 
-from warpsynth.generate.motifs import neighbors, particles, queries, springs, stencil, volume
+from warpsynth.generate.motifs import (kinematics, linalg, monte_carlo, neighbors, particles, queries, reduction, springs,
+                                       stencil, volume)
 from warpsynth.generate.motifs.builder import MotifBuilder
 from warpsynth.generate.motifs.policy import DEFAULT_POLICY, MotifPolicy
 from warpsynth.generate.program import KernelProgram
@@ -21,6 +22,10 @@ FAMILIES: dict[str, Callable[[MotifBuilder], KernelProgram]] = {
     "geometry_queries": queries.build,
     "volume": volume.build,
     "stencil": stencil.build,
+    "reduction": reduction.build,
+    "kinematics": kinematics.build,
+    "monte_carlo": monte_carlo.build,
+    "linalg": linalg.build,
 }
 
 

@@ -17,11 +17,13 @@ Like = Union["X", int, float, str, bool]
 
 
 def lift(v: Like) -> "X":
-    """``X`` for a value: an ``X`` as is, a ``str`` as a name, a number/bool as a constant."""
+    """``X`` for a value: an ``X`` as is, a ``str`` as a name, a tuple as a tuple, a number/bool as a constant."""
     if isinstance(v, X):
         return v
     if isinstance(v, str):
         return X(ast.Name(v, ast.Load()))
+    if isinstance(v, tuple):
+        return X(ast.Tuple([lift(i).node for i in v], ast.Load()))
     if isinstance(v, (bool, int, float)):
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
             return X(ast.UnaryOp(ast.USub(), ast.Constant(-v)))

@@ -1,0 +1,125 @@
+"""Small dense linear algebra: FEM stiffness assembly with atomics, per-thread 2x2..4x4
+solves, covariance / principal axes, and a tile Cholesky solve (cf. ``warp.fem``'s
+assembly, Warp's ``example_tile_cholesky.py``).
+
+Assembly adds element contributions into a global matrix with ``wp.atomic_add`` only;
+per-thread solves write only their own row; the tiled solve has no per-thread side
+effects (``tile_store`` of a block-wide result).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from warpsynth.generate.motifs import common
+from warpsynth.generate.motifs.builder import MotifBuilder
+from warpsynth.generate.motifs.kit import X, aug, assign, expr, for_, if_, name, ret, wp
+from warpsynth.generate.program import KernelProgram
+
+
+def _fem_assembly(b: MotifBuilder) -> KernelProgram:
+    """P1 triangle Laplacian stiffness ``K[a, c] += area * grad_a . grad_c`` into a dense matrix."""
+    p = b.prec
+    nv, m = b.pick([8, 12, 16]), b.pick([8, 16, 24])
+    x = b.array(b.pick(["x", "positions", "node_pos"]), p.vec_dtype(2), p.vec(2), (nv,))
+    tri = b.array(b.pick(["tri_indices", "elements", "cells"]), "int32", wp.int32, (m, 3), low=0, high=nv - 1)
+    K = b.array(b.pick(["K", "stiffness", "A"]), p.dtype, p.scalar(), (nv, nv), role="out")
+    Dinv = p.mat(2)
+    grad = b.func(b.pick(["basis_grad", "shape_grad"]), [("Dinv", Dinv), ("a", name("int"))],
+                  [if_(name("a").eq(0), [ret(-(name("Dinv")[0] + name("Dinv")[1]))]), ret(name("Dinv")[name("a") - 1])],
+                  p.vec(2))
+    b.features.add("early_return")
+    t_stmt, (t,) = common.tid(b, (b.pick(["tid", "e", "cell"]),))
+    i0, i1, i2, D, det, area, Di = (b.fresh(s) for s in ("i0", "i1", "i2", "D", "det", "area", "D_inv"))
+    a, c = b.fresh("a"), b.fresh("c")
+    eps = p.lit(1.0e-6)
+    body: list[ast.stmt] = [t_stmt, assign(i0, tri[t, 0]), assign(i1, tri[t, 1]), assign(i2, tri[t, 2]),
+                            assign(D, wp.matrix_from_cols(x[name(i1)] - x[name(i0)], x[name(i2)] - x[name(i0)])),
+                            assign(det, wp.determinant(name(D))),
+                            if_(wp.abs(name(det)).lt(eps), [ret()]),
+                            assign(area, p.lit(0.5) * wp.abs(name(det))),
+                            assign(Di, wp.inverse(name(D)))]
+    tri_t = name(b.fresh("idx"))
+    body.append(assign(tri_t, wp.vec3i(name(i0), name(i1), name(i2))))
+    inner = [expr(wp.atomic_add(K, tri_t[name(a)], tri_t[name(c)],
+                                name(area) * wp.dot(name(grad)(name(Di), name(a)), name(grad)(name(Di), name(c)))))]
+    body.append(for_(a, [3], [for_(c, [3], inner)]))
+    b.features.add("atomic")
+    b.differentiable = False
+    return b.finish(b.pick(["assemble_stiffness", "assemble_laplacian", "fem_assemble"]), body, (m,))
+
+
+def _small_solve(b: MotifBuilder) -> KernelProgram:
+    """Per thread: regularised normal equations ``(M^T M + reg I) x = rhs`` via ``wp.inverse``."""
+    p = b.prec
+    n, k = b.pick([32, 64, 128]), b.pick([2, 3, 3, 4])
+    M = b.array(b.pick(["A", "J", "M"]), p.mat_dtype(k), p.mat(k), (n,))
+    rhs = b.array(b.pick(["rhs", "b", "r"]), p.vec_dtype(k), p.vec(k), (n,))
+    reg = common.physical(b, "REGULARIZATION", b.pick(["reg", "damping", "lam"]), b.pick([0.1, 0.5, 1.0]))
+    out = b.array(b.pick(["x", "sol", "delta"]), p.vec_dtype(k), p.vec(k), (n,), role="out")
+    t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
+    A, JtJ = b.fresh("A_i"), b.fresh("JtJ")
+    ident = wp.identity(n=k, dtype=p.scalar())
+    body: list[ast.stmt] = [t_stmt, assign(A, M[t]), assign(JtJ, wp.transpose(name(A)) * name(A) + ident * reg)]
+    if b.rng.random() < 0.5:
+        body.append(assign(out[t], wp.inverse(name(JtJ)) * (wp.transpose(name(A)) * rhs[t])))
+    else:
+        x, res = b.fresh("x"), b.array(b.pick(["residual", "res_norm"]), p.dtype, p.scalar(), (n,), role="out")
+        body += [assign(x, wp.inverse(name(JtJ)) * (wp.transpose(name(A)) * rhs[t])),
+                 assign(out[t], name(x)), assign(res[t], wp.length(name(A) * name(x) - rhs[t]))]
+    return b.finish(b.pick(["solve_normal_equations", "damped_least_squares", "solve_systems"]), body, (n,))
+
+
+def _covariance(b: MotifBuilder) -> KernelProgram:
+    """Per cluster: mean and covariance of its ``K`` points; optionally principal axes via ``wp.eig3``."""
+    p = b.prec
+    n, k = b.pick([16, 32, 64]), b.pick([4, 8, 16])
+    pts = b.array(b.pick(["points", "cluster_points", "samples"]), p.vec_dtype(), p.vec(), (n, k))
+    cov = b.array(b.pick(["cov", "covariance", "C"]), p.mat_dtype(), p.mat(), (n,), role="out")
+    t_stmt, (t,) = common.tid(b, (b.pick(["tid", "cluster", "i"]),))
+    mean, C, d, j = b.fresh("mean"), b.fresh("C"), b.fresh("d"), b.fresh("j")
+    inv_k = p.lit(1.0) / p.cast(pts.dot("shape")[1])
+    body: list[ast.stmt] = [t_stmt, assign(mean, p.vec()()),
+                            for_(j, [pts.dot("shape")[1]], [aug(mean, "+", pts[t, name(j)])]),
+                            assign(mean, name(mean) * inv_k),
+                            assign(C, p.mat()()),
+                            for_(j, [pts.dot("shape")[1]], [assign(d, pts[t, name(j)] - name(mean)),
+                                                         aug(C, "+", wp.outer(name(d), name(d)))]),
+                            assign(cov[t], name(C) * inv_k)]
+    return b.finish(b.pick(["compute_covariance", "cluster_covariance", "fit_gaussians"]), body, (n,))
+
+
+def _tile_cholesky(b: MotifBuilder) -> KernelProgram:
+    """One block: ``A = M M^T + reg I``, ``L = cholesky(A)``, solve ``A x = rhs``, store ``x``."""
+    b.force_f32()
+    b.differentiable = False
+    N = b.pick([4, 8, 16])
+    M = b.array(b.pick(["M", "A_factor", "B"]), "float32", name("float"), (N, N))
+    rhs = b.array(b.pick(["rhs", "b", "y"]), "float32", name("float"), (N,))
+    reg = b.scalar(b.pick(["reg", "shift"]), b.pick([0.5, 1.0, float(N)]))
+    out = b.array(b.pick(["x", "sol", "result"]), "float32", name("float"), (N,), role="out")
+    size = b.constant("N", N) if b.chance("module_constant") else N
+    t_stmt, _ = common.tid(b, (b.pick(["i", "block"]),))
+    m, A, L, r, x = (b.fresh(s) for s in ("m", "A", "L", "r", "x"))
+    body: list[ast.stmt] = [t_stmt, assign(m, wp.tile_load(M, shape=(size, size))),
+                            assign(A, wp.tile_matmul(name(m), wp.tile_transpose(name(m)))),
+                            assign(A, wp.tile_diag_add(name(A), wp.tile_full(shape=size, value=reg, dtype=name("float")))),
+                            assign(L, wp.tile_cholesky(name(A))),
+                            assign(r, wp.tile_load(rhs, shape=size))]
+    if b.rng.random() < 0.5:
+        body.append(assign(x, wp.tile_cholesky_solve(name(L), name(r))))
+    else:
+        z = b.fresh("z")
+        body += [assign(z, wp.tile_lower_solve(name(L), name(r))),
+                 assign(x, wp.tile_upper_solve(wp.tile_transpose(name(L)), name(z)))]
+        b.features.add("triangular_solve")
+    body.append(expr(wp.tile_store(out, name(x))))
+    b.features.add("tile")
+    return b.finish(b.pick(["cholesky_solve", "solve_spd", "factorize_and_solve"]), body, (1,), tiled=True,
+                    block_dim=b.pick([16, 32, 64]))
+
+
+def build(b: MotifBuilder) -> KernelProgram:
+    variant = b.variant()
+    return {"fem_assembly": _fem_assembly, "small_solve": _small_solve, "covariance": _covariance,
+            "tile_cholesky": _tile_cholesky}[variant](b)
