@@ -83,17 +83,27 @@ class MotifBuilder:
         self.seed, self.rng, self.policy, self.family, self.config_hash = seed, rng, policy, family, config_hash
         self.prec = Prec(f64=self.chance("float64"), wp_scalar=self.chance("wp_scalar_annotation"))
         self.subscript = self.chance("subscript_annotation")
+        self.use_settings = self.chance("settings_struct")
+        self.nest_settings = self.chance("nested_struct")
         self.taken: set[str] = {"wp", "float", "int", "range", "len", "min", "max", "abs", "Any"}
         self.params: list[tuple[str, X]] = []
         self.args: list[ArgSpec] = []
         self.imports: list[ast.stmt] = []
         self.consts: list[ast.stmt] = []
+        self.structs: list[ast.stmt] = []
         self.defs: list[ast.stmt] = []
         self.tail: list[ast.stmt] = []
-        self.features: set[str] = {f"motif:{family}", "array_subscript_annotation" if self.subscript else "array_call_annotation"}
+        self.category = f"motif_{family}"
+        self.features: set[str] = {"motif", self.category, "array_subscript_annotation" if self.subscript else "array_call_annotation"}
         if self.prec.f64:
             self.features.add("float64")
         self.differentiable = True
+        #: generic kernel: float-typed parameters annotated ``Any``, concrete types in ``wp.overload``
+        self.generic_mode = False
+        self.overload: dict[str, X] = {}
+        self._settings: dict[str | None, list[tuple[str, str, float]]] = {}
+        self._settings_slot: tuple[int, str, str] | None = None  # (param index, name, struct name)
+        self._group_struct: dict[str, str] = {}
 
     # ---------------------------------------------------------------- choices
     def chance(self, field: str) -> bool:
@@ -134,14 +144,30 @@ class MotifBuilder:
         self.args.append(spec)
         return name(spec.name)
 
+    def _is_float_type(self, dtype: str) -> bool:
+        p = self.prec
+        return dtype in {p.dtype, p.vec_dtype(2), p.vec_dtype(3), p.vec_dtype(4), p.mat_dtype(2), p.mat_dtype(3),
+                         p.mat_dtype(4), p.quat_dtype(), p.transform_dtype()}
+
+    def make_generic(self) -> None:
+        """From now on float-typed array/scalar parameters are ``Any``; ``finish`` adds the ``wp.overload``."""
+        self.generic_mode = True
+        self.generic()
+
     def array(self, base: str, dtype: str, ann: X, shape: tuple[int, ...], role: str = "in", low: float = -1.0,
               high: float = 1.0, fields: tuple[ArgSpec, ...] = ()) -> X:
         """A ``wp.array`` parameter of element ``dtype`` (spec name, ``ann`` its annotation); outputs start at 0."""
         n = self.fresh(base)
         if role == "out":
             low = high = 0
-        return self._param(n, self.arr_ann(ann, len(shape)), ArgSpec(n, "array", dtype, tuple(shape), low=low, high=high,
-                                                                     role=role, fields=fields))
+        param_ann = self.arr_ann(ann, len(shape))
+        if self.generic_mode and self._is_float_type(dtype):
+            param_ann = self.arr_ann(name("Any"), len(shape))
+            concrete = ann if ann.text() != "float" else wp.float32
+            base_t = wp.array if len(shape) == 1 else getattr(wp, f"array{len(shape)}d")
+            self.overload[n] = base_t(dtype=concrete)
+        return self._param(n, param_ann, ArgSpec(n, "array", dtype, tuple(shape), low=low, high=high, role=role,
+                                                 fields=fields))
 
     def scalar(self, base: str, value: float, dtype: str | None = None, ann: X | None = None) -> X:
         """A scalar parameter passed as ``value`` (default: the program's float precision)."""
@@ -149,7 +175,48 @@ class MotifBuilder:
         dtype = dtype or self.prec.dtype
         ann = ann if ann is not None else (self.prec.scalar() if dtype == self.prec.dtype else getattr(wp, dtype))
         value = int(value) if dtype.startswith(("int", "uint")) else float(f"{value:.4g}")
+        if self.generic_mode and self._is_float_type(dtype):
+            self.overload[n] = ann if ann.text() != "float" else wp.float32
+            ann = name("Any")
         return self._param(n, ann, ArgSpec(n, "scalar", dtype, value=value))
+
+    def setting(self, fname: str, value: float, group: str | None = None) -> X:
+        """A float setting read from the kernel's parameter struct (``params.fname``, or
+        ``params.group.fname`` in a nested struct); the struct is declared by ``finish``."""
+        if self._settings_slot is None:
+            pname = self.fresh(self.pick(["params", "sim", "settings", "cfg"]))
+            sname = self.fresh(self.pick(["SimParams", "ModelParams", "Settings"]))
+            self._settings_slot = (len(self.params), pname, sname)
+            self.params.append((pname, name(sname)))
+            self.args.append(ArgSpec(pname, "struct", sname))
+        fname = self.fresh(fname) if any(f == fname for g in self._settings.values() for f, _, _ in g) else fname
+        self._settings.setdefault(group, []).append((fname, self.prec.dtype, float(f"{value:.4g}")))
+        obj = name(self._settings_slot[1])
+        if group is not None:
+            if group not in self._group_struct:
+                self._group_struct[group] = self.fresh(group.title().replace("_", "") + "Params")
+                self.features.add("nested_struct")
+            obj = obj.dot(group)
+        return obj.dot(fname)
+
+    def _declare_settings(self) -> None:
+        if self._settings_slot is None:
+            return
+        index, pname, sname = self._settings_slot
+        specs: list[ArgSpec] = []
+        fields: list[tuple[str, X]] = []
+        for group, items in self._settings.items():
+            if group is None:
+                continue
+            sub = self._group_struct[group]
+            self.struct_def(sub, [(f, self.prec.scalar()) for f, _, _ in items])
+            fields.append((group, name(sub)))
+            specs.append(ArgSpec(group, "struct", sub, fields=tuple(ArgSpec(f, "scalar", d, value=v) for f, d, v in items)))
+        for f, d, v in self._settings.get(None, []):
+            fields.insert(0, (f, self.prec.scalar()))
+            specs.insert(0, ArgSpec(f, "scalar", d, value=v))
+        self.struct_def(sname, fields)
+        self.args[index] = ArgSpec(pname, "struct", sname, fields=tuple(specs))
 
     def int_param(self, base: str, value: int) -> X:
         return self.scalar(base, value, "int32", name("int"))
@@ -178,9 +245,13 @@ class MotifBuilder:
 
     def struct(self, base: str, fields: Sequence[tuple[str, X]]) -> str:
         n = self.fresh(base)
-        self.defs.append(struct(n, fields))
-        self.features.add("struct")
+        self.struct_def(n, fields)
         return n
+
+    def struct_def(self, sname: str, fields: Sequence[tuple[str, X]]) -> None:
+        """``@wp.struct class sname`` placed before every helper and the kernel."""
+        self.structs.append(struct(sname, fields))
+        self.features.add("struct")
 
     def helper(self, fn: ast.FunctionDef) -> None:
         self.defs.append(fn)
@@ -204,6 +275,9 @@ class MotifBuilder:
                block_dim: int | None = None, overload: dict[str, X] | None = None) -> KernelProgram:
         """Render the module and return its program; ``overload`` registers ``wp.overload(kernel, {...})``."""
         kname = self.fresh(kname)
+        self._declare_settings()
+        if self.generic_mode:
+            overload = self.overload
         # inputs first, outputs last, as kernels are usually written
         order = sorted(range(len(self.args)), key=lambda k: self.args[k].role == "out")
         self.params = [self.params[k] for k in order]
@@ -216,7 +290,7 @@ class MotifBuilder:
             tail.append(ast.Expr(wp.overload(kname).node))
             tail[-1].value.args.append(table)
             self.features.add("kernel_overload")
-        stmts = [ast.Import([ast.alias("warp", "wp")])] + self.imports + self.consts + self.defs + [kdef] + tail
+        stmts = [ast.Import([ast.alias("warp", "wp")])] + self.imports + self.consts + self.structs + self.defs + [kdef] + tail
         source = render(stmts)
         builtins = tuple(sorted(builtins_used(ast.Module(stmts, []))))
         nondiff = [b for b in builtins if b not in _STRUCTURAL and not _warp.is_differentiable_builtin(b)]
@@ -224,8 +298,7 @@ class MotifBuilder:
         extra = {"nondifferentiable_builtins": nondiff} if nondiff else {}
         if not self.differentiable:
             extra["nondifferentiable"] = "motif"
-        self.features.add(self.family)
-        return KernelProgram(seed=self.seed, source=source, kernel_name=kname, category=self.family,
+        return KernelProgram(seed=self.seed, source=source, kernel_name=kname, category=self.category,
                              features=tuple(sorted(self.features)), args=tuple(self.args), launch_dim=tuple(launch_dim),
                              config_hash=self.config_hash, builtins=builtins, tiled=tiled, block_dim=block_dim,
                              differentiable=differentiable, extra=extra)

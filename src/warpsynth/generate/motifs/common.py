@@ -30,7 +30,7 @@ def tid(b: MotifBuilder, names: tuple[str, ...] = ("tid",)) -> tuple[ast.stmt, t
     return assign(target, wp.tid()), tuple(name(n) for n in picked)
 
 
-def particles(b: MotifBuilder, n: int, t: X, with_vel: bool = True) -> Particles:
+def particles(b: MotifBuilder, n: int, t: X, with_vel: bool = True, with_inv_mass: bool = True) -> Particles:
     """Declare particle state: SoA ``pos``/``vel``/``inv_mass`` arrays or one ``wp.array(dtype=Particle)``."""
     p = b.prec
     if b.chance("struct_state"):
@@ -45,9 +45,13 @@ def particles(b: MotifBuilder, n: int, t: X, with_vel: bool = True) -> Particles
         return Particles(name(local).dot("pos"), name(local).dot("vel"), name(local).dot("inv_mass"), [assign(local, arr[t])])
     pos = b.array(b.pick(["x", "pos", "positions", "particle_q"]), p.vec_dtype(), p.vec(), (n,), low=-1.0, high=1.0)
     vel = b.array(b.pick(["v", "vel", "velocities", "particle_qd"]), p.vec_dtype(), p.vec(), (n,), low=-0.5, high=0.5) if with_vel else None
-    inv = b.array(b.pick(["inv_mass", "particle_inv_mass", "w"]), p.dtype, p.scalar(), (n,), low=0.5, high=2.0)
-    x0, w = b.fresh("x0"), b.fresh("inv_m")
-    loads = [assign(x0, pos[t]), assign(w, inv[t])]
+    x0 = b.fresh("x0")
+    loads = [assign(x0, pos[t])]
+    w = "_"
+    if with_inv_mass:
+        inv = b.array(b.pick(["inv_mass", "particle_inv_mass", "w"]), p.dtype, p.scalar(), (n,), low=0.5, high=2.0)
+        w = b.fresh("inv_m")
+        loads.append(assign(w, inv[t]))
     v_expr = name("_")
     if vel is not None:
         v0 = b.fresh("v0")
@@ -70,10 +74,13 @@ def active_guard(b: MotifBuilder, n: int, t: X) -> list[ast.stmt]:
     return [if_(cond, [ret()])]
 
 
-def physical(b: MotifBuilder, const_name: str, param_name: str, value: float) -> X:
-    """A physical parameter: a ``wp.constant`` module constant or a scalar kernel parameter."""
+def physical(b: MotifBuilder, const_name: str, param_name: str, value: float, group: str | None = None) -> X:
+    """A physical parameter: a ``wp.constant`` module constant, a field of the kernel's settings
+    struct (in the nested struct ``group`` when the program nests them) or a scalar parameter."""
     if b.chance("module_constant"):
         return b.constant(const_name, b.prec.lit(value) if b.prec.f64 else wp.float32(value) if b.prec.wp_scalar else value)
+    if b.use_settings:
+        return b.setting(param_name, value, group if b.nest_settings else None)
     return b.scalar(param_name, value)
 
 

@@ -48,6 +48,8 @@ def _apply_helpers(b: MotifBuilder) -> tuple[str, bool]:
 
 def _transform_points(b: MotifBuilder, n: int) -> KernelProgram:
     p = b.prec
+    if b.chance("generic_kernel"):
+        b.make_generic()
     nb = b.pick([2, 4, 8])
     xf = b.array(b.pick(["body_q", "xforms", "transforms"]), p.transform_dtype(), p.transform(), (nb,), low=0.1, high=1.0)
     body_id = b.array(b.pick(["body", "shape_body", "owner"]), "int32", name("int"), (n,), low=0, high=nb - 1)
@@ -99,6 +101,8 @@ def _fk_chain(b: MotifBuilder, n: int) -> KernelProgram:
 
 def _quat_rotate(b: MotifBuilder, n: int) -> KernelProgram:
     p = b.prec
+    if b.chance("generic_kernel"):
+        b.make_generic()
     axis = b.array(b.pick(["axis", "axes", "rot_axis"]), p.vec_dtype(), p.vec(), (n,), low=0.2, high=1.0)
     angle = b.array(b.pick(["angle", "theta"]), p.dtype, p.scalar(), (n,), low=-3.0, high=3.0)
     v = b.array(b.pick(["v", "vectors", "points"]), p.vec_dtype(), p.vec(), (n,))

@@ -99,9 +99,8 @@ def _tile_cholesky(b: MotifBuilder) -> KernelProgram:
     reg = b.scalar(b.pick(["reg", "shift"]), b.pick([0.5, 1.0, float(N)]))
     out = b.array(b.pick(["x", "sol", "result"]), "float32", name("float"), (N,), role="out")
     size = b.constant("N", N) if b.chance("module_constant") else N
-    t_stmt, _ = common.tid(b, (b.pick(["i", "block"]),))
     m, A, L, r, x = (b.fresh(s) for s in ("m", "A", "L", "r", "x"))
-    body: list[ast.stmt] = [t_stmt, assign(m, wp.tile_load(M, shape=(size, size))),
+    body: list[ast.stmt] = [assign(m, wp.tile_load(M, shape=(size, size))),
                             assign(A, wp.tile_matmul(name(m), wp.tile_transpose(name(m)))),
                             assign(A, wp.tile_diag_add(name(A), wp.tile_full(shape=size, value=reg, dtype=name("float")))),
                             assign(L, wp.tile_cholesky(name(A))),

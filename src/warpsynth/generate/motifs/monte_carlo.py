@@ -32,7 +32,7 @@ def build(b: MotifBuilder) -> KernelProgram:
     t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
     state = b.fresh(b.pick(["state", "rng"]))
     body: list[ast.stmt] = [t_stmt, assign(state, wp.rand_init(seed, t))]
-    s = b.fresh(b.pick(["s", "k", "sample"]))
+    s = "_"  # the sample index is not needed: each draw advances the thread's RNG state
     if variant == "pi_estimate":
         ns = _samples(b)
         hits = b.fresh(b.pick(["hits", "inside"]))
@@ -72,5 +72,4 @@ def build(b: MotifBuilder) -> KernelProgram:
     out = b.array(b.pick(["x_out", "jittered", "samples"]), "vec3", wp.vec3, (n,), role="out")
     off = wp.vec3(wp.randf(name(state), -1.0, 1.0), wp.randf(name(state), -1.0, 1.0), wp.randf(name(state), -1.0, 1.0))
     body.append(assign(out[t], pts[t] + off * amp))
-    del s
     return b.finish(b.pick(["jitter_points", "perturb", "add_noise"]), body, (n,))

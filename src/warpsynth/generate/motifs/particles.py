@@ -39,9 +39,9 @@ def _damping(b: MotifBuilder, v: X, dt: X) -> list[ast.stmt]:
 def _ground(b: MotifBuilder, x: X, v: X) -> list[ast.stmt]:
     """Push particles out of the plane ``y = 0`` and reflect the normal velocity."""
     p = b.prec
-    radius = common.physical(b, "PARTICLE_RADIUS", "radius", b.pick([0.01, 0.05, 0.1]))
-    e = common.physical(b, "RESTITUTION", "restitution", b.pick([0.0, 0.3, 0.5, 0.8]))
-    mu = common.physical(b, "FRICTION", "friction", b.pick([0.1, 0.25, 0.5]))
+    radius = common.physical(b, "PARTICLE_RADIUS", "radius", b.pick([0.01, 0.05, 0.1]), "contact")
+    e = common.physical(b, "RESTITUTION", "restitution", b.pick([0.0, 0.3, 0.5, 0.8]), "contact")
+    mu = common.physical(b, "FRICTION", "friction", b.pick([0.1, 0.25, 0.5]), "contact")
     n, c, vn, vt = b.fresh("n"), b.fresh("c"), b.fresh("vn"), b.fresh("vt")
     body = [assign(vn, wp.dot(v, name(n))),
             assign(vt, v - name(n) * name(vn)),
@@ -70,11 +70,12 @@ def build(b: MotifBuilder) -> KernelProgram:
     n = b.pick([32, 64, 100, 128, 256])
     t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i", "p"]),))
     verlet = variant == "verlet"
-    st = common.particles(b, n, t, with_vel=not verlet)
+    forces = not verlet and b.rng.random() < 0.7
+    st = common.particles(b, n, t, with_vel=not verlet, with_inv_mass=forces)
     body: list[ast.stmt] = [t_stmt]
     body += common.active_guard(b, n, t)
     body += st.loads
-    f = None if verlet or b.rng.random() < 0.3 else b.array(b.pick(["f", "forces", "particle_f"]), p.vec_dtype(), p.vec(), (n,), low=-1.0, high=1.0)
+    f = None if not forces else b.array(b.pick(["f", "forces", "particle_f"]), p.vec_dtype(), p.vec(), (n,), low=-1.0, high=1.0)
     g = common.gravity(b)
     dt = b.scalar("dt", b.pick([1.0 / 60.0, 0.01, 0.005, 1.0e-3]))
     x_out = b.array(b.pick(["x_out", "x_new", "particle_q_out"]), p.vec_dtype(), p.vec(), (n,), role="out")

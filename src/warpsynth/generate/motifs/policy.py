@@ -30,7 +30,8 @@ class MotifPolicy:
     subscript_annotation: float = 0.5
     wp_scalar_annotation: float = 0.25
     struct_state: float = 0.3
-    nested_struct: float = 0.35
+    settings_struct: float = 0.25
+    nested_struct: float = 0.5
     module_constant: float = 0.45
     helper_func: float = 0.5
     func_overload: float = 0.3

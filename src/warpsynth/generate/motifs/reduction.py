@@ -29,7 +29,8 @@ def _histogram(b: MotifBuilder, n: int) -> KernelProgram:
     t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
     v, k = b.fresh("v"), b.fresh(b.pick(["bin", "b", "slot"]))
     body = [t_stmt, assign(v, vals[t]),
-            assign(k, name("int")(name(v) * p.cast(nb))),
+            # Warp 1.19: int() of a float64 expression keeps the float64 type here; wp.int32() converts
+            assign(k, (wp.int32 if p.f64 else name("int"))(name(v) * p.cast(nb))),
             assign(k, wp.clamp(name(k), 0, nb - 1)),
             expr(wp.atomic_add(hist, name(k), 1))]
     b.differentiable = False
@@ -39,6 +40,8 @@ def _histogram(b: MotifBuilder, n: int) -> KernelProgram:
 
 def _atomic_sum(b: MotifBuilder, n: int) -> KernelProgram:
     p = b.prec
+    if b.chance("generic_kernel"):
+        b.make_generic()
     a = b.array(b.pick(["a", "x", "u"]), p.dtype, p.scalar(), (n,))
     w = b.array(b.pick(["b", "y", "weights"]), p.dtype, p.scalar(), (n,)) if b.rng.random() < 0.6 else None
     total = b.array(b.pick(["total", "result", "sum_out"]), p.dtype, p.scalar(), (1,), role="out")
@@ -51,6 +54,8 @@ def _atomic_sum(b: MotifBuilder, n: int) -> KernelProgram:
 
 def _segmented(b: MotifBuilder, n: int) -> KernelProgram:
     p = b.prec
+    if b.chance("generic_kernel"):
+        b.make_generic()
     m = b.pick([4, 8, 16])
     vals = b.array(b.pick(["values", "contrib", "x"]), p.dtype, p.scalar(), (n,))
     seg = b.array(b.pick(["segment_ids", "keys", "cell_ids"]), "int32", name("int"), (n,), low=0, high=m - 1)

@@ -78,6 +78,8 @@ def _distance_constraint(b: MotifBuilder, t: X, body: list[ast.stmt], n: int, m:
 
 def _tether(b: MotifBuilder, t: X, body: list[ast.stmt], n: int) -> None:
     p = b.prec
+    if b.chance("generic_kernel"):
+        b.make_generic()
     x = b.array(b.pick(["x", "particle_q", "pos"]), p.vec_dtype(), p.vec(), (n,), low=-1.0, high=1.0)
     anchor = b.array(b.pick(["anchor", "rest_pos", "attachment"]), p.vec_dtype(), p.vec(), (n,), low=-1.0, high=1.0)
     max_len = b.scalar(b.pick(["max_length", "tether_length"]), b.pick([0.25, 0.5, 1.0]))

@@ -63,16 +63,19 @@ def build(b: MotifBuilder) -> KernelProgram:
     ndim = 3 if b.rng.random() < 0.35 and variant != "advection" else 2
     shape = tuple(b.pick([8, 12, 16, 24]) for _ in range(ndim)) if ndim == 2 else tuple(b.pick([4, 6, 8]) for _ in range(3))
     id_names = ("i", "j", "k") if ndim == 3 else b.pick([("i", "j"), ("x", "y")])
-    mode = b.pick(["border", "clamp", "periodic"])
+    mode = b.pick(["border", "clamp", "periodic"]) if variant != "advection" else "clamp"
     b.features.add(f"boundary_{mode}")
     in_name = {"laplacian": ["u", "phi", "field"], "diffusion": ["u", "temperature", "conc"],
                "advection": ["q", "density", "dye"], "gradient": ["p", "pressure", "phi"]}[variant]
     u = b.array(b.pick(in_name), p.dtype, p.scalar(), shape)
     t_stmt, ids = common.tid(b, id_names)
     body: list[ast.stmt] = [t_stmt]
-    size_names = [b.fresh(s) for s in ("nx", "ny", "nz")[:ndim]]
-    body += [assign(s, u.dot("shape")[d]) for d, s in enumerate(size_names)]
-    sizes = tuple(name(s) for s in size_names)
+    sizes: tuple[X, ...] = ()
+    if variant != "advection":  # advection samples through clamped lookups instead
+        size_names = [b.fresh(s) for s in ("nx", "ny", "nz")[:ndim]]
+        body += [assign(s, u.dot("shape")[d]) for d, s in enumerate(size_names)]
+        sizes = tuple(name(s) for s in size_names)
+
     dx, inv_h2 = _spacing(b)
     if variant == "gradient":
         out = b.array(b.pick(["grad", "grad_p", "du"]), p.vec_dtype(ndim), p.vec(ndim), shape, role="out")
