@@ -29,9 +29,9 @@ def _histogram(b: MotifBuilder, n: int) -> KernelProgram:
     t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
     v, k = b.fresh("v"), b.fresh(b.pick(["bin", "b", "slot"]))
     body = [t_stmt, assign(v, vals[t]),
-            # Warp 1.19: int() of a float64 expression keeps the float64 type here; wp.int32() converts
-            assign(k, (wp.int32 if p.f64 else name("int"))(name(v) * p.cast(nb))),
-            assign(k, wp.clamp(name(k), 0, nb - 1)),
+            # one expression: Warp 1.19 rejects re-binding a name first bound to int(<float64 expr>)
+            # ("Input types must be the same, got ['float64', 'int32']" in the clamp)
+            assign(k, wp.clamp(name("int")(name(v) * p.cast(nb)), 0, nb - 1)),
             expr(wp.atomic_add(hist, name(k), 1))]
     b.differentiable = False
     b.features.add("atomic")
