@@ -29,9 +29,10 @@ def _histogram(b: MotifBuilder, n: int) -> KernelProgram:
     t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
     v, k = b.fresh("v"), b.fresh(b.pick(["bin", "b", "slot"]))
     body = [t_stmt, assign(v, vals[t]),
-            # one expression: Warp 1.19 rejects re-binding a name first bound to int(<float64 expr>)
-            # ("Input types must be the same, got ['float64', 'int32']" in the clamp)
-            assign(k, wp.clamp(name("int")(name(v) * p.cast(nb)), 0, nb - 1)),
+            assign(k, name("int")(name(v) * p.cast(nb))),
+            # bound by the array's own length (Warp 1.19: after wp.float64(NUM_BINS) a later
+            # NUM_BINS - 1 is typed float64: "Input types must be the same" in the clamp)
+            assign(k, wp.clamp(name(k), 0, hist.dot("shape")[0] - 1)),
             expr(wp.atomic_add(hist, name(k), 1))]
     b.differentiable = False
     b.features.add("atomic")
