@@ -292,7 +292,8 @@ class MotifBuilder:
             self.features.add("kernel_overload")
         stmts = [ast.Import([ast.alias("warp", "wp")])] + self.imports + self.consts + self.structs + self.defs + [kdef] + tail
         source = render(stmts)
-        builtins = tuple(sorted(builtins_used(ast.Module(stmts, []))))
+        # the wp.overload table spells types as wp.array(dtype=...): not builtin uses
+        builtins = tuple(sorted(builtins_used(ast.Module(stmts[: len(stmts) - len(tail)], []))))
         nondiff = [b for b in builtins if b not in _STRUCTURAL and not _warp.is_differentiable_builtin(b)]
         differentiable = self.differentiable and not nondiff
         extra = {"nondifferentiable_builtins": nondiff} if nondiff else {}
