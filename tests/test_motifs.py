@@ -193,7 +193,7 @@ def test_hash_grid_without_its_points_is_a_clear_error():
     p = _host_program("hashgrid")
     args = tuple(ArgSpec(a.name, a.kind, a.dtype, a.shape, a.low, a.high, a.value, a.role, (ArgSpec("nope", "ref", ""),))
                  if a.kind == "hashgrid" else a for a in p.args)
-    with pytest.raises(WarpsynthError, match="hash grid points array 'nope'"):
+    with pytest.raises(WarpsynthError, match="array 'nope' it is built over is not an argument"):
         make_inputs(p.__class__(**{**p.__dict__, "args": args}), 0)
 
 

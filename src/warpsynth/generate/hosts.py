@@ -8,7 +8,8 @@ behind it is built here from the spec and the launch's numpy ``Generator``:
   ``shape = (nx, nz)`` vertices and heights drawn from [low, high];
   2 (nx-1)(nz-1) triangles.
 * ``bvh``: ``shape[0]`` axis-aligned boxes, centres drawn from [low, high]^3,
-  half extents from [0.05, 0.25].
+  half extents from [0.05, 0.25]; or, when ``fields`` names two ``vec3`` arrays
+  (lowers, extents), the boxes [lowers, lowers + |extents|] the kernel itself reads.
 * ``hashgrid``: a ``wp.HashGrid`` of ``shape`` cells built over the ``vec3``
   array argument named by ``fields[0].name`` with cell radius ``value``.
 * ``volume``: a dense float32 NanoVDB grid of ``shape`` voxels (voxel size
@@ -44,7 +45,11 @@ def _mesh(spec: ArgSpec, rng: np.random.Generator, device: str) -> Any:
                    indices=wp.array(np.asarray(tris, dtype=np.int32), dtype=wp.int32, device=device))
 
 
-def _bvh(spec: ArgSpec, rng: np.random.Generator, device: str) -> Any:
+def _bvh(spec: ArgSpec, rng: np.random.Generator, named: Mapping[str, Any], device: str) -> Any:
+    if spec.fields:  # built over the kernel's own box arrays: lowers, and extents added to them
+        lowers = _ref(spec, 0, named)
+        uppers = wp.array(lowers.numpy() + np.abs(_ref(spec, 1, named).numpy()), dtype=wp.vec3, device=device)
+        return wp.Bvh(lowers, uppers)
     n = spec.shape[0]
     centers = rng.uniform(spec.low, spec.high, size=(n, 3))
     half = rng.uniform(0.05, 0.25, size=(n, 3))
@@ -52,11 +57,16 @@ def _bvh(spec: ArgSpec, rng: np.random.Generator, device: str) -> Any:
                   wp.array((centers + half).astype(np.float32), dtype=wp.vec3, device=device))
 
 
+def _ref(spec: ArgSpec, k: int, named: Mapping[str, Any]) -> Any:
+    ref = spec.fields[k].name if len(spec.fields) > k else None
+    value = named.get(ref)
+    if value is None:
+        raise WarpsynthError(f"argument {spec.name!r}: array {ref!r} it is built over is not an argument of the kernel")
+    return value
+
+
 def _hashgrid(spec: ArgSpec, named: Mapping[str, Any], device: str) -> Any:
-    ref = spec.fields[0].name if spec.fields else None
-    points = named.get(ref)
-    if points is None:
-        raise WarpsynthError(f"argument {spec.name!r}: hash grid points array {ref!r} must come earlier in the launch")
+    points = _ref(spec, 0, named)
     grid = wp.HashGrid(*spec.shape, device=device)
     grid.build(points, float(spec.value))
     return grid
@@ -73,7 +83,7 @@ def make_host(spec: ArgSpec, rng: np.random.Generator, named: Mapping[str, Any],
     if spec.kind == "mesh":
         return _mesh(spec, rng, device)
     if spec.kind == "bvh":
-        return _bvh(spec, rng, device)
+        return _bvh(spec, rng, named, device)
     if spec.kind == "hashgrid":
         return _hashgrid(spec, named, device)
     if spec.kind == "volume":

@@ -106,6 +106,7 @@ def make_inputs(program: KernelProgram, seed: int, kernel: Any = None, device: s
     rng = np.random.default_rng(seed)
     out = Inputs()
     out.hosts = []
+    hosts = [i for i, spec in enumerate(program.args) if spec.kind in HOST_KINDS]
     for index, spec in enumerate(program.args):
         if spec.kind == "array" and spec.fields:
             st = _struct_type(kernel, index, spec.name).dtype
@@ -118,12 +119,14 @@ def make_inputs(program: KernelProgram, seed: int, kernel: Any = None, device: s
         elif spec.kind == "struct":
             out.append(_struct_value(rng, _struct_type(kernel, index, spec.name), spec.fields))
         elif spec.kind in HOST_KINDS:
-            named = {s.name: v for s, v in zip(program.args, out)}
-            host = make_host(spec, rng, named, device)
-            out.hosts.append(host)
-            out.append(host.id)
+            out.append(None)  # built below, once every array exists
         else:
             out.append(_value(rng, spec))
+    named = {s.name: v for s, v in zip(program.args, out)}
+    for index in hosts:
+        host = make_host(program.args[index], rng, named, device)
+        out.hosts.append(host)
+        out[index] = host.id
     return out
 
 

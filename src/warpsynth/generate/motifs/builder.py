@@ -104,6 +104,7 @@ class MotifBuilder:
         self._settings: dict[str | None, list[tuple[str, str, float]]] = {}
         self._settings_slot: tuple[int, str, str] | None = None  # (param index, name, struct name)
         self._group_struct: dict[str, str] = {}
+        self._envs: int | None = None
 
     # ---------------------------------------------------------------- choices
     def chance(self, field: str) -> bool:
@@ -115,6 +116,24 @@ class MotifBuilder:
         table = self.policy.variants[self.family]
         keys = list(table)
         return self.rng.choices(keys, [float(table[k]) for k in keys])[0]
+
+    def let(self, base: str, value: X, body: list[ast.stmt]) -> X:
+        """A single-use temporary: bound to a fresh local (appended to ``body``) or, with the
+        policy's ``inline_temp`` probability, written inline where it is used."""
+        if self.chance("inline_temp"):
+            return value
+        n = self.fresh(base)
+        body.append(assign(n, value))
+        return name(n)
+
+    def batched(self, n: int) -> tuple[int, ...]:
+        """Per-element shape: ``(n,)``, or ``(envs, n)`` when the program runs a batch of environments
+        (decided once per program with the policy's ``batched`` probability)."""
+        if self._envs is None:
+            self._envs = self.pick([2, 4, 8]) if self.chance("batched") else 0
+            if self._envs:
+                self.features.add("batched_envs")
+        return (self._envs, n) if self._envs else (n,)
 
     def force_f32(self) -> None:
         """Single precision for motifs whose Warp builtins take only ``float32`` (queries)."""
@@ -278,8 +297,13 @@ class MotifBuilder:
         self._declare_settings()
         if self.generic_mode:
             overload = self.overload
-        # inputs first, outputs last, as kernels are usually written
-        order = sorted(range(len(self.args)), key=lambda k: self.args[k].role == "out")
+        # outputs last, as kernels are usually written; inputs in declaration order, arrays first
+        # or scalars first (the policy's ``param_order`` weights)
+        styles = list(self.policy.param_order)
+        style = self.rng.choices(styles, [float(self.policy.param_order[k]) for k in styles])[0]
+        rank = {"declared": lambda a: 0, "arrays_first": lambda a: a.kind != "array",
+                "scalars_first": lambda a: a.kind == "array"}[style]
+        order = sorted(range(len(self.args)), key=lambda k: (self.args[k].role == "out", rank(self.args[k])))
         self.params = [self.params[k] for k in order]
         self.args = [self.args[k] for k in order]
         kdef = func(kname, self.params, body, [wp.kernel])

@@ -30,26 +30,27 @@ def tid(b: MotifBuilder, names: tuple[str, ...] = ("tid",)) -> tuple[ast.stmt, t
     return assign(target, wp.tid()), tuple(name(n) for n in picked)
 
 
-def particles(b: MotifBuilder, n: int, t: X, with_vel: bool = True, with_inv_mass: bool = True) -> Particles:
+def particles(b: MotifBuilder, n: int | tuple[int, ...], t: X, with_vel: bool = True, with_inv_mass: bool = True) -> Particles:
     """Declare particle state: SoA ``pos``/``vel``/``inv_mass`` arrays or one ``wp.array(dtype=Particle)``."""
     p = b.prec
+    n = (n,) if isinstance(n, int) else n
     if b.chance("struct_state"):
         fields = [("pos", p.vec()), ("vel", p.vec()), ("inv_mass", p.scalar())]
         specs = (ArgSpec("pos", "field", p.vec_dtype(), low=-1.0, high=1.0),
                  ArgSpec("vel", "field", p.vec_dtype(), low=-0.5, high=0.5),
                  ArgSpec("inv_mass", "field", p.dtype, low=0.5, high=2.0))
         sname = b.struct(b.pick(["Particle", "ParticleState", "Body"]), fields)
-        arr = b.array(b.pick(["particles", "state", "bodies"]), sname, name(sname), (n,), fields=specs)
+        arr = b.array(b.pick(["particles", "state", "bodies"]), sname, name(sname), n, fields=specs)
         local = b.fresh("p")
         b.features.add("struct_array")
         return Particles(name(local).dot("pos"), name(local).dot("vel"), name(local).dot("inv_mass"), [assign(local, arr[t])])
-    pos = b.array(b.pick(["x", "pos", "positions", "particle_q"]), p.vec_dtype(), p.vec(), (n,), low=-1.0, high=1.0)
-    vel = b.array(b.pick(["v", "vel", "velocities", "particle_qd"]), p.vec_dtype(), p.vec(), (n,), low=-0.5, high=0.5) if with_vel else None
+    pos = b.array(b.pick(["x", "pos", "positions", "particle_q"]), p.vec_dtype(), p.vec(), n, low=-1.0, high=1.0)
+    vel = b.array(b.pick(["v", "vel", "velocities", "particle_qd"]), p.vec_dtype(), p.vec(), n, low=-0.5, high=0.5) if with_vel else None
     x0 = b.fresh("x0")
     loads = [assign(x0, pos[t])]
     w = "_"
     if with_inv_mass:
-        inv = b.array(b.pick(["inv_mass", "particle_inv_mass", "w"]), p.dtype, p.scalar(), (n,), low=0.5, high=2.0)
+        inv = b.array(b.pick(["inv_mass", "particle_inv_mass", "w"]), p.dtype, p.scalar(), n, low=0.5, high=2.0)
         w = b.fresh("inv_m")
         loads.append(assign(w, inv[t]))
     v_expr = name("_")
@@ -60,11 +61,12 @@ def particles(b: MotifBuilder, n: int, t: X, with_vel: bool = True, with_inv_mas
     return Particles(name(x0), v_expr, name(w), loads)
 
 
-def active_guard(b: MotifBuilder, n: int, t: X) -> list[ast.stmt]:
+def active_guard(b: MotifBuilder, n: int | tuple[int, ...], t: X) -> list[ast.stmt]:
     """``if (flags[tid] & ACTIVE) == 0: return`` (flags drawn from {0, 1}); empty unless the policy picks it."""
     if not b.chance("early_return"):
         return []
-    flags = b.array(b.pick(["flags", "particle_flags", "active"]), "int32", wp.int32, (n,), low=0, high=1)
+    flags = b.array(b.pick(["flags", "particle_flags", "active"]), "int32", wp.int32, (n,) if isinstance(n, int) else n,
+                    low=0, high=1)
     if b.chance("module_constant"):
         bit = b.constant("PARTICLE_FLAG_ACTIVE", wp.int32(1))
         cond = (flags[t] & bit).eq(0)

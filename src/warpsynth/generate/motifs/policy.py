@@ -23,7 +23,10 @@ class MotifPolicy:
     ``@wp.func`` helper, a second ``@wp.func`` overload of that helper, a custom
     ``@wp.func_grad``, ``wp.static`` loop bounds / branches, a generic
     ``typing.Any`` kernel with one ``wp.overload``, an early ``return`` for
-    inactive elements.  ``variants``: per motif family, the weight of each variant.
+    inactive elements, a batch of environments (2-D ``env, i = wp.tid()`` launch),
+    writing a single-use temporary inline instead of binding it to a local.
+    ``param_order``: weights of parameter-order styles (outputs always last).
+    ``particle_steps``: probability of each post-integration step of a particle update.  ``variants``: per motif family, the weight of each variant.
     """
 
     float64: float = 0.2
@@ -39,11 +42,15 @@ class MotifPolicy:
     static_expr: float = 0.35
     generic_kernel: float = 0.2
     early_return: float = 0.4
-    two_d_launch: float = 0.5
+    batched: float = 0.2
+    inline_temp: float = 0.35
+    param_order: dict = field(default_factory=lambda: {"declared": 2.0, "arrays_first": 1.0, "scalars_first": 0.4})
+    particle_steps: dict = field(default_factory=lambda: {
+        "damping": 0.4, "max_speed": 0.2, "bounds": 0.15, "ground": 0.3, "sphere": 0.2, "volume_sdf": 0.1, "mesh": 0.1})
     variants: dict = field(default_factory=lambda: {
         "particles": {"semi_implicit": 2.0, "verlet": 1.0, "ground_plane": 1.5, "sphere_collider": 1.0},
         "springs": {"spring_forces": 2.0, "distance_constraint": 1.5, "tether": 0.7},
-        "neighbors": {"density": 1.5, "viscosity": 1.0, "count": 0.7, "separation": 1.0},
+        "neighbors": {"density": 1.5, "viscosity": 1.0, "count": 1.0, "separation": 1.0},
         "geometry_queries": {"mesh_closest": 1.5, "mesh_ray": 1.5, "bvh_aabb": 1.0, "bvh_ray": 1.0},
         "volume": {"sample_linear": 1.5, "sample_gradient": 1.0, "sdf_collide": 1.0},
         "stencil": {"laplacian": 1.5, "diffusion": 1.5, "advection": 1.0, "gradient": 0.8},

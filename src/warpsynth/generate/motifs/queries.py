@@ -1,10 +1,10 @@
 """Ray and closest-point queries against a ``wp.Mesh`` and box queries against a ``wp.Bvh``
 (cf. Warp's ``example_raycast.py``, ``example_mesh.py`` and the BVH tests).
 
-One thread per query point or pixel; each writes only its own output slot.  The
-mesh (a height field) and the BVH boxes are built from the launch seed
-(``generate.hosts``).  Mesh and BVH queries take ``float32``, so this family is
-single precision.
+One thread per query point or pixel; each writes only its own output slots.  The mesh (a
+height field) and the BVH boxes are built from the launch seed (``generate.hosts``; a BVH
+may be built over box arrays the kernel also reads for its narrow phase).  Mesh and BVH
+queries take ``float32``, so this family is single precision.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from warpsynth.generate.motifs import common
 from warpsynth.generate.motifs.builder import MotifBuilder
 from warpsynth.generate.motifs.kit import X, aug, assign, if_, name, ret, while_, wp
 from warpsynth.generate.program import KernelProgram
+
+F = name("float")
 
 
 def _mesh(b: MotifBuilder) -> X:
@@ -32,17 +34,35 @@ def _closest(b: MotifBuilder) -> KernelProgram:
     body: list[ast.stmt] = [t_stmt, assign(p, pts[t])]
     signed = b.rng.random() < 0.5
     body.append(assign(q, (wp.mesh_query_point if signed else wp.mesh_query_point_no_sign)(mesh, name(p), max_dist)))
-    hit = [assign(cp, wp.mesh_eval_position(mesh, name(q).dot("face"), name(q).dot("u"), name(q).dot("v")))]
-    if b.rng.random() < 0.5:
-        dist = b.array(b.pick(["sdf", "distance", "dist"]), "float32", name("float"), (n,), role="out")
-        d = wp.length(name(p) - name(cp))
-        hit.append(assign(dist[t], d * name(q).dot("sign") if signed else d))
-        body.append(if_(name(q).dot("result"), hit, [assign(dist[t], max_dist)]))
+    face, u, v = name(q).dot("face"), name(q).dot("u"), name(q).dot("v")
+    hit = [assign(cp, wp.mesh_eval_position(mesh, face, u, v))]
+    miss: list[ast.stmt] = []
+    outputs = b.rng.sample(["dist", "closest", "normal", "bary"], b.rng.randint(1, 3))
+    for o in outputs:
+        if o == "dist":
+            arr = b.array(b.pick(["sdf", "distance", "dist"]), "float32", F, (n,), role="out")
+            dist = wp.length(name(p) - name(cp))
+            hit.append(assign(arr[t], dist * name(q).dot("sign") if signed else dist))
+            miss.append(assign(arr[t], max_dist))
+        elif o == "closest":
+            arr = b.array(b.pick(["closest_points", "projected", "x_proj"]), "vec3", wp.vec3, (n,), role="out")
+            hit.append(assign(arr[t], name(cp)))
+            miss.append(assign(arr[t], name(p)))
+        elif o == "normal":
+            arr = b.array(b.pick(["normals", "contact_normal"]), "vec3", wp.vec3, (n,), role="out")
+            nrm = wp.mesh_eval_face_normal(mesh, face) if b.rng.random() < 0.6 else wp.normalize(name(p) - name(cp))
+            hit.append(assign(arr[t], nrm))
+        else:
+            arr = b.array(b.pick(["bary", "barycentric", "uvw"]), "vec3", wp.vec3, (n,), role="out")
+            hit.append(assign(arr[t], wp.vec3(u, v, 1.0 - u - v)))
+            faces = b.array(b.pick(["face_index", "tri_ids"]), "int32", name("int"), (n,), role="out")
+            hit.append(assign(faces[t], face))
+            miss.append(assign(faces[t], -1))
+    if b.rng.random() < 0.4 and miss:
+        body += [if_(X(ast.UnaryOp(ast.Not(), name(q).dot("result").node)), miss + [ret()])] + hit
+        b.features.add("early_return")
     else:
-        out = b.array(b.pick(["closest_points", "projected", "x_proj"]), "vec3", wp.vec3, (n,), role="out")
-        normal = b.array(b.pick(["normals", "contact_normal"]), "vec3", wp.vec3, (n,), role="out")
-        hit += [assign(out[t], name(cp)), assign(normal[t], wp.mesh_eval_face_normal(mesh, name(q).dot("face")))]
-        body.append(if_(name(q).dot("result"), hit, [assign(out[t], name(p))]))
+        body.append(if_(name(q).dot("result"), hit, miss))
     return b.finish(b.pick(["closest_point_query", "query_mesh", "mesh_sdf", "project_points"]), body, (n,))
 
 
@@ -50,29 +70,63 @@ def _ray(b: MotifBuilder) -> KernelProgram:
     w, h = b.pick([8, 16, 24]), b.pick([8, 12, 16])
     mesh = _mesh(b)
     cam = b.value(b.pick(["cam_pos", "camera_origin", "eye"]), "vec3", wp.vec3, 1.5, 2.0)
-    max_t = b.scalar(b.pick(["max_t", "far"]), b.pick([10.0, 100.0, 1.0e6]))
     width, height = b.int_param("width", w), b.int_param("height", h)
-    t_stmt, (i, j) = common.tid(b, b.pick([("i", "j"), ("x", "y"), ("px", "py")]))
-    depth = b.array(b.pick(["depth", "pixels", "image"]), "float32", name("float"), (w, h), role="out")
-    sx, sy, ro, rd, q = b.fresh("sx"), b.fresh("sy"), b.fresh("ro"), b.fresh("rd"), b.fresh("query")
-    body: list[ast.stmt] = [t_stmt,
-                            assign(sx, 2.0 * name("float")(i) / name("float")(width) - 1.0),
-                            assign(sy, 2.0 * name("float")(j) / name("float")(height) - 1.0),
-                            assign(ro, cam),
-                            assign(rd, wp.normalize(wp.vec3(name(sx), -1.0, name(sy)))),
-                            assign(q, wp.mesh_query_ray(mesh, name(ro), name(rd), max_t))]
-    shade = b.rng.random() < 0.5
-    value = wp.abs(wp.dot(name(q).dot("normal"), name(rd))) if shade else name(q).dot("t")
-    body.append(if_(name(q).dot("result"), [assign(depth[i, j], value)], [assign(depth[i, j], 0.0 if shade else max_t)]))
-    return b.finish(b.pick(["draw", "raycast", "render_depth", "trace_rays"]), body, (w, h))
+    max_t = b.scalar(b.pick(["max_t", "far"]), b.pick([10.0, 100.0, 1.0e6]))
+    flat = b.rng.random() < 0.35
+    shape = (w * h,) if flat else (w, h)
+    body: list[ast.stmt] = []
+    if flat:
+        t_stmt, (tid,) = common.tid(b, (b.pick(["tid", "pixel"]),))
+        i, j = b.fresh("x"), b.fresh("y")
+        body += [t_stmt, assign(i, tid % width), assign(j, tid // width)]
+        i, j, at = name(i), name(j), (tid,)
+    else:
+        t_stmt, (i, j) = common.tid(b, b.pick([("i", "j"), ("x", "y"), ("px", "py")]))
+        body.append(t_stmt)
+        at = (i, j)
+    sx = b.let("sx", 2.0 * F(i) / F(width) - 1.0, body)
+    sy = b.let("sy", 2.0 * F(j) / F(height) - 1.0, body)
+    ro, rd, q = b.fresh("ro"), b.fresh("rd"), b.fresh("query")
+    if b.rng.random() < 0.3:  # orthographic camera: parallel rays from a plane
+        body += [assign(ro, cam + wp.vec3(sx, 0.0, sy)), assign(rd, wp.vec3(0.0, -1.0, 0.0))]
+    else:
+        if b.rng.random() < 0.4:
+            fov = b.scalar(b.pick(["fov", "fov_y"]), b.pick([0.5, 0.8, 1.2]))
+            sx, sy = sx * wp.tan(fov * 0.5), sy * wp.tan(fov * 0.5)
+        body += [assign(ro, cam), assign(rd, wp.normalize(wp.vec3(sx, -1.0, sy)))]
+    body.append(assign(q, wp.mesh_query_ray(mesh, name(ro), name(rd), max_t)))
+    shade = b.pick(["depth", "normal", "lambert", "position"])
+    if shade == "position":
+        img = b.array(b.pick(["hit_points", "positions"]), "vec3", wp.vec3, shape, role="out")
+        hit, miss = name(ro) + name(rd) * name(q).dot("t"), wp.vec3()
+    elif shade == "normal":
+        img = b.array(b.pick(["normals", "normal_image"]), "vec3", wp.vec3, shape, role="out")
+        hit, miss = name(q).dot("normal") * 0.5 + wp.vec3(0.5), wp.vec3()
+    else:
+        img = b.array(b.pick(["depth", "pixels", "image"]), "float32", F, shape, role="out")
+        if shade == "depth":
+            hit, miss = name(q).dot("t"), max_t
+        else:
+            light = b.value(b.pick(["light_dir", "sun"]), "vec3", wp.vec3, 0.2, 1.0)
+            hit, miss = wp.max(wp.dot(name(q).dot("normal"), wp.normalize(light)), 0.0), F(0.0)
+    body.append(if_(name(q).dot("result"), [assign(img[at], hit)], [assign(img[at], miss)]))
+    return b.finish(b.pick(["draw", "raycast", "render", "trace_rays"]), body, shape)
 
 
 def _bvh(b: MotifBuilder, ray: bool) -> KernelProgram:
-    n = b.pick([16, 32, 64])
-    bvh = b.host(b.pick(["bvh", "bvh_id"]), "bvh", (b.pick([8, 16, 32]),), low=-1.0, high=1.0)
+    n, nb = b.pick([16, 32, 64]), b.pick([8, 16, 32])
+    narrow = not ray and b.rng.random() < 0.5
+    lowers = uppers = None
+    if narrow:  # the kernel reads the boxes the BVH was built over
+        lowers = b.array(b.pick(["lowers", "box_lower"]), "vec3", wp.vec3, (nb,), low=-1.2, high=0.8)
+        uppers = b.array(b.pick(["extents", "box_size"]), "vec3", wp.vec3, (nb,), low=0.2, high=0.4)
+        bvh = b.host(b.pick(["bvh", "bvh_id"]), "bvh", (nb,), refs=(lowers.text(), uppers.text()))
+    else:
+        bvh = b.host(b.pick(["bvh", "bvh_id"]), "bvh", (nb,), low=-1.0, high=1.0)
     t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
     body: list[ast.stmt] = [t_stmt]
     q, idx = b.fresh("query"), b.fresh(b.pick(["bounds_nr", "index", "box"]))
+    lo = hi = None
     if ray:
         starts = b.array(b.pick(["ray_starts", "origins"]), "vec3", wp.vec3, (n,), low=-2.0, high=2.0)
         dirs = b.array(b.pick(["ray_dirs", "directions"]), "vec3", wp.vec3, (n,), low=-1.0, high=1.0)
@@ -80,15 +134,27 @@ def _bvh(b: MotifBuilder, ray: bool) -> KernelProgram:
     else:
         pts = b.array(b.pick(["points", "centers"]), "vec3", wp.vec3, (n,), low=-1.0, high=1.0)
         r = b.scalar(b.pick(["radius", "margin"]), b.pick([0.1, 0.25, 0.5]))
-        c = b.fresh("c")
-        body += [assign(c, pts[t]), assign(q, wp.bvh_query_aabb(bvh, name(c) - wp.vec3(r), name(c) + wp.vec3(r)))]
-    count = b.array(b.pick(["counts", "hits", "num_overlaps"]), "int32", name("int"), (n,), role="out")
+        c, lo, hi = b.fresh("c"), b.fresh("lower"), b.fresh("upper")
+        body += [assign(c, pts[t]), assign(lo, name(c) - wp.vec3(r)), assign(hi, name(c) + wp.vec3(r)),
+                 assign(q, wp.bvh_query_aabb(bvh, name(lo), name(hi)))]
     acc = b.fresh("count")
+    found = [aug(acc, "+", 1)]
+    cap = None
+    if b.rng.random() < 0.4:
+        cap = b.pick([4, 8])
+        cand = b.array(b.pick(["candidates", "pairs", "overlaps"]), "int32", name("int"), (n, cap), role="out")
+        found = [if_(name(acc).lt(cand.dot("shape")[1]), [assign(cand[t, name(acc)], name(idx))]), aug(acc, "+", 1)]
+    if narrow:  # exact AABB test against the box (the BVH may report boxes that only touch its nodes)
+        bl = lowers[name(idx)]
+        bu = bl + uppers[name(idx)]
+        sep = bl.dot("x").gt(name(hi).dot("x")).or_(bu.dot("x").lt(name(lo).dot("x")))
+        found = [if_(sep, [ast.Continue()])] + found
+    count = b.array(b.pick(["counts", "hits", "num_overlaps"]), "int32", name("int"), (n,), role="out")
     # BVH queries have no iterator form in Warp 1.19: the while/query_next loop is the idiom
     body += [assign(idx, name("int")(0)), assign(acc, name("int")(0)),
-             while_(wp.bvh_query_next(name(q), name(idx)), [aug(acc, "+", 1)])]
-    body.append(assign(count[t], name(acc)))
-    return b.finish(b.pick(["bvh_query", "count_overlaps", "broad_phase"] if not ray else ["bvh_raycast", "count_ray_hits"]), body, (n,))
+             while_(wp.bvh_query_next(name(q), name(idx)), found), assign(count[t], name(acc))]
+    names = ["bvh_raycast", "count_ray_hits"] if ray else (["find_candidates", "broad_phase"] if cap else ["bvh_query", "count_overlaps"])
+    return b.finish(b.pick(names), body, (n,))
 
 
 def build(b: MotifBuilder) -> KernelProgram:

@@ -33,25 +33,41 @@ def _length(b: MotifBuilder, d: X) -> X:
 
 def _spring_forces(b: MotifBuilder, t: X, body: list[ast.stmt], n: int, m: int) -> None:
     p = b.prec
+    damped = b.rng.random() < 0.7
     x = b.array(b.pick(["x", "particle_q", "pos"]), p.vec_dtype(), p.vec(), (n,), low=-1.0, high=1.0)
-    v = b.array(b.pick(["v", "particle_qd", "vel"]), p.vec_dtype(), p.vec(), (n,), low=-0.5, high=0.5)
+    v = b.array(b.pick(["v", "particle_qd", "vel"]), p.vec_dtype(), p.vec(), (n,), low=-0.5, high=0.5) if damped else None
     rest = b.array(b.pick(["rest_length", "spring_rest_length"]), p.dtype, p.scalar(), (m,), low=0.1, high=0.5)
+    kd: X | None = None
     if b.rng.random() < 0.5:
-        ke, kd = b.scalar("ke", b.pick([100.0, 500.0, 1000.0])), b.scalar("kd", b.pick([1.0, 5.0, 10.0]))
+        ke = common.physical(b, "KE", "ke", b.pick([100.0, 500.0, 1000.0]))
+        if damped:
+            kd = common.physical(b, "KD", "kd", b.pick([1.0, 5.0, 10.0]))
     else:
         ke_arr = b.array(b.pick(["spring_stiffness", "stiffness"]), p.dtype, p.scalar(), (m,), low=10.0, high=100.0)
-        kd_arr = b.array(b.pick(["spring_damping", "damping"]), p.dtype, p.scalar(), (m,), low=0.1, high=1.0)
-        ke, kd = b.fresh("ke"), b.fresh("kd")
-        body += [assign(ke, ke_arr[t]), assign(kd, kd_arr[t])]
-        ke, kd = name(ke), name(kd)
+        ke = b.let("ke", ke_arr[t], body)
+        if damped:
+            kd_arr = b.array(b.pick(["spring_damping", "damping"]), p.dtype, p.scalar(), (m,), low=0.1, high=1.0)
+            kd = b.let("kd", kd_arr[t], body)
     f = b.array(b.pick(["f", "particle_f", "forces"]), p.vec_dtype(), p.vec(), (n,), role="out")
     stmts, i, j = _endpoints(b, t, n, m)
     body += stmts
-    xij, vij, l, d, c, dcdt, fs = (b.fresh(s) for s in ("xij", "vij", "l", "dir", "c", "dcdt", "fs"))
-    body += [assign(xij, x[i] - x[j]), assign(vij, v[i] - v[j]), assign(l, _length(b, name(xij))),
-             assign(d, name(xij) / name(l)), assign(c, name(l) - rest[t]), assign(dcdt, wp.dot(name(d), name(vij))),
-             assign(fs, name(d) * (ke * name(c) + kd * name(dcdt))),
-             expr(wp.atomic_add(f, i, -name(fs))), expr(wp.atomic_add(f, j, name(fs)))]
+    l, d, c = b.fresh("l"), b.fresh("dir"), b.fresh("c")
+    xij = b.let("xij", x[i] - x[j], body)
+    body += [assign(l, _length(b, xij)), assign(d, xij / name(l))]
+    rest_t = rest[t]
+    if b.rng.random() < 0.25:  # muscle-like activation shortens the rest length
+        act = b.array(b.pick(["activation", "muscle_activation"]), p.dtype, p.scalar(), (m,), low=0.0, high=0.5)
+        rest_t = rest_t * (p.lit(1.0) - act[t])
+    body.append(assign(c, name(l) - rest_t))
+    force = ke * name(c)
+    if v is not None and kd is not None:
+        vij = b.let("vij", v[i] - v[j], body)
+        force = force + kd * b.let("dcdt", wp.dot(name(d), vij), body)
+    fs = b.let("fs", name(d) * force, body)
+    body += [expr(wp.atomic_add(f, i, -fs)), expr(wp.atomic_add(f, j, fs))]
+    if b.rng.random() < 0.25:
+        strain = b.array(b.pick(["strain", "spring_strain"]), p.dtype, p.scalar(), (m,), role="out")
+        body.append(assign(strain[t], name(c) / rest[t]))
     b.features.add("atomic")
 
 
@@ -60,34 +76,57 @@ def _distance_constraint(b: MotifBuilder, t: X, body: list[ast.stmt], n: int, m:
     x = b.array(b.pick(["x", "particle_q", "pred_pos"]), p.vec_dtype(), p.vec(), (n,), low=-1.0, high=1.0)
     w = b.array(b.pick(["inv_mass", "particle_inv_mass"]), p.dtype, p.scalar(), (n,), low=0.0, high=2.0)
     rest = b.array(b.pick(["rest_length", "rest"]), p.dtype, p.scalar(), (m,), low=0.1, high=0.5)
-    k = common.physical(b, "RELAXATION", b.pick(["relaxation", "stiffness"]), b.pick([0.5, 0.8, 1.0]))
+    xpbd = b.rng.random() < 0.4
+    if xpbd:
+        compliance = common.physical(b, "COMPLIANCE", b.pick(["compliance", "alpha"]), b.pick([0.0, 1.0e-4, 1.0e-3]))
+        dt = b.scalar("dt", b.pick([1.0 / 60.0, 0.01]))
+    else:
+        k = common.physical(b, "RELAXATION", b.pick(["relaxation", "stiffness"]), b.pick([0.5, 0.8, 1.0]))
     delta = b.array(b.pick(["delta", "particle_deltas", "dx"]), p.vec_dtype(), p.vec(), (n,), role="out")
     stmts, i, j = _endpoints(b, t, n, m)
     body += stmts
     d, l, wi, wj, ws, nrm, s = (b.fresh(v) for v in ("d", "l", "wi", "wj", "w_sum", "n", "lam"))
     eps = p.lit(1.0e-6)
-    body += [assign(wi, w[i]), assign(wj, w[j]), assign(ws, name(wi) + name(wj)),
-             if_(name(ws).eq(p.lit(0.0)), [ret()]),
+    body += [assign(wi, w[i]), assign(wj, w[j])]
+    if xpbd:
+        body.append(assign(ws, name(wi) + name(wj) + compliance / (dt * dt)))
+    else:
+        body.append(assign(ws, name(wi) + name(wj)))
+    body += [if_(name(ws).eq(p.lit(0.0)), [ret()]),
              assign(d, x[i] - x[j]), assign(l, wp.length(name(d))),
              if_(name(l).lt(eps), [ret()]),
-             assign(nrm, name(d) / name(l)), assign(s, (name(l) - rest[t]) / name(ws) * k),
-             expr(wp.atomic_add(delta, i, -name(nrm) * (name(s) * name(wi)))),
+             assign(nrm, name(d) / name(l))]
+    err = name(l) - rest[t]
+    body.append(assign(s, err / name(ws) if xpbd else err / name(ws) * k))
+    body += [expr(wp.atomic_add(delta, i, -name(nrm) * (name(s) * name(wi)))),
              expr(wp.atomic_add(delta, j, name(nrm) * (name(s) * name(wj))))]
+    if b.rng.random() < 0.3:
+        lam_out = b.array(b.pick(["lambdas", "constraint_lambda", "impulse"]), p.dtype, p.scalar(), (m,), role="out")
+        body.append(assign(lam_out[t], name(s)))
     b.features |= {"atomic", "early_return"}
 
 
 def _tether(b: MotifBuilder, t: X, body: list[ast.stmt], n: int) -> None:
+    """Keep each particle within a maximum distance of its anchor (hard projection or soft pull)."""
     p = b.prec
     if b.chance("generic_kernel"):
         b.make_generic()
     x = b.array(b.pick(["x", "particle_q", "pos"]), p.vec_dtype(), p.vec(), (n,), low=-1.0, high=1.0)
     anchor = b.array(b.pick(["anchor", "rest_pos", "attachment"]), p.vec_dtype(), p.vec(), (n,), low=-1.0, high=1.0)
-    max_len = b.scalar(b.pick(["max_length", "tether_length"]), b.pick([0.25, 0.5, 1.0]))
+    if b.rng.random() < 0.5:
+        max_len = b.scalar(b.pick(["max_length", "tether_length"]), b.pick([0.25, 0.5, 1.0]))
+    else:
+        max_len = b.array(b.pick(["max_length", "tether_length"]), p.dtype, p.scalar(), (n,), low=0.2, high=1.0)[t]
+    soft = not b.generic_mode and b.rng.random() < 0.4
+    k = b.scalar(b.pick(["stiffness", "pull"]), b.pick([0.1, 0.5, 0.9])) if soft else None
     out = b.array(b.pick(["x_out", "x_proj"]), p.vec_dtype(), p.vec(), (n,), role="out")
     xi, a, d, l = (b.fresh(v) for v in ("xi", "a", "d", "l"))
-    body += [assign(xi, x[t]), assign(a, anchor[t]), assign(d, name(xi) - name(a)), assign(l, wp.length(name(d))),
-             if_(name(l).gt(max_len), [assign(xi, name(a) + name(d) * (max_len / name(l)))]),
-             assign(out[t], name(xi))]
+    body += [assign(xi, x[t]), assign(a, anchor[t]), assign(d, name(xi) - name(a)), assign(l, wp.length(name(d)))]
+    if soft:
+        fix = [assign(xi, name(xi) - name(d) / name(l) * ((name(l) - max_len) * k))]
+    else:
+        fix = [assign(xi, name(a) + name(d) * (max_len / name(l)))]
+    body += [if_(name(l).gt(max_len), fix), assign(out[t], name(xi))]
 
 
 def build(b: MotifBuilder) -> KernelProgram:
