@@ -58,6 +58,8 @@ def _closest(b: MotifBuilder) -> KernelProgram:
             faces = b.array(b.pick(["face_index", "tri_ids"]), "int32", name("int"), (n,), role="out")
             hit.append(assign(faces[t], face))
             miss.append(assign(faces[t], -1))
+    if not any(cp in {n.id for n in ast.walk(st) if isinstance(n, ast.Name)} for st in hit[1:]):
+        hit = hit[1:]  # only the face / barycentrics are needed, not the closest point itself
     if b.rng.random() < 0.4 and miss:
         body += [if_(X(ast.UnaryOp(ast.Not(), name(q).dot("result").node)), miss + [ret()])] + hit
         b.features.add("early_return")
