@@ -13,10 +13,10 @@ from __future__ import annotations
 import ast
 import random
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from warpsynth import _warp
-from warpsynth.generate.motifs.kit import X, assign, func, lift, name, render, struct, wp
+from warpsynth.generate.motifs.kit import X, assign, func, lift, name, render, ret, struct, wp
 from warpsynth.generate.motifs.policy import MotifPolicy
 from warpsynth.generate.program import ArgSpec, KernelProgram
 from warpsynth.generate.usage import builtins_used
@@ -125,6 +125,59 @@ class MotifBuilder:
         n = self.fresh(base)
         body.append(assign(n, value))
         return name(n)
+
+    def maybe_func(self, names: Sequence[str], params: Sequence[tuple[str, X, X]], body: Callable[..., X],
+                   returns: X) -> X:
+        """``body(*arguments)`` written inline or, with the policy's ``helper_func`` probability,
+        extracted into a ``@wp.func`` (``params``: (parameter name, annotation, argument)) and called."""
+        args = [a for _, _, a in params]
+        if not self.chance("helper_func"):
+            return body(*args)
+        fname = self.fresh(self.pick(names))
+        self.func(fname, [(n, ann) for n, ann, _ in params], [ret(body(*[name(n) for n, _, _ in params]))], returns,
+                  reuse_name=fname)
+        return name(fname)(*args)
+
+    def store(self, arr: X, index, value: X, body: list[ast.stmt]) -> None:
+        """``arr[index] = value``, with the epilogues solvers commonly add (each with its policy
+        probability in ``epilogue``): under-relaxation against the previous value, clamping a
+        scalar to a range, scaling by a gain, and accumulating a norm into a one-element
+        statistic array with ``wp.atomic_add``.  Float element types only; others are stored as is."""
+        spec = next(a for a in self.args if a.name == arr.text())
+        p, dtype = self.prec, spec.dtype
+        floating = dtype in (p.dtype, p.vec_dtype(2), p.vec_dtype(3), p.vec_dtype(4))
+        if not floating or self.generic_mode:
+            body.append(assign(arr[index], value))
+            return
+        odds = self.policy.epilogue
+        scalar = dtype == p.dtype
+        if self.rng.random() < odds["relax"]:
+            prev = self.array(self.pick(["prev", "old", f"{spec.name}_prev"]), dtype, self._ann(dtype), spec.shape)
+            omega = self.scalar(self.pick(["omega", "relax", "blend"]), self.pick([0.5, 0.7, 0.9]))
+            value = prev[index] + (value - prev[index]) * omega
+            self.features.add("relaxation")
+        if scalar and self.rng.random() < odds["clamp"]:
+            lo = self.scalar(self.pick(["lo", "min_value"]), self.pick([-1.0, 0.0]))
+            hi = self.scalar(self.pick(["hi", "max_value"]), self.pick([1.0, 10.0]))
+            value = wp.clamp(value, lo, hi)
+        elif self.rng.random() < odds["gain"]:
+            value = value * self.scalar(self.pick(["gain", "scale"]), self.pick([0.5, 2.0]))
+        if self.rng.random() < odds["stat"]:
+            n = self.fresh(self.pick(["val", "res", "out_val"]))  # used twice: bound to a local
+            body.append(assign(n, value))
+            v = name(n)
+            stat = self.array(self.pick(["norm_sq", "total", "residual_sum"]), p.dtype, p.scalar(), (1,), role="out")
+            body += [assign(arr[index], v), ast.Expr(wp.atomic_add(stat, 0, v * v if scalar else wp.dot(v, v)).node)]
+            self.features.add("atomic")
+            return
+        body.append(assign(arr[index], value))
+
+    def _ann(self, dtype: str) -> X:
+        p = self.prec
+        for n in (2, 3, 4):
+            if dtype == p.vec_dtype(n):
+                return p.vec(n)
+        return p.scalar()
 
     def batched(self, n: int) -> tuple[int, ...]:
         """Per-element shape: ``(n,)``, or ``(envs, n)`` when the program runs a batch of environments

@@ -63,15 +63,17 @@ def _rigid(b: MotifBuilder, n: int) -> KernelProgram:
     if g is not None:
         body.append(assign(v0, name(v0) + g * dt))
     body.append(assign(x1, name(x0) + name(v0) * dt))
+    qp = [("q", p.quat(), name(r0)), ("w", p.vec(), name(w0)), ("dt", p.scalar(), dt)]
     if b.rng.random() < 0.5:
-        spin = p.quat()(name(w0), p.lit(0.0)) * name(r0) * (p.lit(0.5) * dt)
-        body.append(assign(r1, wp.normalize(name(r0) + spin)))
+        rot = b.maybe_func(["integrate_rotation", "quat_integrate"], qp,
+                           lambda q, w_, h: wp.normalize(q + p.quat()(w_, p.lit(0.0)) * q * (p.lit(0.5) * h)), p.quat())
     else:  # exact rotation by |w| dt about w
-        angle = b.let("angle", wp.length(name(w0)) * dt, body)
-        body.append(assign(r1, wp.quat_from_axis_angle(wp.normalize(name(w0)), angle) * name(r0)))
+        rot = b.maybe_func(["integrate_rotation", "rotate_by_omega"], qp,
+                           lambda q, w_, h: wp.quat_from_axis_angle(wp.normalize(w_), wp.length(w_) * h) * q, p.quat())
+    body.append(assign(r1, rot))
     if b.rng.random() < 0.5:
         out = b.array(b.pick(["body_q_out", "body_q_new", "xform_out"]), p.transform_dtype(), p.transform(), shape, role="out")
-        body.append(assign(out[t], p.transform()(name(x1), name(r1))))
+        b.store(out, t, p.transform()(name(x1), name(r1)), body)
     else:
         xo = b.array(b.pick(["pos_out", "x_new"]), p.vec_dtype(), p.vec(), shape, role="out")
         ro = b.array(b.pick(["rot_out", "q_new"]), p.quat_dtype(), p.quat(), shape, role="out")
@@ -113,18 +115,18 @@ def _transform_points(b: MotifBuilder, n: int) -> KernelProgram:
                             assign(X0, p.transform()(wp.transform_get_translation(name(X0)), name(q)))]
     if b.chance("helper_func"):
         fname, overloaded = _apply_helpers(b)
-        body.append(assign(out[t], name(fname)(name(X0), local[t])))
+        b.store(out, t, name(fname)(name(X0), local[t]), body)
         if nout is not None:
             rot = name(fname)(name(q), nrm[t]) if overloaded else wp.quat_rotate(name(q), nrm[t])
-            body.append(assign(nout[t], wp.normalize(rot)))
+            b.store(nout, t, wp.normalize(rot), body)
     else:
-        body.append(assign(out[t], wp.transform_point(name(X0), local[t])))
+        b.store(out, t, wp.transform_point(name(X0), local[t]), body)
         if nout is not None:
-            body.append(assign(nout[t], wp.normalize(wp.transform_vector(name(X0), nrm[t]))))
+            b.store(nout, t, wp.normalize(wp.transform_vector(name(X0), nrm[t])), body)
     if vel is not None:  # velocity of the material point: v + w x r
         vout = b.array(b.pick(["point_vel", "world_vel"]), p.vec_dtype(), p.vec(), (n,), role="out")
         r = wp.quat_rotate(name(q), local[t])
-        body.append(assign(vout[t], vel[0][name(bid)] + wp.cross(vel[1][name(bid)], r)))
+        b.store(vout, t, vel[0][name(bid)] + wp.cross(vel[1][name(bid)], r), body)
     return b.finish(b.pick(["transform_points", "update_world_points", "compute_world_shapes"]), body, (n,))
 
 
@@ -178,11 +180,11 @@ def _quat_rotate(b: MotifBuilder, n: int) -> KernelProgram:
     how = b.pick(["rotate", "rotate", "inverse", "matrix"])
     if how == "matrix":
         R = b.let("R", wp.quat_to_matrix(name(q)), body)
-        body.append(assign(out[t], R * v[t]))
+        b.store(out, t, R * v[t], body)
     elif how == "inverse":
-        body.append(assign(out[t], wp.quat_rotate_inv(name(q), v[t])))
+        b.store(out, t, wp.quat_rotate_inv(name(q), v[t]), body)
     else:
-        body.append(assign(out[t], wp.quat_rotate(name(q), v[t])))
+        b.store(out, t, wp.quat_rotate(name(q), v[t]), body)
     return b.finish(b.pick(["rotate_vectors", "apply_rotation", "rotate"]), body, shape)
 
 
@@ -200,10 +202,10 @@ def _slerp(b: MotifBuilder, n: int) -> KernelProgram:
     body.append(assign(q, wp.quat_slerp(name(a), name(c), alpha)))
     if b.rng.random() < 0.5:
         out = b.array(b.pick(["q_out", "rot_interp"]), p.quat_dtype(), p.quat(), shape, role="out")
-        body.append(assign(out[t], name(q)))
+        b.store(out, t, name(q), body)
     else:
         out = b.array(b.pick(["frames", "rot_mat"]), p.mat_dtype(), p.mat(), shape, role="out")
-        body.append(assign(out[t], wp.quat_to_matrix(name(q))))
+        b.store(out, t, wp.quat_to_matrix(name(q)), body)
     return b.finish(b.pick(["interpolate_rotations", "slerp_keyframes", "blend_orientations"]), body, shape)
 
 

@@ -13,7 +13,7 @@ import ast
 
 from warpsynth.generate.motifs import common
 from warpsynth.generate.motifs.builder import MotifBuilder
-from warpsynth.generate.motifs.kit import X, aug, assign, expr, for_, if_, name, ret, wp
+from warpsynth.generate.motifs.kit import X, aug, assign, expr, for_, if_, name, ret, tup, wp
 from warpsynth.generate.program import KernelProgram
 
 
@@ -37,13 +37,27 @@ def _fem_assembly(b: MotifBuilder) -> KernelProgram:
                             assign(D, wp.matrix_from_cols(x[name(i1)] - x[name(i0)], x[name(i2)] - x[name(i0)])),
                             assign(det, wp.determinant(name(D))),
                             if_(wp.abs(name(det)).lt(eps), [ret()]),
-                            assign(area, p.lit(0.5) * wp.abs(name(det))),
+                            assign(area, b.maybe_func(["triangle_area", "element_area"], [("det", p.scalar(), name(det))],
+                                                      lambda d_: p.lit(0.5) * wp.abs(d_), p.scalar())),
                             assign(Di, wp.inverse(name(D)))]
     tri_t = name(b.fresh("idx"))
     body.append(assign(tri_t, wp.vec3i(name(i0), name(i1), name(i2))))
+    coef = name(area)
+    if b.rng.random() < 0.4:  # per-element conductivity
+        kappa = b.array(b.pick(["conductivity", "k_elem", "material"]), p.dtype, p.scalar(), (m,), low=0.5, high=2.0)
+        coef = coef * kappa[t]
     inner = [expr(wp.atomic_add(K, tri_t[name(a)], tri_t[name(c)],
-                                name(area) * wp.dot(name(grad)(name(Di), name(a)), name(grad)(name(Di), name(c)))))]
-    body.append(for_(a, [3], [for_(c, [3], inner)]))
+                                coef * wp.dot(name(grad)(name(Di), name(a)), name(grad)(name(Di), name(c)))))]
+    outer: list[ast.stmt] = [for_(c, [3], inner)]
+    extra = b.rng.random()
+    if extra < 0.3:  # lumped mass matrix alongside
+        mass = b.array(b.pick(["lumped_mass", "mass", "M_diag"]), p.dtype, p.scalar(), (nv,), role="out")
+        outer.append(expr(wp.atomic_add(mass, tri_t[name(a)], name(area) / p.lit(3.0))))
+    elif extra < 0.55:  # load vector of a per-node source term
+        src = b.array(b.pick(["source", "f_nodes", "rhs_nodes"]), p.dtype, p.scalar(), (nv,))
+        rhs = b.array(b.pick(["rhs", "load", "b"]), p.dtype, p.scalar(), (nv,), role="out")
+        outer.append(expr(wp.atomic_add(rhs, tri_t[name(a)], name(area) / p.lit(3.0) * src[tri_t[name(a)]])))
+    body.append(for_(a, [3], outer))
     b.features.add("atomic")
     b.differentiable = False
     return b.finish(b.pick(["assemble_stiffness", "assemble_laplacian", "fem_assemble"]), body, (m,))
@@ -53,21 +67,31 @@ def _small_solve(b: MotifBuilder) -> KernelProgram:
     """Per thread: regularised normal equations ``(M^T M + reg I) x = rhs`` via ``wp.inverse``."""
     p = b.prec
     n, k = b.pick([32, 64, 128]), b.pick([2, 3, 3, 4])
-    M = b.array(b.pick(["A", "J", "M"]), p.mat_dtype(k), p.mat(k), (n,))
-    rhs = b.array(b.pick(["rhs", "b", "r"]), p.vec_dtype(k), p.vec(k), (n,))
+    shape = b.batched(n)
+    M = b.array(b.pick(["A", "J", "M"]), p.mat_dtype(k), p.mat(k), shape)
+    rhs = b.array(b.pick(["rhs", "b", "r"]), p.vec_dtype(k), p.vec(k), shape)
     reg = common.physical(b, "REGULARIZATION", b.pick(["reg", "damping", "lam"]), b.pick([0.1, 0.5, 1.0]))
-    out = b.array(b.pick(["x", "sol", "delta"]), p.vec_dtype(k), p.vec(k), (n,), role="out")
-    t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
+    out = b.array(b.pick(["sol", "delta", "dx"]), p.vec_dtype(k), p.vec(k), shape, role="out")
+    if len(shape) == 2:
+        t_stmt, ids = common.tid(b, (b.pick(["env", "batch"]), b.pick(["i", "tid"])))
+        t = tup(*ids)
+    else:
+        t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
     A, JtJ = b.fresh("A_i"), b.fresh("JtJ")
     ident = wp.identity(n=k, dtype=p.scalar())
-    body: list[ast.stmt] = [t_stmt, assign(A, M[t]), assign(JtJ, wp.transpose(name(A)) * name(A) + ident * reg)]
+    body: list[ast.stmt] = [t_stmt, assign(A, M[t])]
+    if b.rng.random() < 0.5:  # (A^T A + reg I) x = A^T b
+        body.append(assign(JtJ, wp.transpose(name(A)) * name(A) + ident * reg))
+        sol = wp.inverse(name(JtJ)) * (wp.transpose(name(A)) * rhs[t])
+    else:  # damped least squares in the J J^T form: x = J^T (J J^T + reg I)^-1 b
+        body.append(assign(JtJ, name(A) * wp.transpose(name(A)) + wp.diag(p.vec(k)(*([reg] * k)))))
+        sol = wp.transpose(name(A)) * (wp.inverse(name(JtJ)) * rhs[t])
     if b.rng.random() < 0.5:
-        body.append(assign(out[t], wp.inverse(name(JtJ)) * (wp.transpose(name(A)) * rhs[t])))
+        b.store(out, t, sol, body)
     else:
-        x, res = b.fresh("x"), b.array(b.pick(["residual", "res_norm"]), p.dtype, p.scalar(), (n,), role="out")
-        body += [assign(x, wp.inverse(name(JtJ)) * (wp.transpose(name(A)) * rhs[t])),
-                 assign(out[t], name(x)), assign(res[t], wp.length(name(A) * name(x) - rhs[t]))]
-    return b.finish(b.pick(["solve_normal_equations", "damped_least_squares", "solve_systems"]), body, (n,))
+        x, res = b.fresh("x"), b.array(b.pick(["residual", "res_norm"]), p.dtype, p.scalar(), shape, role="out")
+        body += [assign(x, sol), assign(out[t], name(x)), assign(res[t], wp.length(name(A) * name(x) - rhs[t]))]
+    return b.finish(b.pick(["solve_normal_equations", "damped_least_squares", "solve_systems"]), body, shape)
 
 
 def _covariance(b: MotifBuilder) -> KernelProgram:
@@ -78,14 +102,25 @@ def _covariance(b: MotifBuilder) -> KernelProgram:
     cov = b.array(b.pick(["cov", "covariance", "C"]), p.mat_dtype(), p.mat(), (n,), role="out")
     t_stmt, (t,) = common.tid(b, (b.pick(["tid", "cluster", "i"]),))
     mean, C, d, j = b.fresh("mean"), b.fresh("C"), b.fresh("d"), b.fresh("j")
-    inv_k = p.lit(1.0) / p.cast(pts.dot("shape")[1])
-    body: list[ast.stmt] = [t_stmt, assign(mean, p.vec()()),
-                            for_(j, [pts.dot("shape")[1]], [aug(mean, "+", pts[t, name(j)])]),
-                            assign(mean, name(mean) * inv_k),
-                            assign(C, p.mat()()),
-                            for_(j, [pts.dot("shape")[1]], [assign(d, pts[t, name(j)] - name(mean)),
-                                                         aug(C, "+", wp.outer(name(d), name(d)))]),
-                            assign(cov[t], name(C) * inv_k)]
+    count = pts.dot("shape")[1]
+    inv_k = p.lit(1.0) / p.cast(count)
+    kk = b.fresh("num") if b.rng.random() < 0.4 else None
+    if kk is not None:
+        inv_k, count = p.lit(1.0) / p.cast(name(kk)), name(kk)
+    body: list[ast.stmt] = [t_stmt] + ([assign(kk, pts.dot("shape")[1])] if kk is not None else [])
+    body += [assign(mean, p.vec()()), for_(j, [count], [aug(mean, "+", pts[t, name(j)])]),
+             assign(mean, name(mean) * inv_k), assign(C, p.mat()()),
+             for_(j, [count], [assign(d, pts[t, name(j)] - name(mean)), aug(C, "+", wp.outer(name(d), name(d)))]),
+             assign(C, name(C) * inv_k), assign(cov[t], name(C))]
+    if b.rng.random() < 0.4:
+        means = b.array(b.pick(["centroids", "means", "mu"]), p.vec_dtype(), p.vec(), (n,), role="out")
+        b.store(means, t, name(mean), body)
+    if not p.f64 and b.rng.random() < 0.4:  # principal axes via a symmetric eigen-decomposition
+        U, sig = b.fresh("U"), b.fresh("sigma")
+        axes = b.array(b.pick(["principal_axis", "normal", "major_axis"]), p.vec_dtype(), p.vec(), (n,), role="out")
+        body += [assign(U, p.mat()()), assign(sig, p.vec()()), expr(wp.eig3(name(C), name(U), name(sig))),
+                 assign(axes[t], wp.vec3(name(U)[0, 2], name(U)[1, 2], name(U)[2, 2]))]
+        b.differentiable = False
     return b.finish(b.pick(["compute_covariance", "cluster_covariance", "fit_gaussians"]), body, (n,))
 
 
@@ -94,14 +129,22 @@ def _tile_cholesky(b: MotifBuilder) -> KernelProgram:
     b.force_f32()
     b.differentiable = False
     N = b.pick([4, 8, 16])
-    M = b.array(b.pick(["M", "A_factor", "B"]), "float32", name("float"), (N, N))
-    rhs = b.array(b.pick(["rhs", "b", "y"]), "float32", name("float"), (N,))
+    batch = b.pick([2, 4]) if b.rng.random() < 0.4 else 0
+    lead = (batch,) if batch else ()
+    M = b.array(b.pick(["M", "A_factor", "B"]), "float32", name("float"), lead + (N, N))
+    rhs = b.array(b.pick(["rhs", "b", "y"]), "float32", name("float"), lead + (N,))
     reg = b.scalar(b.pick(["reg", "shift"]), b.pick([0.5, 1.0, float(N)]))
-    out = b.array(b.pick(["x", "sol", "result"]), "float32", name("float"), (N,), role="out")
+    out = b.array(b.pick(["x", "sol", "result"]), "float32", name("float"), lead + (N,), role="out")
     size = b.constant("N", N) if b.chance("module_constant") else N
     m, A, L, r, x = (b.fresh(s) for s in ("m", "A", "L", "r", "x"))
-    body: list[ast.stmt] = [assign(m, wp.tile_load(M, shape=(size, size))),
-                            assign(A, wp.tile_matmul(name(m), wp.tile_transpose(name(m)))),
+    body: list[ast.stmt] = []
+    if batch:  # one system per block: index the leading dimension with the block id
+        t_stmt, (t,) = common.tid(b, (b.pick(["i", "batch", "system"]),))
+        body.append(t_stmt)
+        M, rhs, out = M[t], rhs[t], out[t]
+    body += [assign(m, wp.tile_load(M, shape=(size, size))),
+             assign(A, wp.tile_matmul(name(m), wp.tile_transpose(name(m))) if b.rng.random() < 0.6
+                    else wp.tile_matmul(wp.tile_transpose(name(m)), name(m))),
                             assign(A, wp.tile_diag_add(name(A), wp.tile_full(shape=size, value=reg, dtype=name("float")))),
                             assign(L, wp.tile_cholesky(name(A))),
                             assign(r, wp.tile_load(rhs, shape=size))]
@@ -114,7 +157,7 @@ def _tile_cholesky(b: MotifBuilder) -> KernelProgram:
         b.features.add("triangular_solve")
     body.append(expr(wp.tile_store(out, name(x))))
     b.features.add("tile")
-    return b.finish(b.pick(["cholesky_solve", "solve_spd", "factorize_and_solve"]), body, (1,), tiled=True,
+    return b.finish(b.pick(["cholesky_solve", "solve_spd", "factorize_and_solve"]), body, (batch or 1,), tiled=True,
                     block_dim=b.pick([16, 32, 64]))
 
 

@@ -41,14 +41,18 @@ def _pi(b: MotifBuilder, state: X, t: X, n: int, body: list[ast.stmt]) -> str:
         pt = b.fresh("pt")
         draw = [assign(pt, wp.sample_unit_square(state))]
         r2 = wp.length_sq(name(pt) + wp.vec2(0.5, 0.5))
-    body += [assign(hits, name("int")(0)), for_("_", [ns], draw + [if_(r2.le(1.0), [aug(hits, "+", 1)])])]
+    inside = r2.le(1.0)
+    if b.chance("helper_func"):
+        fn = b.func(b.pick(["in_unit_circle", "inside"]), [("r2", F)], [ret(name("r2").le(1.0))], name("bool"))
+        inside = name(fn)(r2)
+    body += [assign(hits, name("int")(0)), for_("_", [ns], draw + [if_(inside, [aug(hits, "+", 1)])])]
     if b.rng.random() < 0.5:
         total = b.array(b.pick(["total_hits", "counter"]), "int32", name("int"), (1,), role="out")
         body.append(expr(wp.atomic_add(total, 0, name(hits))))
         b.features.add("atomic")
     else:
         est = b.array(b.pick(["estimate", "pi_est"]), "float32", F, (n,), role="out")
-        body.append(assign(est[t], 4.0 * F(name(hits)) / F(ns)))
+        b.store(est, t, 4.0 * F(name(hits)) / F(ns), body)
     return b.pick(["estimate_pi", "monte_carlo_pi"])
 
 
@@ -67,7 +71,7 @@ def _integrate(b: MotifBuilder, state: X, t: X, n: int, body: list[ast.stmt]) ->
         b.features.add("atomic")
     else:
         out = b.array(b.pick(["estimates", "partial"]), "float32", F, (n,), role="out")
-        body.append(assign(out[t], est))
+        b.store(out, t, est, body)
     return b.pick(["mc_integrate", "integrate_monte_carlo"])
 
 
@@ -85,7 +89,7 @@ def _walk(b: MotifBuilder, state: X, t: X, n: int, body: list[ast.stmt]) -> str:
     body += [assign(pos, start[t]), for_("_", [ns], loop), assign(out[t], name(pos))]
     if b.rng.random() < 0.3:
         dist = b.array(b.pick(["displacement", "dist"]), "float32", F, (n,), role="out")
-        body.append(assign(dist[t], wp.length(name(pos) - start[t])))
+        b.store(dist, t, wp.length(name(pos) - start[t]), body)
     return b.pick(["random_walk", "brownian_motion", "diffuse_particles"])
 
 
@@ -119,7 +123,7 @@ def _jitter(b: MotifBuilder, state: X, t: X, n: int, body: list[ast.stmt]) -> st
         off = vt(*[wp.randn(state) for _ in range(2 if two_d else 3)])
     else:
         off = wp.sample_unit_disk(state)
-    body.append(assign(out[t], pts[t] + off * amp))
+    b.store(out, t, pts[t] + off * amp, body)
     return b.pick(["jitter_points", "perturb", "add_noise"])
 
 

@@ -84,8 +84,8 @@ def build(b: MotifBuilder) -> KernelProgram:
             rho0 = common.physical(b, "REST_DENSITY", b.pick(["rest_density", "rho0"]), b.pick([1.0, 1000.0]))
             pres = b.array(b.pick(["pressure", "p_out"]), "float32", F, (n,), role="out")
             k = common.physical(b, "STIFFNESS", b.pick(["stiffness", "gas_constant"]), b.pick([1.0, 5.0, 50.0]))
-            body.append(assign(pres[t], k * wp.max(name(acc) - rho0, 0.0)))
-        body.append(assign(rho[t], name(acc)))
+            b.store(pres, t, k * wp.max(name(acc) - rho0, 0.0), body)
+        b.store(rho, t, name(acc), body)
     elif variant == "viscosity":
         v = b.array(b.pick(["v", "particle_v", "velocities"]), "vec3", wp.vec3, (n,), low=-0.5, high=0.5)
         mu = common.physical(b, "VISCOSITY", b.pick(["viscosity", "mu"]), b.pick([0.01, 0.1, 0.5]))
@@ -96,7 +96,7 @@ def build(b: MotifBuilder) -> KernelProgram:
         term = (v[j] - name(vi)) * (mu * _mass(b, n, j) * name(w)(name(r), radius))
         inner += [if_(name(r).lt(radius), [aug(acc, "+", term)])]
         body += _loop(b, grid, name(xi), radius, inner, index)
-        body.append(assign(out[t], name(acc)))
+        b.store(out, t, name(acc), body)
     elif variant == "count":
         out = b.array(b.pick(["counts", "neighbor_count", "num_neighbors"]), "int32", name("int"), (n,), role="out")
         acc = b.fresh("count")
@@ -109,7 +109,7 @@ def build(b: MotifBuilder) -> KernelProgram:
             keep = [if_(name(acc).lt(nbrs.dot("shape")[1]), [assign(nbrs[t, name(acc)], j)]), aug(acc, "+", 1)]
         inner += [if_(name(r).le(radius), keep)]
         body += _loop(b, grid, name(xi), radius, inner, index)
-        body.append(assign(out[t], name(acc)))
+        b.store(out, t, name(acc), body)
     else:
         k = common.physical(b, "CONTACT_KE", b.pick(["k_contact", "stiffness", "ke"]), b.pick([10.0, 100.0, 1000.0]))
         out = b.array(b.pick(["f", "particle_f", "forces"]), "vec3", wp.vec3, (n,), role="out")
@@ -121,7 +121,7 @@ def build(b: MotifBuilder) -> KernelProgram:
         if b.rng.random() < 0.3:
             fmax = b.scalar(b.pick(["max_force", "force_limit"]), b.pick([10.0, 100.0]))
             body.append(assign(acc, wp.normalize(name(acc)) * wp.min(wp.length(name(acc)), fmax)))
-        body.append(assign(out[t], name(acc)))
+        b.store(out, t, name(acc), body)
     return b.finish(b.pick({"density": ["compute_density", "sph_density"], "viscosity": ["compute_viscosity", "viscosity_forces"],
                             "count": ["build_neighbor_list", "find_neighbors"] if variant == "count" and listed else ["count_neighbors"],
                             "separation": ["apply_separation", "contact_forces", "repulsion"]}[variant]), body, (n,))

@@ -149,7 +149,7 @@ def _energy(b: MotifBuilder, t: X, v: X, shape: tuple[int, ...], body: list[ast.
         b.features.add("atomic")
     else:
         out = b.array(b.pick(["speed", "particle_ke", "ke"]), p.dtype, p.scalar(), shape, role="out")
-        body.append(assign(out[t], ke if b.rng.random() < 0.5 else wp.length(v)))
+        b.store(out, t, ke if b.rng.random() < 0.5 else wp.length(v), body)
 
 
 def _verlet(b: MotifBuilder, st: common.Particles, t: X, shape: tuple[int, ...], g: X, dt: X,
@@ -163,7 +163,7 @@ def _verlet(b: MotifBuilder, st: common.Particles, t: X, shape: tuple[int, ...],
     if b.rng.random() < 0.5:
         floor_y = common.physical(b, "FLOOR_Y", b.pick(["floor", "ground_height"]), b.pick([0.0, -0.5, -1.0]))
         body.append(assign(x1, p.vec()(name(x1)[0], wp.max(name(x1)[1], floor_y), name(x1)[2])))
-    body.append(assign(x_out[t], name(x1)))
+    b.store(x_out, t, name(x1), body)
     b.features.add("verlet")
     return b.finish(b.pick(["verlet_step", "integrate_verlet"]), body, shape)
 

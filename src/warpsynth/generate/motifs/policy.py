@@ -26,6 +26,7 @@ class MotifPolicy:
     inactive elements, a batch of environments (2-D ``env, i = wp.tid()`` launch),
     writing a single-use temporary inline instead of binding it to a local.
     ``param_order``: weights of parameter-order styles (outputs always last).
+    ``epilogue``: probability of each output epilogue (``MotifBuilder.store``).
     ``particle_steps``: probability of each post-integration step of a particle update.  ``variants``: per motif family, the weight of each variant.
     """
 
@@ -45,6 +46,7 @@ class MotifPolicy:
     batched: float = 0.2
     inline_temp: float = 0.35
     param_order: dict = field(default_factory=lambda: {"declared": 2.0, "arrays_first": 1.0, "scalars_first": 0.4})
+    epilogue: dict = field(default_factory=lambda: {"relax": 0.12, "clamp": 0.15, "gain": 0.1, "stat": 0.15})
     particle_steps: dict = field(default_factory=lambda: {
         "damping": 0.4, "max_speed": 0.2, "bounds": 0.15, "ground": 0.3, "sphere": 0.2, "volume_sdf": 0.1, "mesh": 0.1})
     variants: dict = field(default_factory=lambda: {
@@ -53,7 +55,7 @@ class MotifPolicy:
         "neighbors": {"density": 1.5, "viscosity": 1.0, "count": 1.0, "separation": 1.0},
         "geometry_queries": {"mesh_closest": 1.5, "mesh_ray": 1.5, "bvh_aabb": 1.0, "bvh_ray": 1.0},
         "volume": {"sample_linear": 1.5, "sample_gradient": 1.0, "sdf_collide": 1.0, "ray_march": 1.0, "voxels": 0.7},
-        "stencil": {"laplacian": 1.5, "diffusion": 1.5, "advection": 1.0, "gradient": 0.8},
+        "stencil": {"laplacian": 1.0, "diffusion": 1.5, "wave": 1.0, "advection": 1.0, "gradient": 0.8},
         "reduction": {"histogram": 1.5, "atomic_sum": 1.0, "segmented": 1.0, "tile_sum": 1.0, "minmax": 0.7},
         "kinematics": {"rigid_integrate": 1.5, "transform_points": 1.5, "fk_chain": 1.0, "quat_rotate": 1.0, "slerp": 0.7},
         "monte_carlo": {"pi_estimate": 1.0, "random_walk": 1.0, "sphere_sampling": 1.0, "jitter": 1.0, "integrate": 1.0},

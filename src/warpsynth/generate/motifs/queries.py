@@ -95,7 +95,9 @@ def _ray(b: MotifBuilder) -> KernelProgram:
         if b.rng.random() < 0.4:
             fov = b.scalar(b.pick(["fov", "fov_y"]), b.pick([0.5, 0.8, 1.2]))
             sx, sy = sx * wp.tan(fov * 0.5), sy * wp.tan(fov * 0.5)
-        body += [assign(ro, cam), assign(rd, wp.normalize(wp.vec3(sx, -1.0, sy)))]
+        ray = b.maybe_func(["camera_ray", "primary_ray", "ray_dir"], [("sx", F, sx), ("sy", F, sy)],
+                           lambda u, v: wp.normalize(wp.vec3(u, -1.0, v)), wp.vec3)
+        body += [assign(ro, cam), assign(rd, ray)]
     body.append(assign(q, wp.mesh_query_ray(mesh, name(ro), name(rd), max_t)))
     shade = b.pick(["depth", "normal", "lambert", "position"])
     if shade == "position":

@@ -42,7 +42,10 @@ def _histogram(b: MotifBuilder, n: int) -> KernelProgram:
     vals = b.array(b.pick(["values", "samples", "x"]), p.dtype, p.scalar(), shape, low=0.0, high=1.0)
     weighted = b.rng.random() < 0.3
     w = b.array(b.pick(["weights", "w"]), p.dtype, p.scalar(), shape, low=0.0, high=1.0) if weighted else None
-    if b.chance("module_constant"):
+    helper = b.chance("helper_func")
+    if helper:
+        nb = None  # the helper takes the histogram's own length
+    elif b.chance("module_constant"):
         nb = b.constant("NUM_BINS", bins)
     else:
         nb = b.int_param(b.pick(["num_bins", "bins"]), bins)
@@ -56,10 +59,15 @@ def _histogram(b: MotifBuilder, n: int) -> KernelProgram:
         lo = b.scalar(b.pick(["lo", "range_min"]), 0.0)
         hi = b.scalar(b.pick(["hi", "range_max"]), 1.0)
         body.append(assign(v, (name(v) - lo) / (hi - lo)))
-    body += [assign(k, name("int")(name(v) * p.cast(nb))),
-             # bound by the array's own length (Warp 1.19: after wp.float64(NUM_BINS) a later
-             # NUM_BINS - 1 is typed float64: "Input types must be the same" in the clamp)
-             assign(k, wp.clamp(name(k), 0, hist.dot("shape")[len(hshape) - 1] - 1))]
+    # bound by the array's own length (Warp 1.19: after wp.float64(NUM_BINS) a later
+    # NUM_BINS - 1 is typed float64: "Input types must be the same" in the clamp)
+    limit = hist.dot("shape")[len(hshape) - 1]
+    if helper:
+        fname = b.func(b.pick(["bin_index", "to_bin", "find_bin"]), [("x", p.scalar()), ("n", name("int"))],
+                       [ret(wp.clamp(name("int")(name("x") * p.cast(name("n"))), 0, name("n") - 1))], name("int"))
+        body.append(assign(k, name(fname)(name(v), limit)))
+    else:
+        body += [assign(k, name("int")(name(v) * p.cast(nb))), assign(k, wp.clamp(name(k), 0, limit - 1))]
     amount = w[t] if w is not None else 1
     where = [env, name(k)] if env is not None else [name(k)]
     body.append(expr(wp.atomic_add(hist, *where, amount)))

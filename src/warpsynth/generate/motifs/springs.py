@@ -59,15 +59,17 @@ def _spring_forces(b: MotifBuilder, t: X, body: list[ast.stmt], n: int, m: int) 
         act = b.array(b.pick(["activation", "muscle_activation"]), p.dtype, p.scalar(), (m,), low=0.0, high=0.5)
         rest_t = rest_t * (p.lit(1.0) - act[t])
     body.append(assign(c, name(l) - rest_t))
-    force = ke * name(c)
+    params = [("dir", p.vec(), name(d)), ("c", p.scalar(), name(c)), ("ke", p.scalar(), ke)]
     if v is not None and kd is not None:
         vij = b.let("vij", v[i] - v[j], body)
-        force = force + kd * b.let("dcdt", wp.dot(name(d), vij), body)
-    fs = b.let("fs", name(d) * force, body)
+        params += [("dcdt", p.scalar(), b.let("dcdt", wp.dot(name(d), vij), body)), ("kd", p.scalar(), kd)]
+    force = b.maybe_func(["spring_force", "eval_spring_force"], params,
+                         lambda n, c_, k, *dd: n * (k * c_ + dd[1] * dd[0]) if dd else n * (k * c_), p.vec())
+    fs = b.let("fs", force, body)
     body += [expr(wp.atomic_add(f, i, -fs)), expr(wp.atomic_add(f, j, fs))]
     if b.rng.random() < 0.25:
         strain = b.array(b.pick(["strain", "spring_strain"]), p.dtype, p.scalar(), (m,), role="out")
-        body.append(assign(strain[t], name(c) / rest[t]))
+        b.store(strain, t, name(c) / rest[t], body)
     b.features.add("atomic")
 
 
@@ -102,7 +104,7 @@ def _distance_constraint(b: MotifBuilder, t: X, body: list[ast.stmt], n: int, m:
              expr(wp.atomic_add(delta, j, name(nrm) * (name(s) * name(wj))))]
     if b.rng.random() < 0.3:
         lam_out = b.array(b.pick(["lambdas", "constraint_lambda", "impulse"]), p.dtype, p.scalar(), (m,), role="out")
-        body.append(assign(lam_out[t], name(s)))
+        b.store(lam_out, t, name(s), body)
     b.features |= {"atomic", "early_return"}
 
 
@@ -125,7 +127,10 @@ def _tether(b: MotifBuilder, t: X, body: list[ast.stmt], n: int) -> None:
     if soft:
         fix = [assign(xi, name(xi) - name(d) / name(l) * ((name(l) - max_len) * k))]
     else:
-        fix = [assign(xi, name(a) + name(d) * (max_len / name(l)))]
+        proj = b.maybe_func(["project_to_sphere", "clamp_distance"],
+                            [("center", p.vec(), name(a)), ("d", p.vec(), name(d)), ("r", p.scalar(), max_len)],
+                            lambda c_, d_, r_: c_ + wp.normalize(d_) * r_, p.vec())
+        fix = [assign(xi, proj)]
     body += [if_(name(l).gt(max_len), fix), assign(out[t], name(xi))]
 
 

@@ -12,7 +12,7 @@ import ast
 
 from warpsynth.generate.motifs import common
 from warpsynth.generate.motifs.builder import MotifBuilder
-from warpsynth.generate.motifs.kit import X, assign, func, if_, lift, name, ret, wp
+from warpsynth.generate.motifs.kit import X, assign, if_, name, ret, wp
 from warpsynth.generate.program import KernelProgram
 
 
@@ -65,7 +65,7 @@ def build(b: MotifBuilder) -> KernelProgram:
     id_names = ("i", "j", "k") if ndim == 3 else b.pick([("i", "j"), ("x", "y")])
     mode = b.pick(["border", "clamp", "periodic"]) if variant != "advection" else "clamp"
     b.features.add(f"boundary_{mode}")
-    in_name = {"laplacian": ["u", "phi", "field"], "diffusion": ["u", "temperature", "conc"],
+    in_name = {"laplacian": ["u", "phi", "field"], "diffusion": ["u", "temperature", "conc"], "wave": ["u", "h", "height"],
                "advection": ["q", "density", "dye"], "gradient": ["p", "pressure", "phi"]}[variant]
     u = b.array(b.pick(in_name), p.dtype, p.scalar(), shape)
     t_stmt, ids = common.tid(b, id_names)
@@ -80,31 +80,53 @@ def build(b: MotifBuilder) -> KernelProgram:
     if variant == "gradient":
         out = b.array(b.pick(["grad", "grad_p", "du"]), p.vec_dtype(ndim), p.vec(ndim), shape, role="out")
     else:
-        outs = {"laplacian": ["lap_out", "result", "del2_u"], "diffusion": ["u_new", "u_out"], "advection": ["q_new", "q_out", "out"]}
+        outs = {"laplacian": ["lap_out", "result", "del2_u"], "diffusion": ["u_new", "u_out"], "advection": ["q_new", "q_out", "out"],
+                "wave": ["u_next", "u_new", "h_new"]}
         out = b.array(b.pick(outs[variant]), p.dtype, p.scalar(), shape, role="out")
     if mode == "border":
         body.append(if_(_border(ids, sizes), [ret()]))
         b.features.add("early_return")
-    if variant in ("laplacian", "diffusion"):
-        lap = b.fresh(b.pick(["lap", "laplacian", "del2"]))
-        body.append(assign(lap, _laplacian(b, u, ids, sizes, mode) * inv_h2))
+    if variant in ("laplacian", "diffusion", "wave"):
+        lap = b.fresh(b.pick(["lap", "del2"]))
+        ann = b.arr_ann(p.scalar(), ndim)
+        params = [("f", ann, u)] + [(nm, name("int"), e) for nm, e in zip(("i", "j", "k"), ids)]
+        if mode != "border":
+            params += [(nm, name("int"), e) for nm, e in zip(("nx", "ny", "nz"), sizes)]
+        stencil = b.maybe_func(["laplacian", "discrete_laplacian", "lap5" if ndim == 2 else "lap7"], params,
+                               lambda f, *rest: _laplacian(b, f, tuple(rest[:ndim]), tuple(rest[ndim:]) or sizes, mode), p.scalar())
+        body.append(assign(lap, stencil * inv_h2))
         if variant == "laplacian":
-            body.append(assign(out[ids], name(lap)))
-        else:
-            kappa = common.physical(b, "KAPPA", b.pick(["kappa", "diffusivity", "alpha"]), b.pick([0.01, 0.1, 0.25]))
+            b.store(out, ids, name(lap), body)
+        elif variant == "diffusion":
+            if b.rng.random() < 0.3:
+                kappa = b.array(b.pick(["kappa", "diffusivity"]), p.dtype, p.scalar(), shape, low=0.01, high=0.25)[ids]
+            else:
+                kappa = common.physical(b, "KAPPA", b.pick(["kappa", "diffusivity", "alpha"]), b.pick([0.01, 0.1, 0.25]))
             dt = b.scalar("dt", b.pick([1.0e-3, 1.0e-4, 5.0e-4]))
-            body.append(assign(out[ids], u[ids] + dt * kappa * name(lap)))
+            rate = kappa * name(lap)
+            if b.rng.random() < 0.3:
+                rate = rate + b.array(b.pick(["source", "heat_source", "q"]), p.dtype, p.scalar(), shape)[ids]
+            b.store(out, ids, u[ids] + dt * rate, body)
+        else:
+            prev = b.array(b.pick(["u_prev", "h_prev", "prev"]), p.dtype, p.scalar(), shape)
+            c = common.physical(b, "WAVE_SPEED", b.pick(["c", "wave_speed"]), b.pick([0.5, 1.0, 2.0]))
+            dt = b.scalar("dt", b.pick([1.0e-3, 5.0e-4]))
+            nxt = p.lit(2.0) * u[ids] - prev[ids] + (c * dt) * (c * dt) * name(lap)
+            if b.rng.random() < 0.4:
+                damp = common.physical(b, "DAMPING", "damping", b.pick([0.99, 0.995, 0.999]))
+                nxt = nxt * damp
+            b.store(out, ids, nxt, body)
     elif variant == "gradient":
         comps = []
         for d in range(ndim):
             hi = tuple(_neighbour(b, mode, ids[e], sizes[e], 1) if e == d else ids[e] for e in range(ndim))
             lo = tuple(_neighbour(b, mode, ids[e], sizes[e], -1) if e == d else ids[e] for e in range(ndim))
             comps.append((u[hi] - u[lo]) * p.lit(0.5) / dx)
-        body.append(assign(out[ids], p.vec(ndim)(*comps)))
+        b.store(out, ids, p.vec(ndim)(*comps), body)
     else:
         _advect(b, u, out, ids, sizes, dx, body)
     return b.finish(b.pick({"laplacian": ["laplacian", "apply_laplacian", "compute_laplacian"],
-                            "diffusion": ["diffuse", "diffusion_step", "heat_step"],
+                            "diffusion": ["diffuse", "diffusion_step", "heat_step"], "wave": ["wave_step", "integrate_wave", "wave_solve"],
                             "advection": ["advect", "advect_semi_lagrangian", "advect_scalar"],
                             "gradient": ["gradient", "compute_gradient", "pressure_gradient"]}[variant]), body, shape)
 

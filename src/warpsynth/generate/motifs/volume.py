@@ -39,7 +39,8 @@ def _transfer(b: MotifBuilder, value: X) -> X:
         iso = b.scalar(b.pick(["iso", "threshold"]), b.pick([0.25, 0.5]))
         return wp.where(value.gt(iso), 1.0, 0.0)
     sigma = b.scalar(b.pick(["sigma", "density_scale"]), b.pick([1.0, 4.0]))
-    return 1.0 - wp.exp(-sigma * wp.max(value, 0.0))
+    return b.maybe_func(["opacity", "absorb", "to_alpha"], [("d", F, value), ("sigma", F, sigma)],
+                        lambda d_, s_: 1.0 - wp.exp(-s_ * wp.max(d_, 0.0)), F)
 
 
 def _points(b: MotifBuilder, vol: X, n: int, extent: float, res: int, variant: str) -> KernelProgram:
@@ -54,7 +55,7 @@ def _points(b: MotifBuilder, vol: X, n: int, extent: float, res: int, variant: s
     if variant == "sample_linear":
         out = b.array(b.pick(["values", "samples", "density"]), "float32", F, (n,), role="out")
         uvw = _index_point(b, vol, name(p), body, world)
-        body.append(assign(out[t], _transfer(b, wp.volume_sample_f(vol, uvw, _mode(b)))))
+        b.store(out, t, _transfer(b, wp.volume_sample_f(vol, uvw, _mode(b))), body)
         return b.finish(b.pick(["sample_volume", "sample_field", "lookup_density"]), body, (n,))
     grad, d = b.fresh(b.pick(["grad", "g"])), b.fresh(b.pick(["d", "phi", "value"]))
     uvw = _index_point(b, vol, name(p), body)
@@ -114,8 +115,8 @@ def _ray_march(b: MotifBuilder, vol: X, extent: float) -> KernelProgram:
     body += [for_(s, [n_steps], loop)]
     if emit:
         rad = b.array(b.pick(["radiance_out", "emission"]), "float32", F, (w, h), role="out")
-        body.append(assign(rad[i, j], name(L)))
-    body.append(assign(img[i, j], 1.0 - name(T)))
+        b.store(rad, (i, j), name(L), body)
+    b.store(img, (i, j), 1.0 - name(T), body)
     return b.finish(b.pick(["ray_march", "render_volume", "march_rays"]), body, (w, h))
 
 
