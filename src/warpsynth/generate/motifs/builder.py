@@ -167,7 +167,7 @@ class MotifBuilder:
             body.append(assign(n, value))
             v = name(n)
             stat = self.array(self.pick(["norm_sq", "total", "residual_sum"]), p.dtype, p.scalar(), (1,), role="out")
-            body += [assign(arr[index], v), ast.Expr(wp.atomic_add(stat, 0, v * v if scalar else wp.dot(v, v)).node)]
+            body += [assign(arr[index], v), ast.Expr(wp.atomic_add(stat, 0, v * v if scalar else self.length_sq(v)).node)]
             self.features.add("atomic")
             return
         body.append(assign(arr[index], value))
@@ -178,6 +178,22 @@ class MotifBuilder:
             if dtype == p.vec_dtype(n):
                 return p.vec(n)
         return p.scalar()
+
+    def length(self, v: X) -> X:
+        """A vector's length, spelled as engineers do (policy ``spelling["length"]`` weights):
+        ``wp.length(v)``, ``wp.sqrt(wp.dot(v, v))`` or ``wp.norm_l2(v)``."""
+        form = self._spell("length")
+        return {"length": lambda: wp.length(v), "sqrt_dot": lambda: wp.sqrt(wp.dot(v, v)),
+                "norm_l2": lambda: wp.norm_l2(v)}[form]()
+
+    def length_sq(self, v: X) -> X:
+        """``wp.dot(v, v)`` or ``wp.length_sq(v)`` (policy ``spelling["length_sq"]``)."""
+        return wp.dot(v, v) if self._spell("length_sq") == "dot" else wp.length_sq(v)
+
+    def _spell(self, what: str) -> str:
+        table = self.policy.spelling[what]
+        keys = list(table)
+        return self.rng.choices(keys, [float(table[k]) for k in keys])[0]
 
     def batched(self, n: int) -> tuple[int, ...]:
         """Per-element shape: ``(n,)``, or ``(envs, n)`` when the program runs a batch of environments

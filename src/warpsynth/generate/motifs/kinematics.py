@@ -69,7 +69,7 @@ def _rigid(b: MotifBuilder, n: int) -> KernelProgram:
                            lambda q, w_, h: wp.normalize(q + p.quat()(w_, p.lit(0.0)) * q * (p.lit(0.5) * h)), p.quat())
     else:  # exact rotation by |w| dt about w
         rot = b.maybe_func(["integrate_rotation", "rotate_by_omega"], qp,
-                           lambda q, w_, h: wp.quat_from_axis_angle(wp.normalize(w_), wp.length(w_) * h) * q, p.quat())
+                           lambda q, w_, h: wp.quat_from_axis_angle(wp.normalize(w_), b.length(w_) * h) * q, p.quat())
     body.append(assign(r1, rot))
     if b.rng.random() < 0.5:
         out = b.array(b.pick(["body_q_out", "body_q_new", "xform_out"]), p.transform_dtype(), p.transform(), shape, role="out")
@@ -113,19 +113,20 @@ def _transform_points(b: MotifBuilder, n: int) -> KernelProgram:
     body: list[ast.stmt] = [t_stmt, assign(bid, body_id[t]), assign(X0, xf[name(bid)]),
                             assign(q, wp.normalize(wp.transform_get_rotation(name(X0)))),
                             assign(X0, p.transform()(wp.transform_get_translation(name(X0)), name(q)))]
+    point = b.let("p_local", local[t], body)  # the body-frame point, bound or inline
     if b.chance("helper_func"):
         fname, overloaded = _apply_helpers(b)
-        b.store(out, t, name(fname)(name(X0), local[t]), body)
+        b.store(out, t, name(fname)(name(X0), point), body)
         if nout is not None:
             rot = name(fname)(name(q), nrm[t]) if overloaded else wp.quat_rotate(name(q), nrm[t])
             b.store(nout, t, wp.normalize(rot), body)
     else:
-        b.store(out, t, wp.transform_point(name(X0), local[t]), body)
+        b.store(out, t, wp.transform_point(name(X0), point), body)
         if nout is not None:
             b.store(nout, t, wp.normalize(wp.transform_vector(name(X0), nrm[t])), body)
     if vel is not None:  # velocity of the material point: v + w x r
         vout = b.array(b.pick(["point_vel", "world_vel"]), p.vec_dtype(), p.vec(), (n,), role="out")
-        r = wp.quat_rotate(name(q), local[t])
+        r = wp.quat_rotate(name(q), point)
         b.store(vout, t, vel[0][name(bid)] + wp.cross(vel[1][name(bid)], r), body)
     return b.finish(b.pick(["transform_points", "update_world_points", "compute_world_shapes"]), body, (n,))
 

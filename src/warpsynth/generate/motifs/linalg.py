@@ -18,46 +18,53 @@ from warpsynth.generate.program import KernelProgram
 
 
 def _fem_assembly(b: MotifBuilder) -> KernelProgram:
-    """P1 triangle Laplacian stiffness ``K[a, c] += area * grad_a . grad_c`` into a dense matrix."""
+    """P1 Laplacian stiffness ``K[a, c] += measure * grad_a . grad_c`` of triangles (2-D) or
+    tetrahedra (3-D) into a dense matrix, optionally with a lumped mass or a load vector."""
     p = b.prec
+    dim = 3 if b.rng.random() < 0.35 else 2
+    nodes = dim + 1
     nv, m = b.pick([8, 12, 16]), b.pick([8, 16, 24])
-    x = b.array(b.pick(["x", "positions", "node_pos"]), p.vec_dtype(2), p.vec(2), (nv,))
-    tri = b.array(b.pick(["tri_indices", "elements", "cells"]), "int32", wp.int32, (m, 3), low=0, high=nv - 1)
+    x = b.array(b.pick(["x", "positions", "node_pos"]), p.vec_dtype(dim), p.vec(dim), (nv,))
+    cells = b.array(b.pick(["tri_indices", "elements", "cells"] if dim == 2 else ["tet_indices", "elements", "cells"]),
+                    "int32", wp.int32, (m, nodes), low=0, high=nv - 1)
     K = b.array(b.pick(["K", "stiffness", "A"]), p.dtype, p.scalar(), (nv, nv), role="out")
-    Dinv = p.mat(2)
-    grad = b.func(b.pick(["basis_grad", "shape_grad"]), [("Dinv", Dinv), ("a", name("int"))],
-                  [if_(name("a").eq(0), [ret(-(name("Dinv")[0] + name("Dinv")[1]))]), ret(name("Dinv")[name("a") - 1])],
-                  p.vec(2))
+    Dinv = name("Dinv")
+    first = -(Dinv[0] + Dinv[1]) if dim == 2 else -(Dinv[0] + Dinv[1] + Dinv[2])
+    grad = b.func(b.pick(["basis_grad", "shape_grad"]), [("Dinv", p.mat(dim)), ("a", name("int"))],
+                  [if_(name("a").eq(0), [ret(first)]), ret(Dinv[name("a") - 1])], p.vec(dim))
     b.features.add("early_return")
     t_stmt, (t,) = common.tid(b, (b.pick(["tid", "e", "cell"]),))
-    i0, i1, i2, D, det, area, Di = (b.fresh(s) for s in ("i0", "i1", "i2", "D", "det", "area", "D_inv"))
+    ids = [b.fresh(f"i{k}") for k in range(nodes)]
+    D, det, area, Di = (b.fresh(s) for s in ("D", "det", "area" if dim == 2 else "vol", "D_inv"))
     a, c = b.fresh("a"), b.fresh("c")
     eps = p.lit(1.0e-6)
-    body: list[ast.stmt] = [t_stmt, assign(i0, tri[t, 0]), assign(i1, tri[t, 1]), assign(i2, tri[t, 2]),
-                            assign(D, wp.matrix_from_cols(x[name(i1)] - x[name(i0)], x[name(i2)] - x[name(i0)])),
-                            assign(det, wp.determinant(name(D))),
-                            if_(wp.abs(name(det)).lt(eps), [ret()]),
-                            assign(area, b.maybe_func(["triangle_area", "element_area"], [("det", p.scalar(), name(det))],
-                                                      lambda d_: p.lit(0.5) * wp.abs(d_), p.scalar())),
-                            assign(Di, wp.inverse(name(D)))]
-    tri_t = name(b.fresh("idx"))
-    body.append(assign(tri_t, wp.vec3i(name(i0), name(i1), name(i2))))
+    edges = [x[name(ids[k])] - x[name(ids[0])] for k in range(1, nodes)]
+    scale = 0.5 if dim == 2 else 1.0 / 6.0
+    body: list[ast.stmt] = [t_stmt] + [assign(ids[k], cells[t, k]) for k in range(nodes)]
+    body += [assign(D, wp.matrix_from_cols(*edges)), assign(det, wp.determinant(name(D))),
+             if_(wp.abs(name(det)).lt(eps), [ret()]),
+             assign(area, b.maybe_func(["element_measure", "cell_volume"] if dim == 3 else ["triangle_area", "element_area"],
+                                       [("det", p.scalar(), name(det))], lambda d_: p.lit(scale) * wp.abs(d_), p.scalar())),
+             assign(Di, wp.inverse(name(D)))]
+    idx = name(b.fresh("idx"))
+    body.append(assign(idx, (wp.vec3i if dim == 2 else wp.vec4i)(*[name(i) for i in ids])))
     coef = name(area)
     if b.rng.random() < 0.4:  # per-element conductivity
         kappa = b.array(b.pick(["conductivity", "k_elem", "material"]), p.dtype, p.scalar(), (m,), low=0.5, high=2.0)
         coef = coef * kappa[t]
-    inner = [expr(wp.atomic_add(K, tri_t[name(a)], tri_t[name(c)],
+    inner = [expr(wp.atomic_add(K, idx[name(a)], idx[name(c)],
                                 coef * wp.dot(name(grad)(name(Di), name(a)), name(grad)(name(Di), name(c)))))]
-    outer: list[ast.stmt] = [for_(c, [3], inner)]
+    outer: list[ast.stmt] = [for_(c, [nodes], inner)]
     extra = b.rng.random()
+    share = name(area) / p.lit(float(nodes))
     if extra < 0.3:  # lumped mass matrix alongside
         mass = b.array(b.pick(["lumped_mass", "mass", "M_diag"]), p.dtype, p.scalar(), (nv,), role="out")
-        outer.append(expr(wp.atomic_add(mass, tri_t[name(a)], name(area) / p.lit(3.0))))
+        outer.append(expr(wp.atomic_add(mass, idx[name(a)], share)))
     elif extra < 0.55:  # load vector of a per-node source term
         src = b.array(b.pick(["source", "f_nodes", "rhs_nodes"]), p.dtype, p.scalar(), (nv,))
         rhs = b.array(b.pick(["rhs", "load", "b"]), p.dtype, p.scalar(), (nv,), role="out")
-        outer.append(expr(wp.atomic_add(rhs, tri_t[name(a)], name(area) / p.lit(3.0) * src[tri_t[name(a)]])))
-    body.append(for_(a, [3], outer))
+        outer.append(expr(wp.atomic_add(rhs, idx[name(a)], share * src[idx[name(a)]])))
+    body.append(for_(a, [nodes], outer))
     b.features.add("atomic")
     b.differentiable = False
     return b.finish(b.pick(["assemble_stiffness", "assemble_laplacian", "fem_assemble"]), body, (m,))
@@ -90,7 +97,7 @@ def _small_solve(b: MotifBuilder) -> KernelProgram:
         b.store(out, t, sol, body)
     else:
         x, res = b.fresh("x"), b.array(b.pick(["residual", "res_norm"]), p.dtype, p.scalar(), shape, role="out")
-        body += [assign(x, sol), assign(out[t], name(x)), assign(res[t], wp.length(name(A) * name(x) - rhs[t]))]
+        body += [assign(x, sol), assign(out[t], name(x)), assign(res[t], b.length(name(A) * name(x) - rhs[t]))]
     return b.finish(b.pick(["solve_normal_equations", "damped_least_squares", "solve_systems"]), body, shape)
 
 
@@ -145,9 +152,12 @@ def _tile_cholesky(b: MotifBuilder) -> KernelProgram:
     body += [assign(m, wp.tile_load(M, shape=(size, size))),
              assign(A, wp.tile_matmul(name(m), wp.tile_transpose(name(m))) if b.rng.random() < 0.6
                     else wp.tile_matmul(wp.tile_transpose(name(m)), name(m))),
-                            assign(A, wp.tile_diag_add(name(A), wp.tile_full(shape=size, value=reg, dtype=name("float")))),
-                            assign(L, wp.tile_cholesky(name(A))),
-                            assign(r, wp.tile_load(rhs, shape=size))]
+             assign(A, wp.tile_diag_add(name(A), wp.tile_full(shape=size, value=reg, dtype=name("float")))),
+             assign(L, wp.tile_cholesky(name(A)))]
+    if b.rng.random() < 0.3:  # keep the factor for later solves
+        L_out = b.array(b.pick(["L_out", "factor", "chol"]), "float32", name("float"), lead + (N, N), role="out")
+        body.append(expr(wp.tile_store(L_out[t] if batch else L_out, name(L))))
+    body.append(assign(r, wp.tile_load(rhs, shape=size)))
     if b.rng.random() < 0.5:
         body.append(assign(x, wp.tile_cholesky_solve(name(L), name(r))))
     else:

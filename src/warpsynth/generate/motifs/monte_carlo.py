@@ -81,7 +81,8 @@ def _walk(b: MotifBuilder, state: X, t: X, n: int, body: list[ast.stmt]) -> str:
     step = b.scalar(b.pick(["step_size", "sigma"]), b.pick([0.01, 0.05, 0.1]))
     pos = b.fresh("p")
     draw = wp.sample_unit_sphere_surface(state) if b.rng.random() < 0.5 else wp.vec3(wp.randn(state), wp.randn(state), wp.randn(state))
-    loop = [aug(pos, "+", draw * step)]
+    loop: list[ast.stmt] = []
+    loop.append(aug(pos, "+", b.let(b.pick(["dx", "dp", "step_vec"]), draw * step, loop)))
     if b.rng.random() < 0.4:
         bound = b.scalar(b.pick(["bound", "box_half_size"]), b.pick([1.0, 2.0]))
         loop.append(assign(pos, wp.min(wp.max(name(pos), wp.vec3(-bound)), wp.vec3(bound))))
@@ -89,7 +90,7 @@ def _walk(b: MotifBuilder, state: X, t: X, n: int, body: list[ast.stmt]) -> str:
     body += [assign(pos, start[t]), for_("_", [ns], loop), assign(out[t], name(pos))]
     if b.rng.random() < 0.3:
         dist = b.array(b.pick(["displacement", "dist"]), "float32", F, (n,), role="out")
-        b.store(dist, t, wp.length(name(pos) - start[t]), body)
+        b.store(dist, t, b.length(name(pos) - start[t]), body)
     return b.pick(["random_walk", "brownian_motion", "diffuse_particles"])
 
 

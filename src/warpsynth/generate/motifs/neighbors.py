@@ -67,12 +67,12 @@ def build(b: MotifBuilder) -> KernelProgram:
     t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
     xi, index, d, r = b.fresh("xi"), b.fresh(b.pick(["j", "index", "nbr"])), b.fresh("d"), b.fresh("dist")
     j = name(index)
-    body: list[ast.stmt] = [t_stmt, assign(xi, x[t])]
+    body: list[ast.stmt] = [t_stmt] + common.active_guard(b, n, t) + [assign(xi, x[t])]
     listed = False
     inner: list[ast.stmt] = []
     if b.rng.random() < 0.4 and variant not in ("density", "count"):
         inner.append(if_(j.eq(t), [cont()]))
-    inner += [assign(d, name(xi) - x[j]), assign(r, wp.length(name(d)))]
+    inner += [assign(d, name(xi) - x[j]), assign(r, b.length(name(d)))]
     if variant == "density":
         w = _kernel_fn(b, b.pick(["poly6", "cubic"]))
         rho = b.array(b.pick(["rho", "density", "densities"]), "float32", F, (n,), role="out")
@@ -120,7 +120,7 @@ def build(b: MotifBuilder) -> KernelProgram:
         body += _loop(b, grid, name(xi), radius, inner, index)
         if b.rng.random() < 0.3:
             fmax = b.scalar(b.pick(["max_force", "force_limit"]), b.pick([10.0, 100.0]))
-            body.append(assign(acc, wp.normalize(name(acc)) * wp.min(wp.length(name(acc)), fmax)))
+            body.append(assign(acc, wp.normalize(name(acc)) * wp.min(b.length(name(acc)), fmax)))
         b.store(out, t, name(acc), body)
     return b.finish(b.pick({"density": ["compute_density", "sph_density"], "viscosity": ["compute_viscosity", "viscosity_forces"],
                             "count": ["build_neighbor_list", "find_neighbors"] if variant == "count" and listed else ["count_neighbors"],

@@ -53,7 +53,7 @@ def _damping(b: MotifBuilder, x: X, v: X, dt: X) -> list[ast.stmt]:
 def _max_speed(b: MotifBuilder, x: X, v: X, dt: X) -> list[ast.stmt]:
     vmax = common.physical(b, "MAX_SPEED", b.pick(["max_speed", "max_velocity"]), b.pick([2.0, 5.0, 10.0]))
     s = b.fresh("speed")
-    return [assign(s, wp.length(v)), if_(name(s).gt(vmax), [assign(v, v * (vmax / name(s)))])]
+    return [assign(s, b.length(v)), if_(name(s).gt(vmax), [assign(v, v * (vmax / name(s)))])]
 
 
 def _bounds(b: MotifBuilder, x: X, v: X, dt: X) -> list[ast.stmt]:
@@ -62,7 +62,7 @@ def _bounds(b: MotifBuilder, x: X, v: X, dt: X) -> list[ast.stmt]:
     hi = b.value(b.pick(["bounds_upper", "box_max", "domain_hi"]), p.vec_dtype(), p.vec(), 1.0, 1.5)
     clamped = b.fresh("xc")
     return [assign(clamped, wp.min(wp.max(x, lo), hi)),
-            if_(wp.length(name(clamped) - x).gt(p.lit(0.0)), [assign(v, p.vec()())]),
+            if_(b.length(name(clamped) - x).gt(p.lit(0.0)), [assign(v, p.vec()())]),
             assign(x, name(clamped))]
 
 
@@ -87,7 +87,7 @@ def _sphere(b: MotifBuilder, x: X, v: X, dt: X) -> list[ast.stmt]:
     radius = b.scalar(b.pick(["sphere_radius", "collider_radius"]), b.pick([0.25, 0.5, 0.75]))
     d, dist, pen, n = b.fresh("d"), b.fresh("dist"), b.fresh("pen"), b.fresh("n")
     eps = p.lit(1.0e-6)
-    return [assign(d, x - center), assign(dist, wp.length(name(d))), assign(pen, radius - name(dist)),
+    return [assign(d, x - center), assign(dist, b.length(name(d))), assign(pen, radius - name(dist)),
             if_(name(pen).gt(p.lit(0.0)), [
                 assign(n, name(d) / wp.max(name(dist), eps)),
                 assign(x, x + name(n) * name(pen)),
@@ -149,7 +149,7 @@ def _energy(b: MotifBuilder, t: X, v: X, shape: tuple[int, ...], body: list[ast.
         b.features.add("atomic")
     else:
         out = b.array(b.pick(["speed", "particle_ke", "ke"]), p.dtype, p.scalar(), shape, role="out")
-        b.store(out, t, ke if b.rng.random() < 0.5 else wp.length(v), body)
+        b.store(out, t, ke if b.rng.random() < 0.5 else b.length(v), body)
 
 
 def _verlet(b: MotifBuilder, st: common.Particles, t: X, shape: tuple[int, ...], g: X, dt: X,

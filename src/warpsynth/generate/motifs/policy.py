@@ -26,6 +26,7 @@ class MotifPolicy:
     inactive elements, a batch of environments (2-D ``env, i = wp.tid()`` launch),
     writing a single-use temporary inline instead of binding it to a local.
     ``param_order``: weights of parameter-order styles (outputs always last).
+    ``spelling``: weights of equivalent spellings (``wp.length(v)`` / ``wp.sqrt(wp.dot(v, v))`` ...).
     ``epilogue``: probability of each output epilogue (``MotifBuilder.store``).
     ``particle_steps``: probability of each post-integration step of a particle update.  ``variants``: per motif family, the weight of each variant.
     """
@@ -46,6 +47,8 @@ class MotifPolicy:
     batched: float = 0.2
     inline_temp: float = 0.35
     param_order: dict = field(default_factory=lambda: {"declared": 2.0, "arrays_first": 1.0, "scalars_first": 0.4})
+    spelling: dict = field(default_factory=lambda: {
+        "length": {"length": 6.0, "sqrt_dot": 1.0, "norm_l2": 0.5}, "length_sq": {"dot": 2.0, "length_sq": 1.0}})
     epilogue: dict = field(default_factory=lambda: {"relax": 0.12, "clamp": 0.15, "gain": 0.1, "stat": 0.15})
     particle_steps: dict = field(default_factory=lambda: {
         "damping": 0.4, "max_speed": 0.2, "bounds": 0.15, "ground": 0.3, "sphere": 0.2, "volume_sdf": 0.1, "mesh": 0.1})

@@ -31,7 +31,7 @@ def _closest(b: MotifBuilder) -> KernelProgram:
     max_dist = b.scalar(b.pick(["max_dist", "query_radius"]), b.pick([0.5, 1.0, 2.0]))
     t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
     p, q, cp = b.fresh("p"), b.fresh(b.pick(["query", "q"])), b.fresh(b.pick(["closest", "cp"]))
-    body: list[ast.stmt] = [t_stmt, assign(p, pts[t])]
+    body: list[ast.stmt] = [t_stmt] + common.active_guard(b, n, t) + [assign(p, pts[t])]
     signed = b.rng.random() < 0.5
     body.append(assign(q, (wp.mesh_query_point if signed else wp.mesh_query_point_no_sign)(mesh, name(p), max_dist)))
     face, u, v = name(q).dot("face"), name(q).dot("u"), name(q).dot("v")
@@ -41,7 +41,7 @@ def _closest(b: MotifBuilder) -> KernelProgram:
     for o in outputs:
         if o == "dist":
             arr = b.array(b.pick(["sdf", "distance", "dist"]), "float32", F, (n,), role="out")
-            dist = wp.length(name(p) - name(cp))
+            dist = b.length(name(p) - name(cp))
             hit.append(assign(arr[t], dist * name(q).dot("sign") if signed else dist))
             miss.append(assign(arr[t], max_dist))
         elif o == "closest":
@@ -119,7 +119,7 @@ def _ray(b: MotifBuilder) -> KernelProgram:
 
 def _bvh(b: MotifBuilder, ray: bool) -> KernelProgram:
     n, nb = b.pick([16, 32, 64]), b.pick([8, 16, 32])
-    narrow = not ray and b.rng.random() < 0.5
+    narrow = b.rng.random() < 0.5
     lowers = uppers = None
     if narrow:  # the kernel reads the boxes the BVH was built over
         lowers = b.array(b.pick(["lowers", "box_lower"]), "vec3", wp.vec3, (nb,), low=-1.2, high=0.8)
@@ -134,7 +134,10 @@ def _bvh(b: MotifBuilder, ray: bool) -> KernelProgram:
     if ray:
         starts = b.array(b.pick(["ray_starts", "origins"]), "vec3", wp.vec3, (n,), low=-2.0, high=2.0)
         dirs = b.array(b.pick(["ray_dirs", "directions"]), "vec3", wp.vec3, (n,), low=-1.0, high=1.0)
-        body.append(assign(q, wp.bvh_query_ray(bvh, starts[t], wp.normalize(dirs[t]))))
+        ro, rd = b.fresh("ro"), b.fresh("rd")
+        body += [assign(ro, starts[t]), assign(rd, wp.normalize(dirs[t])), assign(q, wp.bvh_query_ray(bvh, name(ro), name(rd)))]
+        if narrow:
+            return _bvh_nearest(b, t, body, q, idx, lowers, uppers, name(ro), name(rd), n)
     else:
         pts = b.array(b.pick(["points", "centers"]), "vec3", wp.vec3, (n,), low=-1.0, high=1.0)
         r = b.scalar(b.pick(["radius", "margin"]), b.pick([0.1, 0.25, 0.5]))
@@ -159,6 +162,36 @@ def _bvh(b: MotifBuilder, ray: bool) -> KernelProgram:
              while_(wp.bvh_query_next(name(q), name(idx)), found), assign(count[t], name(acc))]
     names = ["bvh_raycast", "count_ray_hits"] if ray else (["find_candidates", "broad_phase"] if cap else ["bvh_query", "count_overlaps"])
     return b.finish(b.pick(names), body, (n,))
+
+
+def _slab(b: MotifBuilder) -> str:
+    """``ray_box(o, d, lo, hi) -> float``: entry distance of a ray into a box (slab test), or -1."""
+    o, d, lo, hi = name("o"), name("d"), name("lo"), name("hi")
+    inv = name("inv_d")
+    body = [assign("inv_d", wp.vec3(1.0 / d.dot("x"), 1.0 / d.dot("y"), 1.0 / d.dot("z"))),
+            assign("t0", wp.cw_mul(lo - o, inv)), assign("t1", wp.cw_mul(hi - o, inv)),
+            assign("tmin", wp.max(wp.min(name("t0"), name("t1")))), assign("tmax", wp.min(wp.max(name("t0"), name("t1")))),
+            if_(name("tmax").lt(wp.max(name("tmin"), 0.0)), [ret(-1.0)]),
+            ret(wp.max(name("tmin"), 0.0))]
+    return b.func(b.pick(["ray_box", "intersect_aabb", "slab_test"]), [("o", wp.vec3), ("d", wp.vec3), ("lo", wp.vec3), ("hi", wp.vec3)],
+                  body, F)
+
+
+def _bvh_nearest(b: MotifBuilder, t: X, body: list[ast.stmt], q: str, idx: str, lowers: X, extents: X, ro: X, rd: X,
+                 n: int) -> KernelProgram:
+    """Closest box along each ray: BVH candidates, exact slab test, keep the nearest."""
+    slab = _slab(b)
+    best_t, best = b.fresh(b.pick(["t_min", "closest_t"])), b.fresh(b.pick(["hit_box", "closest"]))
+    th = b.fresh("t_hit")
+    test = [assign(th, name(slab)(ro, rd, lowers[name(idx)], lowers[name(idx)] + extents[name(idx)])),
+            if_(name(th).ge(0.0).and_(name(th).lt(name(best_t))), [assign(best_t, name(th)), assign(best, name(idx))])]
+    far = b.scalar(b.pick(["max_t", "far"]), b.pick([100.0, 1.0e6]))
+    hit_id = b.array(b.pick(["hit_index", "hit_ids"]), "int32", name("int"), (n,), role="out")
+    hit_t = b.array(b.pick(["hit_t", "hit_dist"]), "float32", F, (n,), role="out")
+    body += [assign(idx, name("int")(0)), assign(best, name("int")(-1)), assign(best_t, far),
+             while_(wp.bvh_query_next(name(q), name(idx)), test),
+             assign(hit_id[t], name(best)), assign(hit_t[t], name(best_t))]
+    return b.finish(b.pick(["raycast_boxes", "closest_hit", "trace_bvh"]), body, (n,))
 
 
 def build(b: MotifBuilder) -> KernelProgram:

@@ -28,7 +28,7 @@ def _endpoints(b: MotifBuilder, t: X, n_particles: int, m: int) -> tuple[list[as
 def _length(b: MotifBuilder, d: X) -> X:
     if b.chance("helper_func"):
         return name(common.safe_norm(b))(d)
-    return wp.max(wp.length(d), b.prec.lit(1.0e-6))
+    return wp.max(b.length(d), b.prec.lit(1.0e-6))
 
 
 def _spring_forces(b: MotifBuilder, t: X, body: list[ast.stmt], n: int, m: int) -> None:
@@ -49,6 +49,7 @@ def _spring_forces(b: MotifBuilder, t: X, body: list[ast.stmt], n: int, m: int) 
             kd_arr = b.array(b.pick(["spring_damping", "damping"]), p.dtype, p.scalar(), (m,), low=0.1, high=1.0)
             kd = b.let("kd", kd_arr[t], body)
     f = b.array(b.pick(["f", "particle_f", "forces"]), p.vec_dtype(), p.vec(), (n,), role="out")
+    body += common.active_guard(b, m, t)
     stmts, i, j = _endpoints(b, t, n, m)
     body += stmts
     l, d, c = b.fresh("l"), b.fresh("dir"), b.fresh("c")
@@ -95,7 +96,7 @@ def _distance_constraint(b: MotifBuilder, t: X, body: list[ast.stmt], n: int, m:
     else:
         body.append(assign(ws, name(wi) + name(wj)))
     body += [if_(name(ws).eq(p.lit(0.0)), [ret()]),
-             assign(d, x[i] - x[j]), assign(l, wp.length(name(d))),
+             assign(d, x[i] - x[j]), assign(l, b.length(name(d))),
              if_(name(l).lt(eps), [ret()]),
              assign(nrm, name(d) / name(l))]
     err = name(l) - rest[t]
@@ -123,7 +124,7 @@ def _tether(b: MotifBuilder, t: X, body: list[ast.stmt], n: int) -> None:
     k = b.scalar(b.pick(["stiffness", "pull"]), b.pick([0.1, 0.5, 0.9])) if soft else None
     out = b.array(b.pick(["x_out", "x_proj"]), p.vec_dtype(), p.vec(), (n,), role="out")
     xi, a, d, l = (b.fresh(v) for v in ("xi", "a", "d", "l"))
-    body += [assign(xi, x[t]), assign(a, anchor[t]), assign(d, name(xi) - name(a)), assign(l, wp.length(name(d)))]
+    body += [assign(xi, x[t]), assign(a, anchor[t]), assign(d, name(xi) - name(a)), assign(l, b.length(name(d)))]
     if soft:
         fix = [assign(xi, name(xi) - name(d) / name(l) * ((name(l) - max_len) * k))]
     else:

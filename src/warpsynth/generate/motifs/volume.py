@@ -51,7 +51,7 @@ def _points(b: MotifBuilder, vol: X, n: int, extent: float, res: int, variant: s
         pts = b.array(b.pick(["coords", "index_coords", "ijk"]), "vec3", wp.vec3, (n,), low=0.0, high=float(res - 1))
     t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
     p = b.fresh("p")
-    body: list[ast.stmt] = [t_stmt, assign(p, pts[t])]
+    body: list[ast.stmt] = [t_stmt] + common.active_guard(b, n, t) + [assign(p, pts[t])]
     if variant == "sample_linear":
         out = b.array(b.pick(["values", "samples", "density"]), "float32", F, (n,), role="out")
         uvw = _index_point(b, vol, name(p), body, world)
