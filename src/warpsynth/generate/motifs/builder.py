@@ -105,6 +105,7 @@ class MotifBuilder:
         self._settings_slot: tuple[int, str, str] | None = None  # (param index, name, struct name)
         self._group_struct: dict[str, str] = {}
         self._envs: int | None = None
+        self._eps: X | bool | None = None
 
     # ---------------------------------------------------------------- choices
     def chance(self, field: str) -> bool:
@@ -145,6 +146,10 @@ class MotifBuilder:
         statistic array with ``wp.atomic_add``.  Float element types only; others are stored as is."""
         spec = next(a for a in self.args if a.name == arr.text())
         p, dtype = self.prec, spec.dtype
+        if self.chance("bind_output"):  # compute into a named local first, then store it
+            local = self.fresh(self.pick(["result", "value", "res", "out_val"]))
+            body.append(assign(local, value))
+            value = name(local)
         floating = dtype in (p.dtype, p.vec_dtype(2), p.vec_dtype(3), p.vec_dtype(4))
         if not floating or self.generic_mode:
             body.append(assign(arr[index], value))
@@ -189,6 +194,25 @@ class MotifBuilder:
     def length_sq(self, v: X) -> X:
         """``wp.dot(v, v)`` or ``wp.length_sq(v)`` (policy ``spelling["length_sq"]``)."""
         return wp.dot(v, v) if self._spell("length_sq") == "dot" else wp.length_sq(v)
+
+    def eps(self, value: float = 1.0e-6) -> X:
+        """A small tolerance: a literal, or (policy ``module_constant``) one ``EPS`` module constant."""
+        if self._eps is None:
+            self._eps = self.constant("EPS", self.prec.lit(value) if self.prec.f64 else value) \
+                if self.chance("module_constant") else False
+        return self._eps if self._eps is not False else self.prec.lit(value)
+
+    def zero(self, ctor: X) -> X:
+        """A zero vector spelled ``wp.vec3()``, ``wp.vec3(0.0)`` or ``wp.vec3(0.0, 0.0, 0.0)``
+        (policy ``spelling["zero"]``); ``ctor`` is the vector type (3 components assumed for "full")."""
+        form = self._spell("zero")
+        if form == "empty":
+            return ctor()
+        zero = self.prec.lit(0.0) if self.prec.f64 and ctor.text().endswith("d") else 0.0
+        if form == "scalar":
+            return ctor(zero)
+        n = int(ctor.text().rstrip("d")[-1]) if ctor.text().rstrip("d")[-1].isdigit() else 3
+        return ctor(*([zero] * n))
 
     def _spell(self, what: str) -> str:
         table = self.policy.spelling[what]

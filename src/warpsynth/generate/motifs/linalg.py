@@ -37,7 +37,7 @@ def _fem_assembly(b: MotifBuilder) -> KernelProgram:
     ids = [b.fresh(f"i{k}") for k in range(nodes)]
     D, det, area, Di = (b.fresh(s) for s in ("D", "det", "area" if dim == 2 else "vol", "D_inv"))
     a, c = b.fresh("a"), b.fresh("c")
-    eps = p.lit(1.0e-6)
+    eps = b.eps()
     edges = [x[name(ids[k])] - x[name(ids[0])] for k in range(1, nodes)]
     scale = 0.5 if dim == 2 else 1.0 / 6.0
     body: list[ast.stmt] = [t_stmt] + [assign(ids[k], cells[t, k]) for k in range(nodes)]
@@ -115,7 +115,7 @@ def _covariance(b: MotifBuilder) -> KernelProgram:
     if kk is not None:
         inv_k, count = p.lit(1.0) / p.cast(name(kk)), name(kk)
     body: list[ast.stmt] = [t_stmt] + ([assign(kk, pts.dot("shape")[1])] if kk is not None else [])
-    body += [assign(mean, p.vec()()), for_(j, [count], [aug(mean, "+", pts[t, name(j)])]),
+    body += [assign(mean, b.zero(p.vec())), for_(j, [count], [aug(mean, "+", pts[t, name(j)])]),
              assign(mean, name(mean) * inv_k), assign(C, p.mat()()),
              for_(j, [count], [assign(d, pts[t, name(j)] - name(mean)), aug(C, "+", wp.outer(name(d), name(d)))]),
              assign(C, name(C) * inv_k), assign(cov[t], name(C))]
@@ -125,7 +125,7 @@ def _covariance(b: MotifBuilder) -> KernelProgram:
     if not p.f64 and b.rng.random() < 0.4:  # principal axes via a symmetric eigen-decomposition
         U, sig = b.fresh("U"), b.fresh("sigma")
         axes = b.array(b.pick(["principal_axis", "normal", "major_axis"]), p.vec_dtype(), p.vec(), (n,), role="out")
-        body += [assign(U, p.mat()()), assign(sig, p.vec()()), expr(wp.eig3(name(C), name(U), name(sig))),
+        body += [assign(U, p.mat()()), assign(sig, b.zero(p.vec())), expr(wp.eig3(name(C), name(U), name(sig))),
                  assign(axes[t], wp.vec3(name(U)[0, 2], name(U)[1, 2], name(U)[2, 2]))]
         b.differentiable = False
     return b.finish(b.pick(["compute_covariance", "cluster_covariance", "fit_gaussians"]), body, (n,))

@@ -99,14 +99,18 @@ def _hemisphere(b: MotifBuilder, state: X, t: X, n: int, body: list[ast.stmt]) -
     normals = b.array(b.pick(["normals", "n"]), "vec3", wp.vec3, (n,))
     out = b.array(b.pick(["irradiance", "ao", "coverage"]), "float32", F, (n,), role="out")
     nrm, acc, d = b.fresh("nrm"), b.fresh("acc"), b.fresh("d")
+    loop: list[ast.stmt] = []
     if b.rng.random() < 0.5:
-        draw, weight = wp.sample_unit_sphere_surface(state), wp.max(wp.dot(name(d), name(nrm)), 0.0)
-    else:  # hemisphere around +z, flipped to the normal's side
-        draw = wp.sample_unit_hemisphere_surface(state)
-        weight = wp.abs(wp.dot(name(d), name(nrm)))
-    body += [assign(nrm, wp.normalize(normals[t])), assign(acc, F(0.0)),
-             for_("_", [ns], [assign(d, draw), aug(acc, "+", weight)]),
-             assign(out[t], name(acc) / F(ns))]
+        loop.append(assign(d, wp.sample_unit_sphere_surface(state)))
+        cos = b.let("cos_theta", wp.dot(name(d), name(nrm)), loop)
+        if b.rng.random() < 0.5:
+            loop.append(aug(acc, "+", wp.max(cos, 0.0)))
+        else:
+            loop.append(if_(cos.gt(0.0), [aug(acc, "+", cos)]))
+    else:  # hemisphere around +z, folded onto the normal's side
+        loop += [assign(d, wp.sample_unit_hemisphere_surface(state)), aug(acc, "+", wp.abs(wp.dot(name(d), name(nrm))))]
+    body += [assign(nrm, wp.normalize(normals[t])), assign(acc, F(0.0)), for_("_", [ns], loop)]
+    b.store(out, t, name(acc) / F(ns), body)
     return b.pick(["integrate_hemisphere", "ambient_occlusion", "sample_cosine"])
 
 

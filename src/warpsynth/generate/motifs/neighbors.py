@@ -92,7 +92,7 @@ def build(b: MotifBuilder) -> KernelProgram:
         w = _kernel_fn(b, b.pick(["visc", "cubic"]))
         out = b.array(b.pick(["f_visc", "accel", "dv"]), "vec3", wp.vec3, (n,), role="out")
         acc, vi = b.fresh("f"), b.fresh("vi")
-        body += [assign(vi, v[t]), assign(acc, wp.vec3())]
+        body += [assign(vi, v[t]), assign(acc, b.zero(wp.vec3))]
         term = (v[j] - name(vi)) * (mu * _mass(b, n, j) * name(w)(name(r), radius))
         inner += [if_(name(r).lt(radius), [aug(acc, "+", term)])]
         body += _loop(b, grid, name(xi), radius, inner, index)
@@ -115,7 +115,7 @@ def build(b: MotifBuilder) -> KernelProgram:
         out = b.array(b.pick(["f", "particle_f", "forces"]), "vec3", wp.vec3, (n,), role="out")
         acc = b.fresh("f")
         body.append(assign(acc, wp.vec3(0.0)))
-        skip = name(r).ge(radius).or_(name(r).lt(1.0e-6))
+        skip = name(r).ge(radius).or_(name(r).lt(b.eps()))
         inner += [if_(skip, [cont()]), aug(acc, "+", name(d) / name(r) * (k * (radius - name(r))))]
         body += _loop(b, grid, name(xi), radius, inner, index)
         if b.rng.random() < 0.3:

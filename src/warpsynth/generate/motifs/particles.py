@@ -62,7 +62,7 @@ def _bounds(b: MotifBuilder, x: X, v: X, dt: X) -> list[ast.stmt]:
     hi = b.value(b.pick(["bounds_upper", "box_max", "domain_hi"]), p.vec_dtype(), p.vec(), 1.0, 1.5)
     clamped = b.fresh("xc")
     return [assign(clamped, wp.min(wp.max(x, lo), hi)),
-            if_(b.length(name(clamped) - x).gt(p.lit(0.0)), [assign(v, p.vec()())]),
+            if_(b.length(name(clamped) - x).gt(p.lit(0.0)), [assign(v, b.zero(p.vec()))]),
             assign(x, name(clamped))]
 
 
@@ -86,7 +86,7 @@ def _sphere(b: MotifBuilder, x: X, v: X, dt: X) -> list[ast.stmt]:
     center = b.value(b.pick(["center", "sphere_center", "collider_pos"]), p.vec_dtype(), p.vec(), -0.5, 0.5)
     radius = b.scalar(b.pick(["sphere_radius", "collider_radius"]), b.pick([0.25, 0.5, 0.75]))
     d, dist, pen, n = b.fresh("d"), b.fresh("dist"), b.fresh("pen"), b.fresh("n")
-    eps = p.lit(1.0e-6)
+    eps = b.eps()
     return [assign(d, x - center), assign(dist, b.length(name(d))), assign(pen, radius - name(dist)),
             if_(name(pen).gt(p.lit(0.0)), [
                 assign(n, name(d) / wp.max(name(dist), eps)),
@@ -99,7 +99,7 @@ def _volume_sdf(b: MotifBuilder, x: X, v: X, dt: X) -> list[ast.stmt]:
     vol = b.host(b.pick(["sdf", "collider_sdf", "volume"]), "volume", (8, 8, 8), value=0.25, low=-0.5, high=0.5)
     margin = b.scalar(b.pick(["contact_margin", "thickness"]), b.pick([0.01, 0.02, 0.05]))
     uvw, grad, d, n = b.fresh("uvw"), b.fresh("grad"), b.fresh("d"), b.fresh("n")
-    out = [assign(uvw, wp.volume_world_to_index(vol, x)), assign(grad, wp.vec3()),
+    out = [assign(uvw, wp.volume_world_to_index(vol, x)), assign(grad, b.zero(wp.vec3)),
            assign(d, wp.volume_sample_grad_f(vol, name(uvw), wp.Volume.dot("LINEAR"), name(grad)))]
     out.append(if_(name(d).lt(margin), [assign(n, wp.normalize(name(grad))),
                                         assign(x, x + name(n) * (margin - name(d))),

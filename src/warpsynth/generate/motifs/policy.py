@@ -24,7 +24,8 @@ class MotifPolicy:
     ``@wp.func_grad``, ``wp.static`` loop bounds / branches, a generic
     ``typing.Any`` kernel with one ``wp.overload``, an early ``return`` for
     inactive elements, a batch of environments (2-D ``env, i = wp.tid()`` launch),
-    writing a single-use temporary inline instead of binding it to a local.
+    writing a single-use temporary inline instead of binding it to a local, computing an
+    output value into a named local before storing it.
     ``param_order``: weights of parameter-order styles (outputs always last).
     ``spelling``: weights of equivalent spellings (``wp.length(v)`` / ``wp.sqrt(wp.dot(v, v))`` ...).
     ``epilogue``: probability of each output epilogue (``MotifBuilder.store``).
@@ -46,9 +47,11 @@ class MotifPolicy:
     early_return: float = 0.4
     batched: float = 0.2
     inline_temp: float = 0.35
+    bind_output: float = 0.25
     param_order: dict = field(default_factory=lambda: {"declared": 2.0, "arrays_first": 1.0, "scalars_first": 0.4})
     spelling: dict = field(default_factory=lambda: {
-        "length": {"length": 6.0, "sqrt_dot": 1.0, "norm_l2": 0.5}, "length_sq": {"dot": 2.0, "length_sq": 1.0}})
+        "length": {"length": 6.0, "sqrt_dot": 1.0, "norm_l2": 0.5}, "length_sq": {"dot": 2.0, "length_sq": 1.0},
+        "zero": {"empty": 2.0, "scalar": 1.0, "full": 1.0}})
     epilogue: dict = field(default_factory=lambda: {"relax": 0.12, "clamp": 0.15, "gain": 0.1, "stat": 0.15})
     particle_steps: dict = field(default_factory=lambda: {
         "damping": 0.4, "max_speed": 0.2, "bounds": 0.15, "ground": 0.3, "sphere": 0.2, "volume_sdf": 0.1, "mesh": 0.1})

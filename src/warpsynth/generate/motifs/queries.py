@@ -102,10 +102,10 @@ def _ray(b: MotifBuilder) -> KernelProgram:
     shade = b.pick(["depth", "normal", "lambert", "position"])
     if shade == "position":
         img = b.array(b.pick(["hit_points", "positions"]), "vec3", wp.vec3, shape, role="out")
-        hit, miss = name(ro) + name(rd) * name(q).dot("t"), wp.vec3()
+        hit, miss = name(ro) + name(rd) * name(q).dot("t"), b.zero(wp.vec3)
     elif shade == "normal":
         img = b.array(b.pick(["normals", "normal_image"]), "vec3", wp.vec3, shape, role="out")
-        hit, miss = name(q).dot("normal") * 0.5 + wp.vec3(0.5), wp.vec3()
+        hit, miss = name(q).dot("normal") * 0.5 + wp.vec3(0.5), b.zero(wp.vec3)
     else:
         img = b.array(b.pick(["depth", "pixels", "image"]), "float32", F, shape, role="out")
         if shade == "depth":
@@ -113,7 +113,12 @@ def _ray(b: MotifBuilder) -> KernelProgram:
         else:
             light = b.value(b.pick(["light_dir", "sun"]), "vec3", wp.vec3, 0.2, 1.0)
             hit, miss = wp.max(wp.dot(name(q).dot("normal"), wp.normalize(light)), 0.0), F(0.0)
-    body.append(if_(name(q).dot("result"), [assign(img[at], hit)], [assign(img[at], miss)]))
+    if b.rng.random() < 0.5:
+        body.append(if_(name(q).dot("result"), [assign(img[at], hit)], [assign(img[at], miss)]))
+    else:  # start from the background value, overwrite on a hit, store once
+        c = b.fresh(b.pick(["color", "value", "shade"]))
+        body += [assign(c, miss), if_(name(q).dot("result"), [assign(c, hit)])]
+        b.store(img, tuple(at) if len(at) > 1 else at[0], name(c), body)
     return b.finish(b.pick(["draw", "raycast", "render", "trace_rays"]), body, shape)
 
 
@@ -140,9 +145,13 @@ def _bvh(b: MotifBuilder, ray: bool) -> KernelProgram:
             return _bvh_nearest(b, t, body, q, idx, lowers, uppers, name(ro), name(rd), n)
     else:
         pts = b.array(b.pick(["points", "centers"]), "vec3", wp.vec3, (n,), low=-1.0, high=1.0)
-        r = b.scalar(b.pick(["radius", "margin"]), b.pick([0.1, 0.25, 0.5]))
+        if b.rng.random() < 0.4:
+            r = b.array(b.pick(["radius", "radii"]), "float32", F, (n,), low=0.05, high=0.5)[t]
+        else:
+            r = b.scalar(b.pick(["radius", "margin"]), b.pick([0.1, 0.25, 0.5]))
         c, lo, hi = b.fresh("c"), b.fresh("lower"), b.fresh("upper")
-        body += [assign(c, pts[t]), assign(lo, name(c) - wp.vec3(r)), assign(hi, name(c) + wp.vec3(r)),
+        ext = b.let("ext", wp.vec3(r, r, r) if b.rng.random() < 0.5 else wp.vec3(r), body)
+        body += [assign(c, pts[t]), assign(lo, name(c) - ext), assign(hi, name(c) + ext),
                  assign(q, wp.bvh_query_aabb(bvh, name(lo), name(hi)))]
     acc = b.fresh("count")
     found = [aug(acc, "+", 1)]
@@ -159,7 +168,8 @@ def _bvh(b: MotifBuilder, ray: bool) -> KernelProgram:
     count = b.array(b.pick(["counts", "hits", "num_overlaps"]), "int32", name("int"), (n,), role="out")
     # BVH queries have no iterator form in Warp 1.19: the while/query_next loop is the idiom
     body += [assign(idx, name("int")(0)), assign(acc, name("int")(0)),
-             while_(wp.bvh_query_next(name(q), name(idx)), found), assign(count[t], name(acc))]
+             while_(wp.bvh_query_next(name(q), name(idx)), found)]
+    b.store(count, t, name(acc), body)
     names = ["bvh_raycast", "count_ray_hits"] if ray else (["find_candidates", "broad_phase"] if cap else ["bvh_query", "count_overlaps"])
     return b.finish(b.pick(names), body, (n,))
 

@@ -13,7 +13,7 @@ import ast
 
 from warpsynth.generate.motifs import common
 from warpsynth.generate.motifs.builder import MotifBuilder
-from warpsynth.generate.motifs.kit import X, assign, expr, if_, name, ret, tup, wp
+from warpsynth.generate.motifs.kit import X, assign, expr, for_, if_, name, ret, tup, wp
 from warpsynth.generate.program import KernelProgram
 
 
@@ -85,14 +85,30 @@ def _atomic_sum(b: MotifBuilder, n: int) -> KernelProgram:
     kind = b.pick(["dot", "sum_sq", "abs", "sum"])
     w = b.array(b.pick(["b", "y", "weights"]), p.dtype, p.scalar(), shape) if kind == "dot" else None
     total = b.array(b.pick(["total", "result", "sum_out"]), p.dtype, p.scalar(), (shape[0],) if env is not None else (1,), role="out")
-    _mask(b, shape, t, body)
-    term = {"dot": lambda: a[t] * w[t], "sum_sq": lambda: a[t] * a[t], "abs": lambda: wp.abs(a[t]), "sum": lambda: a[t]}[kind]()
-    term = b.let(b.pick(["v", "term", "contrib"]), term, body)
+    per_thread = env is None and not b.generic_mode and b.rng.random() < 0.35
+    launch = shape
+    if per_thread:  # each thread sums a contiguous chunk first: one atomic per thread, not per element
+        items = b.pick([2, 4, 8])
+        launch = (n // items,)
+        chunk = b.constant("ITEMS_PER_THREAD", items) if b.chance("module_constant") else b.int_param("items_per_thread", items)
+        k, idx, acc = b.fresh("k"), b.fresh("idx"), b.fresh(b.pick(["partial", "local_sum", "s"]))
+        elem = name(idx)
+        loop = [assign(idx, t * chunk + name(k))]
+    else:
+        _mask(b, shape, t, body)
+        elem, loop = t, body
+    term = {"dot": lambda: a[elem] * w[elem], "sum_sq": lambda: a[elem] * a[elem], "abs": lambda: wp.abs(a[elem]),
+            "sum": lambda: a[elem]}[kind]()
+    term = b.let(b.pick(["v", "term", "contrib"]), term, loop)
+    if per_thread:
+        loop.append(ast.AugAssign(name(acc).node, ast.Add(), term.node))
+        body += [assign(acc, p.cast(0.0) if p.f64 else name("float")(0.0)), for_(k, [chunk], loop)]
+        term = name(acc)
     body.append(expr(wp.atomic_add(total, env if env is not None else 0, term)))
     b.features.add("atomic")
     names = {"dot": ["dot_product", "inner_product"], "sum_sq": ["sum_squares", "norm_squared"],
              "abs": ["l1_norm", "sum_abs"], "sum": ["array_sum", "reduce_sum"]}[kind]
-    return b.finish(b.pick(names), body, shape)
+    return b.finish(b.pick(names), body, launch)
 
 
 def _segmented(b: MotifBuilder, n: int) -> KernelProgram:

@@ -28,7 +28,7 @@ def _endpoints(b: MotifBuilder, t: X, n_particles: int, m: int) -> tuple[list[as
 def _length(b: MotifBuilder, d: X) -> X:
     if b.chance("helper_func"):
         return name(common.safe_norm(b))(d)
-    return wp.max(b.length(d), b.prec.lit(1.0e-6))
+    return wp.max(b.length(d), b.eps())
 
 
 def _spring_forces(b: MotifBuilder, t: X, body: list[ast.stmt], n: int, m: int) -> None:
@@ -89,7 +89,7 @@ def _distance_constraint(b: MotifBuilder, t: X, body: list[ast.stmt], n: int, m:
     stmts, i, j = _endpoints(b, t, n, m)
     body += stmts
     d, l, wi, wj, ws, nrm, s = (b.fresh(v) for v in ("d", "l", "wi", "wj", "w_sum", "n", "lam"))
-    eps = p.lit(1.0e-6)
+    eps = b.eps()
     body += [assign(wi, w[i]), assign(wj, w[j])]
     if xpbd:
         body.append(assign(ws, name(wi) + name(wj) + compliance / (dt * dt)))

@@ -59,7 +59,7 @@ def _points(b: MotifBuilder, vol: X, n: int, extent: float, res: int, variant: s
         return b.finish(b.pick(["sample_volume", "sample_field", "lookup_density"]), body, (n,))
     grad, d = b.fresh(b.pick(["grad", "g"])), b.fresh(b.pick(["d", "phi", "value"]))
     uvw = _index_point(b, vol, name(p), body)
-    body += [assign(grad, wp.vec3()), assign(d, wp.volume_sample_grad_f(vol, uvw, wp.Volume.dot("LINEAR"), name(grad)))]
+    body += [assign(grad, b.zero(wp.vec3)), assign(d, wp.volume_sample_grad_f(vol, uvw, wp.Volume.dot("LINEAR"), name(grad)))]
     if variant == "sample_gradient":
         out = b.array(b.pick(["gradients", "grad_out", "normals"]), "vec3", wp.vec3, (n,), role="out")
         values = b.array(b.pick(["values", "phi_out", "sdf_values"]), "float32", F, (n,), role="out")
