@@ -36,7 +36,7 @@ class MotifPolicy:
     subscript_annotation: float = 0.5
     wp_scalar_annotation: float = 0.25
     struct_state: float = 0.3
-    settings_struct: float = 0.25
+    settings_struct: float = 0.3
     nested_struct: float = 0.5
     module_constant: float = 0.45
     helper_func: float = 0.5
@@ -44,10 +44,10 @@ class MotifPolicy:
     func_grad: float = 0.25
     static_expr: float = 0.35
     generic_kernel: float = 0.2
-    early_return: float = 0.4
-    batched: float = 0.2
-    inline_temp: float = 0.35
-    bind_output: float = 0.25
+    early_return: float = 0.5
+    batched: float = 0.3
+    inline_temp: float = 0.5
+    bind_output: float = 0.4
     param_order: dict = field(default_factory=lambda: {"declared": 2.0, "arrays_first": 1.0, "scalars_first": 0.4})
     spelling: dict = field(default_factory=lambda: {
         "length": {"length": 6.0, "sqrt_dot": 1.0, "norm_l2": 0.5}, "length_sq": {"dot": 2.0, "length_sq": 1.0},
