@@ -193,10 +193,10 @@ def test_pipeline_verifies_motifs_up_to_grad(tmp_path):
     from warpsynth.pipeline import generate
 
     weights = {c: 1.0 for c in ("motif_springs", "motif_particles", "motif_kinematics", "motif_stencil")}
-    summary = generate(8, tmp_path / "ds", seed=3, category_weights=weights, verify="grad", workers=0, progress=False)
+    summary = generate(6, tmp_path / "ds", seed=3, category_weights=weights, verify="grad", workers=0, progress=False)
     rows = [r for f in sorted((tmp_path / "ds" / "data").iterdir()) for r in read_rows(f)]
     rejects = (tmp_path / "ds" / "_run" / "rejects.jsonl").read_text()
-    assert len(rows) == 8, rejects
+    assert len(rows) == 6, rejects
     assert all(r["verify_level"] in ("run", "grad") and r["io_examples"] for r in rows)
     assert any(r["verify_level"] == "grad" for r in rows)
     del summary

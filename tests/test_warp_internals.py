@@ -141,3 +141,17 @@ def test_module_preamble_matches_warp_header():
     cuda = _warp.module_preamble("cuda", 256, "wp::bfloat16 x;")
     assert cpu.startswith("#define WP_NO_BFLOAT16\n") and "#define WP_TILE_BLOCK_DIM 1" in cpu
     assert not cuda.startswith("#define WP_NO_BFLOAT16") and "#define WP_TILE_BLOCK_DIM 256" in cuda
+
+
+def test_launch_mangled_name_of_a_generic_kernel_is_its_overloads():
+    src = (
+        "import warp as wp\nfrom typing import Any\n\n"
+        "@wp.kernel\ndef scale_any(x: wp.array(dtype=Any), s: Any):\n    i = wp.tid()\n    x[i] = x[i] * s\n"
+        "wp.overload(scale_any, {'x': wp.array(dtype=wp.float64), 's': wp.float64})\n"
+    )
+    with load_source(src, tag="int_generic") as loaded:
+        generic = loaded.kernels()["scale_any"]
+        assert generic.is_generic
+        overload = next(iter(generic.overloads.values()))
+        assert _warp.launch_mangled_name(generic) == _warp.launch_mangled_name(overload)
+        assert _warp.launch_mangled_name(generic).startswith("scale_any_")

@@ -146,7 +146,8 @@ class MotifBuilder:
         statistic array with ``wp.atomic_add``.  Float element types only; others are stored as is."""
         spec = next(a for a in self.args if a.name == arr.text())
         p, dtype = self.prec, spec.dtype
-        if self.chance("bind_output"):  # compute into a named local first, then store it
+        plain = isinstance(value.node, ast.Name)
+        if self.chance("bind_output") and not plain:  # compute into a named local first, then store it
             local = self.fresh(self.pick(["result", "value", "res", "out_val"]))
             body.append(assign(local, value))
             value = name(local)
@@ -168,9 +169,11 @@ class MotifBuilder:
         elif self.rng.random() < odds["gain"]:
             value = value * self.scalar(self.pick(["gain", "scale"]), self.pick([0.5, 2.0]))
         if self.rng.random() < odds["stat"]:
-            n = self.fresh(self.pick(["val", "res", "out_val"]))  # used twice: bound to a local
-            body.append(assign(n, value))
-            v = name(n)
+            v = value
+            if not isinstance(value.node, ast.Name):  # used twice: bound to a local
+                n = self.fresh(self.pick(["val", "res", "out_val"]))
+                body.append(assign(n, value))
+                v = name(n)
             stat = self.array(self.pick(["norm_sq", "total", "residual_sum"]), p.dtype, p.scalar(), (1,), role="out")
             body += [assign(arr[index], v), ast.Expr(wp.atomic_add(stat, 0, v * v if scalar else self.length_sq(v)).node)]
             self.features.add("atomic")

@@ -194,8 +194,10 @@ def build(b: MotifBuilder) -> KernelProgram:
     v_out = b.array(b.pick(["v_out", "v_new", "particle_qd_out"]), p.vec_dtype(), p.vec(), shape, role="out")
     v1 = _velocity_update(b, st, t, f, g, dt, body)
     x1 = b.fresh(b.pick(["x1", "xp", "x_pred"]))
+    for step in [s for s in steps if s in ("damping", "max_speed")]:  # velocity limits act before the position update
+        body += _STEPS[step](b, name(x1), v1, dt)
     body.append(assign(x1, st.pos + v1 * dt))
-    for step in steps:
+    for step in [s for s in steps if s not in ("damping", "max_speed")]:
         body += _STEPS[step](b, name(x1), v1, dt)
     body += [assign(x_out[t], name(x1)), assign(v_out[t], v1)]
     if b.rng.random() < 0.2:
