@@ -314,6 +314,24 @@ class MotifBuilder:
             obj = obj.dot(group)
         return obj.dot(fname)
 
+    def _bounds_guard(self, body: list[ast.stmt], launch_dim: tuple[int, ...], tiled: bool) -> None:
+        """Optionally ``if tid >= n: return`` right after ``tid = wp.tid()`` of a 1-D launch, against an
+        element-count parameter or the first array's length (launches are often padded in real code)."""
+        first = body[0] if body else None
+        if tiled or len(launch_dim) != 1 or not (isinstance(first, ast.Assign) and isinstance(first.targets[0], ast.Name)
+                                                 and ast.unparse(first.value) == "wp.tid()"):
+            return
+        if not self.chance("bounds_guard"):
+            return
+        tid = name(first.targets[0].id)
+        arrays = [a for a in self.args if a.kind == "array" and a.shape and a.shape[0] == launch_dim[0] and not a.fields]
+        if arrays and self.rng.random() < 0.5:
+            limit = name(arrays[0].name).dot("shape")[0]
+        else:
+            limit = self.int_param(self.pick(["n", "count", "num_elements"]), launch_dim[0])
+        body.insert(1, ast.If(tid.ge(limit).node, [ret()], []))
+        self.features.add("bounds_guard")
+
     def _declare_settings(self) -> None:
         if self._settings_slot is None:
             return
@@ -390,6 +408,7 @@ class MotifBuilder:
                block_dim: int | None = None, overload: dict[str, X] | None = None) -> KernelProgram:
         """Render the module and return its program; ``overload`` registers ``wp.overload(kernel, {...})``."""
         kname = self.fresh(kname)
+        self._bounds_guard(body, launch_dim, tiled)
         self._declare_settings()
         if self.generic_mode:
             overload = self.overload

@@ -23,7 +23,7 @@ class MotifPolicy:
     ``@wp.func`` helper, a second ``@wp.func`` overload of that helper, a custom
     ``@wp.func_grad``, ``wp.static`` loop bounds / branches, a generic
     ``typing.Any`` kernel with one ``wp.overload``, an early ``return`` for
-    inactive elements, a batch of environments (2-D ``env, i = wp.tid()`` launch),
+    inactive elements, an ``if tid >= n: return`` bounds guard, a batch of environments (2-D ``env, i = wp.tid()`` launch),
     writing a single-use temporary inline instead of binding it to a local, computing an
     output value into a named local before storing it.
     ``param_order``: weights of parameter-order styles (outputs always last).
@@ -45,6 +45,7 @@ class MotifPolicy:
     static_expr: float = 0.35
     generic_kernel: float = 0.2
     early_return: float = 0.5
+    bounds_guard: float = 0.3
     batched: float = 0.3
     inline_temp: float = 0.5
     bind_output: float = 0.4
