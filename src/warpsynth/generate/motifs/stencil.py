@@ -72,9 +72,12 @@ def build(b: MotifBuilder) -> KernelProgram:
     body: list[ast.stmt] = [t_stmt]
     sizes: tuple[X, ...] = ()
     if variant != "advection":  # advection samples through clamped lookups instead
-        size_names = [b.fresh(s) for s in ("nx", "ny", "nz")[:ndim]]
-        body += [assign(s, u.dot("shape")[d]) for d, s in enumerate(size_names)]
-        sizes = tuple(name(s) for s in size_names)
+        if b.chance("inline_temp"):  # u.shape[d] written where it is used
+            sizes = tuple(u.dot("shape")[d] for d in range(ndim))
+        else:
+            size_names = [b.fresh(s) for s in ("nx", "ny", "nz")[:ndim]]
+            body += [assign(s, u.dot("shape")[d]) for d, s in enumerate(size_names)]
+            sizes = tuple(name(s) for s in size_names)
 
     dx, inv_h2 = _spacing(b)
     if variant == "gradient":
