@@ -200,3 +200,15 @@ def test_pipeline_verifies_motifs_up_to_grad(tmp_path):
     assert all(r["verify_level"] in ("run", "grad") and r["io_examples"] for r in rows)
     assert any(r["verify_level"] == "grad" for r in rows)
     del summary
+
+
+def test_render_flattens_boolean_chains_without_changing_the_tree():
+    from warpsynth.generate.motifs.kit import assign, if_, name, render, ret
+
+    i, j, n = name("i"), name("j"), name("n")
+    cond = i.eq(0).or_(j.eq(0)).or_(i.eq(n - 1)).or_(j.eq(n - 1).and_(i.gt(1).or_(j.lt(2))))
+    stmts = [if_(cond, [ret()]), assign("x", (i + j) * (i - j) - -i)]
+    text = render(stmts)
+    assert "if i == 0 or j == 0 or i == n - 1 or j == n - 1 and (i > 1 or j < 2):" in text
+    reference = ast.parse(ast.unparse(ast.fix_missing_locations(ast.Module(stmts, []))))
+    assert ast.dump(ast.parse(text)) == ast.dump(reference)

@@ -158,7 +158,7 @@ class MotifBuilder:
         odds = self.policy.epilogue
         scalar = dtype == p.dtype
         if self.rng.random() < odds["relax"]:
-            prev = self.array(self.pick(["prev", "old", f"{spec.name}_prev"]), dtype, self._ann(dtype), spec.shape)
+            prev = self.array(self.pick(["prev", "old_value", "last_iterate"]), dtype, self._ann(dtype), spec.shape)
             omega = self.scalar(self.pick(["omega", "relax", "blend"]), self.pick([0.5, 0.7, 0.9]))
             value = prev[index] + (value - prev[index]) * omega
             self.features.add("relaxation")

@@ -82,11 +82,17 @@ class X:
     def eq(self, o): return self._cmp(ast.Eq(), o)
     def ne(self, o): return self._cmp(ast.NotEq(), o)
 
+    def _bool(self, op: type, o: Like) -> "X":
+        left = self.node.values if isinstance(self.node, ast.BoolOp) and isinstance(self.node.op, op) else [self.node]
+        return X(ast.BoolOp(op(), list(left) + [lift(o).node]))
+
     def or_(self, o: Like) -> "X":
-        return X(ast.BoolOp(ast.Or(), [self.node, lift(o).node]))
+        """``self or o`` (chains flatten: ``a or b or c``)."""
+        return self._bool(ast.Or, o)
 
     def and_(self, o: Like) -> "X":
-        return X(ast.BoolOp(ast.And(), [self.node, lift(o).node]))
+        """``self and o`` (chains flatten)."""
+        return self._bool(ast.And, o)
 
     def text(self) -> str:
         return ast.unparse(self.node)
@@ -174,5 +180,24 @@ def struct(sname: str, fields: Sequence[tuple[str, X]]) -> ast.ClassDef:
     return ast.ClassDef(sname, [], [], body, [wp.struct.node])
 
 
+class _Unparser(getattr(ast, "_Unparser", object)):
+    """``ast.unparse`` with one fix: CPython (3.9-3.12) raises the precedence for every further
+    operand of ``a or b or c``, so a fourth comparison gets parentheses (``... or (y == n - 1)``)."""
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        operator = self.boolops[node.op.__class__.__name__]
+        precedence = self.boolop_precedence[operator]
+        with self.require_parens(precedence, node):
+            for k, value in enumerate(node.values):
+                if k:
+                    self.write(f" {operator} ")
+                self.set_precedence(precedence.next(), value)
+                self.traverse(value)
+
+
 def render(stmts: list[ast.stmt]) -> str:
-    return ast.unparse(ast.Module(stmts, [])) + "\n"
+    """The module's source text (``ast.unparse``, with flat ``or``/``and`` chains)."""
+    module = ast.fix_missing_locations(ast.Module(stmts, []))
+    if _Unparser.__mro__[1] is object:  # no private unparser in this Python: plain ast.unparse
+        return ast.unparse(module) + "\n"
+    return _Unparser().visit(module) + "\n"
