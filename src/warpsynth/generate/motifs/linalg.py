@@ -118,7 +118,8 @@ def _covariance(b: MotifBuilder) -> KernelProgram:
     body += [assign(mean, b.zero(p.vec())), for_(j, [count], [aug(mean, "+", pts[t, name(j)])]),
              assign(mean, name(mean) * inv_k), assign(C, p.mat()()),
              for_(j, [count], [assign(d, pts[t, name(j)] - name(mean)), aug(C, "+", wp.outer(name(d), name(d)))]),
-             assign(C, name(C) * inv_k), assign(cov[t], name(C))]
+             assign(C, name(C) * inv_k)]
+    b.store(cov, t, name(C), body)
     if b.rng.random() < 0.4:
         means = b.array(b.pick(["centroids", "means", "mu"]), p.vec_dtype(), p.vec(), (n,), role="out")
         b.store(means, t, name(mean), body)

@@ -135,15 +135,15 @@ def _voxels(b: MotifBuilder, vol: X, res: int) -> KernelProgram:
         b.features.add("early_return")
     if out_grad:
         g = wp.vec3(L(i + 1, j, k) - L(i - 1, j, k), L(i, j + 1, k) - L(i, j - 1, k), L(i, j, k + 1) - L(i, j, k - 1))
-        body.append(assign(out[i, j, k], g * 0.5))
+        b.store(out, (i, j, k), g * 0.5, body)
     else:
         c = b.fresh("center")
         body.append(assign(c, L(i, j, k)))
         nb = L(i + 1, j, k) + L(i - 1, j, k) + L(i, j + 1, k) + L(i, j - 1, k) + L(i, j, k + 1) + L(i, j, k - 1)
         if b.rng.random() < 0.5:
-            body.append(assign(out[i, j, k], nb - 6.0 * name(c)))
+            b.store(out, (i, j, k), nb - 6.0 * name(c), body)
         else:
-            body.append(assign(out[i, j, k], (nb + name(c)) / 7.0))
+            b.store(out, (i, j, k), (nb + name(c)) / 7.0, body)
     return b.finish(b.pick(["volume_gradient", "voxel_gradient"] if out_grad else ["volume_laplacian", "smooth_voxels"]),
                     body, (res, res, res))
 
