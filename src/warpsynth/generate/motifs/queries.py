@@ -139,10 +139,13 @@ def _bvh(b: MotifBuilder, ray: bool) -> KernelProgram:
     if ray:
         starts = b.array(b.pick(["ray_starts", "origins"]), "vec3", wp.vec3, (n,), low=-2.0, high=2.0)
         dirs = b.array(b.pick(["ray_dirs", "directions"]), "vec3", wp.vec3, (n,), low=-1.0, high=1.0)
-        ro, rd = b.fresh("ro"), b.fresh("rd")
-        body += [assign(ro, starts[t]), assign(rd, wp.normalize(dirs[t])), assign(q, wp.bvh_query_ray(bvh, name(ro), name(rd)))]
+        direction = wp.normalize(dirs[t]) if b.rng.random() < 0.6 else dirs[t]  # or directions given unit length
         if narrow:
+            ro, rd = b.fresh("ro"), b.fresh("rd")
+            body += [assign(ro, starts[t]), assign(rd, direction), assign(q, wp.bvh_query_ray(bvh, name(ro), name(rd)))]
             return _bvh_nearest(b, t, body, q, idx, lowers, uppers, name(ro), name(rd), n)
+        ro, rd = b.let("ro", starts[t], body), b.let("rd", direction, body)
+        body.append(assign(q, wp.bvh_query_ray(bvh, ro, rd)))
     else:
         pts = b.array(b.pick(["points", "centers"]), "vec3", wp.vec3, (n,), low=-1.0, high=1.0)
         if b.rng.random() < 0.4:
@@ -153,8 +156,9 @@ def _bvh(b: MotifBuilder, ray: bool) -> KernelProgram:
         ext = b.let("ext", wp.vec3(r, r, r) if b.rng.random() < 0.5 else wp.vec3(r), body)
         body += [assign(c, pts[t]), assign(lo, name(c) - ext), assign(hi, name(c) + ext),
                  assign(q, wp.bvh_query_aabb(bvh, name(lo), name(hi)))]
-    acc = b.fresh("count")
-    found = [aug(acc, "+", 1)]
+    any_hit = b.rng.random() < 0.3  # only whether anything is hit: stop at the first one
+    acc = b.fresh(b.pick(["hit", "occluded"]) if any_hit else "count")
+    found = [aug(acc, "+", 1)] + ([ast.Break()] if any_hit else [])
     cap = None
     if b.rng.random() < 0.4:
         cap = b.pick([4, 8])
@@ -165,12 +169,15 @@ def _bvh(b: MotifBuilder, ray: bool) -> KernelProgram:
         bu = bl + uppers[name(idx)]
         sep = bl.dot("x").gt(name(hi).dot("x")).or_(bu.dot("x").lt(name(lo).dot("x")))
         found = [if_(sep, [ast.Continue()])] + found
-    count = b.array(b.pick(["counts", "hits", "num_overlaps"]), "int32", name("int"), (n,), role="out")
+    count = b.array(b.pick(["any_hit", "occlusion", "hit_mask"] if any_hit else ["counts", "hits", "num_overlaps"]), "int32",
+                    name("int"), (n,), role="out")
     # BVH queries have no iterator form in Warp 1.19: the while/query_next loop is the idiom
     body += [assign(idx, name("int")(0)), assign(acc, name("int")(0)),
              while_(wp.bvh_query_next(name(q), name(idx)), found)]
     b.store(count, t, name(acc), body)
     names = ["bvh_raycast", "count_ray_hits"] if ray else (["find_candidates", "broad_phase"] if cap else ["bvh_query", "count_overlaps"])
+    if any_hit and not cap:
+        names = ["any_hit", "occlusion_query", "test_overlap"]
     return b.finish(b.pick(names), body, (n,))
 
 
