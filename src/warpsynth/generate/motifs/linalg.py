@@ -115,10 +115,17 @@ def _covariance(b: MotifBuilder) -> KernelProgram:
     if kk is not None:
         inv_k, count = p.lit(1.0) / p.cast(name(kk)), name(kk)
     body: list[ast.stmt] = [t_stmt] + ([assign(kk, pts.dot("shape")[1])] if kk is not None else [])
-    body += [assign(mean, b.zero(p.vec())), for_(j, [count], [aug(mean, "+", pts[t, name(j)])]),
-             assign(mean, name(mean) * inv_k), assign(C, p.mat()()),
-             for_(j, [count], [assign(d, pts[t, name(j)] - name(mean)), aug(C, "+", wp.outer(name(d), name(d)))]),
-             assign(C, name(C) * inv_k)]
+    if b.rng.random() < 0.35:  # one pass: E[x x^T] - mean mean^T
+        S = b.fresh("S")
+        body += [assign(mean, b.zero(p.vec())), assign(S, p.mat()()),
+                 for_(j, [count], [assign(d, pts[t, name(j)]), aug(mean, "+", name(d)), aug(S, "+", wp.outer(name(d), name(d)))]),
+                 assign(mean, name(mean) * inv_k),
+                 assign(C, name(S) * inv_k - wp.outer(name(mean), name(mean)))]
+    else:
+        body += [assign(mean, b.zero(p.vec())), for_(j, [count], [aug(mean, "+", pts[t, name(j)])]),
+                 assign(mean, name(mean) * inv_k), assign(C, p.mat()()),
+                 for_(j, [count], [assign(d, pts[t, name(j)] - name(mean)), aug(C, "+", wp.outer(name(d), name(d)))]),
+                 assign(C, name(C) * inv_k)]
     b.store(cov, t, name(C), body)
     if b.rng.random() < 0.4:
         means = b.array(b.pick(["centroids", "means", "mu"]), p.vec_dtype(), p.vec(), (n,), role="out")
@@ -144,7 +151,7 @@ def _tile_cholesky(b: MotifBuilder) -> KernelProgram:
     reg = b.scalar(b.pick(["reg", "shift"]), b.pick([0.5, 1.0, float(N)]))
     out = b.array(b.pick(["x", "sol", "result"]), "float32", name("float"), lead + (N,), role="out")
     size = b.constant("N", N) if b.chance("module_constant") else N
-    m, A, L, r, x = (b.fresh(s) for s in ("m", "A", "L", "r", "x"))
+    m, A, L, r, x = (b.fresh(s) for s in ("m", "A", "L", "r", b.pick(["x_tile", "sol_tile", "y_tile"])))
     body: list[ast.stmt] = []
     if batch:  # one system per block: index the leading dimension with the block id
         t_stmt, (t,) = common.tid(b, (b.pick(["i", "batch", "system"]),))
