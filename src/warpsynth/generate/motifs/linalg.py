@@ -179,7 +179,34 @@ def _tile_cholesky(b: MotifBuilder) -> KernelProgram:
                     block_dim=b.pick([16, 32, 64]))
 
 
+def _polar(b: MotifBuilder) -> KernelProgram:
+    """Rotation part of deformation gradients: ``F = U S V^T`` (``wp.svd3``), ``R = U V^T``, with
+    the reflection case fixed (as corotational FEM and shape matching do)."""
+    b.force_f32()
+    b.differentiable = False
+    n = b.pick([32, 64, 128])
+    F = b.array(b.pick(["F", "deformation_gradient", "Apq"]), "mat33", wp.mat33, (n,), low=-1.0, high=1.0)
+    R_out = b.array(b.pick(["R", "rotations", "R_out"]), "mat33", wp.mat33, (n,), role="out")
+    t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i", "e"]),))
+    U, sig, V, Rm = b.fresh("U"), b.fresh("sigma"), b.fresh("V"), b.fresh("R_i")
+    body: list[ast.stmt] = [t_stmt]
+    Fi = b.let("F_i", F[t], body)
+    body += [assign(U, wp.mat33()), assign(sig, b.zero(wp.vec3)), assign(V, wp.mat33()),
+             expr(wp.svd3(Fi, name(U), name(sig), name(V))),
+             assign(Rm, name(U) * wp.transpose(name(V)))]
+    if b.rng.random() < 0.6:
+        fix = b.maybe_func(["flip_last_column", "fix_reflection"], [("U", wp.mat33, name(U)), ("V", wp.mat33, name(V))],
+                           lambda u_, v_: wp.mat33(u_[0, 0], u_[0, 1], -u_[0, 2], u_[1, 0], u_[1, 1], -u_[1, 2],
+                                                   u_[2, 0], u_[2, 1], -u_[2, 2]) * wp.transpose(v_), wp.mat33)
+        body.append(if_(wp.determinant(name(Rm)).lt(0.0), [assign(Rm, fix)]))
+    b.store(R_out, t, name(Rm), body)
+    if b.rng.random() < 0.4:
+        strain = b.array(b.pick(["stretch", "singular_values"]), "vec3", wp.vec3, (n,), role="out")
+        b.store(strain, t, name(sig), body)
+    return b.finish(b.pick(["polar_decomposition", "extract_rotations", "corotate"]), body, (n,))
+
+
 def build(b: MotifBuilder) -> KernelProgram:
     variant = b.variant()
     return {"fem_assembly": _fem_assembly, "small_solve": _small_solve, "covariance": _covariance,
-            "tile_cholesky": _tile_cholesky}[variant](b)
+            "tile_cholesky": _tile_cholesky, "polar": _polar}[variant](b)

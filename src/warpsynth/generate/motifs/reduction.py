@@ -154,6 +154,30 @@ def _minmax(b: MotifBuilder, n: int) -> KernelProgram:
                             "max": ["reduce_max", "find_max"]}[which]), body, shape)
 
 
+def _count_if(b: MotifBuilder, n: int) -> KernelProgram:
+    """Count (and optionally sum) the elements passing a threshold test with ``wp.atomic_add``."""
+    p = b.prec
+    shape, body, t, env = _index(b, n)
+    x = b.array(b.pick(["x", "values", "residual"]), p.dtype, p.scalar(), shape)
+    thresh = b.scalar(b.pick(["threshold", "tol", "cutoff"]), b.pick([0.0, 0.5, 0.9]))
+    slot = (shape[0],) if env is not None else (1,)
+    count = b.array(b.pick(["count", "num_above", "num_active"]), "int32", name("int"), slot, role="out")
+    at = env if env is not None else 0
+    v = b.let("v", wp.abs(x[t]) if b.rng.random() < 0.4 else x[t], body)
+    hit = [expr(wp.atomic_add(count, at, 1))]
+    if b.rng.random() < 0.4:
+        total = b.array(b.pick(["sum_above", "excess"]), p.dtype, p.scalar(), slot, role="out")
+        hit.append(expr(wp.atomic_add(total, at, v - thresh)))
+    if b.rng.random() < 0.5:
+        body.append(if_(v.gt(thresh), hit))
+    else:  # early-out for elements that fail the test
+        body += [if_(v.le(thresh), [ret()])] + hit
+        b.features.add("early_return")
+    b.differentiable = False
+    b.features.add("atomic")
+    return b.finish(b.pick(["count_above", "count_if", "count_violations"]), body, shape)
+
+
 def _tile_sum(b: MotifBuilder) -> KernelProgram:
     """Block reductions: ``tile_load`` a chunk per block, map, reduce, then ``tile_atomic_add``
     into a total or ``tile_store`` one partial per block."""
@@ -203,4 +227,4 @@ def build(b: MotifBuilder) -> KernelProgram:
     variant = b.variant()
     n = b.pick([64, 100, 128, 256])
     return {"histogram": _histogram, "atomic_sum": _atomic_sum, "segmented": _segmented, "minmax": _minmax,
-            "tile_sum": lambda b, n: _tile_sum(b)}[variant](b, n)
+            "tile_sum": lambda b, n: _tile_sum(b), "count_if": _count_if}[variant](b, n)

@@ -66,7 +66,8 @@ def build(b: MotifBuilder) -> KernelProgram:
     mode = b.pick(["border", "clamp", "periodic"]) if variant != "advection" else "clamp"
     b.features.add(f"boundary_{mode}")
     in_name = {"laplacian": ["u", "phi", "field"], "diffusion": ["u", "temperature", "conc"], "wave": ["u", "h", "height"],
-               "advection": ["q", "density", "dye"], "gradient": ["p", "pressure", "phi"]}[variant]
+               "advection": ["q", "density", "dye"], "gradient": ["p", "pressure", "phi"],
+               "jacobi": ["p", "pressure", "phi"]}[variant]
     u = b.array(b.pick(in_name), p.dtype, p.scalar(), shape)
     t_stmt, ids = common.tid(b, id_names)
     body: list[ast.stmt] = [t_stmt]
@@ -84,7 +85,7 @@ def build(b: MotifBuilder) -> KernelProgram:
         out = b.array(b.pick(["grad", "grad_p", "du"]), p.vec_dtype(ndim), p.vec(ndim), shape, role="out")
     else:
         outs = {"laplacian": ["lap_out", "result", "del2_u"], "diffusion": ["u_new", "u_out"], "advection": ["q_new", "q_out", "out"],
-                "wave": ["u_next", "u_new", "h_new"]}
+                "wave": ["u_next", "u_new", "h_new"], "jacobi": ["p_new", "p_out", "pressure_next"]}
         out = b.array(b.pick(outs[variant]), p.dtype, p.scalar(), shape, role="out")
     if mode == "border":
         body.append(if_(_border(ids, sizes), [ret()]))
@@ -119,6 +120,16 @@ def build(b: MotifBuilder) -> KernelProgram:
                 damp = common.physical(b, "DAMPING", "damping", b.pick([0.99, 0.995, 0.999]))
                 nxt = nxt * damp
             b.store(out, ids, nxt, body)
+    elif variant == "jacobi":  # one Jacobi sweep of the pressure Poisson equation  lap(p) = div
+        div = b.array(b.pick(["div", "divergence", "rhs"]), p.dtype, p.scalar(), shape)
+        total = None
+        for d in range(ndim):
+            for step in (-1, 1):
+                nb = tuple(_neighbour(b, mode, ids[e], sizes[e], step) if e == d else ids[e] for e in range(ndim))
+                total = u[nb] if total is None else total + u[nb]
+        s_ = b.let(b.pick(["s", "nbr_sum"]), total, body)
+        h2 = dx * dx
+        b.store(out, ids, (s_ - h2 * div[ids]) / p.lit(2.0 * ndim), body)
     elif variant == "gradient":
         comps = []
         for d in range(ndim):
@@ -131,7 +142,8 @@ def build(b: MotifBuilder) -> KernelProgram:
     return b.finish(b.pick({"laplacian": ["laplacian", "apply_laplacian", "compute_laplacian"],
                             "diffusion": ["diffuse", "diffusion_step", "heat_step"], "wave": ["wave_step", "integrate_wave", "wave_solve"],
                             "advection": ["advect", "advect_semi_lagrangian", "advect_scalar"],
-                            "gradient": ["gradient", "compute_gradient", "pressure_gradient"]}[variant]), body, shape)
+                            "gradient": ["gradient", "compute_gradient", "pressure_gradient"],
+                            "jacobi": ["jacobi_iteration", "pressure_solve", "jacobi_step"]}[variant]), body, shape)
 
 
 def _advect(b: MotifBuilder, q: X, out: X, ids: tuple[X, ...], sizes: tuple[X, ...], dx: X, body: list[ast.stmt]) -> None:
