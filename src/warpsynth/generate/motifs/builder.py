@@ -174,7 +174,7 @@ class MotifBuilder:
                 n = self.fresh(self.pick(["val", "res", "out_val"]))
                 body.append(assign(n, value))
                 v = name(n)
-            stat = self.array(self.pick(["norm_sq", "total", "residual_sum"]), p.dtype, p.scalar(), (1,), role="out")
+            stat = self.array(self.pick(["norm_sq", "sum_sq", "l2_sq"]), p.dtype, p.scalar(), (1,), role="out")
             body += [assign(arr[index], v), ast.Expr(wp.atomic_add(stat, 0, v * v if scalar else self.length_sq(v)).node)]
             self.features.add("atomic")
             return
