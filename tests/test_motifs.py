@@ -89,9 +89,9 @@ def test_structurally_unique_and_uses_the_language_real_code_uses():
     cfg = GeneratorConfig.motifs()
     progs = [kernel(s, cfg) for s in range(400)]
     forms = Counter(canonical_form(p.source) for p in progs)
-    # measured 391/400 (97.8%) at 400 seeds and 91.9% at 2,000 (docs/generator.md): below the
-    # issue's 99% target at 2,000; this guards against losing the variation there is
-    assert len(forms) >= 0.95 * len(progs)
+    # measured 396/400 (99.0%) here and 1895/2000 (94.75%) at 2,000 seeds (docs/generator.md, below
+    # the 99% target there); this guards against losing the variation there is
+    assert len(forms) >= 0.97 * len(progs)
     features = set().union(*(p.features for p in progs))
     wanted = {"wp_static", "generic", "kernel_overload", "func_overload", "func_grad", "struct_array", "nested_struct",
               "wp_constant", "early_return", "array_subscript_annotation", "array_call_annotation", "mesh", "bvh",
