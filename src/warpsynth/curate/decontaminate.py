@@ -205,7 +205,7 @@ def decontaminate(
     out: str | Path | None = None,
     ngram: int = NGRAM,
     min_overlap: float = MIN_OVERLAP,
-    force: bool = False,
+    overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Drop contaminated rows of ``root`` into ``out`` (default: replace ``root``); returns the report."""
@@ -218,7 +218,7 @@ def decontaminate(
     out = Path(root) if in_place else Path(out)
     hasher = NgramHasher(ngram)
     index = EvalIndex(eval_documents(against), hasher)
-    with DatasetWriter(out, source=root, rows_per_shard=max_shard_rows(shards), force=force or in_place) as writer:
+    with DatasetWriter(out, source=root, rows_per_shard=max_shard_rows(shards), overwrite=overwrite or in_place) as writer:
         n = 0
         dropped = []
         for shard in shards:

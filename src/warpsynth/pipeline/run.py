@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Iterable, Mapping
 from rich.console import Console
 from rich.table import Table
 
-from warpsynth.dataset.folder import DATA_DIR
+from warpsynth.dataset.folder import DATA_DIR, remove_dataset
 from warpsynth.errors import WarpsynthError
 from warpsynth.pipeline import stats as _stats
 from warpsynth.pipeline.config import CONFIG_FILE, DEFAULT_GENERATOR, RunConfig, check_folder, run_dir
@@ -46,6 +45,10 @@ class RunSummary:
     stats: Path | None = None
     rejects: Path | None = None
 
+    def exit_status(self) -> int:
+        """The CLI's exit status: 0 when rows were written, 1 when none was (every sample rejected)."""
+        return 0 if self.rows > 0 else 1
+
     @property
     def samples_per_s(self) -> float:
         return self.samples_run / self.seconds if self.seconds > 0 else 0.0
@@ -68,17 +71,11 @@ class RunSummary:
             table.add_row("categories", ", ".join(f"{k or '(none)'} {v}" for k, v in top) + (" ..." if len(self.categories) > 6 else ""))
         table.add_row("warp", self.config.warp_version)
         console.print(table)
+        if self.rows == 0:
+            console.print(f"[bold red]no rows written[/]: all {self.rejected:,} sample(s) were rejected; see {self.rejects}", soft_wrap=True)
         console.print(f"output:  {self.root / DATA_DIR}/ ({len(self.files)} {self.config.fmt} shard(s), {self.rows:,} rows)", soft_wrap=True)
         console.print(f"card:    {self.card}", soft_wrap=True)
         console.print(f"report:  {self.stats} (timings, memory), {self.rejects} (rejected samples)", soft_wrap=True)
-
-
-def _clear(root: Path) -> None:
-    """--overwrite: remove what a run writes (data/, _run/, README.md), nothing else."""
-    for name in (DATA_DIR, run_dir(root).name):
-        if (root / name).is_dir():
-            shutil.rmtree(root / name)
-    (root / "README.md").unlink(missing_ok=True)
 
 
 def _remove_stale_temp_files(root: Path) -> None:
@@ -156,13 +153,17 @@ def generate(
     from warpsynth.pipeline.programs import load_program_source
     from warpsynth.pipeline.verifying import prepare, require_verify
 
+    if shards is not None and shards < 1:
+        raise WarpsynthError(f"--shards must be between 1 and -n ({n}); got {shards}")
+    if workers is not None and workers < 0:
+        raise WarpsynthError(f"--workers must be >= 0 (0: in this process), got {workers}")
     require_verify(config.verify)
     generator_config = load_program_source(config.generator, dict(config.category_weights)).config_dict()
 
     root = Path(out)
     mode = check_folder(root, config, overwrite)
     if mode == "overwrite":
-        _clear(root)
+        remove_dataset(root)
     root.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with _Lock(root):
