@@ -104,11 +104,17 @@ def test_bad_inputs_leave_nothing(tmp_path, rows):
     # existing output is refused unless --overwrite
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "x").write_text("keep me")
-    with pytest.raises(WarpsynthError, match="output exists"):
+    with pytest.raises(WarpsynthError, match="exists; choose a new folder, or pass --overwrite"):
         dedup(root, tmp_path / "taken")
     assert (tmp_path / "taken" / "x").read_text() == "keep me"
+    # --overwrite replaces only a folder warpsynth wrote: a user's file is never deleted
+    code, out, err = run_cli(["dedup", str(root), "-o", str(tmp_path / "taken"), "--overwrite"])
+    assert code == 2 and "holds x, which warpsynth did not write" in err and err.count("\n") == 1
+    assert (tmp_path / "taken" / "x").read_text() == "keep me"
+    (tmp_path / "taken" / "x").unlink()
+    dedup(root, tmp_path / "taken", near=False)
     code, out, _ = run_cli(["dedup", str(root), "-o", str(tmp_path / "taken"), "--overwrite"])
-    assert code == 0 and "rows kept" in out and not (tmp_path / "taken" / "x").exists()
+    assert code == 0 and "rows kept" in out
     # a shard corrupt in its data pages (footer intact): found in the middle of the run
     shard = folder.shard_path(root, "train", 1, 2)
     data = bytearray(shard.read_bytes())

@@ -138,7 +138,7 @@ def parse_ptx(spec: str | None, targets: tuple[str, ...] | list[str] | None = No
         part = part.strip().lower()
         digits = part[3:] if part.startswith("sm_") else part
         if not digits.isdigit():
-            raise WarpsynthError(f"--ptx: {part!r} is not an arch like sm_80")
+            raise WarpsynthError(f"--ptx: expected arch list like sm_80,sm_90, got {spec!r}")
         archs.append(int(digits))
     check_ptx_archs(archs, targets)
     return tuple(archs)
