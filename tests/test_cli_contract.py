@@ -59,6 +59,8 @@ def template(tmp_path_factory) -> Path:
     """ds/ (hand-written rows), gen/ (a 2-shard generated run), files that must never change."""
     root = tmp_path_factory.mktemp("contract")
     write_dataset(root / "ds", base_rows(), shards=2)
+    shutil.copytree(root / "ds", root / "dsnotes")  # a dataset folder the user added a file to
+    (root / "dsnotes" / "notes.txt").write_text("my notes")
     _run(root / "gen")
     (root / "mine" / "data").mkdir(parents=True)  # a user's folder: README + data, not warpsynth's
     (root / "mine" / "README.md").write_text("# my project\n")
@@ -122,7 +124,7 @@ IN_PROCESS = [
     ("dedup-existing", ["dedup", "{ws}/ds", "-o", "{ws}/taken"], 2, "pass --overwrite"),
     ("dedup-overwrite-foreign", ["dedup", "{ws}/ds", "-o", "{ws}/taken", "--overwrite"], 2, "holds notes.txt, which warpsynth did not write"),
     ("split-fractions", ["split", "{ws}/ds", "-o", "{ws}/out", "--val", "2"], 2, "must be fractions"),
-    ("decontaminate-inplace-foreign", ["decontaminate", "{ws}/mine", "--against", "{ws}/existing.jsonl"], 2, "mine"),
+    ("decontaminate-inplace-foreign", ["decontaminate", "{ws}/dsnotes", "--against", "{ws}/existing.jsonl"], 2, "holds notes.txt, which warpsynth did not write"),
     ("report-existing", ["report", "{ws}/ds", "-o", "{ws}/_report_existing"], 2, "report.md exists; pass --overwrite"),
     ("export-existing", ["export", "{ws}/ds", "--task", "python-to-cuda", "-o", "{ws}/existing.jsonl"], 2, "existing.jsonl exists; pass --overwrite"),
     ("export-task", ["export", "{ws}/ds", "--task", "nope", "-o", "{ws}/new.jsonl"], 2, "--task 'nope'"),

@@ -217,8 +217,8 @@ def decontaminate(
     in_place = out is None
     out = Path(root) if in_place else Path(out)
     hasher = NgramHasher(ngram)
-    index = EvalIndex(eval_documents(against), hasher)
     with DatasetWriter(out, source=root, rows_per_shard=max_shard_rows(shards), overwrite=overwrite or in_place) as writer:
+        index = EvalIndex(eval_documents(against), hasher)  # after the output is known to be ours to write
         n = 0
         dropped = []
         for shard in shards:
