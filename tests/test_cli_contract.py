@@ -326,3 +326,20 @@ def test_library_errors_are_warpsynth_errors(ws):
 
     with pytest.raises(WarpsynthError, match="--threshold"):
         dedup(ws / "ds", ws / "out", threshold=0)
+
+
+def test_failed_tasks_are_a_partial_failure_exit_1(tmp_path, monkeypatch, capsys):
+    from warpsynth.pipeline.task import ShardTask
+
+    real_run = ShardTask.run
+
+    def run(self, progress=None):
+        if self.index == 1:
+            raise RuntimeError("disk vanished")
+        return real_run(self, progress)
+
+    monkeypatch.setattr(ShardTask, "run", run)
+    argv = ["generate", "-n", "4", "-o", str(tmp_path / "run"), "--shards", "2", "--workers", "0", "--no-progress", "--generator", SPEC]
+    assert main(argv) == 1
+    assert_one_line(capsys.readouterr().err, "1 of 2 task(s) failed (task 1: RuntimeError: disk vanished)")
+    assert (tmp_path / "run" / "data" / "train-00000-of-00002.parquet").exists()  # the done task is kept

@@ -25,7 +25,7 @@ from typing import Annotated, Callable, List, Optional
 
 import typer
 
-from warpsynth.errors import WarpsynthError
+from warpsynth.errors import PartialFailure, WarpsynthError
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -44,7 +44,6 @@ Ptx = Annotated[Optional[str], typer.Option("--ptx", help="PTX archs via Warp's 
 DatasetDir = Annotated[Path, typer.Argument(help="dataset folder (data/*.parquet|jsonl + README.md card)", show_default=False)]
 OutputDir = Annotated[Path, typer.Option("-o", "--output", help="new dataset folder", show_default=False)]
 OptionalOutputDir = Annotated[Optional[Path], typer.Option("-o", "--output", help="new dataset folder (default: rewrite DIRECTORY)")]
-Seed = Annotated[int, typer.Option("--seed", help="seed")]
 JsonOut = Annotated[bool, flag("--json", "print JSON")]
 Paths = Annotated[List[Path], typer.Argument(help="Python files or folders to import", show_default=False)]
 
@@ -96,6 +95,9 @@ def run_app(app: Callable[..., object], argv: Optional[List[str]]) -> int:
     """Run the typer ``app`` on ``argv`` and map its outcome to the exit status (see module doc)."""
     try:
         status = app(args=argv, standalone_mode=False, prog_name="warpsynth")
+    except PartialFailure as exc:
+        _say(str(exc))
+        return EXIT_PARTIAL
     except WarpsynthError as exc:
         _say(str(exc))
         return EXIT_USAGE

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from warpsynth.dataset.folder import DATA_DIR, remove_dataset
-from warpsynth.errors import WarpsynthError
+from warpsynth.errors import PartialFailure, WarpsynthError
 from warpsynth.pipeline import stats as _stats
 from warpsynth.pipeline.config import CONFIG_FILE, DEFAULT_GENERATOR, RunConfig, check_folder, run_dir
 from warpsynth.pipeline.executor import Executor, InlineExecutor, LocalExecutor
@@ -87,6 +87,23 @@ def _remove_stale_temp_files(root: Path) -> None:
                     path.unlink(missing_ok=True)
 
 
+def _local_executor(workers: int | None, tasks: int) -> Executor:
+    """``workers`` processes (default: CPUs), at most one per task; 0: in this process."""
+    if workers == 0:
+        return InlineExecutor()
+    return LocalExecutor(max(1, min(workers or os.cpu_count() or 1, tasks or 1)))
+
+
+def _peak_rss_per_worker(markers: list[dict], results: list) -> list[float]:
+    """Peak RSS of each worker process that ran a task in this invocation, ascending."""
+    this_run = {r.index for r in results if r.status == "done"}
+    peaks: dict[int, float] = {}
+    for m in markers:
+        if m["index"] in this_run:
+            peaks[m["pid"]] = max(peaks.get(m["pid"], 0.0), m["peak_rss_mb"])
+    return sorted(peaks.values())
+
+
 class _Lock:
     """An exclusive lock on ``_run/lock`` for the run's duration: two runs never share a folder."""
 
@@ -134,9 +151,15 @@ def generate(
     task; 0 runs tasks in this process without crash isolation). ``executor``
     overrides it (e.g. a cluster executor). ``row_timings`` fills each row's
     ``verify_ms``, at the price of byte-identical output. Raises WarpsynthError for bad
-    settings, a folder holding a different run (unless ``overwrite``), or tasks
-    that failed after retries (rerunning the same call resumes).
+    settings or a folder holding a different run (unless ``overwrite``; it deletes only
+    what a warpsynth run wrote, and refuses a folder holding anything else), and
+    PartialFailure (a WarpsynthError) for tasks that failed after retries (rerunning the
+    same call resumes).
     """
+    if shards is not None and shards < 1:
+        raise WarpsynthError(f"--shards must be between 1 and -n ({n}); got {shards}")
+    if workers is not None and workers < 0:
+        raise WarpsynthError(f"--workers must be >= 0 (0: in this process), got {workers}")
     config = RunConfig(
         n=n,
         seed=seed,
@@ -153,10 +176,6 @@ def generate(
     from warpsynth.pipeline.programs import load_program_source
     from warpsynth.pipeline.verifying import prepare, require_verify
 
-    if shards is not None and shards < 1:
-        raise WarpsynthError(f"--shards must be between 1 and -n ({n}); got {shards}")
-    if workers is not None and workers < 0:
-        raise WarpsynthError(f"--workers must be >= 0 (0: in this process), got {workers}")
     require_verify(config.verify)
     generator_config = load_program_source(config.generator, dict(config.category_weights)).config_dict()
 
@@ -176,11 +195,7 @@ def generate(
         todo = [t for t in tasks if not t.is_complete()]
         if todo:
             prepare(config)
-        if executor is None:
-            if workers == 0:
-                executor = InlineExecutor()
-            else:
-                executor = LocalExecutor(max(1, min(workers or os.cpu_count() or 1, len(todo) or 1)))
+        executor = executor or _local_executor(workers, len(todo))
         already = sum(len(t.samples) for t in tasks if t not in todo)
         results = []
         if todo:
@@ -201,18 +216,13 @@ def generate(
         stats_path = _stats.write_stats(root, config, markers, invocation)
         if failed:
             first = failed[0]
-            raise WarpsynthError(
+            raise PartialFailure(
                 f"{len(failed)} of {len(tasks)} task(s) failed (task {first.index}: {first.error}); "
                 f"details in {stats_path}; rerun the same command to retry them"
             )
         rejects_path = _stats.merge_rejects(root, tasks)
         total = _stats.totals(markers)
         card = _stats.write_dataset_card(root, config, total, generator_config)
-    this_run = {r.index for r in results if r.status == "done"}
-    peaks: dict[int, float] = {}
-    for m in markers:
-        if m["index"] in this_run:
-            peaks[m["pid"]] = max(peaks.get(m["pid"], 0.0), m["peak_rss_mb"])
     return RunSummary(
         root=root,
         config=config,
@@ -226,7 +236,7 @@ def generate(
         seconds=seconds,
         samples_run=invocation["samples_run"],
         workers=executor.workers,
-        peak_rss_mb=sorted(peaks.values()),
+        peak_rss_mb=_peak_rss_per_worker(markers, results),
         files=[t.shard for t in tasks],
         card=card,
         stats=stats_path,
