@@ -42,7 +42,11 @@ def _without_no_driver_warning() -> Iterator[None]:
     import tempfile
 
     sys.stderr.flush()
-    saved = os.dup(2)
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all (closed fd 2): nothing to filter
+        yield
+        return
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
