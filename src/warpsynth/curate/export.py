@@ -10,9 +10,10 @@ forward-to-backward...) are skipped and counted. The file is written atomically.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from warpsynth.curate.common import check_dataset, iter_rows, python_text
 from warpsynth.curate.templates import TASKS, load_templates
@@ -49,6 +50,7 @@ def fields(row: dict) -> dict[str, str]:
         "forward": cuda_fwd if use_cuda else cpu_fwd,
         "backward": cuda_bwd if use_cuda else cpu_bwd,
         "lang": "CUDA" if use_cuda else "C++",
+        "fence": "cuda" if use_cuda else "cpp",
     }
 
 
@@ -79,8 +81,14 @@ def export(
     fmt: str = "chat",
     splits: list[str] | None = None,
     templates: str | Path | None = None,
+    overwrite: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> dict:
-    """Write ``task`` examples of ``root`` (optionally only some splits) to JSONL ``out``; returns counts."""
+    """Write ``task`` examples of ``root`` (optionally only some splits) to JSONL ``out``; returns counts.
+
+    An existing ``out`` is replaced only with ``overwrite`` (WarpsynthError otherwise), and
+    only once the new file is complete. ``progress(rows)`` is called per batch read.
+    """
     if task not in TASKS:
         raise WarpsynthError(f"--task {task!r}: choose from {', '.join(TASKS)}")
     if fmt not in FORMATS:
@@ -88,6 +96,8 @@ def export(
     out = Path(out)
     if out.suffix not in (".jsonl", ".json"):
         raise WarpsynthError(f"{out}: export writes JSON lines, name it *.jsonl")
+    if out.exists() and not overwrite:
+        raise WarpsynthError(f"-o: {out} exists; pass --overwrite to replace it")
     tmpl = load_templates(templates)
     shards = check_dataset(root)
     if splits:
@@ -99,6 +109,8 @@ def export(
 
     def records() -> Iterator[dict]:
         for shard, batch in iter_rows(root, None, shards):
+            if progress:
+                progress(batch.num_rows)
             for row in batch.to_pylist():
                 rec = render(row, task, fmt, tmpl)
                 if rec is None:
@@ -108,8 +120,9 @@ def export(
                 counts[f"split:{shard.split}"] += 1
                 yield rec
 
-    write_jsonl(records(), out)
-    if not counts["written"]:
-        out.unlink(missing_ok=True)
+    records_list = records()
+    first = next(records_list, None)
+    if first is None:  # nothing to write: leave an existing file as it is
         raise WarpsynthError(f"{root}: no row has what task {task} needs ({counts['skipped']} rows skipped); nothing written")
+    write_jsonl(itertools.chain([first], records_list), out)
     return {"task": task, "format": fmt, "file": str(out), "written": counts["written"], "skipped": counts["skipped"], "splits": {k[6:]: v for k, v in counts.items() if k.startswith("split:")}}

@@ -60,14 +60,14 @@ def split(
     val: float = 0.05,
     test: float = 0.05,
     seed: int = 0,
-    force: bool = False,
+    overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Write ``root``'s rows into train/validation/test shards of ``out``; returns the split summary."""
     shards = check_dataset(root)
     if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
         raise WarpsynthError(f"--val {val} and --test {test} must be fractions in [0, 1) with a sum below 1")
-    with DatasetWriter(out, source=root, rows_per_shard=max_shard_rows(shards), force=force) as writer:
+    with DatasetWriter(out, source=root, rows_per_shard=max_shard_rows(shards), overwrite=overwrite) as writer:
         clusters = find_clusters(root, shards=shards, progress=progress)
         where = assign(clusters.ids, clusters.roots, val, test, seed)
         for name in SPLITS:
@@ -96,6 +96,11 @@ def split(
             ),
         )
     return summary
+
+
+def format_summary(summary: dict) -> str:
+    """Rows and clusters per split, one line each (the CLI's output)."""
+    return "\n".join(f"{k:<11}{summary['rows'][k]:>10,} rows {summary['clusters'][k]:>10,} clusters" for k in summary["rows"])
 
 
 def _summary(roots: np.ndarray, where: np.ndarray, val: float, test: float, seed: int, params: dict) -> dict:
