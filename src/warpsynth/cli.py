@@ -171,7 +171,7 @@ def generate_cmd(
     no_backward: bool = typer.Option(False, "--no-backward", help="forward code only"),
     category_weights: Optional[str] = typer.Option(None, "--category-weights", help="e.g. elementwise=2,reduction=1"),
     fmt: str = typer.Option("parquet", "--format", help="parquet or jsonl"),
-    verify: str = typer.Option("codegen", "--verify", help="codegen, compile, run or grad"),
+    verify: str = typer.Option("codegen", "--verify", help="codegen, compile, run, grad or cuda (cuda needs a GPU)"),
     row_timings: bool = typer.Option(False, "--row-timings", help="store per-stage verify timings in each row (output is then not byte-identical run to run)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace a run with different settings in -o"),
     no_progress: bool = typer.Option(False, "--no-progress", help="no progress bar"),

@@ -21,7 +21,7 @@ from warpsynth.errors import WarpsynthError
 
 FORMATS = ("parquet", "jsonl")
 TARGETS = ("cpu", "cuda")
-VERIFY_LEVELS = ("codegen", "compile", "run", "grad")
+VERIFY_LEVELS = ("codegen", "compile", "run", "grad", "cuda")
 DEFAULT_GENERATOR = "warpsynth.pipeline.programs:warp_generator"
 SPLIT = "train"
 RUN_DIR = "_run"
@@ -97,7 +97,7 @@ class RunConfig:
         if self.verify not in VERIFY_LEVELS:
             raise WarpsynthError(f"--verify must be one of {', '.join(VERIFY_LEVELS)} (got {self.verify!r})")
         if self.row_timings and self.verify == "codegen":
-            raise WarpsynthError("--row-timings records verification timings: it needs --verify compile, run or grad")
+            raise WarpsynthError("--row-timings records verification timings: it needs --verify compile, run, grad or cuda")
 
     # -- derived -------------------------------------------------------------------------------
     def task_range(self, index: int) -> range:
