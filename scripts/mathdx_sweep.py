@@ -8,7 +8,9 @@ For every (M, N, K, dtype, block_dim, arch) it compiles a one-``tile_matmul`` ke
 the GEMM's LTO with libmathdx exactly as on a real launch (no GPU needed; the LTO symbol encodes
 arch and block_dim, e.g. ``dot_4_4_4_90_16_...``). A compile that raises is a rejection. The
 result is written as a Python module the generator imports (``generate/mathdx_table.py``).
-Each compile runs in a fresh, private kernel cache, so nothing cached decides the answer.
+Each sweep runs in a fresh, private kernel cache, so nothing cached decides the answer. The table
+is rewritten after every compile and ``--resume`` keeps the keys an earlier sweep already measured
+in the output file (a sweep on a loaded 2-core machine takes 40-170 s per compile).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def _ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x]
 
 
-def render_table(accepted: list[tuple], rejected: list[tuple], command: str, seconds: float) -> str:
+def render_table(accepted: list[tuple], rejected: list[tuple], commands: list[str]) -> str:
     import warp as wp
 
     lines = [
@@ -62,10 +64,10 @@ def render_table(accepted: list[tuple], rejected: list[tuple], command: str, sec
         "",
         "Generated file: do not edit. Made with",
         "",
-        f"    {command}",
+        *[f"    {c}" for c in commands],
         "",
-        f"Warp {wp.config.version} (its bundled libmathdx), CPU-only machine, {seconds:.0f} s. Keys are",
-        "(M, N, K, dtype, block_dim, arch) for C[M, N] = A[M, K] @ B[K, N].",
+        f"Warp {wp.config.version} (its bundled libmathdx), on a CPU-only machine (no GPU needed to build the LTO).",
+        "Keys are (M, N, K, dtype, block_dim, arch) for C[M, N] = A[M, K] @ B[K, N].",
         '"""',
         "",
         "ACCEPTED: frozenset[tuple[int, int, int, str, int, int]] = frozenset({",
@@ -73,8 +75,18 @@ def render_table(accepted: list[tuple], rejected: list[tuple], command: str, sec
     lines += [f"    {key!r}," for key in sorted(accepted)]
     lines += ["})", "", "#: Each rejected key with MathDx's message.", "REJECTED: dict[tuple[int, int, int, str, int, int], str] = {"]
     lines += [f"    {key!r}: {msg!r}," for key, msg in sorted(rejected)]
-    lines += ["}", "", f"SWEPT_SIZES = {sorted({k[0] for k in accepted} | {k[0][0] for k in rejected})!r}", ""]
+    lines += ["}", "", f"COMMANDS: tuple[str, ...] = {tuple(commands)!r}", ""]
     return "\n".join(lines)
+
+
+def _previous(path: str) -> tuple[list, list, list]:
+    """(accepted, rejected, commands) of an existing table file, to resume a sweep."""
+    import runpy
+
+    if not os.path.exists(path):
+        return [], [], []
+    table = runpy.run_path(path)
+    return list(table["ACCEPTED"]), list(table["REJECTED"].items()), list(table.get("COMMANDS", ()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dtypes", default="float32,float64")
     ap.add_argument("--block-dims", default="16,32,64")
     ap.add_argument("--archs", default="80,90")
+    ap.add_argument("--resume", action="store_true", help="keep the keys already in the output table; measure the rest")
     ap.add_argument("-o", "--output", default=os.path.join("src", "warpsynth", "generate", "mathdx_table.py"))
     args = ap.parse_args(argv)
     import warp as wp
@@ -91,18 +104,21 @@ def main(argv: list[str] | None = None) -> int:
     from warpsynth import _warp
 
     _warp.init_quiet()
-    accepted, rejected = [], []
-    t0 = time.perf_counter()
+    accepted, rejected, commands = _previous(args.output) if args.resume else ([], [], [])
+    done = set(accepted) | {k for k, _ in rejected}
+    command = "python scripts/mathdx_sweep.py " + " ".join(
+        f"--{k} {v}" for k, v in (("sizes", args.sizes), ("dtypes", args.dtypes), ("block-dims", args.block_dims), ("archs", args.archs)))
+    commands = commands + [command + (" --resume" if args.resume else "")]
     for size, dtype, bd, arch in itertools.product(_ints(args.sizes), args.dtypes.split(","), _ints(args.block_dims), _ints(args.archs)):
         key = (size, size, size, dtype, bd, arch)
+        if key in done:
+            continue
         t1 = time.perf_counter()
         ok, msg = accepts(size, size, size, dtype, bd, arch)
         (accepted.append(key) if ok else rejected.append((key, msg)))
         print(f"{key}: {'ok' if ok else 'REJECTED ' + msg} ({time.perf_counter() - t1:.1f} s)", flush=True)
-    command = "python scripts/mathdx_sweep.py " + " ".join(
-        f"--{k} {v}" for k, v in (("sizes", args.sizes), ("dtypes", args.dtypes), ("block-dims", args.block_dims), ("archs", args.archs)))
-    with open(args.output, "w") as f:
-        f.write(render_table(accepted, rejected, command, time.perf_counter() - t0))
+        with open(args.output, "w") as f:
+            f.write(render_table(accepted, rejected, commands))
     print(f"{len(accepted)} accepted, {len(rejected)} rejected -> {args.output}")
     return 0
 

@@ -301,3 +301,14 @@ def test_generated_kernels_are_race_free():
         if problems:
             failures[seed] = problems[0]
     assert failures == {}
+
+
+def test_pipeline_rejects_a_racy_program_before_codegen():
+    from warpsynth.generate.program import KernelProgram
+    from warpsynth.pipeline.verifying import race_reject
+
+    src, _ = RACY["mixed atomics"]
+    racy = KernelProgram(seed=1, source=HEAD + src.lstrip("\n"), kernel_name="k", category="t", features=(), args=(),
+                         launch_dim=(64,), config_hash="t")
+    assert "do not commute" in race_reject(racy)
+    assert race_reject(kernel(3, GeneratorConfig())) is None

@@ -125,3 +125,10 @@ def test_cli_verify_cuda_without_a_gpu_exits_2(tmp_path, capsys):
     err = capsys.readouterr()
     lines = (err.out + err.err).strip().splitlines()
     assert len(lines) == 1 and "no CUDA device" in lines[0]
+
+
+def test_one_lane_tile_atomic_runs_and_matches():
+    config = GeneratorConfig(weights={"tile": 1.0})
+    program = next(p for p in (kernel(s, config) for s in range(400)) if "if lane == 0:" in p.source)
+    result = cuda_level.compare_on_device(program, device="cpu")
+    assert result.ok, result.detail

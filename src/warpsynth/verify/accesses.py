@@ -60,14 +60,22 @@ class Collected:
 
 
 def array_params(fn: ast.FunctionDef) -> dict[str, str]:
-    """Parameters annotated as Warp arrays: name -> element dtype text (``float32`` for ``float``)."""
+    """Parameters annotated as Warp arrays: name -> element dtype text (``float32`` for ``float``).
+
+    Both spellings: ``wp.array(dtype=float)`` / ``wp.array2d(dtype=wp.vec3)`` and ``wp.array[float]`` /
+    ``wp.array2d[wp.vec3]`` (also ``indexedarray``, ``fabricarray``).
+    """
     out = {}
     for arg in fn.args.args:
-        ann = arg.annotation
+        ann, dtype = arg.annotation, None
         if isinstance(ann, ast.Call) and "array" in (wp_name(ann.func) or ""):
             dtype = next((k.value for k in ann.keywords if k.arg == "dtype"), ann.args[0] if ann.args else None)
-            text = ast.unparse(dtype) if dtype is not None else "float32"
-            out[arg.arg] = {"float": "float32", "int": "int32", "bool": "bool"}.get(text, text.removeprefix("wp.").removeprefix("warp."))
+        elif isinstance(ann, ast.Subscript) and "array" in (wp_name(ann.value) or ""):
+            dtype = ann.slice.elts[0] if isinstance(ann.slice, ast.Tuple) else ann.slice
+        else:
+            continue
+        text = ast.unparse(dtype).removeprefix("wp.").removeprefix("warp.") if dtype is not None else "float32"
+        out[arg.arg] = {"float": "float32", "int": "int32"}.get(text, text)
     return out
 
 
