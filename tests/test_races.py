@@ -312,3 +312,45 @@ def test_pipeline_rejects_a_racy_program_before_codegen():
                          launch_dim=(64,), config_hash="t")
     assert "do not commute" in race_reject(racy)
     assert race_reject(kernel(3, GeneratorConfig())) is None
+
+
+def test_positional_tile_arguments():
+    src = '''
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    t = wp.tile_load(x, 16, i * 16)
+    wp.tile_store(y, t + wp.tile_zeros(16, dtype=float), i * 16)
+'''
+    assert check(src, dim=(4,), tiled=True, block_dim=32) == []
+    assert check(src.replace("i * 16)\n", "i * 8)\n"), dim=(4,), tiled=True, block_dim=32) != []
+
+
+def test_aliases_views_and_array_helpers():
+    alias = '''
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    z = y
+    z[0] = x[i]
+'''
+    assert any("writes 'y' at [0]" in p for p in check(alias))
+    view = '''
+@wp.kernel
+def k(x: wp.array2d(dtype=float), y: wp.array2d(dtype=float)):
+    i, j = wp.tid()
+    row = y[0]
+    row[j] = x[i, j]
+'''
+    assert any("a view of an array" in p for p in check(view, dim=(8, 8)))
+    helper_view = '''
+@wp.func
+def put(a: wp.array(dtype=float), v: float):
+    a[0] = v
+
+@wp.kernel
+def k(x: wp.array2d(dtype=float), y: wp.array2d(dtype=float)):
+    i, j = wp.tid()
+    put(y[i], x[i, j])
+'''
+    assert any("passes y[i] to helper 'put' as an array" in p for p in check(helper_view, dim=(8, 8)))

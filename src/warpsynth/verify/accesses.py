@@ -32,7 +32,7 @@ class Access:
     ``index``: per array dimension, the :class:`Affine` index or None; for tile accesses the
     offset, with ``extent`` the tile shape (1 per dimension for element accesses).
     ``op``: the atomic op ("add", "max"...). ``result_used``: an atomic's returned value is used.
-    ``per_block``: a scalar side effect in a tiled kernel that one lane (``lane == 0``) performs.
+    ``tile``: a block-wide tile access (``extent`` is the tile shape). ``where``: "in helper 'f' " or "".
     """
 
     array: str
@@ -43,7 +43,6 @@ class Access:
     op: str = ""
     result_used: bool = False
     tile: bool = False
-    per_block: bool = False
     where: str = ""
 
 
@@ -59,8 +58,8 @@ class Collected:
     problems: list[Problem] = field(default_factory=list)
 
 
-def array_params(fn: ast.FunctionDef) -> dict[str, str]:
-    """Parameters annotated as Warp arrays: name -> element dtype text (``float32`` for ``float``).
+def array_params(fn: ast.FunctionDef, with_ndim: bool = False) -> dict:
+    """Parameters annotated as Warp arrays: name -> element dtype text (``float32`` for ``float``), or (dtype, ndim).
 
     Both spellings: ``wp.array(dtype=float)`` / ``wp.array2d(dtype=wp.vec3)`` and ``wp.array[float]`` /
     ``wp.array2d[wp.vec3]`` (also ``indexedarray``, ``fabricarray``).
@@ -75,7 +74,11 @@ def array_params(fn: ast.FunctionDef) -> dict[str, str]:
         else:
             continue
         text = ast.unparse(dtype).removeprefix("wp.").removeprefix("warp.") if dtype is not None else "float32"
-        out[arg.arg] = {"float": "float32", "int": "int32"}.get(text, text)
+        text = {"float": "float32", "int": "int32"}.get(text, text)
+        kind = wp_name(ann.func if isinstance(ann, ast.Call) else ann.value) or ""
+        ndim_kw = next((k.value for k in getattr(ann, "keywords", []) if k.arg == "ndim"), None)
+        ndim = ndim_kw.value if isinstance(ndim_kw, ast.Constant) else int(kind[-2]) if kind[-2:-1].isdigit() else 1
+        out[arg.arg] = (text, ndim) if with_ndim else text
     return out
 
 
@@ -85,10 +88,27 @@ class Walker:
     def __init__(self, fn: ast.FunctionDef, ctx: "KernelContext", arrays: dict[str, str], bound: dict, where: str, depth: int = 0):
         self.fn, self.ctx, self.where, self.depth = fn, ctx, where, depth
         self.arrays = arrays  # local name -> kernel-level array name
+        self.views = self._aliases(fn)  # locals holding a view of an array (``row = a[i]`` of a 2-D ``a``)
         self.dtypes = {local: ctx.dtypes.get(global_, "") for local, global_ in arrays.items()}
         env = local_values(fn.body, bound, ctx.known, frozenset(arrays), frozenset(ctx.helpers), ctx.dims, ctx.lines)
         self.ev = Evaluator(env, ctx.known, frozenset(arrays), frozenset(ctx.helpers), ctx.lines)
         self.tiles: dict[str, tuple[tuple[int, ...] | None, str]] = {}  # tile local -> (shape, dtype)
+
+    def _aliases(self, fn: ast.FunctionDef) -> set[str]:
+        """Add ``b = a`` aliases of arrays to ``self.arrays``; return the locals that hold array views."""
+        ndims = {name: nd for name, (_, nd) in array_params(fn, with_ndim=True).items()}
+        views = set()
+        for node in ast.walk(fn):
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+                continue
+            value, name = node.value, node.targets[0].id
+            if isinstance(value, ast.Name) and value.id in self.arrays:
+                self.arrays[name] = self.arrays[value.id]
+            elif isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and value.value.id in self.arrays:
+                n_index = len(value.slice.elts) if isinstance(value.slice, ast.Tuple) else 1
+                if n_index < ndims.get(value.value.id, 1):
+                    views.add(name)
+        return views
 
     # ---------------------------------------------------------------- statements
     def block(self, stmts: list[ast.stmt], guarded: bool) -> None:
@@ -143,7 +163,9 @@ class Walker:
             if isinstance(node, ast.Subscript):
                 self.expr(node.slice, guarded)
             node = node.value
-        if node is not target and isinstance(node, ast.Name) and node.id not in self.ev.env and node.id not in self.arrays:
+        if node is not target and isinstance(node, ast.Name) and node.id in self.views:
+            self.problem(line, f"writes through '{node.id}', a view of an array ({ast.unparse(target)}): the check does not model views")
+        elif node is not target and isinstance(node, ast.Name) and node.id not in self.ev.env and node.id not in self.arrays:
             self.problem(line, f"writes through parameter '{node.id}' ({ast.unparse(target)}): the check cannot tell which memory it is")
 
     def augstore(self, s: ast.AugAssign, guarded: bool) -> None:
@@ -217,12 +239,13 @@ class Walker:
 
     def tile_call(self, node: ast.Call, name: str, array: str, guarded: bool) -> None:
         kw = {k.arg: k.value for k in node.keywords}
-        offset = kw.get("offset", node.args[2] if len(node.args) > 2 and name != "tile_load" else None)
+        # positional forms: tile_load(a, shape, offset), tile_store(a, t, offset), tile_atomic_add(a, t, offset)
+        offset = kw.get("offset", node.args[2] if len(node.args) > 2 else None)
         index = self._index(offset) if offset is not None else (Affine(),)
         if guarded:
             self.problem(node.lineno, f"wp.{name} on '{array}' under a one-lane guard: tile operations need the whole block")
         if name in TILE_READS:
-            shape = const_shape(kw.get("shape"))
+            shape = const_shape(kw.get("shape", node.args[1] if len(node.args) > 1 else None))
             self.add(Access(array, "read", node.lineno, _pad(index, shape), extent=shape or (), tile=True))
         elif name in ("tile_store", "tile_atomic_add"):
             value = node.args[1] if len(node.args) > 1 else kw.get("t")
@@ -242,18 +265,19 @@ class Walker:
             self.problem(node.lineno, f"helper '{name}' nests too deep for the check")
             return
         arrays, bound = {}, {}
+        array_typed = array_params(fn)
         for param, arg in zip(fn.args.args, node.args):
             if self._array_of(arg):
                 arrays[param.arg] = self._array_of(arg)
+            elif param.arg in array_typed:
+                self.problem(node.lineno, f"passes {ast.unparse(arg)} to helper '{name}' as an array: the check models only whole arrays")
             else:
                 self.expr(arg, guarded)
                 bound[param.arg] = self.ev(arg)
         for k in node.keywords:
             self.expr(k.value, guarded)
         if arrays:  # a helper without array parameters touches no memory the check models
-            sub = Walker(fn, self.ctx, arrays, bound, f"in helper '{name}' ", self.depth + 1)
-            sub.tiles = {}
-            sub.block(fn.body, guarded)
+            Walker(fn, self.ctx, arrays, bound, f"in helper '{name}' ", self.depth + 1).block(fn.body, guarded)
 
     # ---------------------------------------------------------------- records
     def add(self, access: Access) -> None:
@@ -266,7 +290,7 @@ class Walker:
                          f"on '{access.array}', so the result scales with block_dim: guard it with `if lane == 0` "
                          "(lane from `i, lane = wp.tid()`) or use wp.tile_atomic_add / wp.tile_store")
             return
-        self.add(Access(**{**access.__dict__, "per_block": self.ctx.tiled}))
+        self.add(access)
 
     def problem(self, line: int, reason: str) -> None:
         self.ctx.out.problems.append(Problem(line, self.where + reason))

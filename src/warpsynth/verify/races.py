@@ -218,7 +218,7 @@ def _array_problems(name: str, accs: list[Access], dims: tuple, shape: tuple[int
     if not writes or out:
         return out
     owner = {id(a): witness(a.index, a.extent or (1,) * len(a.index), dims) for a in accs}
-    shared = [a for a in writes if a.kind == "atomic" and (owner[id(a)] is None or (a.tile and a.kind == "atomic"))]
+    shared = [a for a in writes if a.kind == "atomic" and (a.tile or owner[id(a)] is None)]  # tile atomics: many blocks
     if shared:
         return _shared_problems(name, accs, shared, owner)
     first = writes[0]

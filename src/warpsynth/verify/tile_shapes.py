@@ -56,7 +56,9 @@ def tile_result(node: ast.expr, tiles: dict[str, Tile], array_dtypes: dict[str, 
     if name in _FROM_SHAPE:
         if name == "tile_load" and node.args and isinstance(node.args[0], ast.Name):
             dtype = array_dtypes.get(node.args[0].id, dtype)
-        return const_shape(kw.get("shape")), _dtype_text(kw.get("dtype"), dtype)
+        at = 1 if name in ("tile_load", "tile_broadcast", "tile_reshape") else 0  # positional shape argument
+        shape = kw.get("shape", node.args[at] if len(node.args) > at else None)
+        return const_shape(shape), _dtype_text(kw.get("dtype"), dtype)
     if name == "tile_arange":
         n = node.args[-1] if node.args else None
         return (const_shape(n) if len(node.args) == 1 else None), _dtype_text(kw.get("dtype"), "int32")
