@@ -23,6 +23,9 @@ ACCEPTED: frozenset[tuple[int, int, int, str, int, int]] = frozenset({
     (8, 8, 8, 'float32', 64, 80),
     (8, 8, 8, 'float32', 64, 90),
     (16, 16, 16, 'float32', 32, 80),
+    (16, 16, 16, 'float32', 32, 90),
+    (16, 16, 16, 'float32', 64, 80),
+    (16, 16, 16, 'float32', 64, 90),
 })
 
 #: Each rejected key with MathDx's message.
