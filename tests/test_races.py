@@ -354,3 +354,38 @@ def k(x: wp.array2d(dtype=float), y: wp.array2d(dtype=float)):
     put(y[i], x[i, j])
 '''
     assert any("passes y[i] to helper 'put' as an array" in p for p in check(helper_view, dim=(8, 8)))
+
+
+def test_a_loop_variable_added_to_the_thread_index_is_not_owned():
+    src = '''
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    for j in range(4):
+        y[i + j] = x[i]
+'''
+    assert any("writes 'y' at [tid0 + loop:j@5], not a location only this thread owns" in p for p in check(src))
+    assert check(src.replace("y[i + j]", "y[i]")) == []
+
+
+def test_unmodelled_writes_and_untiled_tile_ops_are_rejected():
+    struct_atomic = '''
+@wp.struct
+class S:
+    acc: wp.array(dtype=float)
+
+@wp.kernel
+def k(s: S, x: wp.array(dtype=float)):
+    i = wp.tid()
+    wp.atomic_add(s.acc, 0, x[i])
+'''
+    assert any("wp.atomic_add on s.acc: the check cannot tell which array it writes" in p for p in check(struct_atomic))
+    untiled = '''
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    t = wp.tile_load(x, shape=16, offset=i * 16)
+    wp.tile_store(y, t, offset=i * 16)
+'''
+    assert any("tile operations in a launch that is not tiled" in p for p in check(untiled, dim=(4,)))
+    assert check(untiled, dim=(4,), tiled=True, block_dim=32) == []

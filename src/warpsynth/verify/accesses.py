@@ -209,6 +209,8 @@ class Walker:
         if name in BLOCK_SHAPED_TILES:
             self.problem(node.lineno, f"wp.{name}() makes a tile with one element per thread: its shape depends on block_dim")
         first = self._array_of(args[0]) if args else None
+        if args and not first and any(w in name for w in _WRITING_WORDS):
+            self.problem(node.lineno, f"wp.{name} on {ast.unparse(args[0])}: the check cannot tell which array it writes")
         if name.startswith("atomic_") and first:
             index = tuple(self.ev(a) for a in args[1:-1 - (name == "atomic_cas")])
             self.side_effect(Access(first, "atomic", node.lineno, index, op=name.removeprefix("atomic_"), result_used=used), guarded)

@@ -31,6 +31,7 @@ class Affine:
     const: int = 0
     syms: tuple[tuple[str, int], ...] = ()
     stride: int = 0
+    varies: bool = False  # a symbol takes several values within one thread (a loop variable, a reassigned local)
 
     @property
     def uniform(self) -> bool:
@@ -41,8 +42,9 @@ class Affine:
         return not self.syms
 
 
-def sym(text: str) -> Affine:
-    return Affine(syms=((text, 1),))
+def sym(text: str, varies: bool = False) -> Affine:
+    """A value that is the same in every thread, named by ``text``; ``varies``: not constant within a thread."""
+    return Affine(syms=((text, 1),), varies=varies)
 
 
 def _merge(a: tuple, b: tuple, sign: int) -> tuple:
@@ -55,13 +57,14 @@ def _merge(a: tuple, b: tuple, sign: int) -> tuple:
 def add(a: Affine | None, b: Affine | None, sign: int = 1) -> Affine | None:
     if a is None or b is None or a.stride or b.stride:
         return None
-    return Affine(_merge(a.tid, b.tid, sign), a.const + sign * b.const, _merge(a.syms, b.syms, sign))
+    return Affine(_merge(a.tid, b.tid, sign), a.const + sign * b.const, _merge(a.syms, b.syms, sign), varies=a.varies or b.varies)
 
 
 def scale(a: Affine | None, k: int) -> Affine | None:
     if a is None or a.stride:
         return None
-    return Affine(tuple((t, c * k) for t, c in a.tid if c * k), a.const * k, tuple((s, c * k) for s, c in a.syms if c * k))
+    return Affine(tuple((t, c * k) for t, c in a.tid if c * k), a.const * k, tuple((s, c * k) for s, c in a.syms if c * k),
+                  varies=a.varies and k != 0)
 
 
 def join(values: list[Affine | None], name: str) -> Affine | None:
@@ -71,7 +74,7 @@ def join(values: list[Affine | None], name: str) -> Affine | None:
     if all(v == values[0] for v in values):
         return values[0]
     if all(v.uniform for v in values):
-        return sym(f"var:{name}")
+        return sym(f"var:{name}", varies=True)
     return None
 
 
@@ -110,7 +113,9 @@ class Evaluator:
 
     def _uniform_or_none(self, node: ast.expr, parts: list[ast.expr]) -> Affine | None:
         vals = [self(p) for p in parts]
-        return sym(self.text(node)) if all(v is not None and v.uniform for v in vals) else None
+        if all(v is not None and v.uniform for v in vals):
+            return sym(self.text(node), varies=any(v.varies for v in vals))
+        return None
 
     def _Constant(self, node: ast.Constant) -> Affine | None:
         if isinstance(node.value, bool) or isinstance(node.value, int):
@@ -126,7 +131,7 @@ class Evaluator:
 
     def _Attribute(self, node: ast.Attribute) -> Affine | None:
         base = self(node.value)
-        return sym(self.text(node)) if base is not None and base.uniform else None
+        return sym(self.text(node), base.varies) if base is not None and base.uniform else None
 
     def _Subscript(self, node: ast.Subscript) -> Affine | None:
         if isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
@@ -190,7 +195,7 @@ def range_value(ev: Evaluator, call: ast.Call, target: str, line: int, launch_di
     """
     args = [ev(a) for a in call.args]
     if all(a is not None and a.uniform for a in args):
-        return sym(f"loop:{target}@{line}")
+        return sym(f"loop:{target}@{line}", varies=True)
     if len(args) == 3 and args[0] is not None and args[1] is not None and args[1].uniform and args[2] is not None:
         start, step = args[0], args[2]
         if (start.tid == ((0, 1),) and start.known and step.uniform and step.known and launch_dims is not None

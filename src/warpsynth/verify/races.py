@@ -119,6 +119,9 @@ def check_races(source: str, kernel_name: str, launch: LaunchSpec | str | dict |
     walker = Walker(fn, ctx, {a: a for a in dtypes}, {}, "")
     walker.block(fn.body, guarded=False)
     problems = [f"line {p.line}: {p.reason}" for p in ctx.out.problems]
+    if not tiled and any((wp_name(c.func) or "").startswith("tile") for c in calls):
+        problems.append(f"line {fn.lineno}: tile operations in a launch that is not tiled (wp.launch_tiled): "
+                        "the block they cooperate over depends on block_dim")
     problems += _matmul_problems([c for c in calls if wp_name(c.func) == "tile_matmul"], walker, spec)
     by_array: dict[str, list[Access]] = {}
     for acc in ctx.out.accesses:
@@ -167,8 +170,8 @@ def witness(index: tuple[Affine | None, ...], extent: tuple[int, ...], dims: tup
     """
     parts, covered = [], set()
     for pos, value in enumerate(index):
-        if value is None or not (value.tid or value.stride):
-            continue
+        if value is None or not (value.tid or value.stride) or value.varies:
+            continue  # thread-independent, unmodelled, or several locations per thread (i + k in a loop over k)
         ext = extent[pos] if pos < len(extent) else 1
         if value.stride:  # grid-stride loop variable (range_value proved it): disjoint per thread
             if ext != 1:
