@@ -113,3 +113,17 @@ def test_report_pass_rates_per_level_and_category(tmp_path):
     assert s["levels"]["all_applicable"]["passed"] == 3
     assert s["categories"]["integer"]["compile"] == {"applies": 3, "passed": 2, "rate": round(2 / 3, 4)}
     assert "| **all** |" in report.render(s)
+
+
+def test_load_programs_rebuilds_a_datasets_programs(tmp_path):
+    from warpsynth.generate import GeneratorConfig, kernel
+    from warpsynth.pipeline import generate
+    from warpsynth.verify.rows import load_programs
+
+    generate(3, str(tmp_path / "d"), seed=0, shards=1, workers=0, progress=False, targets=("cpu",))
+    programs = load_programs(str(tmp_path / "d"))
+    assert len(programs) == 3
+    for p in programs:
+        fresh = kernel(p.seed, GeneratorConfig())
+        assert (p.source, p.kernel_name, p.args, p.launch_dim, p.tiled, p.block_dim) == \
+            (fresh.source, fresh.kernel_name, fresh.args, fresh.launch_dim, fresh.tiled, fresh.block_dim)

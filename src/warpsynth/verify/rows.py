@@ -7,8 +7,7 @@ import json
 import os
 
 from warpsynth.generate.program import ArgSpec, KernelProgram
-
-_LEVELS = ("codegen", "compile", "run", "grad", "cuda")
+from warpsynth.verify.api import LEVELS
 
 
 def _arg_spec(d: dict) -> ArgSpec:
@@ -47,5 +46,5 @@ def load_programs(folder: str, n: int | None = None, min_level: str = "codegen")
     for path in sorted(glob.glob(os.path.join(folder, "data", "**", "*.jsonl"), recursive=True)):
         with open(path) as f:
             rows.extend(json.loads(line) for line in f if line.strip())
-    rows = [r for r in rows if r.get("launch") and _LEVELS.index(r.get("verify_level") or "codegen") >= _LEVELS.index(min_level)]
+    rows = [r for r in rows if r.get("launch") and LEVELS.index(r.get("verify_level") or "codegen") >= LEVELS.index(min_level)]
     return [program_from_row(r) for r in rows[:n]]
