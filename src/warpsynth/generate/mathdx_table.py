@@ -34,6 +34,7 @@ ACCEPTED: frozenset[tuple[int, int, int, str, int, int]] = frozenset({
     (16, 16, 16, 'float64', 32, 80),
     (16, 16, 16, 'float64', 32, 90),
     (16, 16, 16, 'float64', 64, 80),
+    (16, 16, 16, 'float64', 64, 90),
 })
 
 #: Each rejected key with MathDx's message.

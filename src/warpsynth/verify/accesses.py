@@ -85,20 +85,22 @@ def array_params(fn: ast.FunctionDef, with_ndim: bool = False) -> dict:
 class Walker:
     """Collects the accesses of one function body; helpers are walked with their own :class:`Walker`."""
 
-    def __init__(self, fn: ast.FunctionDef, ctx: "KernelContext", arrays: dict[str, str], bound: dict, where: str, depth: int = 0):
+    def __init__(self, fn: ast.FunctionDef, ctx: "KernelContext", arrays: dict[str, str], bound: dict, where: str, depth: int = 0,
+                 nodes: list[ast.AST] | None = None):
         self.fn, self.ctx, self.where, self.depth = fn, ctx, where, depth
+        nodes = nodes if nodes is not None else list(ast.walk(fn))  # one walk, shared by the passes below
         self.arrays = arrays  # local name -> kernel-level array name
-        self.views = self._aliases(fn)  # locals holding a view of an array (``row = a[i]`` of a 2-D ``a``)
+        self.views = self._aliases(fn, nodes)  # locals holding a view of an array (``row = a[i]`` of a 2-D ``a``)
         self.dtypes = {local: ctx.dtypes.get(global_, "") for local, global_ in arrays.items()}
-        env = local_values(fn.body, bound, ctx.known, frozenset(arrays), frozenset(ctx.helpers), ctx.dims, ctx.lines)
+        env = local_values(nodes, bound, ctx.known, frozenset(arrays), frozenset(ctx.helpers), ctx.dims, ctx.lines)
         self.ev = Evaluator(env, ctx.known, frozenset(arrays), frozenset(ctx.helpers), ctx.lines)
         self.tiles: dict[str, tuple[tuple[int, ...] | None, str]] = {}  # tile local -> (shape, dtype)
 
-    def _aliases(self, fn: ast.FunctionDef) -> set[str]:
+    def _aliases(self, fn: ast.FunctionDef, nodes: list[ast.AST]) -> set[str]:
         """Add ``b = a`` aliases of arrays to ``self.arrays``; return the locals that hold array views."""
         ndims = {name: nd for name, (_, nd) in array_params(fn, with_ndim=True).items()}
         views = set()
-        for node in ast.walk(fn):
+        for node in nodes:
             if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
                 continue
             value, name = node.value, node.targets[0].id

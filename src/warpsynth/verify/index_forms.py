@@ -204,10 +204,10 @@ def range_value(ev: Evaluator, call: ast.Call, target: str, line: int, launch_di
     return None
 
 
-def _defs(body: list[ast.stmt]) -> list[tuple[str, ast.AST, int]]:
-    """Every (name, defining node, tuple position) of a function body, in source order."""
+def _defs(nodes: list[ast.AST]) -> list[tuple[str, ast.AST, int]]:
+    """Every (name, defining node, tuple position) among a function's nodes (``list(ast.walk(fn))``)."""
     out = []
-    for node in (n for stmt in body for n in ast.walk(stmt)):
+    for node in nodes:
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
@@ -244,14 +244,14 @@ def _def_value(ev: Evaluator, name: str, node: ast.AST, pos: int, launch_dims: t
 _PENDING = object()
 
 
-def local_values(body: list[ast.stmt], bound: Mapping[str, Affine | None], known: Mapping[str, int], arrays: frozenset[str],
+def local_values(nodes: list[ast.AST], bound: Mapping[str, Affine | None], known: Mapping[str, int], arrays: frozenset[str],
                  user_funcs: frozenset[str], launch_dims: tuple[int, ...] | None, lines: list[str] | None = None) -> dict[str, Affine | None]:
-    """A value for every local name of ``body`` (plus ``bound``: parameters with caller-given values).
+    """A value for every local name a function assigns (``nodes``: ``list(ast.walk(fn))``), plus ``bound``: parameters with caller-given values.
 
     Iterates to a fixed point: a name starts undefined, then takes the :func:`join` of the values
     of all its definitions; definitions that read a still-undefined name wait a round.
     """
-    defs = _defs(body)
+    defs = _defs(nodes)
     names = {n for n, _, _ in defs} - set(bound)
     env: dict = dict(bound)
     env.update({n: _PENDING for n in names})

@@ -116,7 +116,7 @@ def check_races(source: str, kernel_name: str, launch: LaunchSpec | str | dict |
         known.update({f"{name}.shape[{d}]": n for d, n in enumerate(shape)})
     dtypes = array_params(fn)
     ctx = KernelContext(funcs, known, dims, tiled, lane, dtypes, source.splitlines())
-    walker = Walker(fn, ctx, {a: a for a in dtypes}, {}, "")
+    walker = Walker(fn, ctx, {a: a for a in dtypes}, {}, "", nodes=nodes)
     walker.block(fn.body, guarded=False)
     problems = [f"line {p.line}: {p.reason}" for p in ctx.out.problems]
     if not tiled and any((wp_name(c.func) or "").startswith("tile") for c in calls):
