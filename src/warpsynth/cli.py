@@ -182,7 +182,7 @@ def generate_cmd(
     no_backward: O.NoBackward = False,
     category_weights: Annotated[Optional[str], typer.Option("--category-weights", help="NAME=WEIGHT,... over the generator's categories, e.g. tile=2,random=0.5 (list: warpsynth diversity)")] = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or jsonl")] = "parquet",
-    verify: Annotated[str, typer.Option("--verify", help="verification level: codegen, or a higher one (docs/verification.md)")] = "codegen",
+    verify: Annotated[str, typer.Option("--verify", help="verification level: codegen, compile, run, grad or cuda (cuda needs a GPU; docs/verification.md)")] = "codegen",
     row_timings: Annotated[bool, O.flag("--row-timings", "store per-stage verify timings in each row (output is then not byte-identical run to run)")] = False,
     overwrite: Annotated[bool, O.flag("--overwrite", "replace a run with different settings in -o (only files a warpsynth run wrote)")] = False,
     no_progress: O.NoProgress = False,

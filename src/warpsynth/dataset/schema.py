@@ -50,6 +50,8 @@ SCHEMA = pa.schema(
         ("differentiable", pa.bool_()),
         ("grad_max_rel_err", pa.float64()),
         ("io_examples", pa.string()),
+        ("cuda_device", pa.string()),
+        ("cuda_arch", pa.string()),
     ],
     metadata={"warpsynth.schema_version": SCHEMA_VERSION},
 )

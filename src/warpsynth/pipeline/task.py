@@ -367,6 +367,8 @@ class _Runner:
 
     def _sample(self, index: int, source, load_source, extract):
         """Generate + load + extract one sample; a failure becomes a reject, never an exception."""
+        from warpsynth.pipeline.verifying import race_reject
+
         config = self.config
         seed = sample_seed(config.seed, index)
         t0 = time.perf_counter()
@@ -377,6 +379,13 @@ class _Runner:
             return None
         t1 = time.perf_counter()
         self.timings["generate"] += t1 - t0
+        race = race_reject(program)  # GPU correctness is proven statically at every level
+        t_race = time.perf_counter()
+        self.timings["race"] += t_race - t1
+        if race is not None:
+            self.reject(index, "race", race)
+            return None
+        t1 = t_race
         stage = "load"
         try:
             with load_source(program.source, SOURCE_TAG) as loaded:
