@@ -105,7 +105,7 @@ def test_metadata(deform):
     assert ir.warp_version == wp.config.version == "1.19.0"
     assert ir.python_source.startswith("@wp.kernel\ndef deform(")
     assert ir.source_line == STRUCT_HELPERS.splitlines().index("@wp.kernel") + 1
-    assert ir.options == {"mode": "release", "enable_backward": True, "block_dim": {"cpu": 1, "cuda": 256}, "ptx_archs": []}
+    assert ir.options == {"mode": "release", "enable_backward": True, "block_dim": {"cpu": 1, "cuda": 256}, "ptx_archs": [], "cuda_arch": None}
 
 
 def test_one_kernel_of_a_module_carries_nothing_of_the_others():

@@ -151,12 +151,25 @@ def extract_cmd(
     output: Path = typer.Option(..., "-o", "--output", help="output file, .jsonl or .parquet"),
     targets: str = typer.Option("cpu,cuda", help="comma-separated targets"),
     ptx: Optional[str] = typer.Option(None, help="PTX archs, e.g. sm_80,sm_90"),
-    no_backward: bool = typer.Option(False, "--no-backward", help="skip adjoint code"),
+    no_backward: bool = typer.Option(False, "--no-backward", help="drop adjoint code (never adds any)"),
+    cuda_arch: Optional[str] = typer.Option(None, "--cuda-arch", help="arch of the CUDA text, e.g. sm_90 (default: highest --ptx arch, else sm_90)"),
+    include_warp: bool = typer.Option(False, "--include-warp", help="also extract Warp's own library kernels (origin warp-library)"),
+    workers: int = typer.Option(1, "--workers", help="files imported at once, each in its own process"),
+    timeout: float = typer.Option(300.0, "--timeout", help="seconds per file before its worker is killed"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing output file"),
+    no_progress: bool = typer.Option(False, "--no-progress", help="no progress bar"),
 ) -> None:
     """Extract the exact code Warp generates for every kernel in PATHs."""
+    from warpsynth.extract import default_cuda_arch
     from warpsynth.extract.cli_report import run_extract
 
-    raise typer.Exit(run_extract(paths, output, _csv(targets), _archs(ptx), not no_backward))
+    archs = _archs(ptx)
+    try:
+        arch = int(cuda_arch.lower().removeprefix("sm_")) if cuda_arch else default_cuda_arch(archs)
+    except ValueError:
+        raise WarpsynthError(f"--cuda-arch: expected an arch like sm_90, got {cuda_arch!r}") from None
+    raise typer.Exit(run_extract(paths, output, _csv(targets), archs, not no_backward, cuda_arch=arch, include_warp=include_warp,
+                                 workers=workers, timeout=timeout, overwrite=overwrite, progress=not no_progress))
 
 
 @app.command("generate")
