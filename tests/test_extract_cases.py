@@ -113,3 +113,58 @@ def test_case_is_byte_identical_to_warp(case, extracted, tmp_path):
         check_module_text(mine, entry["cpp"], "cpu")
         check_module_text(mine, entry.get("cu") or entry["cu_codegen"], "cuda")
     assert covered == {r["id"] for r in rows}  # no row that Warp does not build
+
+
+def test_validate_accepts_every_row_extract_writes(extracted, tmp_path):
+    _, report = extracted
+    root = tmp_path / "ds"
+    write_rows(report.rows, root / "data" / "train-00000-of-00001.parquet")
+    result = validate(root)
+    assert result.ok, result.table()
+    assert result.rows == len(report.rows) == report.kernels_extracted
+
+
+def test_same_tree_at_another_path_gives_the_same_ids(extracted, tmp_path):
+    work, report = extracted
+    other = tmp_path / "somewhere" / "else" / "extract_cases"
+    shutil.copytree(CASES, other)
+    again = extract_paths([other / p for p, _ in SPECS.values() if p != "09_tile_rowsum.py"], workers=1, cuda_arch=90)
+    first = {(r["source_file"], r["mangled_name"]): r["id"] for r in report.rows}
+    second = {(r["source_file"], r["mangled_name"]): r["id"] for r in again.rows}
+    assert second and all(first[k] == v for k, v in second.items())
+    # the code itself names the absolute path (Warp's helper comments), so it differs
+    helpers = [r["cpu_helpers"] for r in again.rows if r["cpu_helpers"]]
+    assert helpers and all(str(other) in h for h in helpers)
+
+
+def test_rows_carry_effective_options_provenance_and_origin(extracted):
+    _, report = extracted
+    by_name = {(Path(r["source_file"]).name, r["kernel_name"]): r for r in report.rows}
+    opts = {k: json.loads(r["options"]) for k, r in by_name.items()}
+    assert opts[("03_module_backward_off.py", "square_grad_on")]["enable_backward"] is True
+    assert opts[("03_module_backward_off.py", "square_inherit")]["enable_backward"] is False
+    assert by_name[("03_module_backward_off.py", "square_inherit")]["cpu_backward"] == ""
+    assert opts[("nobw.py", "fwd_only")]["enable_backward"] is False
+    assert opts[("15_debug_mode_config.py", "add_one")]["mode"] == "debug"
+    tile = opts[("09_tile_rowsum.py", "small_matmul")]
+    assert tile["block_dim"] == {"cpu": 1, "cuda": 64} and tile["cuda_arch"] == 90
+    assert "dot_8_8_8_90_64_" in by_name[("09_tile_rowsum.py", "small_matmul")]["cuda_forward"]
+    # every row once, sources relative to the given path, the whole defining file as source
+    assert sorted(r["source_file"] for r in report.rows if "namespace_pkg" in r["source_file"]) == [
+        "namespace_pkg/top/_src/core/k.py", "namespace_pkg/top/_src/core/k2.py", "namespace_pkg/top/_src/core/k3.py"]
+    assert [r["kernel_name"] for r in report.rows if "library_import" in r["source_file"]] == ["mine"]
+    for row in report.rows:
+        assert row["source"] == (CASES / row["source_file"]).read_text()
+        assert row["source"].splitlines()[row["source_line"] - 1].lstrip().startswith("@wp.")
+        assert row["origin"] == "extracted"
+    overloads = [r for r in report.rows if r["kernel_name"] == "mul_by"]
+    assert len(overloads) == 3 and {r["source_line"] for r in overloads} == {11}
+    assert report.library_left_out > 0 and report.failures == []
+
+
+def test_warp_library_kernels_only_on_request(tmp_path):
+    report = extract_paths([CASES / "library_import"], include_warp=True, targets=("cpu",))
+    origins = {r["origin"] for r in report.rows}
+    assert origins == {"extracted", "warp-library"}
+    lib = [r for r in report.rows if r["origin"] == "warp-library"]
+    assert all(r["source_file"].startswith("warp/") and r["license"] == "Apache-2.0" for r in lib)

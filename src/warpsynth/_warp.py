@@ -659,13 +659,3 @@ def kernel_definition_line(kernel: Any) -> int | None:
         line = code.co_firstlineno if code is not None else 0
     return line or None
 
-
-def module_config_snapshot() -> dict:
-    """``wp.config`` values (plain data only), to restore after an import changed them."""
-    import types as _types
-
-    return {
-        name: value
-        for name, value in vars(wp.config).items()
-        if not name.startswith("_") and not isinstance(value, (_types.ModuleType, _types.FunctionType, type))
-    }

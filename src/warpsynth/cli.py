@@ -83,11 +83,12 @@ def split_cmd(
     test: float = typer.Option(0.05, "--test", help="test fraction"),
     seed: int = typer.Option(0, "--seed", help="salt of the cluster order"),
     force: bool = typer.Option(False, "--force", help="replace an existing output folder"),
+    licenses: Optional[str] = typer.Option(None, "--license", help="keep only rows with these SPDX licenses, e.g. MIT,Apache-2.0"),
 ) -> None:
     """Split into train/validation/test by near-duplicate cluster (no cluster spans two splits)."""
     from warpsynth.curate.split import split
 
-    summary = split(directory, output, val=val, test=test, seed=seed, force=force)
+    summary = split(directory, output, val=val, test=test, seed=seed, force=force, licenses=licenses)
     typer.echo("\n".join(f"{k:<11}{summary['rows'][k]:>10,} rows {summary['clusters'][k]:>10,} clusters" for k in summary["rows"]))
 
 
@@ -125,11 +126,12 @@ def export_cmd(
     output: Path = typer.Option(..., "-o", "--output", help="output .jsonl file"),
     split: Optional[List[str]] = typer.Option(None, "--split", help="only these splits (repeatable)"),
     templates: Optional[Path] = typer.Option(None, "--templates", help="JSON file overriding prompt templates"),
+    licenses: Optional[str] = typer.Option(None, "--license", help="keep only rows with these SPDX licenses, e.g. MIT,Apache-2.0"),
 ) -> None:
     """Write ready-to-train JSONL for one task (prompt templates: docs/curation.md)."""
     from warpsynth.curate.export import export
 
-    r = export(directory, output, task=task, fmt=fmt, splits=split or None, templates=templates)
+    r = export(directory, output, task=task, fmt=fmt, splits=split or None, templates=templates, licenses=licenses)
     typer.echo(f"{r['written']:,} examples -> {r['file']} ({r['skipped']:,} rows skipped: missing code for {task})")
 
 

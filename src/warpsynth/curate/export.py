@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from warpsynth.curate.common import check_dataset, iter_rows, python_text
+from warpsynth.curate.licenses import license_allowed, parse_allow_list
 from warpsynth.curate.templates import TASKS, load_templates
 from warpsynth.dataset.io import write_jsonl
 from warpsynth.errors import WarpsynthError
@@ -79,8 +80,14 @@ def export(
     fmt: str = "chat",
     splits: list[str] | None = None,
     templates: str | Path | None = None,
+    licenses: str | list[str] | None = None,
 ) -> dict:
-    """Write ``task`` examples of ``root`` (optionally only some splits) to JSONL ``out``; returns counts."""
+    """Write ``task`` examples of ``root`` (optionally only some splits) to JSONL ``out``; returns counts.
+
+    ``licenses``: an SPDX allow-list (``"MIT,Apache-2.0"``); other rows are left out and
+    counted in ``dropped_by_license``.
+    """
+    allow = parse_allow_list(licenses)
     if task not in TASKS:
         raise WarpsynthError(f"--task {task!r}: choose from {', '.join(TASKS)}")
     if fmt not in FORMATS:
@@ -100,6 +107,9 @@ def export(
     def records() -> Iterator[dict]:
         for shard, batch in iter_rows(root, None, shards):
             for row in batch.to_pylist():
+                if not license_allowed(row.get("license"), allow):
+                    counts["license"] += 1
+                    continue
                 rec = render(row, task, fmt, tmpl)
                 if rec is None:
                     counts["skipped"] += 1
@@ -111,5 +121,5 @@ def export(
     write_jsonl(records(), out)
     if not counts["written"]:
         out.unlink(missing_ok=True)
-        raise WarpsynthError(f"{root}: no row has what task {task} needs ({counts['skipped']} rows skipped); nothing written")
-    return {"task": task, "format": fmt, "file": str(out), "written": counts["written"], "skipped": counts["skipped"], "splits": {k[6:]: v for k, v in counts.items() if k.startswith("split:")}}
+        raise WarpsynthError(f"{root}: no row has what task {task} needs ({counts['skipped']} rows skipped, {counts['license']} by license); nothing written")
+    return {"task": task, "format": fmt, "file": str(out), "written": counts["written"], "skipped": counts["skipped"], "dropped_by_license": counts["license"], "splits": {k[6:]: v for k, v in counts.items() if k.startswith("split:")}}
