@@ -122,3 +122,31 @@ def test_bad_options_are_one_line_errors(bad, message, tmp_path, capsys):
     assert main(["extract", str(tmp_path / "k.py"), "-o", str(tmp_path / "o.jsonl"), *bad]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_a_full_disk_gives_one_line_and_no_partial_output(tmp_path, capsys, monkeypatch):
+    import errno
+
+    from warpsynth.dataset import io
+
+    (tmp_path / "k.py").write_text(KERNEL.format(name="k"))
+    out = tmp_path / "out" / "rows.parquet"
+
+    def full(self, rows):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(io.ShardWriter, "_flush", full)
+    assert main(["extract", str(tmp_path / "k.py"), "-o", str(out), "--targets", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "rows.parquet: disk full while writing; no output written" in err and "Traceback" not in err
+    assert not out.exists() and not list(out.parent.glob(".rows.parquet.*"))
+
+
+def test_progress_names_each_file(tmp_path):
+    from warpsynth.extract.runner import extract_paths as run
+
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.py").write_text(KERNEL.format(name=name))
+    seen = []
+    run([tmp_path], targets=("cpu",), on_file=lambda name, result: seen.append((name, result is None)))
+    assert seen == [(f"{tmp_path.name}/a.py", True), (f"{tmp_path.name}/a.py", False), (f"{tmp_path.name}/b.py", True), (f"{tmp_path.name}/b.py", False)]
