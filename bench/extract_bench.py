@@ -6,7 +6,8 @@
 Each measurement runs in a fresh Python process, so CPU times and peak RSS are its own:
 * floor:   one process; each file imported in turn, and for each Warp module the import created,
            the kernels that file defines get one ``ModuleBuilder`` and Warp's whole-module
-           ``codegen`` per target (no slicing, no rows, no output file);
+           ``codegen`` per target (no slicing, no rows, no output file); a module with MathDx
+           tile ops gets its second, sm_90 build for CUDA as in extract;
 * extract: ``warpsynth.extract.runner.extract_paths`` (one forked worker per file) with 1 and 2
            workers, rows streamed to a Parquet file as the CLI does.
 Start-up (import and initialise Warp; for extract also the Parquet writer, which imports
@@ -77,9 +78,13 @@ def _floor(path: str, targets: list[str], backward: bool) -> dict:
             if not own:
                 continue
             try:
-                build = _warp.build_module(module, kernels=[k for k, _ in own], forward_only=not backward)
+                subset = [k for k, _ in own]
+                build = _warp.build_module(module, kernels=subset, forward_only=not backward)
                 for target in targets:
                     _warp.module_codegen(build, target, _warp.target_options(build, target))
+                if "cuda" in targets and _warp.uses_mathdx(build):  # as extract: CUDA text at sm_90
+                    arch_build = _warp.build_module(module, kernels=subset, forward_only=not backward, cuda_arch=90)
+                    _warp.module_codegen(arch_build, "cuda", _warp.target_options(arch_build, "cuda"))
                 kernels += len(build.kernels)
             except Exception:
                 pass

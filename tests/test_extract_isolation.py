@@ -150,3 +150,11 @@ def test_progress_names_each_file(tmp_path):
     seen = []
     run([tmp_path], targets=("cpu",), on_file=lambda name, result: seen.append((name, result is None)))
     assert seen == [(f"{tmp_path.name}/a.py", True), (f"{tmp_path.name}/a.py", False), (f"{tmp_path.name}/b.py", True), (f"{tmp_path.name}/b.py", False)]
+
+
+def test_identical_factory_kernels_are_counted_not_dropped_silently(tmp_path):
+    (tmp_path / "twins.py").write_text(
+        "import warp as wp\n\ndef make():\n    @wp.kernel\n    def twin(x: wp.array(dtype=float)):\n        x[0] = 1.0\n    return twin\n\na = make()\nb = make()\n"
+    )
+    report = extract_paths([tmp_path / "twins.py"], targets=("cpu",))
+    assert report.kernels_found == 2 and report.kernels_extracted == 1 and report.identical == 1

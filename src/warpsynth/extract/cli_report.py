@@ -106,7 +106,7 @@ def summary_table(report: ExtractReport, output: Path | None) -> Table:
         table.add_row(f"skipped (needs {package})", str(count))
     table.add_row("kernels found", str(report.kernels_found))
     table.add_row("kernels extracted", str(report.kernels_extracted))
-    for label, count in (("same kernel reached twice", report.duplicates), ("Warp library kernels left out", report.library_left_out),
+    for label, count in (("same kernel reached twice", report.duplicates), ("identical to another kernel of its module", report.identical), ("Warp library kernels left out", report.library_left_out),
                          ("kernels of files outside the paths", report.outside)):
         if count:
             table.add_row(label, str(count))

@@ -43,6 +43,7 @@ class ExtractReport:
     kernels_found: int = 0
     kernels_extracted: int = 0
     duplicates: int = 0
+    identical: int = 0
     outside: int = 0
     library_left_out: int = 0
 
@@ -187,6 +188,7 @@ def extract_paths(
         report.kernels_found += result.kernels_found
         report.outside += result.outside
         report.library_left_out += result.library
+        report.identical += result.identical
         if result.skipped_for is not None:
             report.skipped[result.shown] = result.skipped_for
         for failure in result.failures:

@@ -65,6 +65,7 @@ class FileResult:
     kernels_found: int = 0
     outside: int = 0  # kernels of files outside the given paths (not extracted)
     library: int = 0  # Warp library kernels left out
+    identical: int = 0  # kernels identical to another of their module (Warp builds one of them)
 
 
 def one_line(exc: BaseException) -> str:
@@ -114,6 +115,7 @@ def _extract_each(module: Any, pairs: list, settings: Settings, result: FileResu
     try:
         irs = extract_module_kernels(module, *args, cuda_arch=settings.cuda_arch, kernels=[k for k, _ in pairs])
         by_name = {p[0].get_mangled_name(): p for p in pairs}
+        result.identical += len(pairs) - len(irs)
         return [(ir, by_name[ir.mangled_name][1]) for ir in irs]
     except Exception:
         pass
