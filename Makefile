@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/warpsynth extract "$$($(BIN)/python -c 'import os, warp; print(os.path.dirname(warp.__file__))')/examples/core" -o demo/examples-core.parquet
+	$(BIN)/warpsynth extract "$$($(BIN)/python -c 'import os, warp; print(os.path.dirname(warp.__file__))')/examples/core" -o demo/examples-core.parquet --overwrite
 	$(BIN)/warpsynth generate -n 2000 -o demo/dataset
 
 test: $(STAMP)

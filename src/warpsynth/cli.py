@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -156,7 +157,7 @@ def extract_cmd(
     no_backward: bool = typer.Option(False, "--no-backward", help="drop adjoint code (never adds any)"),
     cuda_arch: Optional[str] = typer.Option(None, "--cuda-arch", help="arch of the CUDA text, e.g. sm_90 (default: highest --ptx arch, else sm_90)"),
     include_warp: bool = typer.Option(False, "--include-warp", help="also extract Warp's own library kernels (origin warp-library)"),
-    workers: int = typer.Option(1, "--workers", help="files imported at once, each in its own process"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="files imported at once, each in its own process (default: CPU count)"),
     timeout: float = typer.Option(300.0, "--timeout", help="seconds per file before its worker is killed"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing output file"),
     no_progress: bool = typer.Option(False, "--no-progress", help="no progress bar"),
@@ -171,7 +172,7 @@ def extract_cmd(
     except ValueError:
         raise WarpsynthError(f"--cuda-arch: expected an arch like sm_90, got {cuda_arch!r}") from None
     raise typer.Exit(run_extract(paths, output, _csv(targets), archs, not no_backward, cuda_arch=arch, include_warp=include_warp,
-                                 workers=workers, timeout=timeout, overwrite=overwrite, progress=not no_progress))
+                                 workers=workers if workers is not None else (os.cpu_count() or 1), timeout=timeout, overwrite=overwrite, progress=not no_progress))
 
 
 @app.command("generate")
