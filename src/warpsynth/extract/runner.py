@@ -65,7 +65,8 @@ def _child(conn, file: Path, display_root: Path, scanned: frozenset, settings: S
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # an imported file's prints and Warp's native output
     os.dup2(devnull, 2)
-    _warp.enable_builtin_overload_cache()  # same code, ~1/3 less build time (tests/test_pipeline_warp.py)
+    if os.environ.get("WARPSYNTH_NO_OVERLOAD_CACHE", "") in ("", "0"):  # as the pipeline's workers
+        _warp.enable_builtin_overload_cache()  # same code, ~1/3 less build time (tests/test_pipeline_warp.py)
     try:
         result = extract_file(file, display_root, scanned, settings)
     except BaseException as exc:  # noqa: BLE001 - anything the import left uncaught
