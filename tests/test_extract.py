@@ -216,3 +216,25 @@ def test_options_are_the_effective_ones_and_no_backward_only_removes():
             assert trimmed.targets[target].backward == ""
             assert trimmed.targets[target].forward == full.targets[target].forward
             assert "_backward" not in trimmed.targets[target].forward + trimmed.targets[target].entry
+
+
+TILE_FFT_AT_DEFAULT_BLOCK_DIM = """
+import warp as wp
+
+@wp.kernel
+def fft_tiled(x: wp.array2d(dtype=wp.vec2d), y: wp.array2d(dtype=wp.vec2d)):
+    i, j, _ = wp.tid()
+    a = wp.tile_load(x, shape=(1, 32))
+    wp.tile_fft(a)
+    wp.tile_store(y, a)
+"""
+
+
+def test_mathdx_kernel_that_warp_cannot_build_at_the_module_block_dim_gets_arch_neutral_cuda():
+    # Warp refuses tile_fft of 32 points at block_dim 256 for sm_90 (the code launches it with 16)
+    with load_source(TILE_FFT_AT_DEFAULT_BLOCK_DIM, tag="fft") as loaded:
+        kernel = loaded.kernels()["fft_tiled"]
+        ir = extract(kernel, cuda_arch=90)
+        neutral = extract(kernel)
+    assert ir.options["cuda_arch"] is None and ir.targets["cuda"].text == neutral.targets["cuda"].text
+    assert ir.targets["cpu"].text == neutral.targets["cpu"].text

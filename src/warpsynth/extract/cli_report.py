@@ -68,8 +68,11 @@ def _file_done(bar: Progress, task, name: str, result) -> None:
         bar.update(task, file=name)
         return
     bar.advance(task)
-    if result.skipped_for is not None:
-        bar.console.print(f"{name}: skipped (needs {result.skipped_for})", markup=False, highlight=False, soft_wrap=True)
+    lines = [f"{name}: skipped (needs {result.skipped_for})"] if result.skipped_for is not None else []
+    lines += [f"{name}::{k}: skipped (generic kernel without wp.overload: Warp builds it only when a launch instantiates it)"
+              for k in result.generic_without_overloads]
+    for line in lines:
+        bar.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _progress(console: Console, total: int, enabled: bool) -> Progress:
@@ -106,7 +109,8 @@ def summary_table(report: ExtractReport, output: Path | None) -> Table:
         table.add_row(f"skipped (needs {package})", str(count))
     table.add_row("kernels found", str(report.kernels_found))
     table.add_row("kernels extracted", str(report.kernels_extracted))
-    for label, count in (("same kernel reached twice", report.duplicates), ("identical to another kernel of its module", report.identical), ("Warp library kernels left out", report.library_left_out),
+    for label, count in (("same kernel reached twice", report.duplicates), ("identical to another kernel of its module", report.identical),
+                         ("generic kernels without overloads (skipped)", report.generic_without_overloads), ("Warp library kernels left out", report.library_left_out),
                          ("kernels of files outside the paths", report.outside)):
         if count:
             table.add_row(label, str(count))

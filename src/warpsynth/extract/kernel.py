@@ -103,12 +103,17 @@ def extract_module_kernels(
     build = _warp.build_module(module, kernels=subset, forward_only=not backward)
     irs = [_extract_built(k, build, [t for t in targets if t == "cpu"], cuda_arch) for k in build.kernels]
     if "cuda" in targets or ptx_archs:
-        cuda_build = build
+        cuda_build, arch = build, cuda_arch
         if cuda_arch is not None and _warp.uses_mathdx(build):
             # the adjoints are rebuilt for the arch: CPU text above was emitted first
-            cuda_build = _warp.build_module(module, kernels=subset, forward_only=not backward, cuda_arch=cuda_arch)
+            try:
+                cuda_build = _warp.build_module(module, kernels=subset, forward_only=not backward, cuda_arch=cuda_arch)
+            except Exception:
+                # e.g. tile_fft at the module's block_dim when the code launches with another one:
+                # arch-neutral CUDA text (options.cuda_arch null), from a fresh build
+                cuda_build, arch = _warp.build_module(module, kernels=subset, forward_only=not backward), None
         for kernel, ir in zip(build.kernels, irs):
-            _add_cuda(ir, kernel, cuda_build, build, "cuda" in targets, ptx_archs, cuda_arch)
+            _add_cuda(ir, kernel, cuda_build, build, "cuda" in targets, ptx_archs, arch)
     return irs
 
 

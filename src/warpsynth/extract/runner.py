@@ -44,6 +44,7 @@ class ExtractReport:
     kernels_extracted: int = 0
     duplicates: int = 0
     identical: int = 0
+    generic_without_overloads: int = 0
     outside: int = 0
     library_left_out: int = 0
 
@@ -190,6 +191,7 @@ def extract_paths(
         report.outside += result.outside
         report.library_left_out += result.library
         report.identical += result.identical
+        report.generic_without_overloads += len(result.generic_without_overloads)
         if result.skipped_for is not None:
             report.skipped[result.shown] = result.skipped_for
         for failure in result.failures:
