@@ -320,9 +320,13 @@ def fresh_process_function_names() -> None:
 
 
 def kernel_function_name(kernel: Any) -> str:
-    """The Python name of the kernel's function (``picker`` for a factory's closure, whose Warp
-    key is ``make_picker__locals__picker``)."""
-    return getattr(getattr(kernel, "func", None), "__name__", None) or kernel.key
+    """The kernel's Python name: Warp's key, except that a key Warp derived from a nested
+    function's qualified name (``make_picker__locals__picker``) becomes the function's own name
+    (``picker``). An explicit key (``wp.Kernel(func, key=...)``, as warp.fem sets) is kept."""
+    func = getattr(kernel, "func", None)
+    if func is not None and kernel.key == _codegen.make_full_qualified_name(func):
+        return func.__name__
+    return kernel.key
 
 
 def mangled_name(kernel: Any) -> str:
