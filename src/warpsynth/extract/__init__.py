@@ -10,6 +10,7 @@ from warpsynth.extract.kernel import (
     extract_overloads,
     standalone_source,
 )
+from warpsynth.extract.runner import ExtractReport, extract_paths
 from warpsynth.extract.source import LoadedSource, load_source
 
 __all__ = [
@@ -17,11 +18,13 @@ __all__ = [
     "KernelArg",
     "KernelIR",
     "TargetCode",
+    "ExtractReport",
     "compile_ptx",
     "default_cuda_arch",
     "extract",
     "extract_module_kernels",
     "extract_overloads",
+    "extract_paths",
     "load_source",
     "LoadedSource",
     "standalone_source",
