@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import linecache
 import os
+import re
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -207,6 +208,10 @@ def kernel_code(kernel: Any, target: str, options: dict, forward_only: bool = Fa
     return forward, backward, entry
 
 
+#: An identifier followed by ``(`` in generated C++: a call (or a declaration).
+_CALLED_NAME = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+
+
 def called_functions(kernel: Any, build: ModuleBuild, kernel_text: str = "") -> list:
     """User functions a kernel calls, transitively, in the module's emission order.
 
@@ -217,7 +222,9 @@ def called_functions(kernel: Any, build: ModuleBuild, kernel_text: str = "") -> 
     seen: set = set()
     stack = list(kernel.adj.called_user_functions)
     if kernel_text:
-        stack.extend(f for f in build.builder.functions if f"{f.native_func}(" in kernel_text)
+        called = set(_CALLED_NAME.findall(kernel_text))
+        called |= {name[4:] for name in called if name.startswith("adj_")}  # wp.grad(f) calls adj_f
+        stack.extend(f for f in build.builder.functions if f.native_func in called)
     while stack:
         func = stack.pop()
         if func in seen:
