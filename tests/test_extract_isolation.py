@@ -118,7 +118,8 @@ def test_same_output_whatever_the_number_of_workers(tmp_path):
     assert one == three and [r["kernel_name"] for r in one] == ["a", "b", "c", "d"]
 
 
-@pytest.mark.parametrize("bad, message", [(["--workers", "0"], "--workers: must be at least 1"), (["--cuda-arch", "smx"], "--cuda-arch: expected")])
+@pytest.mark.parametrize("bad, message", [(["--workers", "0"], "--workers: must be at least 1"), (["--cuda-arch", "smx"], "--cuda-arch: expected"),
+                                          (["--timeout", "0"], "--timeout: must be a positive")])
 def test_bad_options_are_one_line_errors(bad, message, tmp_path, capsys):
     (tmp_path / "k.py").write_text(KERNEL.format(name="k"))
     assert main(["extract", str(tmp_path / "k.py"), "-o", str(tmp_path / "o.jsonl"), *bad]) == 2

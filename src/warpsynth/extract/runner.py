@@ -179,6 +179,8 @@ def extract_paths(
         raise WarpsynthError(f"--targets: unknown target(s) {sorted(unknown)}; choose from {', '.join(TARGETS)}")
     if workers < 1:
         raise WarpsynthError(f"--workers: must be at least 1, got {workers}")
+    if not timeout > 0:
+        raise WarpsynthError(f"--timeout: must be a positive number of seconds, got {timeout}")
     files = find_python_files(paths)
     settings = Settings(tuple(targets), tuple(int(a) for a in ptx_archs), backward, cuda_arch, include_warp)
     report = ExtractReport(files_scanned=len(files))
