@@ -112,7 +112,7 @@ IN_PROCESS = [
     ("shards-zero", ["generate", "-n", "2", "-o", "{ws}/new", "--shards", "0"], 2, "--shards must be between 1"),
     ("duplicate-weights", ["generate", "-n", "2", "-o", "{ws}/new", "--category-weights", "tile=1,tile=2"], 2, "'tile' is given twice"),
     ("help-example-category", ["generate", "-n", "2", "-o", "{ws}/new", "--category-weights", "elementwise=2"], 2, "unknown category 'elementwise'"),
-    ("ptx-without-cuda", ["generate", "-n", "2", "-o", "{ws}/new", "--targets", "cpu", "--ptx", "sm_90"], 2, "--ptx: PTX is compiled from the CUDA code"),
+    ("ptx-without-cuda", ["generate", "-n", "2", "-o", "{ws}/new", "--targets", "cpu", "--ptx", "sm_90"], 2, "--ptx: it applies to the CUDA code"),
     ("ptx-unsupported", ["generate", "-n", "2", "-o", "{ws}/new", "--ptx", "sm_1"], 2, "--ptx: sm_1 is not an arch"),
     ("verify-unknown", ["generate", "-n", "2", "-o", "{ws}/new", "--verify", "perfect"], 2, "--verify must be one of codegen"),
     ("overwrite-foreign", ["generate", "-n", "2", "-o", "{ws}/mine", "--overwrite"], 2, "holds README.md, which warpsynth did not write"),

@@ -95,7 +95,7 @@ def test_verify_level_cuda_fills_device_columns():
     row = row_from_ir(ir, source=program.source, origin="generated", launch=program.launch_json(), seed=program.seed)
     [result] = verify_samples([(program, row)], "cuda", VerifyOptions(targets=("cpu",), cuda_device="cpu", debug_pass=False))
     assert result.reject is None and result.level_passed == "cuda"
-    assert result.columns["cuda_device"] == "cpu" and result.columns["cuda_arch"] == "cpu"
+    assert result.columns["verified_cuda_device"] == "cpu" and result.columns["verified_cuda_arch"] == "cpu"
 
 
 def test_verify_rejects_a_racy_row_at_every_level():

@@ -6,6 +6,7 @@ written once in :mod:`warpsynth.cli_options`; progress bars come from :mod:`warp
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, List, Optional
@@ -91,6 +92,7 @@ def split_cmd(
     val: Annotated[float, typer.Option("--val", help="validation fraction")] = 0.05,
     test: Annotated[float, typer.Option("--test", help="test fraction")] = 0.05,
     seed: Annotated[int, typer.Option("--seed", help="salt of the cluster order")] = 0,
+    licenses: O.Licenses = None,
     overwrite: O.Overwrite = False,
     no_progress: O.NoProgress = False,
 ) -> None:
@@ -98,7 +100,7 @@ def split_cmd(
     from warpsynth.curate.split import format_summary, split
 
     with row_progress("split", directory, O.progress_enabled(no_progress)) as advance:
-        summary = split(directory, output, val=val, test=test, seed=seed, overwrite=overwrite, progress=advance)
+        summary = split(directory, output, val=val, test=test, seed=seed, overwrite=overwrite, progress=advance, licenses=licenses)
     typer.echo(format_summary(summary))
 
 
@@ -142,6 +144,7 @@ def export_cmd(
     fmt: Annotated[str, typer.Option("--format", help="chat (messages) or completion (prompt/completion)")] = "chat",
     split: Annotated[Optional[List[str]], typer.Option("--split", help="only these splits (repeatable)")] = None,
     templates: Annotated[Optional[Path], typer.Option("--templates", help="JSON file overriding prompt templates")] = None,
+    licenses: O.Licenses = None,
     overwrite: O.Overwrite = False,
     no_progress: O.NoProgress = False,
 ) -> None:
@@ -149,7 +152,7 @@ def export_cmd(
     from warpsynth.curate.export import export
 
     with row_progress("export", directory, O.progress_enabled(no_progress)) as advance:
-        r = export(directory, output, task=task, fmt=fmt, splits=split or None, templates=templates, overwrite=overwrite, progress=advance)
+        r = export(directory, output, task=task, fmt=fmt, splits=split or None, templates=templates, licenses=licenses, overwrite=overwrite, progress=advance)
     typer.echo(f"{r['written']:,} examples -> {r['file']} ({r['skipped']:,} rows skipped: missing code for {task})")
 
 
@@ -159,15 +162,25 @@ def extract_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="output file, .jsonl or .parquet", show_default=False)],
     targets: O.Targets = "cpu,cuda",
     ptx: O.Ptx = None,
-    no_backward: O.NoBackward = False,
+    no_backward: Annotated[bool, O.flag("--no-backward", "drop adjoint code (never adds any)")] = False,
+    cuda_arch: Annotated[Optional[str], typer.Option("--cuda-arch", help="arch of the CUDA text, e.g. sm_90 (default: highest --ptx arch, else sm_90)")] = None,
+    include_warp: Annotated[bool, O.flag("--include-warp", "also extract Warp's own library kernels (origin warp-library)")] = False,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="files imported at once, each in its own process (default: CPU count)")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="seconds per file before its worker is killed")] = 300.0,
     overwrite: O.Overwrite = False,
+    no_progress: O.NoProgress = False,
 ) -> None:
     """Extract the exact code Warp generates for every kernel in PATHs."""
+    from warpsynth.extract import default_cuda_arch
     from warpsynth.extract.cli_report import run_extract
     from warpsynth.pipeline.config import parse_ptx, parse_targets
 
-    O.check_output_file(output, overwrite)
-    raise typer.Exit(run_extract(paths, output, list(parse_targets(targets)), list(parse_ptx(ptx, parse_targets(targets))), not no_backward))
+    target_list = parse_targets(targets)
+    archs = list(parse_ptx(ptx, target_list))
+    arch = parse_ptx(cuda_arch, target_list, option="--cuda-arch")[-1] if cuda_arch else default_cuda_arch(archs)
+    raise typer.Exit(run_extract(paths, output, list(target_list), archs, not no_backward, cuda_arch=arch, include_warp=include_warp,
+                                 workers=workers if workers is not None else (os.cpu_count() or 1), timeout=timeout, overwrite=overwrite,
+                                 progress=O.progress_enabled(no_progress)))
 
 
 @app.command("generate")

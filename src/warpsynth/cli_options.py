@@ -44,6 +44,7 @@ Ptx = Annotated[Optional[str], typer.Option("--ptx", help="PTX archs via Warp's 
 DatasetDir = Annotated[Path, typer.Argument(help="dataset folder (data/*.parquet|jsonl + README.md card)", show_default=False)]
 OutputDir = Annotated[Path, typer.Option("-o", "--output", help="new dataset folder", show_default=False)]
 OptionalOutputDir = Annotated[Optional[Path], typer.Option("-o", "--output", help="new dataset folder (default: rewrite DIRECTORY)")]
+Licenses = Annotated[Optional[str], typer.Option("--license", help="keep only rows with these SPDX licenses, e.g. MIT,Apache-2.0 (null counts as unknown)")]
 JsonOut = Annotated[bool, flag("--json", "print JSON")]
 Paths = Annotated[List[Path], typer.Argument(help="Python files or folders to import", show_default=False)]
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from warpsynth.curate.common import check_dataset, iter_rows, python_text
+from warpsynth.curate.licenses import license_allowed, parse_allow_list
 from warpsynth.curate.templates import TASKS, load_templates
 from warpsynth.dataset.io import write_jsonl
 from warpsynth.errors import WarpsynthError
@@ -81,6 +82,7 @@ def export(
     fmt: str = "chat",
     splits: list[str] | None = None,
     templates: str | Path | None = None,
+    licenses: str | list[str] | None = None,
     overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
@@ -88,7 +90,10 @@ def export(
 
     An existing ``out`` is replaced only with ``overwrite`` (WarpsynthError otherwise), and
     only once the new file is complete. ``progress(rows)`` is called per batch read.
+    ``licenses``: an SPDX allow-list (``"MIT,Apache-2.0"``); other rows are left out and
+    counted in ``dropped_by_license``.
     """
+    allow = parse_allow_list(licenses)
     if task not in TASKS:
         raise WarpsynthError(f"--task {task!r}: choose from {', '.join(TASKS)}")
     if fmt not in FORMATS:
@@ -112,6 +117,9 @@ def export(
             if progress:
                 progress(batch.num_rows)
             for row in batch.to_pylist():
+                if not license_allowed(row.get("license"), allow):
+                    counts["license"] += 1
+                    continue
                 rec = render(row, task, fmt, tmpl)
                 if rec is None:
                     counts["skipped"] += 1
@@ -123,6 +131,6 @@ def export(
     records_list = records()
     first = next(records_list, None)
     if first is None:  # nothing to write: leave an existing file as it is
-        raise WarpsynthError(f"{root}: no row has what task {task} needs ({counts['skipped']} rows skipped); nothing written")
+        raise WarpsynthError(f"{root}: no row has what task {task} needs ({counts['skipped']} rows skipped, {counts['license']} by license); nothing written")
     write_jsonl(itertools.chain([first], records_list), out)
-    return {"task": task, "format": fmt, "file": str(out), "written": counts["written"], "skipped": counts["skipped"], "splits": {k[6:]: v for k, v in counts.items() if k.startswith("split:")}}
+    return {"task": task, "format": fmt, "file": str(out), "written": counts["written"], "skipped": counts["skipped"], "dropped_by_license": counts["license"], "splits": {k[6:]: v for k, v in counts.items() if k.startswith("split:")}}

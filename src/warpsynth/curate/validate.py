@@ -223,8 +223,9 @@ def recodegen_row(row: dict) -> list[str]:
 
 
 def _self_contained(row: dict) -> bool:
-    """Rows whose source is a standalone program (generated); file-extracted rows need their file."""
-    return row.get("origin") != "extracted"
+    """Rows whose source is a standalone program (generated); file-extracted rows (and Warp
+    library rows, origin ``warp-library``) need their file and its imports."""
+    return row.get("origin") not in ("extracted", "warp-library")
 
 
 def validate(

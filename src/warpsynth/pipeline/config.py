@@ -128,9 +128,10 @@ class RunConfig:
         return cls(**d)
 
 
-def parse_ptx(spec: str | None, targets: tuple[str, ...] | list[str] | None = None) -> tuple[int, ...]:
+def parse_ptx(spec: str | None, targets: tuple[str, ...] | list[str] | None = None, option: str = "--ptx") -> tuple[int, ...]:
     """``"sm_80,sm_90"`` (or ``"80,90"``) -> ``(80, 90)``; each arch must be one Warp's bundled
-    NVRTC compiles for (:func:`check_ptx_archs`), and ``targets``, when given, must include cuda."""
+    NVRTC compiles for (:func:`check_ptx_archs`), and ``targets``, when given, must include cuda.
+    ``option`` names the option in errors (``--ptx``, ``--cuda-arch``)."""
     if not spec:
         return ()
     archs = []
@@ -138,26 +139,26 @@ def parse_ptx(spec: str | None, targets: tuple[str, ...] | list[str] | None = No
         part = part.strip().lower()
         digits = part[3:] if part.startswith("sm_") else part
         if not digits.isdigit():
-            raise WarpsynthError(f"--ptx: expected arch list like sm_80,sm_90, got {spec!r}")
+            raise WarpsynthError(f"{option}: expected arch list like sm_80,sm_90, got {spec!r}")
         archs.append(int(digits))
-    check_ptx_archs(archs, targets)
+    check_ptx_archs(archs, targets, option)
     return tuple(archs)
 
 
-def check_ptx_archs(archs, targets=None) -> None:
+def check_ptx_archs(archs, targets=None, option: str = "--ptx") -> None:
     """Raise WarpsynthError unless every arch is in ``wp.get_cuda_supported_archs()`` (the bundled
     NVRTC's list, e.g. 75..121 in Warp 1.19) and, when ``targets`` is given, it includes cuda."""
     if not archs:
         return
     if targets is not None and "cuda" not in targets:
-        raise WarpsynthError(f"--ptx: PTX is compiled from the CUDA code; add cuda to --targets (got {','.join(targets)})")
+        raise WarpsynthError(f"{option}: it applies to the CUDA code; add cuda to --targets (got {','.join(targets)})")
     import warp as wp
 
     _warp.init_quiet()
     supported = sorted(wp.get_cuda_supported_archs())
     bad = [a for a in archs if a not in supported]
     if bad:
-        raise WarpsynthError(f"--ptx: sm_{bad[0]} is not an arch Warp's NVRTC supports (choose from {', '.join(f'sm_{a}' for a in supported)})")
+        raise WarpsynthError(f"{option}: sm_{bad[0]} is not an arch Warp's NVRTC supports (choose from {', '.join(f'sm_{a}' for a in supported)})")
 
 
 def parse_targets(spec: str) -> tuple[str, ...]:

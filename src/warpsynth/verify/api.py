@@ -363,6 +363,6 @@ def _cuda_stage(samples, state: _State, opts: VerifyOptions) -> None:
         if not cmp.ok:
             state.fail(i, "cuda", f"{cmp.status} on {cmp.device} ({cmp.arch}): {cmp.detail}")
             continue
-        state.columns[i]["cuda_device"] = cmp.device
-        state.columns[i]["cuda_arch"] = cmp.arch
+        state.columns[i]["verified_cuda_device"] = cmp.device
+        state.columns[i]["verified_cuda_arch"] = cmp.arch
         state.level[i] = "cuda"
