@@ -14,9 +14,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Re-running is safe: extract replaces only its own output file (--overwrite), generate resumes the
+# same run (completed shards are skipped), validate checks shards, card and run markers.
 run: $(STAMP)
-	$(BIN)/warpsynth extract "$$($(BIN)/python -c 'import os, warp; print(os.path.dirname(warp.__file__))')/examples/core" -o demo/examples-core.parquet
+	$(BIN)/warpsynth extract "$$($(BIN)/python -c 'import os, warp; print(os.path.dirname(warp.__file__))')/examples/core" -o demo/examples-core.parquet --overwrite
 	$(BIN)/warpsynth generate -n 2000 -o demo/dataset
+	$(BIN)/warpsynth validate demo/dataset --no-progress
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -101,14 +101,20 @@ def test_bad_inputs_leave_nothing(tmp_path, rows):
     code, _, err = run_cli(["dedup", str(tmp_path / "missing"), "-o", str(tmp_path / "out")])
     assert code == 2 and "no such dataset folder" in err and err.count("\n") == 1
     root = write_dataset(tmp_path / "ds", rows, shards=2)
-    # existing output is refused unless --force
+    # existing output is refused unless --overwrite
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "x").write_text("keep me")
-    with pytest.raises(WarpsynthError, match="output exists"):
+    with pytest.raises(WarpsynthError, match="exists; choose a new folder, or pass --overwrite"):
         dedup(root, tmp_path / "taken")
     assert (tmp_path / "taken" / "x").read_text() == "keep me"
-    code, out, _ = run_cli(["dedup", str(root), "-o", str(tmp_path / "taken"), "--force"])
-    assert code == 0 and "rows kept" in out and not (tmp_path / "taken" / "x").exists()
+    # --overwrite replaces only a folder warpsynth wrote: a user's file is never deleted
+    code, out, err = run_cli(["dedup", str(root), "-o", str(tmp_path / "taken"), "--overwrite"])
+    assert code == 2 and "holds x, which warpsynth did not write" in err and err.count("\n") == 1
+    assert (tmp_path / "taken" / "x").read_text() == "keep me"
+    (tmp_path / "taken" / "x").unlink()
+    dedup(root, tmp_path / "taken", near=False)
+    code, out, _ = run_cli(["dedup", str(root), "-o", str(tmp_path / "taken"), "--overwrite"])
+    assert code == 0 and "rows kept" in out
     # a shard corrupt in its data pages (footer intact): found in the middle of the run
     shard = folder.shard_path(root, "train", 1, 2)
     data = bytearray(shard.read_bytes())

@@ -105,7 +105,7 @@ def test_metadata(deform):
     assert ir.warp_version == wp.config.version == "1.19.0"
     assert ir.python_source.startswith("@wp.kernel\ndef deform(")
     assert ir.source_line == STRUCT_HELPERS.splitlines().index("@wp.kernel") + 1
-    assert ir.options == {"mode": "release", "enable_backward": True, "block_dim": {"cpu": 1, "cuda": 256}, "ptx_archs": []}
+    assert ir.options == {"mode": "release", "enable_backward": True, "block_dim": {"cpu": 1, "cuda": 256}, "ptx_archs": [], "cuda_arch": None}
 
 
 def test_one_kernel_of_a_module_carries_nothing_of_the_others():
@@ -157,3 +157,84 @@ def test_load_source_releases_warp_state():
         assert name in _warp.user_modules()
     assert name not in _warp.user_modules()
     assert set(_warp.user_modules()) == before
+
+
+GENERIC_AND_OPTIONS = """
+from typing import Any
+import warp as wp
+
+wp.set_module_options({"enable_backward": False})
+
+@wp.kernel
+def scale(values: wp.array(dtype=Any), factor: Any, flag: bool):
+    tid = wp.tid()
+    if flag:
+        values[tid] = factor * values[tid]
+
+scale_f = wp.overload(scale, [wp.array(dtype=wp.float32), wp.float32, bool])
+scale_d = wp.overload(scale, [wp.array(dtype=wp.float64), wp.float64, bool])
+
+@wp.kernel
+def lonely(values: wp.array(dtype=Any)):
+    values[0] = values[0]
+
+@wp.kernel(enable_backward=True)
+def wants_grad(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    y[0] = wp.sin(x[0])
+"""
+
+
+def test_generic_kernels_give_every_overload_or_a_clear_error():
+    from warpsynth.errors import WarpsynthError
+    from warpsynth.extract import extract_overloads
+
+    with load_source(GENERIC_AND_OPTIONS, tag="generic") as loaded:
+        kernels = loaded.kernels()
+        irs = extract_overloads(kernels["scale"])
+        assert [[a.type for a in ir.args] for ir in irs] == [
+            ["array(ndim=1, dtype=float32)", "float32", "bool"], ["array(ndim=1, dtype=float64)", "float64", "bool"]]
+        assert len({ir.mangled_name for ir in irs}) == 2
+        assert all(ir.source_line == GENERIC_AND_OPTIONS.splitlines().index("@wp.kernel") + 1 for ir in irs)
+        with pytest.raises(WarpsynthError, match="generic with 2 overload"):
+            extract(kernels["scale"])
+        with pytest.raises(WarpsynthError, match="'lonely' is generic and has no overloads"):
+            extract(kernels["lonely"])
+        assert extract(loaded.namespace["scale_d"]).mangled_name == irs[1].mangled_name
+
+
+def test_options_are_the_effective_ones_and_no_backward_only_removes():
+    with load_source(GENERIC_AND_OPTIONS, tag="opts") as loaded:
+        kernel = loaded.kernels()["wants_grad"]
+        full = extract(kernel)
+        assert full.options["enable_backward"] is True and full.targets["cpu"].backward  # the kernel asks
+        inherited = extract(loaded.namespace["scale_f"])
+        assert inherited.options["enable_backward"] is False and inherited.targets["cpu"].backward == ""
+        trimmed = extract(kernel, backward=False)
+        assert trimmed.options["enable_backward"] is False
+        assert trimmed.mangled_name == full.mangled_name  # Warp's name of the real kernel
+        for target in ("cpu", "cuda"):
+            assert trimmed.targets[target].backward == ""
+            assert trimmed.targets[target].forward == full.targets[target].forward
+            assert "_backward" not in trimmed.targets[target].forward + trimmed.targets[target].entry
+
+
+TILE_FFT_AT_DEFAULT_BLOCK_DIM = """
+import warp as wp
+
+@wp.kernel
+def fft_tiled(x: wp.array2d(dtype=wp.vec2d), y: wp.array2d(dtype=wp.vec2d)):
+    i, j, _ = wp.tid()
+    a = wp.tile_load(x, shape=(1, 32))
+    wp.tile_fft(a)
+    wp.tile_store(y, a)
+"""
+
+
+def test_mathdx_kernel_that_warp_cannot_build_at_the_module_block_dim_gets_arch_neutral_cuda():
+    # Warp refuses tile_fft of 32 points at block_dim 256 for sm_90 (the code launches it with 16)
+    with load_source(TILE_FFT_AT_DEFAULT_BLOCK_DIM, tag="fft") as loaded:
+        kernel = loaded.kernels()["fft_tiled"]
+        ir = extract(kernel, cuda_arch=90)
+        neutral = extract(kernel)
+    assert ir.options["cuda_arch"] is None and ir.targets["cuda"].text == neutral.targets["cuda"].text
+    assert ir.targets["cpu"].text == neutral.targets["cpu"].text

@@ -13,7 +13,7 @@ import warp
 from kernels_fixture import STRUCT_HELPERS, TWO_KERNELS
 from warpsynth.cli import main
 from warpsynth.dataset import read_rows
-from warpsynth.extract.files import extract_paths
+from warpsynth.extract.runner import extract_paths
 
 BROKEN_CODEGEN = '''
 import warp as wp
@@ -52,7 +52,8 @@ def test_extract_folder_reports_failures_and_keeps_going(code_dir, tmp_path, cap
     rows = read_rows(out)
     assert sorted(r["kernel_name"] for r in rows) == ["deform", "fine", "first", "second"]
     assert "code/syntax_error.py: import failed: SyntaxError" in err
-    assert "code/needs_dep.py: import failed: ModuleNotFoundError: No module named 'a_module_that_is_not_installed'" in err
+    assert "needs_dep.py: import failed" not in err  # a missing optional package is a skip, not a failure
+    assert "skipped (needs a_module_that_is_not_installed)" in err
     assert "code/broken_codegen.py::broken: codegen failed:" in err
     assert "no_such_builtin" in err
     assert "Traceback" not in err
@@ -111,9 +112,10 @@ def test_imported_file_cannot_change_warp_config_for_the_next(tmp_path):
     assert all(row["cpu_backward"] for row in report.rows)
 
 
+@pytest.mark.slow
 def test_shipped_warp_examples_extract_at_least_90_percent():
     examples = Path(warp.__file__).parent / "examples"
-    report = extract_paths([examples])
+    report = extract_paths([examples], workers=2)
     assert report.files_imported >= 50
     rate = report.kernels_extracted / report.kernels_found
     assert rate >= 0.9, report.failures_by_reason()

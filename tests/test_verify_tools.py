@@ -1,4 +1,4 @@
-"""scripts/gpu_check.py (run on CPU vs CPU here) and the verification report."""
+"""scripts/gpu_check.py (run on CPU vs CPU here), rows back to programs, and the verification report."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from warpsynth.dataset.rows import row_from_ir
 from warpsynth.extract import extract, load_source
 from warpsynth.generate.program import ArgSpec, KernelProgram
 from warpsynth.verify import report
+from warpsynth.verify.cuda import compare_arrays
+from warpsynth.verify.rows import program_from_row
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -58,31 +60,33 @@ def _row():
 
 def test_program_round_trips_through_the_row():
     program, row = _row()
-    assert _gpu_check().program_from_row(row) == program
+    assert program_from_row(row) == program
 
 
-def test_compare_backends_same_device_matches():
-    _, row = _row()
-    result = _gpu_check().compare_backends([row], devices=("cpu", "cpu"), n=5)
-    assert result["checked"] == 1 and result["counts"] == {"match": 1}, result
+def test_gpu_check_same_device_matches(tmp_path, capsys):
+    # the script's path, CPU against CPU: race check + compare_on_device over fresh generated seeds
+    out = tmp_path / "report.json"
+    assert _gpu_check().main(["-n", "3", "--start-seed", "5", "--device", "cpu", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["checked"] == 3 and report["counts"] == {"match": 3} and report["arch"] == "cpu"
 
 
 def test_compare_flags_differences():
-    compare = _gpu_check()._compare
     a = np.linspace(0, 1, 10, dtype=np.float32)
-    assert compare("y", a, a + 1e-7, 1e-4, 1e-5) is None
+    assert compare_arrays("y", a, a + 1e-7, 1e-4, 1e-5) is None
     b = a.copy()
     b[3] += 0.01
-    d = compare("y", a, b, 1e-4, 1e-5)
-    assert d["array"] == "y" and d["index"] == 3 and d["mismatched"] == 1
-    assert compare("n", np.arange(4), np.array([0, 1, 2, 4]), 0, 0)["index"] == 3
+    assert compare_arrays("y", a, b, 1e-4, 1e-5).startswith("'y'[3]: ")
+    assert "1 of 10 elements differ" in compare_arrays("y", a, b, 1e-4, 1e-5)
+    assert compare_arrays("n", np.arange(4), np.array([0, 1, 2, 4]), 0, 0).startswith("'n'[3]: 4 vs 3")
 
 
 def test_gpu_check_without_gpu_says_so(capsys, tmp_path):
     if wp.is_cuda_available():  # on a GPU machine the real check runs instead; not needed here
         return
-    assert _gpu_check().main([str(tmp_path)]) == 2
-    assert "no CUDA device" in capsys.readouterr().out
+    assert _gpu_check().main(["--dataset", str(tmp_path)]) == 2
+    out = capsys.readouterr().out
+    assert "no CUDA device" in out and len(out.strip().splitlines()) == 1
 
 
 def test_report_pass_rates_per_level_and_category(tmp_path):
@@ -109,3 +113,17 @@ def test_report_pass_rates_per_level_and_category(tmp_path):
     assert s["levels"]["all_applicable"]["passed"] == 3
     assert s["categories"]["integer"]["compile"] == {"applies": 3, "passed": 2, "rate": round(2 / 3, 4)}
     assert "| **all** |" in report.render(s)
+
+
+def test_load_programs_rebuilds_a_datasets_programs(tmp_path):
+    from warpsynth.generate import GeneratorConfig, kernel
+    from warpsynth.pipeline import generate
+    from warpsynth.verify.rows import load_programs
+
+    generate(3, str(tmp_path / "d"), seed=0, shards=1, workers=0, progress=False, targets=("cpu",))
+    programs = load_programs(str(tmp_path / "d"))
+    assert len(programs) == 3
+    for p in programs:
+        fresh = kernel(p.seed, GeneratorConfig())
+        assert (p.source, p.kernel_name, p.args, p.launch_dim, p.tiled, p.block_dim) == \
+            (fresh.source, fresh.kernel_name, fresh.args, fresh.launch_dim, fresh.tiled, fresh.block_dim)

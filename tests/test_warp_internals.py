@@ -143,6 +143,93 @@ def test_module_preamble_matches_warp_header():
     assert not cuda.startswith("#define WP_NO_BFLOAT16") and "#define WP_TILE_BLOCK_DIM 256" in cuda
 
 
+FACTORY_AND_OPTIONS = """
+import warp as wp
+
+wp.set_module_options({"enable_backward": False})
+
+@wp.func
+def one() -> float:
+    return 1.0
+
+@wp.func
+def two() -> float:
+    return 2.0
+
+FUNCS = [one, two]
+
+def make(ids):
+    chosen = [FUNCS[i] for i in ids]
+
+    @wp.kernel(enable_backward=True)
+    def pick(a: wp.array(dtype=float)):
+        for j in range(wp.static(len(chosen))):
+            a[j] = wp.static(chosen[j])()  # resolved only when the kernel is built
+    return pick
+
+pick_one = make([0])
+pick_two = make([1])
+
+@wp.func
+def cube(v: float):
+    return v * v * v
+
+@wp.kernel
+def plain(a: wp.array(dtype=float)):
+    a[0] = wp.grad(cube)(a[0])
+"""
+
+
+def test_static_variants_are_resolved_before_hashing_and_options_merge_like_warp():
+    with load_source(FACTORY_AND_OPTIONS, tag="int5") as loaded:
+        ns = loaded.namespace
+        module = ns["pick_one"].module
+        assert module.has_unresolved_static_expressions
+        build = _warp.build_module(module)
+        assert not module.has_unresolved_static_expressions
+        assert len(build.kernels) == 3  # both factory variants kept
+        assert ns["pick_one"].get_mangled_name() != ns["pick_two"].get_mangled_name()
+        assert build.options["enable_backward"] is False  # the module's own option
+        assert _warp.kernel_options(ns["pick_one"], build, "cpu")["enable_backward"] is True
+        assert _warp.kernel_options(loaded.kernels()["plain"], build, "cpu")["enable_backward"] is False
+        options = _warp.target_options(build, "cpu")
+        _, backward, _ = _warp.kernel_code(ns["pick_one"], "cpu", options)
+        assert "_cpu_kernel_backward" in backward  # the kernel's own option wins
+        _, backward, entry = _warp.kernel_code(ns["pick_one"], "cpu", options, forward_only=True)
+        assert backward == "" and "backward" not in entry
+        assert ns["pick_one"].options["enable_backward"] is True  # restored
+        # wp.grad(cube) is not in called_user_functions; the generated call names it
+        plain = loaded.kernels()["plain"]
+        forward, _, _ = _warp.kernel_code(plain, "cpu", options)
+        assert [f.key for f in _warp.called_functions(plain, build, forward)] == ["cube"]
+        assert _warp.kernel_function_name(ns["pick_one"]) == "pick" and ns["pick_one"].key.endswith("__locals__pick")
+
+
+def test_new_modules_sees_explicit_modules_and_mathdx_detection():
+    with _warp.new_modules() as created:
+        explicit = wp.Module("warpsynth_internals_explicit")
+    assert created == [explicit]
+    with load_source(TWO_KERNELS, tag="int6") as loaded:
+        build = _warp.build_module(loaded.kernels()["first"].module)
+        assert not _warp.uses_mathdx(build)
+        assert _warp.lto_declarations(build, "anything") == ""
+    assert {"tile_matmul", "tile_fft", "tile_cholesky"} <= _warp._mathdx_builtin_names()
+
+
+def test_fresh_process_function_names_resets_to_import_state():
+    from warp._src import context
+
+    key = "warpsynth_internals_sentinel_key"
+    saved = dict(context.function_key_counts)
+    context.function_key_counts[key] = 3
+    try:
+        _warp.fresh_process_function_names()
+        assert key not in context.function_key_counts
+        assert context.function_key_counts == _warp._IMPORT_FUNCTION_KEY_COUNTS
+    finally:
+        context.function_key_counts.clear()
+        context.function_key_counts.update(saved)
+
 def test_launch_mangled_name_of_a_generic_kernel_is_its_overloads():
     src = (
         "import warp as wp\nfrom typing import Any\n\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import linecache
 import os
+import re
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,49 +28,159 @@ WARP_VERSION: str = wp.config.version
 UNCOMPILABLE_BUILTINS = frozenset({"transform_set_translation_copy", "transform_set_rotation_copy"})
 
 _initialized = False
+#: Warp's native-name counters right after ``import warp`` (its own ``@wp.func``s), see
+#: ``fresh_process_function_names``.
+_IMPORT_FUNCTION_KEY_COUNTS = dict(_context.function_key_counts)
+
+
+#: Printed by Warp's native library (``init_cuda_driver`` in ``warp/native/cuda_util.cpp``, a plain
+#: ``fprintf(stderr, ...)`` that no Warp setting turns off) on a machine without libcuda.
+#: warpsynth needs no GPU (CUDA text and PTX come from the bundled NVRTC), so the line is dropped.
+NO_DRIVER_WARNING = b"Warp CUDA warning: Could not find or load the NVIDIA CUDA driver"
+
+
+@contextmanager
+def _without_no_driver_warning() -> Iterator[None]:
+    """Capture file descriptor 2 (native writes bypass ``sys.stderr``) and pass on every line
+    except :data:`NO_DRIVER_WARNING`."""
+    import tempfile
+
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all (closed fd 2): nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            kept = [line for line in capture.read().splitlines(keepends=True) if not line.startswith(NO_DRIVER_WARNING)]
+            if kept:
+                os.write(2, b"".join(kept))
 
 
 def init_quiet() -> None:
-    """Initialise Warp once, without its banner (our output must stay parseable)."""
+    """Initialise Warp once, without its banner or its no-CUDA-driver warning (our output must
+    stay parseable, and no GPU is needed)."""
     global _initialized
     if not _initialized:
         if wp.config.log_level <= wp.LOG_INFO:
             wp.config.log_level = wp.LOG_WARNING  # Warp 1.19 logs banners/compile times at INFO
-        wp.init()
+        with _without_no_driver_warning():
+            wp.init()
         _initialized = True
 
 
-def resolved_options(module: Any, block_dim: int, enable_backward: bool) -> dict:
-    """Options exactly as Warp resolves them for a load with this block_dim."""
+def resolved_options(module: Any, block_dim: int, enable_backward: bool | None = None) -> dict:
+    """Module options exactly as Warp resolves them for a load with this block_dim.
+
+    Module options (``wp.set_module_options``, ``wp.Module(...)``) over ``wp.config`` as it
+    is now, as ``Module.load`` resolves them. ``enable_backward`` overrides the module's
+    value when given (the generator's setting); ``None`` keeps it. Kernel options
+    (``@wp.kernel(enable_backward=...)``) are merged later by Warp's own codegen.
+    """
     options = module.resolve_options(wp.config, block_dim=block_dim)
-    options["enable_backward"] = enable_backward
+    if enable_backward is not None:
+        options["enable_backward"] = enable_backward
     options["output_arch"] = None
     return options
 
 
 @dataclass
 class ModuleBuild:
-    """One adjoint build of a Warp module, reusable for CPU and CUDA codegen."""
+    """One adjoint build of a Warp module, reusable for CPU and CUDA codegen.
+
+    ``forward_only``: built as if every kernel had ``enable_backward=False`` (kernel
+    options included), with Warp's mangled names of the real options.
+    ``cuda_arch``/``cuda_block_dim``: set on a build made for CUDA text of one arch (MathDx
+    tile ops name arch- and block_dim-specific LTO symbols); ``None`` on the shared build.
+    """
 
     module: Any
     options: dict
     builder: Any
     kernels: list = field(default_factory=list)
+    forward_only: bool = False
+    cuda_arch: int | None = None
+    _tile_helper_hashes: set | None = None
+
+    def tile_helper_struct_hashes(self) -> set:
+        """Warp's ``_get_tile_helper_struct_hashes`` (walks every kernel): once per build."""
+        if self._tile_helper_hashes is None:
+            self._tile_helper_hashes = self.builder._get_tile_helper_struct_hashes()
+        return self._tile_helper_hashes
 
 
-def build_module(module: Any, enable_backward: bool = True, kernels: list | None = None) -> ModuleBuild:
-    """Build a module once (the expensive step) at the CPU launch block_dim of 1.
+def _resolve_static_expressions(module: Any, options: dict) -> None:
+    """Resolve deferred ``wp.static`` expressions of every kernel before hashing.
 
-    A CPU ``wp.launch`` compiles with ``block_dim=1``; the per-kernel CUDA text
-    does not depend on block_dim (only the module header does), so one build at
-    block_dim=1 serves both targets. ``kernels`` restricts the build to some of
-    the module's kernels (per-kernel text does not depend on the others), which
-    isolates a kernel whose codegen fails from its neighbours.
+    Warp's ``Module.get_module_hash`` resolves them with one ``ModuleBuilder`` whose hasher
+    runs *before* the resolution: kernels from one factory (same key and source) then hash
+    alike, only one of them is built, and which one depends on the process's WeakSet
+    order. Building each kernel on its own resolves all of them, so each variant is
+    hashed (mangled) from its own statics: the module Warp compiles when it builds every
+    variant, the same in every run (tests/test_extract_cases.py, case 02).
     """
-    options = resolved_options(module, block_dim=1, enable_backward=enable_backward)
-    hasher = None if kernels is None else _context.ModuleHasher(kernels, options)
-    builder = _context.ModuleBuilder(module, options, hasher=hasher, target="cpu")
-    return ModuleBuild(module=module, options=options, builder=builder, kernels=list(builder.kernels))
+    if module.has_unresolved_static_expressions:
+        options = options | {"output_arch": None}
+        for kernel in sorted(module._get_live_kernels(), key=lambda k: (k.key, kernel_definition_line(k) or 0)):
+            for concrete in kernel.overloads.values() if kernel.is_generic else [kernel]:
+                _context.ModuleBuilder(module, options, hasher=_context.ModuleHasher([concrete], options))
+        module.has_unresolved_static_expressions = False
+
+
+@contextmanager
+def _without_kernel_backward(kernels: list, active: bool) -> Iterator[None]:
+    """Inside the block, kernels that ask for ``enable_backward=True`` are built forward-only."""
+    saved = {}
+    if active:
+        for kernel in kernels:
+            if kernel.options.get("enable_backward"):
+                saved[kernel] = kernel.options
+                kernel.options = kernel.options | {"enable_backward": False}
+    try:
+        yield
+    finally:
+        for kernel, options in saved.items():
+            kernel.options = options
+
+
+def build_module(
+    module: Any,
+    enable_backward: bool | None = None,
+    kernels: list | None = None,
+    forward_only: bool = False,
+    cuda_arch: int | None = None,
+) -> ModuleBuild:
+    """Build a module once (the expensive step) with the options Warp resolves for it.
+
+    The shared build is made at the CPU launch block_dim of 1 (a CPU ``wp.launch``
+    compiles with ``block_dim=1``); per-kernel CUDA text does not depend on block_dim
+    (only the module header does) except for MathDx tile ops, for which ``cuda_arch``
+    makes a CUDA build at that arch and the module's CUDA block_dim. ``kernels``
+    restricts the build to some of the module's kernels (per-kernel text does not depend
+    on the others), which isolates a kernel whose codegen fails from its neighbours.
+    ``enable_backward`` overrides the module option (``None``: the module's own);
+    ``forward_only`` also turns off backward asked for by a kernel's own options.
+    Kernels are hashed (mangled names) with their real options, after static
+    expressions are resolved, as Warp's load does.
+    """
+    block_dim = 1 if cuda_arch is None else module.options["block_dim"]
+    options = resolved_options(module, block_dim=block_dim, enable_backward=False if forward_only else enable_backward)
+    if cuda_arch is not None:
+        options["output_arch"] = cuda_arch
+    _resolve_static_expressions(module, options)
+    hasher = _context.ModuleHasher(module._get_live_kernels() if kernels is None else kernels, options)
+    unique = list(hasher.unique_kernels.values())
+    with _without_kernel_backward(unique, forward_only):
+        builder = _context.ModuleBuilder(module, options, hasher=hasher, target="cpu" if cuda_arch is None else "cuda")
+    return ModuleBuild(module=module, options=options, builder=builder, kernels=list(builder.kernels), forward_only=forward_only, cuda_arch=cuda_arch)
 
 
 def target_options(build: ModuleBuild, target: str, cuda_block_dim: int | None = None) -> dict:
@@ -78,6 +189,15 @@ def target_options(build: ModuleBuild, target: str, cuda_block_dim: int | None =
         return dict(build.options)
     block_dim = cuda_block_dim if cuda_block_dim is not None else build.module.options["block_dim"]
     return build.options | {"block_dim": block_dim}
+
+
+def kernel_options(kernel: Any, build: ModuleBuild, target: str) -> dict:
+    """The options Warp emits ``kernel`` with: module options, then the kernel's own (as
+    ``codegen_kernel`` merges them); backward off throughout for a forward-only build."""
+    options = target_options(build, target) | kernel.options
+    if build.forward_only:
+        options["enable_backward"] = False
+    return options
 
 
 #: Module globals of ``warp._src.codegen`` holding the template that opens a kernel's backward block.
@@ -99,42 +219,52 @@ def _marked_backward_templates() -> Iterator[None]:
             setattr(_codegen, name, template)
 
 
-def kernel_code(kernel: Any, target: str, options: dict) -> tuple[str, str, str]:
+def kernel_code(kernel: Any, target: str, options: dict, forward_only: bool = False) -> tuple[str, str, str]:
     """Return (forward, backward, entry) text of one kernel as Warp emits it into its module.
 
     Forward is the kernel function (on CPU with its argument struct); backward is
     the rest of the block, which Warp starts with its backward template; entry is
     the CPU task/dispatch/``extern "C"`` wrappers (empty for CUDA). Concatenated
-    they are the kernel's block of the module source, byte for byte.
+    they are the kernel's block of the module source, byte for byte. ``options`` are
+    the module's; Warp merges the kernel's own options over them (so a kernel's
+    ``enable_backward`` wins), unless ``forward_only`` (see ``build_module``).
 
     One ``codegen_kernel`` call emits both halves: the backward template is
     prefixed with a marker for the call, and the text is cut at the marker.
-    (A second call with backward off gave the same forward but cost ~10% of
-    the pipeline; tests check the two agree.)
     """
-    if options["enable_backward"]:
-        with _marked_backward_templates():
-            full = _codegen.codegen_kernel(kernel, device=target, options=options)
-        forward, *rest = full.split(_SPLIT_MARK)
-        if len(rest) > 1:
-            raise RuntimeError(f"Warp codegen layout changed: {len(rest)} backward blocks in one kernel")
-        backward = rest[0] if rest else ""  # none when the kernel's own options turn backward off
-    else:
-        forward, backward = _codegen.codegen_kernel(kernel, device=target, options=options), ""
-    entry = _codegen.codegen_module(kernel, device=target, options=options)
+    with _without_kernel_backward([kernel], forward_only), _marked_backward_templates():
+        full = _codegen.codegen_kernel(kernel, device=target, options=options)
+        entry = _codegen.codegen_module(kernel, device=target, options=options)
+    forward, *rest = full.split(_SPLIT_MARK)
+    if len(rest) > 1:
+        raise RuntimeError(f"Warp codegen layout changed: {len(rest)} backward blocks in one kernel")
+    backward = rest[0] if rest else ""  # none when the effective options turn backward off
     return forward, backward, entry
 
 
-def called_functions(kernel: Any, build: ModuleBuild) -> list:
-    """User functions a kernel calls, transitively, in the module's emission order."""
+#: An identifier followed by ``(`` in generated C++: a call (or a declaration).
+_CALLED_NAME = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+
+
+def called_functions(kernel: Any, build: ModuleBuild, kernel_text: str = "") -> list:
+    """User functions a kernel calls, transitively, in the module's emission order.
+
+    Seeds: the kernel's ``called_user_functions`` and every function of the build whose
+    native name is called in ``kernel_text`` (the kernel's generated forward/backward):
+    a ``wp.grad(f)(...)`` call reaches ``f`` without listing it as called.
+    """
     seen: set = set()
     stack = list(kernel.adj.called_user_functions)
+    if kernel_text:
+        called = set(_CALLED_NAME.findall(kernel_text))
+        called |= {name[4:] for name in called if name.startswith("adj_")}  # wp.grad(f) calls adj_f
+        stack.extend(f for f in build.builder.functions if f.native_func in called)
     while stack:
         func = stack.pop()
         if func in seen:
             continue
         seen.add(func)
-        stack.extend(func.adj.called_user_functions)
+        stack.extend(getattr(func.adj, "called_user_functions", ()))
         for extra in (func.custom_grad_func, func.custom_replay_func):
             if extra is not None:
                 stack.append(extra)
@@ -177,7 +307,9 @@ def used_structs(kernel: Any, functions: list, build: ModuleBuild) -> list:
 
 def struct_code(structs: list, build: ModuleBuild) -> str:
     """Struct definitions as ``ModuleBuilder.codegen`` emits them (deduplicated by hash)."""
-    tile_helpers = build.builder._get_tile_helper_struct_hashes()
+    if not structs:
+        return ""
+    tile_helpers = build.tile_helper_struct_hashes()
     seen, text = set(), ""
     for struct in structs:
         if struct.hash not in seen:
@@ -218,6 +350,24 @@ def fresh_function_names() -> Iterator[None]:
     finally:
         _context.function_key_counts.clear()
         _context.function_key_counts.update(saved)
+
+
+def fresh_process_function_names() -> None:
+    """Reset Warp's ``@wp.func`` native-name counters (``<key>_<n>``, process-global) to their
+    state right after ``import warp``, so a file imported next gets the helper names it gets
+    when run as ``python file.py`` in a fresh process (call in a worker process only)."""
+    _context.function_key_counts.clear()
+    _context.function_key_counts.update(_IMPORT_FUNCTION_KEY_COUNTS)
+
+
+def kernel_function_name(kernel: Any) -> str:
+    """The kernel's Python name: Warp's key, except that a key Warp derived from a nested
+    function's qualified name (``make_picker__locals__picker``) becomes the function's own name
+    (``picker``). An explicit key (``wp.Kernel(func, key=...)``, as warp.fem sets) is kept."""
+    func = getattr(kernel, "func", None)
+    if func is not None and kernel.key == _codegen.make_full_qualified_name(func):
+        return func.__name__
+    return kernel.key
 
 
 def mangled_name(kernel: Any) -> str:
@@ -488,3 +638,77 @@ def disable_builtin_overload_cache(clear: bool = True) -> None:
 
 def builtin_overload_cache_size() -> int:
     return len(_overload_cache)
+
+
+# ---- extraction of real code (warpsynth.extract) ----
+
+
+def _mathdx_builtin_names() -> frozenset:
+    """Builtins whose CUDA code depends on the arch and block_dim (an LTO dispatch: MathDx GEMM,
+    FFT, Cholesky/solves): ``Function.lto_dispatch_func`` in Warp's registry."""
+    global _MATHDX_NAMES
+    if _MATHDX_NAMES is None:
+        _MATHDX_NAMES = frozenset(
+            name
+            for name, func in _context.builtin_functions.items()
+            if any(getattr(o, "lto_dispatch_func", None) is not None for o in [func, *(getattr(func, "user_overloads", {}) or {}).values()])
+        )
+    return _MATHDX_NAMES
+
+
+_MATHDX_NAMES: frozenset | None = None
+
+
+def uses_mathdx(build: ModuleBuild) -> bool:
+    """Whether any kernel or function of the build names an LTO-dispatched builtin (a textual
+    test on their Python source: a false positive only costs an extra CUDA build)."""
+    names = _mathdx_builtin_names()
+    for obj in (*build.kernels, *build.builder.functions):
+        source = obj.adj.source or ""
+        if any(name in source for name in names):
+            return True
+    return False
+
+
+def lto_declarations(build: ModuleBuild, used_text: str) -> str:
+    """The LTO link marker and ``extern "C"`` declarations Warp puts before the structs of a
+    CUDA module, restricted to the symbols ``used_text`` names (empty when none)."""
+    decls = build.builder.ltoirs_decl
+    used = [symbol for symbol in sorted(decls) if symbol in used_text]
+    if not used:
+        return ""
+    text = f"#define {_context._APIC_LINK_INPUTS_MARKER} 1\n"
+    return text + 'extern "C" {\n' + "".join(decls[symbol] + "\n" for symbol in used) + "}\n"
+
+
+@contextmanager
+def new_modules() -> Iterator[list]:
+    """Collect every ``wp.Module`` created inside the block (registered by ``__name__``,
+    explicit ``wp.Module("...")`` objects and ``module="unique"`` ones alike)."""
+    created: list = []
+    original = _context.Module.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        created.append(self)
+
+    _context.Module.__init__ = init
+    try:
+        yield created
+    finally:
+        _context.Module.__init__ = original
+
+
+def generic_kernel_overloads(kernel: Any) -> list | None:
+    """The overloads of a generic kernel (``None`` for a concrete kernel)."""
+    return list(kernel.overloads.values()) if kernel.is_generic else None
+
+
+def kernel_definition_line(kernel: Any) -> int | None:
+    """Line of the kernel's decorator in its file (overloads: their generic kernel's line)."""
+    line = getattr(kernel.adj, "fun_lineno", 0)
+    if not line:
+        code = getattr(getattr(kernel, "func", None), "__code__", None)
+        line = code.co_firstlineno if code is not None else 0
+    return line or None
+

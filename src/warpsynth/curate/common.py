@@ -158,16 +158,22 @@ class DatasetWriter:
     the temporary directory is removed, so no partial output is ever left behind.
     """
 
-    def __init__(self, out: str | os.PathLike, *, source: str | os.PathLike, rows_per_shard: int, force: bool = False):
+    def __init__(self, out: str | os.PathLike, *, source: str | os.PathLike, rows_per_shard: int, overwrite: bool = False):
         self.out = Path(out).absolute()
         self.source = Path(source).absolute()
-        if self.out.exists() and not force and self.out != self.source:
-            if not self.out.is_dir() or any(self.out.iterdir()):
-                raise WarpsynthError(f"{out}: output exists (choose a new folder, or --force to replace it)")
         if self.out != self.source and self.source in self.out.parents:
             raise WarpsynthError(f"{out}: output must not be inside the input folder {source}")
+        if self.out.exists() and self.out != self.source:
+            if not self.out.is_dir():
+                raise WarpsynthError(f"-o: {out} exists and is not a folder")
+            if any(self.out.iterdir()) and not overwrite:
+                raise WarpsynthError(f"-o: {out} exists; choose a new folder, or pass --overwrite to replace it")
+        foreign = folder.foreign_entries(self.out)  # replacing a folder (also in place) drops them
+        if foreign:
+            raise WarpsynthError(f"{out}: holds {foreign[0].relative_to(self.out)}, which warpsynth did not write; refusing to replace the folder")
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".tmp", dir=self.out.parent))
+        remove_stale_work_dirs(self.out)
+        self.tmp = make_work_dir(self.out, "tmp")
         self.rows_per_shard = max(1, int(rows_per_shard))
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._in_shard: dict[str, int] = {}
@@ -260,11 +266,47 @@ class DatasetWriter:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+#: Work folders beside OUT are named ``.OUT.warpsynth-PID-XXXX.{tmp,old}``: a later run removes
+#: those whose process is gone (a killed run's leftovers), never anyone else's.
+_WORK_DIR_RE = re.compile(r"^\.(?P<name>.+)\.warpsynth-(?P<pid>\d+)-[^.]+\.(?:tmp|old)$")
+
+
+def make_work_dir(out: Path, kind: str) -> Path:
+    """A new work folder beside ``out``, mode 0777 minus umask like any folder (mkdtemp gives 0700)."""
+    path = Path(tempfile.mkdtemp(prefix=f".{out.name}.warpsynth-{os.getpid()}-", suffix=f".{kind}", dir=out.parent))
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o777 & ~mask)
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_work_dirs(out: Path) -> list[Path]:
+    """Delete work folders of ``out`` left by killed warpsynth runs (their process is gone)."""
+    removed = []
+    if out.parent.is_dir():
+        for path in out.parent.iterdir():
+            match = _WORK_DIR_RE.match(path.name)
+            if match and match["name"] == out.name and path.is_dir() and not _alive(int(match["pid"])):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+    return removed
+
+
 def _swap_into_place(tmp: Path, out: Path) -> None:
     if not out.exists():
         os.replace(tmp, out)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    old = make_work_dir(out, "old")
     os.rmdir(old)
     os.replace(out, old)
     try:

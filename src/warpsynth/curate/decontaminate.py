@@ -205,7 +205,7 @@ def decontaminate(
     out: str | Path | None = None,
     ngram: int = NGRAM,
     min_overlap: float = MIN_OVERLAP,
-    force: bool = False,
+    overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Drop contaminated rows of ``root`` into ``out`` (default: replace ``root``); returns the report."""
@@ -217,8 +217,8 @@ def decontaminate(
     in_place = out is None
     out = Path(root) if in_place else Path(out)
     hasher = NgramHasher(ngram)
-    index = EvalIndex(eval_documents(against), hasher)
-    with DatasetWriter(out, source=root, rows_per_shard=max_shard_rows(shards), force=force or in_place) as writer:
+    with DatasetWriter(out, source=root, rows_per_shard=max_shard_rows(shards), overwrite=overwrite or in_place) as writer:
+        index = EvalIndex(eval_documents(against), hasher)  # after the output is known to be ours to write
         n = 0
         dropped = []
         for shard in shards:

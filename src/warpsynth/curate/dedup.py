@@ -17,6 +17,7 @@ import pyarrow as pa
 from warpsynth.curate.cluster import Clusters, find_clusters
 from warpsynth.curate.common import DatasetWriter, check_dataset, iter_rows, max_shard_rows
 from warpsynth.curate.minhash import NUM_PERM, SHINGLE, THRESHOLD
+from warpsynth.errors import WarpsynthError
 
 REPORT = "dedup.json"
 
@@ -29,13 +30,20 @@ def dedup(
     num_perm: int = NUM_PERM,
     shingle: int = SHINGLE,
     near: bool = True,
-    force: bool = False,
+    overwrite: bool = False,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
-    """Deduplicate ``root`` into ``out``; returns the summary written to ``_curate/dedup.json``."""
+    """Deduplicate ``root`` into ``out``; returns the summary written to ``_curate/dedup.json``.
+
+    ``threshold``: MinHash Jaccard estimate in (0, 1] at which two rows are near duplicates.
+    ``progress(rows)`` is called as the clustering pass reads rows. Raises WarpsynthError for a
+    bad threshold or output folder (``overwrite`` replaces only a folder warpsynth wrote).
+    """
+    if not (isinstance(threshold, (int, float)) and 0 < threshold <= 1):
+        raise WarpsynthError(f"--threshold must be in (0, 1] (a Jaccard similarity), got {threshold}")
     shards = check_dataset(root)
-    with DatasetWriter(out, source=root, rows_per_shard=max_shard_rows(shards), force=force) as writer:
+    with DatasetWriter(out, source=root, rows_per_shard=max_shard_rows(shards), overwrite=overwrite) as writer:
         clusters = find_clusters(root, threshold=threshold, num_perm=num_perm, shingle=shingle, near=near, shards=shards, workers=workers, progress=progress)
         write_kept(root, shards, clusters.keep, writer)
         summary = clusters.summary()

@@ -10,11 +10,13 @@ forward-to-backward...) are skipped and counted. The file is written atomically.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from warpsynth.curate.common import check_dataset, iter_rows, python_text
+from warpsynth.curate.licenses import license_allowed, parse_allow_list
 from warpsynth.curate.templates import TASKS, load_templates
 from warpsynth.dataset.io import write_jsonl
 from warpsynth.errors import WarpsynthError
@@ -49,6 +51,7 @@ def fields(row: dict) -> dict[str, str]:
         "forward": cuda_fwd if use_cuda else cpu_fwd,
         "backward": cuda_bwd if use_cuda else cpu_bwd,
         "lang": "CUDA" if use_cuda else "C++",
+        "fence": "cuda" if use_cuda else "cpp",
     }
 
 
@@ -79,8 +82,18 @@ def export(
     fmt: str = "chat",
     splits: list[str] | None = None,
     templates: str | Path | None = None,
+    licenses: str | list[str] | None = None,
+    overwrite: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> dict:
-    """Write ``task`` examples of ``root`` (optionally only some splits) to JSONL ``out``; returns counts."""
+    """Write ``task`` examples of ``root`` (optionally only some splits) to JSONL ``out``; returns counts.
+
+    An existing ``out`` is replaced only with ``overwrite`` (WarpsynthError otherwise), and
+    only once the new file is complete. ``progress(rows)`` is called per batch read.
+    ``licenses``: an SPDX allow-list (``"MIT,Apache-2.0"``); other rows are left out and
+    counted in ``dropped_by_license``.
+    """
+    allow = parse_allow_list(licenses)
     if task not in TASKS:
         raise WarpsynthError(f"--task {task!r}: choose from {', '.join(TASKS)}")
     if fmt not in FORMATS:
@@ -88,6 +101,8 @@ def export(
     out = Path(out)
     if out.suffix not in (".jsonl", ".json"):
         raise WarpsynthError(f"{out}: export writes JSON lines, name it *.jsonl")
+    if out.exists() and not overwrite:
+        raise WarpsynthError(f"-o: {out} exists; pass --overwrite to replace it")
     tmpl = load_templates(templates)
     shards = check_dataset(root)
     if splits:
@@ -99,7 +114,12 @@ def export(
 
     def records() -> Iterator[dict]:
         for shard, batch in iter_rows(root, None, shards):
+            if progress:
+                progress(batch.num_rows)
             for row in batch.to_pylist():
+                if not license_allowed(row.get("license"), allow):
+                    counts["license"] += 1
+                    continue
                 rec = render(row, task, fmt, tmpl)
                 if rec is None:
                     counts["skipped"] += 1
@@ -108,8 +128,9 @@ def export(
                 counts[f"split:{shard.split}"] += 1
                 yield rec
 
-    write_jsonl(records(), out)
-    if not counts["written"]:
-        out.unlink(missing_ok=True)
-        raise WarpsynthError(f"{root}: no row has what task {task} needs ({counts['skipped']} rows skipped); nothing written")
-    return {"task": task, "format": fmt, "file": str(out), "written": counts["written"], "skipped": counts["skipped"], "splits": {k[6:]: v for k, v in counts.items() if k.startswith("split:")}}
+    records_list = records()
+    first = next(records_list, None)
+    if first is None:  # nothing to write: leave an existing file as it is
+        raise WarpsynthError(f"{root}: no row has what task {task} needs ({counts['skipped']} rows skipped, {counts['license']} by license); nothing written")
+    write_jsonl(itertools.chain([first], records_list), out)
+    return {"task": task, "format": fmt, "file": str(out), "written": counts["written"], "skipped": counts["skipped"], "dropped_by_license": counts["license"], "splits": {k[6:]: v for k, v in counts.items() if k.startswith("split:")}}

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from warpsynth.curate.cluster import find_clusters
 from warpsynth.curate.common import DatasetWriter, check_dataset, iter_rows, max_shard_rows
+from warpsynth.curate.licenses import license_mask, parse_allow_list
 from warpsynth.errors import WarpsynthError
 
 SPLITS = ("train", "validation", "test")
@@ -60,16 +61,26 @@ def split(
     val: float = 0.05,
     test: float = 0.05,
     seed: int = 0,
-    force: bool = False,
+    overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
+    licenses: str | list[str] | None = None,
 ) -> dict:
-    """Write ``root``'s rows into train/validation/test shards of ``out``; returns the split summary."""
+    """Write ``root``'s rows into train/validation/test shards of ``out``; returns the split summary.
+
+    ``licenses``: an SPDX allow-list; other rows go to no split (``dropped_by_license``).
+    """
+    allow = parse_allow_list(licenses)
     shards = check_dataset(root)
     if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
         raise WarpsynthError(f"--val {val} and --test {test} must be fractions in [0, 1) with a sum below 1")
-    with DatasetWriter(out, source=root, rows_per_shard=max_shard_rows(shards), force=force) as writer:
+    with DatasetWriter(out, source=root, rows_per_shard=max_shard_rows(shards), overwrite=overwrite) as writer:
         clusters = find_clusters(root, shards=shards, progress=progress)
         where = assign(clusters.ids, clusters.roots, val, test, seed)
+        dropped = 0
+        if allow is not None:
+            allowed = np.concatenate([license_mask(b, allow) for _, b in iter_rows(root, ["license"], shards)] or [np.zeros(0, bool)])
+            where[~allowed] = -1
+            dropped = int((~allowed).sum())
         for name in SPLITS:
             writer.declare(name)
         offset = 0
@@ -81,6 +92,8 @@ def split(
                 if mask.any():
                     writer.write(name, batch.filter(pa.array(mask)))
         summary = _summary(clusters.roots, where, val, test, seed, {k: v for k, v in clusters.params.items() if k != "workers"})
+        if allow is not None:
+            summary["licenses"], summary["dropped_by_license"] = sorted(allow), dropped
         writer.write_report(REPORT, summary)
         rows = summary["rows"]
         writer.commit(
@@ -98,6 +111,11 @@ def split(
     return summary
 
 
+def format_summary(summary: dict) -> str:
+    """Rows and clusters per split, one line each (the CLI's output)."""
+    return "\n".join(f"{k:<11}{summary['rows'][k]:>10,} rows {summary['clusters'][k]:>10,} clusters" for k in summary["rows"])
+
+
 def _summary(roots: np.ndarray, where: np.ndarray, val: float, test: float, seed: int, params: dict) -> dict:
     rows = {name: int((where == s).sum()) for s, name in enumerate(SPLITS)}
     clusters = {name: int(len(np.unique(roots[where == s]))) for s, name in enumerate(SPLITS)}
@@ -105,7 +123,8 @@ def _summary(roots: np.ndarray, where: np.ndarray, val: float, test: float, seed
     if len(roots):
         per_root = {}
         for r, s in zip(roots.tolist(), where.tolist()):
-            per_root.setdefault(r, set()).add(s)
+            if s >= 0:  # -1: left out (license filter)
+                per_root.setdefault(r, set()).add(s)
         spanning = sum(1 for v in per_root.values() if len(v) > 1)
     if spanning:
         raise RuntimeError(f"{spanning} clusters span two splits")  # assign() makes this impossible

@@ -10,7 +10,11 @@ A template set maps each task to ``system`` (may be empty), ``user`` and
   and ``@wp.func`` helpers, as Warp generates it;
 - ``{cuda_forward}``, ``{cuda_backward}``, ``{cpu_forward}``, ``{cpu_backward}``:
   single functions; ``{forward}`` / ``{backward}``: CUDA when present, else C++;
-- ``{lang}``: "CUDA" or "C++" (the language of ``{forward}``/``{backward}``).
+- ``{lang}``: "CUDA" or "C++" (the language of ``{forward}``/``{backward}``);
+- ``{fence}``: the Markdown code-fence tag of that language, ``cuda`` or ``cpp``.
+
+Code fences always name the code's language: ``cuda`` for CUDA C++ (Pygments and GitHub
+highlight it), ``cpp`` for the CPU C++, ``python`` for Warp Python -- in every task.
 
 Override with ``--templates FILE.json``: ``{"python-to-cuda": {"user": "..."}, ...}``;
 keys left out keep their defaults. Literal braces are written ``{{`` and ``}}``.
@@ -25,7 +29,7 @@ from pathlib import Path
 from warpsynth.errors import WarpsynthError
 
 TASKS = ("python-to-cuda", "python-to-cpp", "forward-to-backward", "cuda-to-python")
-FIELDS = ("python", "kernel_name", "cuda", "cpp", "cuda_forward", "cuda_backward", "cpu_forward", "cpu_backward", "forward", "backward", "lang")
+FIELDS = ("python", "kernel_name", "cuda", "cpp", "cuda_forward", "cuda_backward", "cpu_forward", "cpu_backward", "forward", "backward", "lang", "fence")
 
 _SYSTEM = "You are an expert in NVIDIA Warp and GPU programming. Answer with code only."
 
@@ -46,8 +50,8 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "system": _SYSTEM,
         "user": "Here is an NVIDIA Warp kernel `{kernel_name}` and the {lang} forward function Warp generates for it. "
         "Write the matching adjoint (backward) function that Warp generates for reverse-mode differentiation.\n\n"
-        "```python\n{python}\n```\n\nForward:\n\n```cpp\n{forward}\n```",
-        "assistant": "```cpp\n{backward}\n```",
+        "```python\n{python}\n```\n\nForward:\n\n```{fence}\n{forward}\n```",
+        "assistant": "```{fence}\n{backward}\n```",
     },
     "cuda-to-python": {
         "system": _SYSTEM,

@@ -33,9 +33,10 @@ from warpsynth.dataset import folder
 from warpsynth.dataset.io import iter_batches
 from warpsynth.dataset.rows import content_id
 from warpsynth.dataset.schema import TARGET_COLUMNS
+from warpsynth.curate.layout import layout_problems
 from warpsynth.errors import WarpsynthError
 
-CHECKS = ("readable", "schema", "required", "python", "code", "id", "recodegen")
+CHECKS = ("layout", "readable", "schema", "required", "python", "code", "id", "recodegen")
 REQUIRED = ("id", "kernel_name", "mangled_name", "origin", "source", "kernel_source", "options", "warp_version", "warpsynth_version", "verify_level")
 #: Columns compared byte for byte by ``--recodegen``.
 CODE_COLUMNS = ("cpu_forward", "cpu_backward", "cpu_entry", "cpu_helpers", "cuda_forward", "cuda_backward", "cuda_helpers", "structs", "mangled_name", "kernel_source")
@@ -222,8 +223,9 @@ def recodegen_row(row: dict) -> list[str]:
 
 
 def _self_contained(row: dict) -> bool:
-    """Rows whose source is a standalone program (generated); file-extracted rows need their file."""
-    return row.get("origin") != "extracted"
+    """Rows whose source is a standalone program (generated); file-extracted rows (and Warp
+    library rows, origin ``warp-library``) need their file and its imports."""
+    return row.get("origin") not in ("extracted", "warp-library")
 
 
 def validate(
@@ -233,7 +235,14 @@ def validate(
     sample: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ValidationReport:
-    """Validate every shard of ``root``; a missing folder raises, everything else is reported."""
+    """Validate ``root``: the folder as a whole (shards vs ``-of-K`` names, card and run markers,
+    :mod:`warpsynth.curate.layout`), then every row of every shard. A missing folder or a bad
+    ``sample`` raises WarpsynthError; everything else is reported. ``progress(rows)`` per batch.
+    """
+    if sample is not None and not recodegen:
+        raise WarpsynthError("--sample: only applies with --recodegen (it picks the rows to re-extract)")
+    if sample is not None and sample < 1:
+        raise WarpsynthError(f"--sample must be at least 1, got {sample}")
     root = Path(root)
     shards = dataset_shards(root)
     targets = requested_targets(root)
@@ -242,6 +251,9 @@ def validate(
     seen_ids: dict[str, str] = {}
     pycheck = _PythonCheck()
     heap: list[tuple[bytes, str, dict]] = []
+    checks["layout"].checked = 1
+    for problem in layout_problems(root, shards):
+        checks["layout"].fail(problem)
 
     def do_recodegen(row: dict, where: str) -> None:
         c = checks["recodegen"]

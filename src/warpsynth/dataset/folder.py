@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -21,12 +22,20 @@ from warpsynth.errors import WarpsynthError
 
 DATA_DIR = "data"
 RUN_DIR = "_run"
+#: Folders warpsynth writes inside a dataset folder besides data/: run state, curation and report output.
+OWNED_DIRS = (RUN_DIR, "_curate", "_report")
 SPLITS = ("train", "validation", "test")
 _SHARD_RE = re.compile(r"^(?P<split>[A-Za-z0-9_]+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.(?P<fmt>parquet|jsonl)$")
 
 
 def shard_path(root: str | os.PathLike, split: str, index: int, count: int, fmt: str = "parquet") -> Path:
     return Path(root) / DATA_DIR / f"{split}-{index:05d}-of-{count:05d}.{fmt}"
+
+
+def parse_shard_name(name: str) -> tuple[str, int, int] | None:
+    """``"train-00002-of-00004.parquet"`` -> ``("train", 2, 4)``; None for any other name."""
+    match = _SHARD_RE.match(name)
+    return (match["split"], int(match["index"]), int(match["count"])) if match else None
 
 
 def split_files(root: str | os.PathLike) -> dict[str, list[Path]]:
@@ -138,3 +147,56 @@ def read_card(root: str | os.PathLike) -> dict:
         return yaml.safe_load(text[4:end]) or {}
     except yaml.YAMLError as exc:
         raise WarpsynthError(f"{path}: dataset card YAML is invalid ({str(exc).splitlines()[0]})") from None
+
+
+def _is_card(path: Path) -> bool:
+    """A README.md that warpsynth wrote: a card whose front matter has a ``warpsynth`` section."""
+    try:
+        return path.is_file() and "warpsynth" in read_card(path.parent)
+    except (WarpsynthError, OSError, UnicodeDecodeError):
+        return False
+
+
+def foreign_entries(root: str | os.PathLike) -> list[Path]:
+    """Entries of ``root`` that warpsynth did not write (empty for a dataset folder it wrote).
+
+    Owned: the card (README.md with a ``warpsynth`` section), ``data/`` holding only shard
+    files (and temp files of interrupted writes, ``.NAME.XXXX.tmp``), and :data:`OWNED_DIRS`.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    foreign: list[Path] = []
+    for entry in sorted(root.iterdir()):
+        if entry.name in OWNED_DIRS and entry.is_dir():
+            continue
+        if entry.name == "README.md" and _is_card(entry):
+            continue
+        if entry.name == DATA_DIR and entry.is_dir():
+            foreign += [p for p in sorted(entry.iterdir()) if not (p.is_file() and (_SHARD_RE.match(p.name) or _is_temp(p.name)))]
+            continue
+        foreign.append(entry)
+    return foreign
+
+
+def _is_temp(name: str) -> bool:
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def remove_dataset(root: str | os.PathLike, what: str = "--overwrite") -> None:
+    """Delete a dataset folder's warpsynth files (card, shards, run/curation/report folders).
+
+    Raises WarpsynthError naming one foreign file, before deleting anything, when ``root``
+    holds something warpsynth did not write: warpsynth never deletes a user's files.
+    """
+    root = Path(root)
+    foreign = foreign_entries(root)
+    if foreign:
+        raise WarpsynthError(
+            f"{what}: {root} holds {foreign[0].relative_to(root)}, which warpsynth did not write; "
+            f"refusing to delete it (choose another output folder)"
+        )
+    for name in (DATA_DIR, *OWNED_DIRS):
+        if (root / name).is_dir():
+            shutil.rmtree(root / name)
+    (root / "README.md").unlink(missing_ok=True)

@@ -6,6 +6,7 @@ place, so a killed process never leaves a half-written file under the final name
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -193,6 +194,25 @@ def remove_temp_files(path: str | os.PathLike) -> list[Path]:
     for p in found:
         p.unlink(missing_ok=True)
     return found
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes (streamed in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_matches(path: str | os.PathLike, size: int | None, sha256: str | None) -> bool:
+    """Whether ``path`` has exactly ``size`` bytes and SHA-256 ``sha256`` (size first: cheap)."""
+    try:
+        if os.stat(path).st_size != size:
+            return False
+    except OSError:
+        return False
+    return file_sha256(path) == sha256
 
 
 def read_rows(path: str | os.PathLike) -> list[dict]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 ARG = pa.struct([("name", pa.string()), ("type", pa.string())])
 PTX = pa.struct([("arch", pa.string()), ("text", pa.string())])
@@ -50,6 +50,10 @@ SCHEMA = pa.schema(
         ("differentiable", pa.bool_()),
         ("grad_max_rel_err", pa.float64()),
         ("io_examples", pa.string()),
+        ("verified_cuda_device", pa.string()),
+        ("verified_cuda_arch", pa.string()),
+        ("license", pa.string()),
+        ("cuda_declarations", pa.string()),
     ],
     metadata={"warpsynth.schema_version": SCHEMA_VERSION},
 )
@@ -62,7 +66,7 @@ TARGET_COLUMNS = {
     "cuda": ("cuda_forward", "cuda_backward", "cuda_helpers"),
 }
 
-#: Fields that make a row's identity: same content, same id.
+#: Fields that make a row's identity: same content, same id (see ``content_id``).
 ID_FIELDS = (
     "source",
     "kernel_name",
@@ -75,3 +79,7 @@ ID_FIELDS = (
     "cuda_helpers",
     "structs",
 )
+
+#: Identity fields hashed only when non-empty (after ``ID_FIELDS``), so rows without them keep
+#: the ids they had before the column existed: the MathDx LTO declarations of CUDA text.
+OPTIONAL_ID_FIELDS = ("cuda_declarations",)

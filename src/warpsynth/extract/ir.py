@@ -13,7 +13,9 @@ class TargetCode:
     ``forward``/``backward`` the kernel's two functions, ``entry`` the CPU
     task/dispatch/``extern "C"`` wrappers (empty on CUDA), ``helpers`` the
     kernel's ``@wp.func`` helpers (transitively), ``structs`` the
-    ``@wp.struct`` definitions the kernel and its helpers use.
+    ``@wp.struct`` definitions the kernel and its helpers use, ``declarations`` (CUDA
+    only, usually empty) the LTO link marker and ``extern "C"`` declarations of the
+    MathDx symbols the kernel calls, which Warp puts before the structs.
     """
 
     forward: str
@@ -22,11 +24,12 @@ class TargetCode:
     helpers: str
     structs: str
     block_dim: int
+    declarations: str = ""
 
     @property
     def text(self) -> str:
         """The module source minus its fixed header, in Warp's emission order."""
-        return self.structs + self.helpers + self.forward + self.backward + self.entry
+        return self.declarations + self.structs + self.helpers + self.forward + self.backward + self.entry
 
 
 @dataclass

@@ -16,6 +16,7 @@ from warpsynth.generate import motifs
 from warpsynth.generate import types as T
 from warpsynth.generate.categories import Plan, plan
 from warpsynth.generate.config import CATEGORIES, GeneratorConfig
+from warpsynth.generate.gpu_rules import atomic_ops_for_array
 from warpsynth.generate.expr import LIMIT, has_var, name_load, wp_attr
 from warpsynth.generate.program import ArgSpec, KernelProgram
 from warpsynth.generate.scope import ArrayRef, Ctx, HelperSig, IndexVar, Scope, Var
@@ -90,6 +91,7 @@ class _Builder:
         self.helpers: list[ast.stmt] = []
         self.outputs: list[ArrayRef] = []
         self.atomic_targets: list[ArrayRef] = []
+        self.atomic_ops: dict[str, tuple[str, ...]] = {}  # accumulator -> its one commuting op kind (gpu_rules)
 
     # ------------------------------------------------------------------ naming
     def name(self, pool: list[str]) -> str:
@@ -277,6 +279,7 @@ class _Builder:
                 acc = self.add_array(root, _ACC_NAMES, elem, (m,), "inout", low=0.0 if elem.is_float else 0,
                                      high=0.0 if elem.is_float else 0, readable=False)
                 self.atomic_targets.append(acc)
+                self.atomic_ops[acc.name] = atomic_ops_for_array(r, elem.is_int)
         n_out = r.choices([1, 2], [3, 1])[0]
         for _ in range(n_out):
             self.outputs.append(self.add_array(root, _OUT_NAMES, self.value_type(), shape, "out", low=0.0, high=0.0, readable=False))
@@ -287,6 +290,7 @@ class _Builder:
 
         sb = StmtBuilder(ctx, p.stmts, self.config.max_expr_depth)
         sb.atomic_targets = self.atomic_targets
+        sb.atomic_ops = self.atomic_ops
         body: list[ast.stmt] = []
         tid_target: ast.expr = ast.Name(tids[0], ast.Store()) if ndim == 1 else ast.Tuple([ast.Name(t, ast.Store()) for t in tids], ast.Store())
         body.append(ast.Assign([tid_target], ast.Call(wp_attr("tid"), [], []), lineno=0))
@@ -314,8 +318,9 @@ class _Builder:
             e = sb.eb.gen(acc.type.elem, r.randint(1, 2), root)
             e = sb.eb.bound(e, 10.0) if e.mag > 10 else e
             idx = [root.index_for(s, acc.name, d)[0] for d, s in enumerate(acc.shape)]
-            body.append(ast.Expr(ast.Call(wp_attr("atomic_add"), [name_load(acc.name)] + idx + [e.node], [])))
-            ctx.use("atomic_add")
+            op = "atomic_" + self.atomic_ops[acc.name][0]  # the array's one commuting kind: no mixed atomics
+            body.append(ast.Expr(ast.Call(wp_attr(op), [name_load(acc.name)] + idx + [e.node], [])))
+            ctx.use(op)
             ctx.feature("reduction")
             ctx.feature("atomic")
         for out in self.outputs:

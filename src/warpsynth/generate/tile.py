@@ -14,6 +14,7 @@ import random
 from warpsynth.generate import types as T
 from warpsynth.generate.config import GeneratorConfig
 from warpsynth.generate.expr import name_load, round_lit, wp_attr
+from warpsynth.generate.gpu_rules import tile_matmul_ok
 from warpsynth.generate.kernel import _Builder, finish, module_tree, render
 from warpsynth.generate.categories import Plan
 from warpsynth.generate.program import ArgSpec, KernelProgram
@@ -96,13 +97,15 @@ class _TileBuilder(_Builder):
             ctx.use("tile_load")
             new_tile(r.choice(["t", "ta", "tile", "blk"]), _call("tile_load", [name_load(a.name)], kw), 1.0, tshape)
         square = ndim == 2 and tshape[0] == tshape[1]
+        # a GEMM only where MathDx builds it for sm_80 and sm_90 at this block_dim (measured table)
+        matmul = square and tile_matmul_ok(tshape[0], tshape[0], tshape[0], "float32", block_dim)
         n_ops = max(1, min(self.config.max_statements, 1 + int(r.expovariate(1 / 3.0))))
         for _ in range(n_ops):
             ops = ["unary", "binary", "arith", "scale", "const"]
             if unary_helpers or binary_helpers:
                 ops += ["helper", "helper"]
             if square:
-                ops += ["matmul", "matmul", "transpose"]
+                ops += ["matmul", "matmul", "transpose"] if matmul else ["transpose"]
             if ndim == 1:
                 ops += ["scan", "arange"]
             ops += ["bcast", "astype", "reshape", "mean"]
@@ -212,10 +215,10 @@ class _TileBuilder(_Builder):
                     ctx.use("abs")
                     new_tile("tf", back, mag, shape)
             elif op == "mean":
-                # average over the block: scale by 1 / block_dim, as reductions do
-                ctx.use("block_dim")
+                # scale by 1 / (elements in the tile): not by wp.block_dim(), which is 1 on the CPU
                 ctx.use("div")
-                new_tile("tavg", ast.BinOp(name_load(name), ast.Div(), ast.Call(name_load("float"), [_call("block_dim", [])], [])), mag / 8.0, shape)
+                numel = shape[0] * (shape[1] if len(shape) > 1 else 1)
+                new_tile("tavg", ast.BinOp(name_load(name), ast.Div(), ast.Constant(float(numel))), mag / numel, shape)
             elif op == "arange":
                 ctx.use("tile_arange")
                 ar = _call("tile_arange", [ast.Constant(shape[0])], {"dtype": name_load("float")})
@@ -242,10 +245,7 @@ class _TileBuilder(_Builder):
                 ctx.use("tile_atomic_add")
                 body.append(ast.Expr(_call("tile_atomic_add", [name_load(total.name), name_load(rname)])))
             else:  # read the reduced value back as a scalar, as reductions often do
-                ctx.use("tile_extract")
-                ctx.use("atomic_add")
-                val = ast.Subscript(name_load(rname), ast.Constant(0), ast.Load())
-                body.append(ast.Expr(_call("atomic_add", [name_load(total.name), ast.Constant(0), val])))
+                body += _one_lane_atomic_add(ctx, body[0], total.name, rname)
             ctx.feature("reduction")
             ctx.feature("tile_reduce")
         ctx.use("tile_store")
@@ -258,6 +258,26 @@ class _TileBuilder(_Builder):
         source = render(defs)
         return finish(self.seed, source, kname, "tile", ctx, tuple(self.args), grid, self.chash, tiled=True,
                       block_dim=block_dim, tree=module_tree(defs))
+
+
+def _one_lane_atomic_add(ctx, tid_assign: ast.Assign, total: str, reduced: str) -> list[ast.stmt]:
+    """``v = red[0]`` (every thread), then ``if lane == 0: wp.atomic_add(total, 0, v)``: one add per block.
+
+    Every thread of a block holds the block's reduced value; an unguarded scalar atomic would
+    add it block_dim times on a GPU (once on the CPU, where tiled launches run one thread per
+    block). Adds the lane to the kernel's ``wp.tid()`` unpacking (``i, lane = wp.tid()``).
+    """
+    lane = ctx.fresh("lane")
+    target = tid_assign.targets[0]
+    elts = list(target.elts) if isinstance(target, ast.Tuple) else [target]
+    tid_assign.targets[0] = ast.Tuple(elts + [ast.Name(lane, ast.Store())], ast.Store())
+    value = ctx.fresh("v")
+    ctx.use("tile_extract")
+    ctx.use("atomic_add")
+    read = ast.Assign([ast.Name(value, ast.Store())], ast.Subscript(name_load(reduced), ast.Constant(0), ast.Load()), lineno=0)
+    guard = ast.Compare(name_load(lane), [ast.Eq()], [ast.Constant(0)])
+    add = ast.Expr(_call("atomic_add", [name_load(total), ast.Constant(0), name_load(value)]))
+    return [read, ast.If(guard, [add], [])]
 
 
 def build_tile(seed: int, rng: random.Random, config: GeneratorConfig, chash: str) -> KernelProgram:

@@ -18,10 +18,10 @@ from warpsynth import _warp
 from warpsynth._version import __version__
 from warpsynth.dataset.schema import SCHEMA_VERSION
 from warpsynth.errors import WarpsynthError
+from warpsynth.verify import LEVELS as VERIFY_LEVELS  # the one list of levels: the verify package's
 
 FORMATS = ("parquet", "jsonl")
 TARGETS = ("cpu", "cuda")
-VERIFY_LEVELS = ("codegen", "compile", "run", "grad")
 DEFAULT_GENERATOR = "warpsynth.pipeline.programs:warp_generator"
 SPLIT = "train"
 RUN_DIR = "_run"
@@ -85,6 +85,7 @@ class RunConfig:
             raise WarpsynthError(f"--targets: unknown target {bad[0]!r} (choose from cpu, cuda)")
         object.__setattr__(self, "targets", tuple(t for t in TARGETS if t in self.targets))
         object.__setattr__(self, "ptx_archs", tuple(sorted(set(int(a) for a in self.ptx_archs))))
+        check_ptx_archs(self.ptx_archs, self.targets)
         weights = dict(self.category_weights)
         for name, weight in weights.items():
             if not (isinstance(weight, (int, float)) and math.isfinite(weight) and weight >= 0):
@@ -127,8 +128,10 @@ class RunConfig:
         return cls(**d)
 
 
-def parse_ptx(spec: str | None) -> tuple[int, ...]:
-    """``"sm_80,sm_90"`` (or ``"80,90"``) -> ``(80, 90)``."""
+def parse_ptx(spec: str | None, targets: tuple[str, ...] | list[str] | None = None, option: str = "--ptx") -> tuple[int, ...]:
+    """``"sm_80,sm_90"`` (or ``"80,90"``) -> ``(80, 90)``; each arch must be one Warp's bundled
+    NVRTC compiles for (:func:`check_ptx_archs`), and ``targets``, when given, must include cuda.
+    ``option`` names the option in errors (``--ptx``, ``--cuda-arch``)."""
     if not spec:
         return ()
     archs = []
@@ -136,9 +139,26 @@ def parse_ptx(spec: str | None) -> tuple[int, ...]:
         part = part.strip().lower()
         digits = part[3:] if part.startswith("sm_") else part
         if not digits.isdigit():
-            raise WarpsynthError(f"--ptx: {part!r} is not an arch like sm_80")
+            raise WarpsynthError(f"{option}: expected arch list like sm_80,sm_90, got {spec!r}")
         archs.append(int(digits))
+    check_ptx_archs(archs, targets, option)
     return tuple(archs)
+
+
+def check_ptx_archs(archs, targets=None, option: str = "--ptx") -> None:
+    """Raise WarpsynthError unless every arch is in ``wp.get_cuda_supported_archs()`` (the bundled
+    NVRTC's list, e.g. 75..121 in Warp 1.19) and, when ``targets`` is given, it includes cuda."""
+    if not archs:
+        return
+    if targets is not None and "cuda" not in targets:
+        raise WarpsynthError(f"{option}: it applies to the CUDA code; add cuda to --targets (got {','.join(targets)})")
+    import warp as wp
+
+    _warp.init_quiet()
+    supported = sorted(wp.get_cuda_supported_archs())
+    bad = [a for a in archs if a not in supported]
+    if bad:
+        raise WarpsynthError(f"{option}: sm_{bad[0]} is not an arch Warp's NVRTC supports (choose from {', '.join(f'sm_{a}' for a in supported)})")
 
 
 def parse_targets(spec: str) -> tuple[str, ...]:
@@ -146,7 +166,7 @@ def parse_targets(spec: str) -> tuple[str, ...]:
 
 
 def parse_weights(spec: str | None) -> tuple[tuple[str, float], ...]:
-    """``"elementwise=2,reduction=1"`` -> sorted (name, weight) pairs."""
+    """``"tile=2,reduction=1"`` -> sorted (name, weight) pairs; a name given twice is an error."""
     if not spec:
         return ()
     out = {}
@@ -154,6 +174,8 @@ def parse_weights(spec: str | None) -> tuple[tuple[str, float], ...]:
         name, sep, value = part.partition("=")
         if not sep or not name.strip():
             raise WarpsynthError(f"--category-weights: {part!r} is not NAME=WEIGHT")
+        if name.strip() in out:
+            raise WarpsynthError(f"--category-weights: {name.strip()!r} is given twice")
         try:
             out[name.strip()] = float(value)
         except ValueError:

@@ -13,11 +13,16 @@ of times.
 from __future__ import annotations
 
 import os
+import socket
 from typing import Sequence
 
 from warpsynth.errors import WarpsynthError
 from warpsynth.pipeline.executor import Executor, OnProgress
 from warpsynth.pipeline.task import ShardTask, TaskResult
+
+#: Seconds to wait for a TCP connection to ``--ray-address`` before giving up (Ray's own
+#: connection retries take minutes on an unreachable address).
+CONNECT_TIMEOUT_S = 5.0
 
 #: Environment every Ray worker needs, forwarded through ``runtime_env`` when set on the driver.
 FORWARDED_ENV = ("WARP_CACHE_PATH", "WARPSYNTH_TEST_SEGFAULT")
@@ -30,6 +35,21 @@ def import_ray():
     except ImportError:
         raise WarpsynthError("--executor ray needs Ray: pip install 'warpsynth[ray]'") from None
     return ray
+
+
+def check_reachable(address: str | None, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """Fail fast, with a one-line WarpsynthError, when ``HOST:PORT`` (or ``ray://HOST:PORT``)
+    accepts no TCP connection within ``timeout`` seconds. ``None`` and ``auto`` are left to Ray."""
+    if not address or address == "auto":
+        return
+    hostport = address.split("://", 1)[-1]
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit():
+        raise WarpsynthError(f"--ray-address {address}: expected HOST:PORT, ray://HOST:PORT or auto")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise WarpsynthError(f"--ray-address {address}: unreachable ({exc.strerror or exc}) within {timeout:g} s") from None
 
 
 def _run_task(task: ShardTask) -> TaskResult:
@@ -69,7 +89,11 @@ class RayExecutor(Executor):
 
     def _connect(self, ray) -> None:
         if not ray.is_initialized():
-            ray.init(address=self.address, runtime_env=self.runtime_env() or None, log_to_driver=False)
+            check_reachable(self.address)
+            try:
+                ray.init(address=self.address, runtime_env=self.runtime_env() or None, log_to_driver=False)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise WarpsynthError(f"--ray-address {self.address}: cannot connect ({' '.join(str(exc).split())[:200]})") from None
         if self.workers <= 1:
             self.workers = max(1, int(ray.cluster_resources().get("CPU", 1) // self.num_cpus_per_task))
 
@@ -117,5 +141,6 @@ def executor_by_name(name: str, workers: int | None = None, ray_address: str | N
         return None
     if name == "ray":
         import_ray()
+        check_reachable(ray_address)  # before the output folder is touched
         return RayExecutor(address=ray_address, workers=workers)
     raise WarpsynthError(f"--executor: unknown executor {name!r} (choose local or ray)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +13,8 @@ from typing import Iterable, Mapping
 from rich.console import Console
 from rich.table import Table
 
-from warpsynth.dataset.folder import DATA_DIR
-from warpsynth.errors import WarpsynthError
+from warpsynth.dataset.folder import DATA_DIR, remove_dataset
+from warpsynth.errors import PartialFailure, WarpsynthError
 from warpsynth.pipeline import stats as _stats
 from warpsynth.pipeline.config import CONFIG_FILE, DEFAULT_GENERATOR, RunConfig, check_folder, run_dir
 from warpsynth.pipeline.executor import Executor, InlineExecutor, LocalExecutor
@@ -46,6 +45,10 @@ class RunSummary:
     stats: Path | None = None
     rejects: Path | None = None
 
+    def exit_status(self) -> int:
+        """The CLI's exit status: 0 when rows were written, 1 when none was (every sample rejected)."""
+        return 0 if self.rows > 0 else 1
+
     @property
     def samples_per_s(self) -> float:
         return self.samples_run / self.seconds if self.seconds > 0 else 0.0
@@ -68,17 +71,11 @@ class RunSummary:
             table.add_row("categories", ", ".join(f"{k or '(none)'} {v}" for k, v in top) + (" ..." if len(self.categories) > 6 else ""))
         table.add_row("warp", self.config.warp_version)
         console.print(table)
+        if self.rows == 0:
+            console.print(f"[bold red]no rows written[/]: all {self.rejected:,} sample(s) were rejected; see {self.rejects}", soft_wrap=True)
         console.print(f"output:  {self.root / DATA_DIR}/ ({len(self.files)} {self.config.fmt} shard(s), {self.rows:,} rows)", soft_wrap=True)
         console.print(f"card:    {self.card}", soft_wrap=True)
         console.print(f"report:  {self.stats} (timings, memory), {self.rejects} (rejected samples)", soft_wrap=True)
-
-
-def _clear(root: Path) -> None:
-    """--overwrite: remove what a run writes (data/, _run/, README.md), nothing else."""
-    for name in (DATA_DIR, run_dir(root).name):
-        if (root / name).is_dir():
-            shutil.rmtree(root / name)
-    (root / "README.md").unlink(missing_ok=True)
 
 
 def _remove_stale_temp_files(root: Path) -> None:
@@ -88,6 +85,23 @@ def _remove_stale_temp_files(root: Path) -> None:
             for path in folder.iterdir():
                 if path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file():
                     path.unlink(missing_ok=True)
+
+
+def _local_executor(workers: int | None, tasks: int) -> Executor:
+    """``workers`` processes (default: CPUs), at most one per task; 0: in this process."""
+    if workers == 0:
+        return InlineExecutor()
+    return LocalExecutor(max(1, min(workers or os.cpu_count() or 1, tasks or 1)))
+
+
+def _peak_rss_per_worker(markers: list[dict], results: list) -> list[float]:
+    """Peak RSS of each worker process that ran a task in this invocation, ascending."""
+    this_run = {r.index for r in results if r.status == "done"}
+    peaks: dict[int, float] = {}
+    for m in markers:
+        if m["index"] in this_run:
+            peaks[m["pid"]] = max(peaks.get(m["pid"], 0.0), m["peak_rss_mb"])
+    return sorted(peaks.values())
 
 
 class _Lock:
@@ -137,9 +151,15 @@ def generate(
     task; 0 runs tasks in this process without crash isolation). ``executor``
     overrides it (e.g. a cluster executor). ``row_timings`` fills each row's
     ``verify_ms``, at the price of byte-identical output. Raises WarpsynthError for bad
-    settings, a folder holding a different run (unless ``overwrite``), or tasks
-    that failed after retries (rerunning the same call resumes).
+    settings or a folder holding a different run (unless ``overwrite``; it deletes only
+    what a warpsynth run wrote, and refuses a folder holding anything else), and
+    PartialFailure (a WarpsynthError) for tasks that failed after retries (rerunning the
+    same call resumes).
     """
+    if shards is not None and shards < 1:
+        raise WarpsynthError(f"--shards must be between 1 and -n ({n}); got {shards}")
+    if workers is not None and workers < 0:
+        raise WarpsynthError(f"--workers must be >= 0 (0: in this process), got {workers}")
     config = RunConfig(
         n=n,
         seed=seed,
@@ -162,7 +182,7 @@ def generate(
     root = Path(out)
     mode = check_folder(root, config, overwrite)
     if mode == "overwrite":
-        _clear(root)
+        remove_dataset(root)
     root.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with _Lock(root):
@@ -175,11 +195,7 @@ def generate(
         todo = [t for t in tasks if not t.is_complete()]
         if todo:
             prepare(config)
-        if executor is None:
-            if workers == 0:
-                executor = InlineExecutor()
-            else:
-                executor = LocalExecutor(max(1, min(workers or os.cpu_count() or 1, len(todo) or 1)))
+        executor = executor or _local_executor(workers, len(todo))
         already = sum(len(t.samples) for t in tasks if t not in todo)
         results = []
         if todo:
@@ -200,18 +216,13 @@ def generate(
         stats_path = _stats.write_stats(root, config, markers, invocation)
         if failed:
             first = failed[0]
-            raise WarpsynthError(
+            raise PartialFailure(
                 f"{len(failed)} of {len(tasks)} task(s) failed (task {first.index}: {first.error}); "
                 f"details in {stats_path}; rerun the same command to retry them"
             )
         rejects_path = _stats.merge_rejects(root, tasks)
         total = _stats.totals(markers)
         card = _stats.write_dataset_card(root, config, total, generator_config)
-    this_run = {r.index for r in results if r.status == "done"}
-    peaks: dict[int, float] = {}
-    for m in markers:
-        if m["index"] in this_run:
-            peaks[m["pid"]] = max(peaks.get(m["pid"], 0.0), m["peak_rss_mb"])
     return RunSummary(
         root=root,
         config=config,
@@ -225,7 +236,7 @@ def generate(
         seconds=seconds,
         samples_run=invocation["samples_run"],
         workers=executor.workers,
-        peak_rss_mb=sorted(peaks.values()),
+        peak_rss_mb=_peak_rss_per_worker(markers, results),
         files=[t.shard for t in tasks],
         card=card,
         stats=stats_path,

@@ -6,7 +6,9 @@ only has to call ``run`` somewhere that sees the output folder.
 
 Files of task ``i`` under ``DIR/_run/tasks/`` (``{i:05d}`` prefix):
 
-- ``.done.json``      completion marker with the task's stats (written last)
+- ``.done.json``      completion marker with the task's stats (written last), including the
+                      shard's name, row count, size and SHA-256: a shard is complete only if it
+                      still matches them (a truncated, garbage or swapped-in file is redone)
 - ``.rejects.jsonl``  samples that failed (index, seed, stage, reason), written before the marker
 - ``.inflight``       which sample (or verify batch) the worker is on; read after a crash
 - ``.crashes.jsonl``  crashes recorded by the executor; a sample in two crashes is rejected
@@ -26,7 +28,7 @@ from typing import Any, Callable
 
 from warpsynth import _warp
 from warpsynth.dataset.folder import shard_path
-from warpsynth.dataset.io import ShardWriter, remove_temp_files, write_text_atomic
+from warpsynth.dataset.io import ShardWriter, file_matches, file_sha256, remove_temp_files, write_text_atomic
 from warpsynth.dataset.rows import row_from_ir
 from warpsynth.pipeline.config import SPLIT, RunConfig, run_dir, sample_seed
 
@@ -169,7 +171,12 @@ class ShardTask:
         return marker if marker.get("config_hash") == self.config.hash else None
 
     def is_complete(self) -> bool:
-        return self.read_marker() is not None and self.shard.exists() and self.rejects_path.exists()
+        """Marker of this config present, rejects written, and the shard still the file the
+        marker describes (size and SHA-256); anything else makes the task run again."""
+        marker = self.read_marker()
+        if marker is None or not self.rejects_path.exists():
+            return False
+        return file_matches(self.shard, marker.get("shard_bytes"), marker.get("shard_sha256"))
 
     def _crashes(self) -> _Crashes:
         per_sample: Counter = Counter()
@@ -333,6 +340,8 @@ class _Runner:
             "index": task.index,
             "config_hash": config.hash,
             "shard": task.shard.name,
+            "shard_bytes": task.shard.stat().st_size,
+            "shard_sha256": file_sha256(task.shard),
             "samples": len(task.samples),
             "rows": self.row_count,
             "rejected": len(self.rejects),
@@ -358,6 +367,8 @@ class _Runner:
 
     def _sample(self, index: int, source, load_source, extract):
         """Generate + load + extract one sample; a failure becomes a reject, never an exception."""
+        from warpsynth.pipeline.verifying import race_reject
+
         config = self.config
         seed = sample_seed(config.seed, index)
         t0 = time.perf_counter()
@@ -368,6 +379,13 @@ class _Runner:
             return None
         t1 = time.perf_counter()
         self.timings["generate"] += t1 - t0
+        race = race_reject(program)  # GPU correctness is proven statically at every level
+        t_race = time.perf_counter()
+        self.timings["race"] += t_race - t1
+        if race is not None:
+            self.reject(index, "race", race)
+            return None
+        t1 = t_race
         stage = "load"
         try:
             with load_source(program.source, SOURCE_TAG) as loaded:

@@ -29,6 +29,22 @@ def require_verify(level: str) -> None:
         from warpsynth.verify import verify_samples  # noqa: F401
     except ImportError as exc:
         raise WarpsynthError(f"--verify {level}: warpsynth.verify is not available ({exc})") from None
+    if level == "cuda":
+        import warp as wp
+
+        from warpsynth import _warp
+
+        _warp.init_quiet()
+        if not wp.is_cuda_available():
+            raise WarpsynthError("--verify cuda: no CUDA device is available on this machine (this level runs every sample on a GPU)")
+
+
+def race_reject(program) -> str | None:
+    """The static race check of a generated program (every level, codegen too): its first problem, or None."""
+    from warpsynth.verify.races import check_races
+
+    problems = check_races(program.source, program.kernel_name, program.launch_json())
+    return problems[0] if problems else None
 
 
 def prepare(config: RunConfig) -> None:

@@ -1,4 +1,7 @@
-"""Verification levels: codegen < compile < run < grad.
+"""Verification levels: codegen < compile < run < grad < cuda.
+
+Every level starts with the static race check (``races.check_races``): a kernel whose
+results could differ on a GPU is rejected at stage "race" whatever the level.
 
 ``verify_samples`` takes a chunk of generated samples (program + dataset row, in
 one worker process), proves each to the requested level and returns, per
@@ -19,10 +22,12 @@ from typing import Any
 
 from warpsynth import _warp
 from warpsynth.verify import compiler, execute
+from warpsynth.verify.cuda import compare_on_device
+from warpsynth.verify.races import check_races
 from warpsynth.verify.debug import DebugJob, run_debug_pass
 from warpsynth.verify.units import make_unit
 
-LEVELS = ("codegen", "compile", "run", "grad")
+LEVELS = ("codegen", "compile", "run", "grad", "cuda")
 
 #: Warp 1.19 emits ``adj_a.shape = adj_N;`` in the adjoint of ``a.shape``: it zeroes the adjoint
 #: array's shape (harmless in release, where adjoint writes use strides; gradients are right), after
@@ -49,6 +54,7 @@ class VerifyOptions:
     debug_pass: bool = True
     debug_timeout_s: float = 300.0
     input_seed_offset: int = 0
+    cuda_device: str = "cuda:0"  # the cuda level's device ("cpu" in tests: CPU against CPU)
 
 
 @dataclass
@@ -163,6 +169,9 @@ def verify_samples(samples: list[tuple[Any, dict]], level: str = "codegen", opti
             for t in opts.targets:
                 if not row.get(f"{t}_forward"):
                     state.fail(i, "codegen", f"no {t} code in row")
+            races = check_races(row["source"], row["kernel_name"], row.get("launch"))
+            if races:
+                state.fail(i, "race", races[0])
             state.add_ms(i, "codegen_check", time.perf_counter() - t0)
             if state.reject[i] is None:
                 state.level[i] = "codegen"
@@ -170,6 +179,8 @@ def verify_samples(samples: list[tuple[Any, dict]], level: str = "codegen", opti
             _compile_stage(samples, state, opts, work_dir, pch_dir)
         if target >= 2:
             _run_stage(samples, state, opts, work_dir, pch_dir, with_grad=target >= 3)
+        if target >= 4:
+            _cuda_stage(samples, state, opts)
     finally:
         if own_dir:
             shutil.rmtree(work_dir, ignore_errors=True)
@@ -340,3 +351,18 @@ def _run_stage(samples, state: _State, opts: VerifyOptions, work_dir: str, pch_d
             stage = "grad" if state.level[i] == "run" and with_grad else "run"
             state.add_ms(i, stage, time.perf_counter() - t0)
             state.fail(i, stage, f"{type(exc).__name__}: {exc}")
+
+
+def _cuda_stage(samples, state: _State, opts: VerifyOptions) -> None:
+    """Same seeded inputs on ``opts.cuda_device`` and the CPU: forward results and adjoints must agree."""
+    for i in state.alive():
+        program, _ = samples[i]
+        t0 = time.perf_counter()
+        cmp = compare_on_device(program, opts.cuda_device, seed=program.seed + opts.input_seed_offset, grad=opts.backward)
+        state.add_ms(i, "cuda", time.perf_counter() - t0)
+        if not cmp.ok:
+            state.fail(i, "cuda", f"{cmp.status} on {cmp.device} ({cmp.arch}): {cmp.detail}")
+            continue
+        state.columns[i]["verified_cuda_device"] = cmp.device
+        state.columns[i]["verified_cuda_arch"] = cmp.arch
+        state.level[i] = "cuda"

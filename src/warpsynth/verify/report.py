@@ -19,8 +19,8 @@ import json
 import os
 import sys
 
-LEVELS = ("codegen", "compile", "run", "grad")
-_STAGE_LEVEL = {"codegen": 0, "extract": 0, "generate": 0, "compile": 1, "run": 2, "grad": 3}
+LEVELS = ("codegen", "compile", "run", "grad", "cuda")
+_STAGE_LEVEL = {"codegen": 0, "extract": 0, "generate": 0, "race": 0, "compile": 1, "run": 2, "grad": 3, "cuda": 4}
 
 
 def _rows(folder: str) -> list[dict]:
@@ -86,7 +86,7 @@ def summarize(folder: str) -> dict:
     def table(items) -> dict:
         out = {}
         for li, level in enumerate(LEVELS):
-            applies = [o for o in items if (li < 3 or o[3]) and (o[1] >= li or o[2] == li)]
+            applies = [o for o in items if (li != 3 or o[3]) and (o[1] >= li or o[2] == li)]
             passed = sum(1 for o in applies if o[1] >= li)
             out[level] = {"applies": len(applies), "passed": passed, "rate": round(passed / len(applies), 4) if applies else None}
         fine = sum(1 for o in items if o[2] is None)
@@ -125,8 +125,8 @@ def render(summary: dict) -> str:
     lines = [
         f"{summary['samples']} samples: {summary['rows']} rows, {summary['rejects']} rejects",
         "",
-        "| category | codegen | compile | run | grad | every applicable level |",
-        "|---|---|---|---|---|---|",
+        "| category | codegen | compile | run | grad | cuda | every applicable level |",
+        "|---|---|---|---|---|---|---|",
         f"| **all** | {_fmt(summary['levels'])} |",
     ]
     for cat, t in summary["categories"].items():

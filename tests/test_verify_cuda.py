@@ -1,0 +1,134 @@
+"""The cuda level, run CPU against CPU (no GPU needed): same path, matches; an injected difference fails."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import warp as wp
+
+from warpsynth.errors import WarpsynthError
+from warpsynth.extract import extract, load_source
+from warpsynth.dataset.rows import row_from_ir
+from warpsynth.generate import GeneratorConfig, kernel
+from warpsynth.pipeline.verifying import require_verify
+from warpsynth.verify import VerifyOptions, verify_samples
+from warpsynth.verify import cuda as cuda_level
+
+
+def _first(category: str, differentiable: bool | None = None, start: int = 0):
+    config = GeneratorConfig(weights={category: 1.0})
+    for seed in range(start, start + 200):
+        p = kernel(seed, config)
+        if p.category == category and (differentiable is None or p.differentiable == differentiable):
+            return p
+    raise AssertionError(f"no {category} program")
+
+
+@pytest.mark.parametrize("category", ["arithmetic", "atomic", "tile", "vector"])
+def test_cpu_against_cpu_matches(category):
+    program = _first(category)
+    result = cuda_level.compare_on_device(program, device="cpu")
+    assert result.status == "match", result.detail
+    assert result.device == "cpu" and result.arch == "cpu" and result.arrays == sum(a.kind == "array" for a in program.args)
+
+
+def test_adjoints_are_compared_for_differentiable_kernels():
+    result = cuda_level.compare_on_device(_first("arithmetic", differentiable=True), device="cpu")
+    assert result.ok and result.adjoints >= 1
+
+
+def test_an_injected_forward_difference_is_a_mismatch(monkeypatch):
+    program = _first("arithmetic")
+    forward = cuda_level._forward
+    calls = []
+
+    def perturbed(program, kernel, seed, device):
+        values = forward(program, kernel, seed, device)
+        calls.append(device)
+        if len(calls) == 2:  # the "device" side: one output element off by 1%
+            out = next(v for v, a in zip(values, program.args) if a.role == "out" and a.dtype == "float32")
+            data = out.numpy()
+            data.reshape(-1)[0] = data.reshape(-1)[0] * 1.01 + 0.01
+        return values
+
+    monkeypatch.setattr(cuda_level, "_forward", perturbed)
+    result = cuda_level.compare_on_device(program, device="cpu")
+    assert result.status == "mismatch" and result.detail.startswith("forward '") and "[0]: " in result.detail, result
+
+
+def test_an_injected_adjoint_difference_is_a_mismatch(monkeypatch):
+    program = _first("arithmetic", differentiable=True)
+    adjoints = cuda_level._adjoints
+    calls = []
+
+    def perturbed(*args):
+        grads = adjoints(*args)
+        calls.append(1)
+        if len(calls) == 2:
+            k = next(iter(grads))
+            grads[k].reshape(-1)[0] += 1.0
+        return grads
+
+    monkeypatch.setattr(cuda_level, "_adjoints", perturbed)
+    result = cuda_level.compare_on_device(program, device="cpu")
+    assert result.status == "mismatch" and result.detail.startswith("adjoint 'adj_"), result
+
+
+def test_tolerances_by_dtype():
+    a = np.full(4, 1.0)
+    assert cuda_level.compare_arrays("x", a.astype(np.float32), (a + 5e-5).astype(np.float32), *cuda_level.FORWARD_TOL["float32"]) is None
+    assert cuda_level.compare_arrays("x", a, a + 5e-5, *cuda_level.FORWARD_TOL["float64"]) is not None
+    assert cuda_level.compare_arrays("x", np.arange(3), np.arange(3), 0.0, 0.0) is None
+
+
+def test_a_launch_error_is_an_error_not_an_exception():
+    program = _first("arithmetic")
+    broken = type(program)(**{**program.__dict__, "kernel_name": "missing"})
+    result = cuda_level.compare_on_device(broken, device="cpu")
+    assert result.status == "error" and "KeyError" in result.detail
+
+
+def test_verify_level_cuda_fills_device_columns():
+    program = _first("arithmetic")
+    with load_source(program.source, "vc") as loaded:
+        ir = extract(loaded.kernels()[program.kernel_name], targets=("cpu",))
+    row = row_from_ir(ir, source=program.source, origin="generated", launch=program.launch_json(), seed=program.seed)
+    [result] = verify_samples([(program, row)], "cuda", VerifyOptions(targets=("cpu",), cuda_device="cpu", debug_pass=False))
+    assert result.reject is None and result.level_passed == "cuda"
+    assert result.columns["verified_cuda_device"] == "cpu" and result.columns["verified_cuda_arch"] == "cpu"
+
+
+def test_verify_rejects_a_racy_row_at_every_level():
+    src = "import warp as wp\n\n@wp.kernel\ndef k(x: wp.array(dtype=float), acc: wp.array(dtype=float)):\n" \
+          "    i = wp.tid()\n    wp.atomic_add(acc, 0, x[i])\n    wp.atomic_max(acc, 0, x[i])\n"
+    program = _first("arithmetic")
+    with load_source(src, "race") as loaded:
+        ir = extract(loaded.kernels()["k"], targets=("cpu",))
+    row = row_from_ir(ir, source=src, origin="extracted")
+    [result] = verify_samples([(program, row)], "codegen", VerifyOptions(targets=("cpu",)))
+    assert result.reject[0] == "race" and "do not commute" in result.reject[1]
+
+
+def test_cuda_level_without_a_gpu_is_a_one_line_error():
+    if wp.is_cuda_available():
+        return
+    with pytest.raises(WarpsynthError, match="--verify cuda: no CUDA device"):
+        require_verify("cuda")
+
+
+def test_cli_verify_cuda_without_a_gpu_exits_2(tmp_path, capsys):
+    if wp.is_cuda_available():
+        return
+    from warpsynth.cli import main
+
+    assert main(["generate", "-n", "2", "-o", str(tmp_path / "d"), "--verify", "cuda", "--no-progress"]) == 2
+    err = capsys.readouterr()
+    lines = (err.out + err.err).strip().splitlines()
+    assert len(lines) == 1 and "no CUDA device" in lines[0]
+
+
+def test_one_lane_tile_atomic_runs_and_matches():
+    config = GeneratorConfig(weights={"tile": 1.0})
+    program = next(p for p in (kernel(s, config) for s in range(400)) if "if lane == 0:" in p.source)
+    result = cuda_level.compare_on_device(program, device="cpu")
+    assert result.ok, result.detail
