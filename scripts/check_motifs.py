@@ -29,6 +29,7 @@ def diversity(n: int) -> dict:
     from warpsynth.generate import GeneratorConfig, kernel
     from warpsynth.generate.canonical import canonical_form
     from warpsynth.generate.motifs.audit import dataflow_problems, race_problems
+    from warpsynth.verify.races import check_races
 
     cfg = GeneratorConfig.motifs()
     t0 = time.perf_counter()
@@ -45,6 +46,7 @@ def diversity(n: int) -> dict:
         "per_family": {c: (len(set(fs)), len(fs)) for c, fs in sorted(per_family.items())},
         "builtins": sorted(builtins), "features": Counter(f for p in progs for f in p.features),
         "race_problems": sum(1 for p in progs if race_problems(p)),
+        "race_check": sum(1 for p in progs if check_races(p.source, p.kernel_name, p.launch_json())),
         "dataflow_problems": sum(1 for p in progs if dataflow_problems(p.source)),
         "lines": (min(lines), statistics.median(lines), max(lines)),
         "differentiable": sum(p.differentiable for p in progs),
@@ -95,6 +97,7 @@ def main() -> int:
     for c, (u, m) in d["per_family"].items():
         print(f"  {c:26s} {u}/{m} = {100 * u / m:.1f}%")
     print(f"distinct Warp builtins: {len(d['builtins'])}: {', '.join(d['builtins'])}")
+    print(f"rejected by the race check (verify/races.py): {d['race_check']}")
     print(f"race-rule violations: {d['race_problems']}, dataflow problems (unused values/params, uncalled helpers): "
           f"{d['dataflow_problems']}")
     print(f"source lines: min {d['lines'][0]}, median {d['lines'][1]}, max {d['lines'][2]}; "

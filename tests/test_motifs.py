@@ -25,6 +25,7 @@ from warpsynth.generate.launch import make_inputs
 from warpsynth.generate.motifs import FAMILIES
 from warpsynth.generate.motifs.audit import dataflow_problems, race_problems
 from warpsynth.generate.program import ArgSpec
+from warpsynth.verify.races import check_races
 
 def _programs(category: str, seeds) -> list:
     cfg = GeneratorConfig.only(category)
@@ -55,6 +56,7 @@ def test_family_passes_codegen_cpu_cuda_forward_backward(category):
 def test_family_is_race_free_and_dataflow_clean(category):
     for p in _programs(category, range(40)):
         assert race_problems(p) == [], (p.seed, p.source)
+        assert check_races(p.source, p.kernel_name, p.launch_json()) == [], (p.seed, p.source)
         assert dataflow_problems(p.source) == [], (p.seed, p.source)
 
 
