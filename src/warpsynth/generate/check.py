@@ -17,6 +17,7 @@ import io
 
 import warp as wp
 
+from warpsynth import _warp
 from warpsynth.extract import extract, load_source
 from warpsynth.generate.launch import launch, make_inputs, outputs_finite
 from warpsynth.generate.program import KernelProgram
@@ -27,7 +28,9 @@ def codegen_error(program: KernelProgram) -> str | None:
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             with load_source(program.source, f"cg{program.seed}") as loaded:
-                ir = extract(loaded.namespace[program.kernel_name])
+                kernel = loaded.namespace[program.kernel_name]
+                overloads = _warp.generic_kernel_overloads(kernel)
+                ir = extract(overloads[0] if overloads else kernel)  # a generic kernel: its one wp.overload
         for target in ("cpu", "cuda"):
             code = ir.targets[target]
             if not code.forward or not code.backward:
