@@ -144,24 +144,32 @@ def _tile_cholesky(b: MotifBuilder) -> KernelProgram:
     b.force_f32()
     b.differentiable = False
     N = b.pick([4, 8, 16])
-    # one system per launch, literal tile shapes: the race check (verify/races.py) cannot follow a
-    # store into a sub-array (out[i]) of a batched solve, nor a shape given by a module constant
-    M = b.array(b.pick(["M", "A_factor", "B"]), "float32", name("float"), (N, N))
-    rhs = b.array(b.pick(["rhs", "b", "y"]), "float32", name("float"), (N,))
+    # literal tile shapes (the race check, verify/races.py, does not resolve module constants);
+    # a batch of systems is stacked along the first axis and addressed with tile offsets
+    batch = b.pick([2, 4]) if b.rng.random() < 0.4 else 0
+    rows = (batch or 1) * N
+    M = b.array(b.pick(["M", "A_factor", "B"]), "float32", name("float"), (rows, N))
+    rhs = b.array(b.pick(["rhs", "b", "y"]), "float32", name("float"), (rows,))
     reg = b.scalar(b.pick(["reg", "shift"]), b.pick([0.5, 1.0, float(N)]))
-    out = b.array(b.pick(["x", "sol", "result"]), "float32", name("float"), (N,), role="out")
+    out = b.array(b.pick(["x", "sol", "result"]), "float32", name("float"), (rows,), role="out")
     size = N
     m, A, L, r, x = (b.fresh(s) for s in ("m", "A", "L", "r", b.pick(["x_tile", "sol_tile", "y_tile"])))
     body: list[ast.stmt] = []
-    body += [assign(m, wp.tile_load(M, shape=(size, size))),
+    off1: dict = {}
+    off2: dict = {}
+    if batch:
+        t_stmt, (t,) = common.tid(b, (b.pick(["i", "system", "batch"]),))
+        body.append(t_stmt)
+        off1, off2 = {"offset": t * N}, {"offset": (t * N, 0)}
+    body += [assign(m, wp.tile_load(M, shape=(size, size), **off2)),
              assign(A, wp.tile_matmul(name(m), wp.tile_transpose(name(m))) if b.rng.random() < 0.6
                     else wp.tile_matmul(wp.tile_transpose(name(m)), name(m))),
              assign(A, wp.tile_diag_add(name(A), wp.tile_full(shape=size, value=reg, dtype=name("float")))),
              assign(L, wp.tile_cholesky(name(A)))]
     if b.rng.random() < 0.3:  # keep the factor for later solves
-        L_out = b.array(b.pick(["L_out", "factor", "chol"]), "float32", name("float"), (N, N), role="out")
-        body.append(expr(wp.tile_store(L_out, name(L))))
-    body.append(assign(r, wp.tile_load(rhs, shape=size)))
+        L_out = b.array(b.pick(["L_out", "factor", "chol"]), "float32", name("float"), (rows, N), role="out")
+        body.append(expr(wp.tile_store(L_out, name(L), **off2)))
+    body.append(assign(r, wp.tile_load(rhs, shape=size, **off1)))
     if b.rng.random() < 0.5:
         body.append(assign(x, wp.tile_cholesky_solve(name(L), name(r))))
     else:
@@ -169,10 +177,10 @@ def _tile_cholesky(b: MotifBuilder) -> KernelProgram:
         body += [assign(z, wp.tile_lower_solve(name(L), name(r))),
                  assign(x, wp.tile_upper_solve(wp.tile_transpose(name(L)), name(z)))]
         b.features.add("triangular_solve")
-    body.append(expr(wp.tile_store(out, name(x))))
+    body.append(expr(wp.tile_store(out, name(x), **off1)))
     b.features.add("tile")
     # block_dim 16 is rejected by MathDx for every tile_matmul (generate/mathdx_table.py)
-    return b.finish(b.pick(["cholesky_solve", "solve_spd", "factorize_and_solve"]), body, (1,), tiled=True,
+    return b.finish(b.pick(["cholesky_solve", "solve_spd", "factorize_and_solve"]), body, (batch or 1,), tiled=True,
                     block_dim=b.pick([32, 64]))
 
 
