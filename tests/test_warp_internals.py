@@ -229,3 +229,16 @@ def test_fresh_process_function_names_resets_to_import_state():
     finally:
         context.function_key_counts.clear()
         context.function_key_counts.update(saved)
+
+def test_launch_mangled_name_of_a_generic_kernel_is_its_overloads():
+    src = (
+        "import warp as wp\nfrom typing import Any\n\n"
+        "@wp.kernel\ndef scale_any(x: wp.array(dtype=Any), s: Any):\n    i = wp.tid()\n    x[i] = x[i] * s\n"
+        "wp.overload(scale_any, {'x': wp.array(dtype=wp.float64), 's': wp.float64})\n"
+    )
+    with load_source(src, tag="int_generic") as loaded:
+        generic = loaded.kernels()["scale_any"]
+        assert generic.is_generic
+        overload = next(iter(generic.overloads.values()))
+        assert _warp.launch_mangled_name(generic) == _warp.launch_mangled_name(overload)
+        assert _warp.launch_mangled_name(generic).startswith("scale_any_")

@@ -514,7 +514,15 @@ def load_cpu_object(module: Any, obj_path: str, meta_path: str, block_dim: int =
 
 
 def launch_mangled_name(kernel: Any, block_dim: int = 1) -> str:
-    """The symbol name a launch at ``block_dim`` looks up for ``kernel`` (hashes the module if needed)."""
+    """The symbol name a launch at ``block_dim`` looks up for ``kernel`` (hashes the module if needed).
+
+    A generic kernel (``typing.Any`` parameters) is hashed per ``wp.overload``: its first
+    overload is taken, the one ``warpsynth.extract`` returns for it.
+    """
+    if kernel.is_generic:
+        if not kernel.overloads:
+            raise ValueError(f"generic kernel {kernel.key!r} has no wp.overload to launch")
+        kernel = next(iter(kernel.overloads.values()))
     module = kernel.module
     module.get_module_hash(block_dim)
     return kernel.get_mangled_name(kernel_hash=module.hashers[block_dim].kernel_hashes[kernel])

@@ -17,6 +17,7 @@ import io
 
 import warp as wp
 
+from warpsynth import _warp
 from warpsynth.extract import extract, load_source
 from warpsynth.generate.launch import launch, make_inputs, outputs_finite
 from warpsynth.generate.program import KernelProgram
@@ -27,7 +28,9 @@ def codegen_error(program: KernelProgram) -> str | None:
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             with load_source(program.source, f"cg{program.seed}") as loaded:
-                ir = extract(loaded.namespace[program.kernel_name])
+                kernel = loaded.namespace[program.kernel_name]
+                overloads = _warp.generic_kernel_overloads(kernel)
+                ir = extract(overloads[0] if overloads else kernel)  # a generic kernel: its one wp.overload
         for target in ("cpu", "cuda"):
             code = ir.targets[target]
             if not code.forward or not code.backward:
@@ -60,18 +63,23 @@ class _Prefix(ast.NodeTransformer):
 
 
 def combine(programs: list[KernelProgram]) -> tuple[str, list[str]]:
-    """One module holding every program, top-level names prefixed ``p<k>_``; returns (source, kernel names)."""
-    body: list[ast.stmt] = [ast.Import([ast.alias("warp", "wp")])]
+    """One module holding every program (imports once), top-level names (defs, module constants) prefixed ``p<k>_``; returns (source, kernel names)."""
+    imports: dict[str, ast.stmt] = {"import warp as wp": ast.Import([ast.alias("warp", "wp")])}
+    body: list[ast.stmt] = []
     names = []
     for k, prog in enumerate(programs):
         tree = ast.parse(prog.source)
-        defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
-        top = {n.name for n in defs}
+        for n in tree.body:
+            if isinstance(n, (ast.Import, ast.ImportFrom)):
+                imports.setdefault(ast.unparse(n), n)
+        defs = [n for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom))]
+        top = {n.name for n in defs if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        top |= {t.id for n in defs if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
         prefix = f"p{k}_"
         for d in defs:
             body.append(_Prefix(top, prefix).visit(d))
         names.append(prefix + prog.kernel_name)
-    return ast.unparse(ast.Module(body, [])) + "\n", names
+    return ast.unparse(ast.Module(list(imports.values()) + body, [])) + "\n", names
 
 
 def run_errors(programs: list[KernelProgram], debug: bool = True, tag: str = "run") -> list[str | None]:

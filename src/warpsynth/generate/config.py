@@ -6,16 +6,22 @@ import hashlib
 import json
 from dataclasses import dataclass, field, fields
 
-#: every category the generator offers (the first ten are those earlier tools offer)
-CATEGORIES: tuple[str, ...] = (
+from warpsynth.generate.motifs import FAMILIES
+
+#: the categories of the random expression/statement generator (the first ten are those earlier tools offer)
+RANDOM_CATEGORIES: tuple[str, ...] = (
     "arithmetic", "vector", "matrix", "control_flow", "math", "atomic", "nested_loop", "multi_conditional",
     "combined", "scalar_param", "quaternion", "spatial", "struct", "func_call", "random", "stencil",
     "reduction", "tile", "integer", "mixed_precision",
 )
+#: motif families (``generate/motifs``, one registry entry each); opt-in: weight 0 unless given
+MOTIF_CATEGORIES: tuple[str, ...] = tuple(f"motif_{name}" for name in FAMILIES)
+#: every category the generator offers
+CATEGORIES: tuple[str, ...] = RANDOM_CATEGORIES + MOTIF_CATEGORIES
 
 
 def _default_weights() -> dict[str, float]:
-    w = {c: 1.0 for c in CATEGORIES}
+    w = {c: 1.0 for c in RANDOM_CATEGORIES}
     w["combined"] = 2.0
     return w
 
@@ -56,6 +62,11 @@ class GeneratorConfig:
 
     def hash(self) -> str:
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+
+    @classmethod
+    def motifs(cls, **kw) -> "GeneratorConfig":
+        """A config that generates every motif family with equal weight (and nothing else)."""
+        return cls(weights={c: 1.0 for c in MOTIF_CATEGORIES}, **kw)
 
     @classmethod
     def only(cls, category: str, **kw) -> "GeneratorConfig":

@@ -12,6 +12,7 @@ import ast
 import random
 
 from warpsynth import _warp
+from warpsynth.generate import motifs
 from warpsynth.generate import types as T
 from warpsynth.generate.categories import Plan, plan
 from warpsynth.generate.config import CATEGORIES, GeneratorConfig
@@ -50,6 +51,8 @@ def kernel(seed: int, config: GeneratorConfig | None = None) -> KernelProgram:
     rng = random.Random(f"warpsynth-generate:{int(seed)}:{chash}")
     cats = [c for c in CATEGORIES if float(config.weights.get(c, 0.0)) > 0]
     category = rng.choices(cats, [float(config.weights[c]) for c in cats])[0]
+    if category.startswith("motif_"):
+        return motifs.build(int(seed), rng, category.removeprefix("motif_"), chash)
     if category == "tile":
         from warpsynth.generate.tile import build_tile
 

@@ -9,7 +9,14 @@ into Warp values, deterministically from ``seed`` (numpy ``default_rng``):
 * ``scalar``: ``value`` converted to the parameter's dtype.
 * ``value``: a vector/matrix value drawn per component from [low, high].
 * ``struct``: an instance of the kernel's struct type with each field set as above
-  (needs ``kernel`` to find the struct class).
+  (needs ``kernel`` to find the struct class); a field of kind ``struct`` is a nested
+  struct filled the same way.
+* ``array`` with ``fields`` (an array of structs): one struct instance per element,
+  each ``field`` spec drawn per element from [low, high].
+* host objects, passed to the kernel as their ``wp.uint64`` id and kept alive on the
+  returned list's ``hosts`` (see :mod:`warpsynth.generate.hosts`): ``mesh``,
+  ``bvh``, ``hashgrid`` (built over the ``vec3`` array its ``fields[0]`` names) and
+  ``volume``.
 
 ``launch(program, kernel, inputs, device)`` runs it with ``wp.launch`` or, for
 tiled programs, ``wp.launch_tiled`` with the program's ``block_dim``.
@@ -25,6 +32,7 @@ import warp as wp
 
 from warpsynth.errors import WarpsynthError
 from warpsynth.generate import types as T
+from warpsynth.generate.hosts import HOST_KINDS, make_host
 from warpsynth.generate.program import ArgSpec, KernelProgram
 
 _NP = {
@@ -57,6 +65,8 @@ def _value(rng: np.random.Generator, spec: ArgSpec) -> Any:
     t = wtype(spec.dtype)
     if spec.kind == "scalar":
         return t.warp(spec.value)
+    if spec.kind == "draw":
+        return t.warp(_draw(rng, t, (), spec.low, spec.high).item())
     if spec.kind == "value":
         comps = _draw(rng, t, (), spec.low, spec.high).reshape(-1)
         return t.warp(*[c.item() for c in comps])
@@ -69,22 +79,54 @@ def _struct_type(kernel: Any, index: int, name: str) -> Any:
     return kernel.adj.args[index].type
 
 
-def make_inputs(program: KernelProgram, seed: int, kernel: Any = None, device: str = "cpu") -> list:
+def _field_value(rng: np.random.Generator, spec: ArgSpec, struct_type: Any) -> Any:
+    if spec.kind == "struct":
+        return _struct_value(rng, struct_type.vars[spec.name].type, spec.fields)
+    if spec.kind == "field":  # a per-element field of an array of structs: drawn like a "value"
+        return _value(rng, ArgSpec(spec.name, "value" if wtype(spec.dtype).kind != "scalar" else "draw", spec.dtype,
+                                   low=spec.low, high=spec.high))
+    return _value(rng, spec)
+
+
+def _struct_value(rng: np.random.Generator, struct_type: Any, fields: Sequence[ArgSpec]) -> Any:
+    inst = struct_type()
+    for field in fields:
+        setattr(inst, field.name, _field_value(rng, field, struct_type))
+    return inst
+
+
+class Inputs(list):
+    """Launch values in parameter order; ``hosts`` keeps meshes, BVHs, hash grids and volumes alive."""
+
+    hosts: list
+
+
+def make_inputs(program: KernelProgram, seed: int, kernel: Any = None, device: str = "cpu") -> Inputs:
     """Warp values for ``program``'s arguments, in parameter order, deterministic in ``seed``."""
     rng = np.random.default_rng(seed)
-    out: list = []
+    out = Inputs()
+    out.hosts = []
+    hosts = [i for i, spec in enumerate(program.args) if spec.kind in HOST_KINDS]
     for index, spec in enumerate(program.args):
-        if spec.kind == "array":
+        if spec.kind == "array" and spec.fields:
+            st = _struct_type(kernel, index, spec.name).dtype
+            items = [_struct_value(rng, st, spec.fields) for _ in range(int(np.prod(spec.shape)))]
+            out.append(wp.array(items, dtype=st, device=device).reshape(spec.shape))
+        elif spec.kind == "array":
             t = wtype(spec.dtype)
             data = _draw(rng, t, spec.shape, spec.low, spec.high)
             out.append(wp.array(data, dtype=t.warp, device=device))
         elif spec.kind == "struct":
-            inst = _struct_type(kernel, index, spec.name)()
-            for field in spec.fields:
-                setattr(inst, field.name, _value(rng, field))
-            out.append(inst)
+            out.append(_struct_value(rng, _struct_type(kernel, index, spec.name), spec.fields))
+        elif spec.kind in HOST_KINDS:
+            out.append(None)  # built below, once every array exists
         else:
             out.append(_value(rng, spec))
+    named = {s.name: v for s, v in zip(program.args, out)}
+    for index in hosts:
+        host = make_host(program.args[index], rng, named, device)
+        out.hosts.append(host)
+        out[index] = host.id
     return out
 
 

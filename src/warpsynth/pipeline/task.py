@@ -395,6 +395,9 @@ class _Runner:
                 t2 = time.perf_counter()
                 self.timings["load"] += t2 - t1
                 stage = "extract"
+                overloads = _warp.generic_kernel_overloads(kernel)
+                if overloads:  # a generated generic kernel (typing.Any) carries one wp.overload: its code
+                    kernel = overloads[0]
                 ir = extract(kernel, config.targets, config.ptx_archs, config.backward)
                 t3 = time.perf_counter()
                 self.timings["extract"] += t3 - t2

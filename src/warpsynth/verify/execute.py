@@ -72,6 +72,8 @@ def _head(value: Any, data: np.ndarray, kind: str) -> list:
     digits = {"f16": 5, "f32": 9, "f64": 17}.get(kind)
 
     def conv(x):
+        if isinstance(x, np.ndarray):  # a vector field of a struct element (structured arrays)
+            x = x.tolist()
         if isinstance(x, (list, tuple)):
             return [conv(y) for y in x]
         if isinstance(x, float) and digits:
@@ -79,6 +81,12 @@ def _head(value: Any, data: np.ndarray, kind: str) -> list:
         return x
 
     return conv(flat[:IO_MAX_ELEMENTS].tolist())
+
+
+def _struct_json(value: Any, spec: Any) -> dict:
+    """A struct argument's fields as JSON; a nested struct field (spec kind "struct") as a nested dict."""
+    return {f.name: _struct_json(getattr(value, f.name, None), f) if f.kind == "struct" else _json_scalar(getattr(value, f.name, None))
+            for f in spec.fields}
 
 
 def _json_scalar(value: Any) -> Any:
@@ -162,7 +170,7 @@ def run_checks(program: Any, kernel: Any, seed: int, atomic: bool, rtol: float, 
         elif spec.kind in ("scalar", "value"):
             entry["value"] = _json_scalar(value)
         elif spec.kind == "struct":
-            entry["fields"] = {f.name: _json_scalar(getattr(value, f.name, None)) for f in spec.fields}
+            entry["fields"] = _struct_json(value, spec)
         args.append(entry)
     out.io_examples = {"seed": seed, "max_elements": IO_MAX_ELEMENTS, "launch_dim": list(program.launch_dim), "args": args}
     return out

@@ -3,7 +3,9 @@
 Follows Warp 1.19's tile builtins: ``tile_load``/``tile_zeros``/``tile_ones``/``tile_full``/
 ``tile_arange`` take their shape from arguments; ``tile_map``, scans, ``tile_astype`` (dtype
 from its argument), arithmetic and ``tile_broadcast`` keep or state it; ``tile_transpose``
-reverses it; ``tile_matmul(a, b)`` is ``(a[0], b[1])``; reductions give shape ``(1,)``.
+reverses it; ``tile_matmul(a, b)`` is ``(a[0], b[1])``; reductions give shape ``(1,)``;
+``tile_cholesky`` and ``tile_diag_add`` keep their first argument's shape and the triangular /
+Cholesky solves give the right-hand side's.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import ast
 
 from warpsynth.verify.index_forms import wp_name
 
-_KEEPS = frozenset({"tile_map", "tile_scan_inclusive", "tile_scan_exclusive", "tile_scan_max_inclusive", "tile_scan_min_inclusive",
+_KEEPS = frozenset({"tile_map", "tile_cholesky", "tile_diag_add", "tile_scan_inclusive", "tile_scan_exclusive", "tile_scan_max_inclusive", "tile_scan_min_inclusive",
                     "tile_scan_max_exclusive", "tile_scan_min_exclusive", "tile_sort"})
+_SOLVES = frozenset({"tile_cholesky_solve", "tile_lower_solve", "tile_upper_solve"})
 _REDUCTIONS = frozenset({"tile_sum", "tile_max", "tile_min", "tile_reduce", "tile_dot", "tile_argmax", "tile_argmin"})
 _FROM_SHAPE = frozenset({"tile_zeros", "tile_ones", "tile_full", "tile_load", "tile_empty", "tile_broadcast", "tile_reshape"})
 
@@ -72,4 +75,6 @@ def tile_result(node: ast.expr, tiles: dict[str, Tile], array_dtypes: dict[str, 
         return (args[0][0][0], args[1][0][-1]), dtype
     if name in _KEEPS and first:
         return first
+    if name in _SOLVES and args and args[-1]:  # the solution has the right-hand side's shape
+        return args[-1]
     return None, dtype

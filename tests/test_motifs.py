@@ -1,0 +1,231 @@
+"""Motif families (generate/motifs): valid Warp, race-free and dataflow-clean by construction,
+deterministic, diverse, with the language features real Warp code uses; host objects for
+queries built from the seed."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from warpsynth.errors import WarpsynthError
+from warpsynth.generate import GeneratorConfig, kernel
+from warpsynth.generate.canonical import canonical_form
+from warpsynth.generate.check import codegen_error
+from warpsynth.generate.config import MOTIF_CATEGORIES
+from warpsynth.generate.launch import make_inputs
+from warpsynth.generate.motifs import FAMILIES
+from warpsynth.generate.motifs.audit import dataflow_problems, race_problems
+from warpsynth.generate.program import ArgSpec
+from warpsynth.verify.races import check_races
+
+def _programs(category: str, seeds) -> list:
+    cfg = GeneratorConfig.only(category)
+    return [kernel(s, cfg) for s in seeds]
+
+
+def _kernel_def(tree: ast.Module, name: str) -> ast.FunctionDef:
+    return [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name][0]
+
+
+def test_registry_one_category_per_family():
+    assert MOTIF_CATEGORIES == tuple(f"motif_{f}" for f in FAMILIES)
+    assert len(FAMILIES) == 10
+    assert GeneratorConfig().hash() == "225c4a30da52ffae"  # the default mix (and its bytes) are unchanged
+
+
+@pytest.mark.parametrize("category", MOTIF_CATEGORIES)
+def test_family_passes_codegen_cpu_cuda_forward_backward(category):
+    for p in _programs(category, range(20)):
+        assert p.category == category and category in p.features and "motif" in p.features
+        assert p.source.startswith("import warp as wp\n")
+        kdef = _kernel_def(ast.parse(p.source), p.kernel_name)
+        assert [a.arg for a in kdef.args.args] == [a.name for a in p.args]
+        assert codegen_error(p) is None, (p.seed, p.source)
+
+
+@pytest.mark.parametrize("category", MOTIF_CATEGORIES)
+def test_family_is_race_free_and_dataflow_clean(category):
+    for p in _programs(category, range(40)):
+        assert race_problems(p) == [], (p.seed, p.source)
+        assert check_races(p.source, p.kernel_name, p.launch_json()) == [], (p.seed, p.source)
+        assert dataflow_problems(p.source) == [], (p.seed, p.source)
+
+
+def test_checks_catch_races_and_dead_values():
+    racy = kernel(0, GeneratorConfig.only("motif_stencil"))
+    src = racy.source.replace("wp.tid()", "wp.tid()\n    dead = 1.0", 1)
+    assert any("dead" in e for e in dataflow_problems(src))
+    out = racy.args[-1].name
+    shifted = racy.source.replace(f"    {out}[", f"    {out}[1 + ")
+    assert shifted != racy.source
+    assert any("own element" in e for e in race_problems(racy.__class__(**{**racy.__dict__, "source": shifted})))
+
+
+def _digest(n: int) -> str:
+    h = hashlib.sha256()
+    for c in MOTIF_CATEGORIES:
+        for p in _programs(c, range(n)):
+            h.update(p.source.encode()); h.update(p.launch_json().encode()); h.update(repr(p.features).encode())
+    return h.hexdigest()
+
+
+def test_same_seed_same_bytes_in_another_process():
+    code = "from test_motifs import _digest; print('DIGEST', _digest(6))"
+    env = dict(os.environ, PYTHONHASHSEED="12345", PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300,
+                          cwd=os.path.dirname(__file__))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"DIGEST {_digest(6)}" in proc.stdout
+
+
+def test_structurally_unique_and_uses_the_language_real_code_uses():
+    cfg = GeneratorConfig.motifs()
+    progs = [kernel(s, cfg) for s in range(400)]
+    forms = Counter(canonical_form(p.source) for p in progs)
+    # measured 395/400 (98.75%) here and 1891/2000 (94.55%) at 2,000 seeds (docs/generator.md, below
+    # the issue's 99% target there); this guards against losing the variation there is
+    assert len(forms) >= 0.97 * len(progs)
+    features = set().union(*(p.features for p in progs))
+    wanted = {"wp_static", "generic", "kernel_overload", "func_overload", "func_grad", "struct_array", "nested_struct",
+              "wp_constant", "early_return", "array_subscript_annotation", "array_call_annotation", "mesh", "bvh",
+              "hashgrid", "volume", "tile", "atomic", "random", "float64", "triangular_solve"}
+    assert wanted <= features, wanted - features
+    builtins = set().union(*(p.builtins for p in progs))
+    assert {"hash_grid_query", "mesh_query_ray", "bvh_query_aabb", "volume_sample_f", "tile_cholesky", "rand_init",
+            "quat_from_axis_angle", "transform_point", "static"} <= builtins
+
+
+def _host_program(kind: str, **match):
+    """The first program (over the query families, seeds 0..59) with a host argument of ``kind``."""
+    for c in ("motif_neighbors", "motif_geometry_queries", "motif_volume"):
+        for p in _programs(c, range(60)):
+            if any(a.kind == kind and all(getattr(a, k) == v for k, v in match.items()) for a in p.args):
+                return p
+    raise AssertionError(f"no program with a {kind} argument")
+
+
+@pytest.mark.parametrize("kind", ["mesh", "bvh", "hashgrid", "volume"])
+def test_host_objects_build_on_cpu_deterministically(kind):
+    p = _host_program(kind, fields=()) if kind in ("mesh", "volume") else _host_program(kind)
+    index = next(i for i, a in enumerate(p.args) if a.kind == kind)
+    a, b = make_inputs(p, 5), make_inputs(p, 5)
+    assert len(a.hosts) == 1 and a[index] == a.hosts[0].id != 0
+    ha, hb = a.hosts[0], b.hosts[0]
+    if kind == "mesh":
+        assert np.array_equal(ha.points.numpy(), hb.points.numpy()) and ha.indices.shape[0] > 0
+    elif kind == "bvh":
+        assert np.array_equal(ha.lowers.numpy(), hb.lowers.numpy())
+        assert (ha.uppers.numpy() > ha.lowers.numpy()).all()
+    elif kind == "volume":
+        assert np.array_equal(ha.array().numpy(), hb.array().numpy())
+    else:
+        assert ha.reserved
+    other = make_inputs(p, 6)
+    if kind in ("mesh", "bvh"):
+        field = "points" if kind == "mesh" else "lowers"
+        assert not np.array_equal(getattr(other.hosts[0], field).numpy(), getattr(ha, field).numpy())
+
+
+def test_hash_grid_without_its_points_is_a_clear_error():
+    p = _host_program("hashgrid")
+    args = tuple(ArgSpec(a.name, a.kind, a.dtype, a.shape, a.low, a.high, a.value, a.role, (ArgSpec("nope", "ref", ""),))
+                 if a.kind == "hashgrid" else a for a in p.args)
+    with pytest.raises(WarpsynthError, match="array 'nope' it is built over is not an argument"):
+        make_inputs(p.__class__(**{**p.__dict__, "args": args}), 0)
+
+
+def test_struct_arrays_and_nested_struct_inputs():
+    cfg = GeneratorConfig.only("motif_particles")
+    progs = [kernel(s, cfg) for s in range(80)]
+    aos = next(p for p in progs if "struct_array" in p.features)
+    nested = next(p for p in progs if "nested_struct" in p.features)
+    from warpsynth.extract import load_source
+
+    for p in (aos, nested):
+        with load_source(p.source, f"t{p.seed}") as loaded:
+            k = loaded.kernels()[p.kernel_name]
+            x, y = make_inputs(p, 3, k), make_inputs(p, 3, k)
+            for spec, u, v in zip(p.args, x, y):
+                if spec.kind == "array" and spec.fields:
+                    assert u.numpy().dtype.names and np.array_equal(u.numpy(), v.numpy())
+                if spec.kind == "struct":
+                    inner = [f for f in spec.fields if f.kind == "struct"]
+                    for f in inner:
+                        sub = getattr(u, f.name)
+                        assert [float(getattr(sub, g.name)) for g in f.fields] == pytest.approx([g.value for g in f.fields])
+
+
+def test_run_in_debug_mode_every_family_finite():
+    """Compile on the CPU with bounds assertions and run 2 seeds per family on their seeded inputs.
+
+    Runs in a subprocess: an out-of-bounds access aborts the process.
+    """
+    code = textwrap.dedent(
+        """
+        import json
+        from warpsynth.generate import GeneratorConfig, kernel
+        from warpsynth.generate.config import MOTIF_CATEGORIES
+        from warpsynth.generate.check import run_errors
+        progs = [kernel(s, GeneratorConfig.only(c)) for c in MOTIF_CATEGORIES for s in (1, 2)]
+        print("RESULT", json.dumps(run_errors(progs, debug=True, tag="pytest_motifs")))
+        """
+    )
+    env = dict(os.environ)
+    env.setdefault("WARP_CACHE_PATH", os.path.join(os.environ.get("TMPDIR", "/tmp"), "warpsynth-test-motifs-cache"))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    errors = json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][0][len("RESULT "):])
+    assert errors == [None] * (2 * len(MOTIF_CATEGORIES))
+
+
+@pytest.mark.slow
+def test_pipeline_verifies_motifs_up_to_grad(tmp_path):
+    """The dataset pipeline with ``--verify grad``: clang compile of the stored text, CPU runs twice,
+    finite outputs, io_examples, and the Tape adjoint vs finite differences (incl. custom func_grad)."""
+    from warpsynth.dataset.io import read_rows
+    from warpsynth.pipeline import generate
+
+    weights = {c: 1.0 for c in ("motif_springs", "motif_particles", "motif_kinematics", "motif_stencil")}
+    summary = generate(6, tmp_path / "ds", seed=3, category_weights=weights, verify="grad", workers=0, progress=False)
+    rows = [r for f in sorted((tmp_path / "ds" / "data").iterdir()) for r in read_rows(f)]
+    rejects = (tmp_path / "ds" / "_run" / "rejects.jsonl").read_text()
+    assert len(rows) == 6, rejects
+    assert all(r["verify_level"] in ("run", "grad") and r["io_examples"] for r in rows)
+    assert any(r["verify_level"] == "grad" for r in rows)
+    del summary
+
+
+def test_render_flattens_boolean_chains_without_changing_the_tree():
+    from warpsynth.generate.motifs.kit import assign, if_, name, render, ret
+
+    i, j, n = name("i"), name("j"), name("n")
+    cond = i.eq(0).or_(j.eq(0)).or_(i.eq(n - 1)).or_(j.eq(n - 1).and_(i.gt(1).or_(j.lt(2))))
+    stmts = [if_(cond, [ret()]), assign("x", (i + j) * (i - j) - -i)]
+    text = render(stmts)
+    assert "if i == 0 or j == 0 or i == n - 1 or j == n - 1 and (i > 1 or j < 2):" in text
+    reference = ast.parse(ast.unparse(ast.fix_missing_locations(ast.Module(stmts, []))))
+    assert ast.dump(ast.parse(text)) == ast.dump(reference)
+
+
+def test_custom_func_grad_matches_finite_differences():
+    """A spring kernel whose ``safe_norm`` has a custom ``@wp.func_grad``: the Tape adjoint through it
+    agrees with central finite differences (``warpsynth.verify`` run + grad levels)."""
+    from warpsynth.extract import load_source
+    from warpsynth.verify import execute
+
+    p = next(q for q in _programs("motif_springs", range(300)) if "func_grad" in q.features and q.differentiable)
+    with load_source(p.source, f"fg{p.seed}") as loaded:
+        k = loaded.kernels()[p.kernel_name]
+        run = execute.run_checks(p, k, p.seed, True, 1e-5, 1e-6)
+        assert run.reject is None, run.reject
+        grad = execute.grad_check(p, k, p.seed, run.changed, execute.GradTolerances())
+    assert grad.differentiable and grad.reject is None and grad.checked > 0, (grad, p.source)
