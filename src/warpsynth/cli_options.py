@@ -25,6 +25,7 @@ from typing import Annotated, Callable, List, Optional
 
 import typer
 
+from warpsynth.dataset.io import check_output_file  # noqa: F401  (re-exported for the commands)
 from warpsynth.errors import PartialFailure, WarpsynthError
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -52,14 +53,6 @@ Paths = Annotated[List[Path], typer.Argument(help="Python files or folders to im
 def progress_enabled(no_progress: bool) -> bool:
     """Progress bars go to stderr, and only when it is a terminal and ``--no-progress`` is not given."""
     return not no_progress and sys.stderr.isatty()
-
-
-def check_output_file(path: Path, overwrite: bool, option: str = "-o") -> None:
-    """Refuse to replace an existing output file without ``--overwrite`` (WarpsynthError, exit 2)."""
-    if path.is_dir():
-        raise WarpsynthError(f"{option}: {path} is a folder; expected a file")
-    if path.exists() and not overwrite:
-        raise WarpsynthError(f"{option}: {path} exists; pass --overwrite to replace it")
 
 
 # ---- the one error path --------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 from warpsynth.curate.common import check_dataset, iter_rows, python_text
 from warpsynth.curate.licenses import license_allowed, parse_allow_list
 from warpsynth.curate.templates import TASKS, load_templates
-from warpsynth.dataset.io import write_jsonl
+from warpsynth.dataset.io import check_output_file, write_jsonl
 from warpsynth.errors import WarpsynthError
 
 FORMATS = ("chat", "completion")
@@ -101,8 +101,7 @@ def export(
     out = Path(out)
     if out.suffix not in (".jsonl", ".json"):
         raise WarpsynthError(f"{out}: export writes JSON lines, name it *.jsonl")
-    if out.exists() and not overwrite:
-        raise WarpsynthError(f"-o: {out} exists; pass --overwrite to replace it")
+    check_output_file(out, overwrite)
     tmpl = load_templates(templates)
     shards = check_dataset(root)
     if splits:

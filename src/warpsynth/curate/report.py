@@ -29,7 +29,7 @@ import numpy as np
 from warpsynth.curate.common import check_dataset, curate_dir, iter_rows, python_text, read_json, run_dir
 from warpsynth.curate.tokenize import count_tokens
 from warpsynth.dataset import folder
-from warpsynth.dataset.io import write_text_atomic
+from warpsynth.dataset.io import check_output_file, write_text_atomic
 from warpsynth.errors import WarpsynthError
 
 TOKEN_SAMPLE = 20_000
@@ -538,8 +538,7 @@ def report(
     root = Path(root)
     out = Path(out) if out is not None else root / "_report"
     for name in ("report.html", "report.md"):
-        if (out / name).exists() and not overwrite:
-            raise WarpsynthError(f"-o: {out / name} exists; pass --overwrite to replace it")
+        check_output_file(out / name, overwrite)
     if out.exists() and not out.is_dir():
         raise WarpsynthError(f"-o: {out} exists and is not a folder")
     st = collect(root, token_sample, progress)

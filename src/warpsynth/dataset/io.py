@@ -44,6 +44,16 @@ def format_of(path: str | os.PathLike) -> str:
     raise WarpsynthError(f"{path}: unknown output format (use .parquet or .jsonl)")
 
 
+def check_output_file(path: str | os.PathLike, overwrite: bool, option: str = "-o") -> None:
+    """Refuse to replace an existing output file without ``overwrite``: WarpsynthError (exit 2)
+    ``<option>: <path> exists; pass --overwrite to replace it``; a folder in its place is refused too."""
+    path = Path(path)
+    if path.is_dir():
+        raise WarpsynthError(f"{option}: {path} is a folder; expected a file")
+    if path.exists() and not overwrite:
+        raise WarpsynthError(f"{option}: {path} exists; pass --overwrite to replace it")
+
+
 def rows_to_table(rows: list[dict], schema: pa.Schema = SCHEMA) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from warpsynth.dataset.io import ShardWriter, format_of
+from warpsynth.dataset.io import ShardWriter, check_output_file, format_of
 from warpsynth.errors import WarpsynthError
 from warpsynth.extract.files import find_python_files
 from warpsynth.extract.runner import DEFAULT_TIMEOUT_S, ExtractReport, extract_paths
@@ -35,8 +35,7 @@ def run_extract(
     was found. The output appears (atomically) only when at least one row was extracted;
     an existing output is replaced only with ``overwrite``. Bad input raises WarpsynthError."""
     format_of(output)  # refuse an unknown extension before any work
-    if output.exists() and not overwrite:
-        raise WarpsynthError(f"{output}: exists (pass --overwrite to replace it)")
+    check_output_file(output, overwrite)
     console = Console(stderr=True)
     total = len(find_python_files(paths))  # also refuses missing paths before any work
     try:
