@@ -28,7 +28,7 @@ from warpsynth.dataset.rows import row_from_ir
 from warpsynth.extract import extract, load_source
 from warpsynth.verify import VerifyOptions, verify_samples, warm_pch
 from warpsynth.verify import compiler
-from warpsynth.verify.api import _cpu_body, _cuda_body
+from warpsynth.verify.options import cpu_body as _cpu_body, cuda_body as _cuda_body
 from warpsynth.verify.units import make_batches, make_unit
 
 
