@@ -156,12 +156,10 @@ def compile_scaling(samples: list, pch_dir: str, cuda: bool, sizes: list[int]) -
 
 
 def _cpu_with_children() -> float:
-    """CPU seconds of this process and its waited-for children (the debug-pass child)."""
-    import resource
+    """CPU seconds of this process, its exited children and its live debug child."""
+    from warpsynth.verify.chunk import cpu_seconds
 
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return cpu_seconds()
 
 
 def level_throughput(samples: list, pch_dir: str) -> dict:

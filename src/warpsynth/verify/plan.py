@@ -60,13 +60,15 @@ def _run_stage(stage: Stage, chunk: Chunk) -> None:
             chunk.add_ms(i, f"cpu_{level}", part / len(alive))
 
 
-def verify_samples(samples: list[tuple[Any, dict]], level: str = "codegen", options: VerifyOptions | None = None) -> list[VerifyResult]:
+def verify_samples(samples: list[tuple[Any, dict]], level: str = "codegen", options: VerifyOptions | None = None,
+                   stages: tuple[Stage, ...] = STAGES) -> list[VerifyResult]:
     """Verify a chunk of ``(KernelProgram, row)`` samples up to ``level``; one result per sample, in order.
 
-    ``level``: one of ``levels.LEVELS``. Raises ValueError for an unknown level. Compile errors,
+    ``level``: one of ``levels.LEVELS``; ``stages``: the ordered stage list to plan from (default
+    ``STAGES``). Raises ValueError for an unknown level or an inconsistent plan. Compile errors,
     failed checks and crashed launches are per-sample rejects, never exceptions.
     """
-    stages = plan(level)
+    stages = plan(level, stages)
     opts = options or VerifyOptions()
     _warp.init_quiet()
     own_dir = opts.work_dir is None
