@@ -2,12 +2,13 @@
 
 A long-lived process, one per verifying worker (``debug.run_debug_pass`` starts it and
 restarts it after it dies). Each line on stdin names a jobs pickle and a progress file;
-for each job the child notes its phases in the progress file (flushed and fsynced before
-each launch, see ``warpsynth.verify.debug``) and ends the batch with a ``done`` line.
+for each job the child notes its phases in the progress file (flushed before each
+launch, see ``warpsynth.verify.debug``) and ends the batch with a ``done`` line.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pickle
@@ -15,6 +16,8 @@ import sys
 import time
 
 from warpsynth.verify.debug import DebugJob
+
+_serial = itertools.count()  # unique module names over the child's life
 
 
 def _launch_job(job: DebugJob, kernel, note) -> None:
@@ -68,15 +71,14 @@ def run_batch(jobs_path: str, progress_path: str) -> None:
     metas: dict[str, str] = {}
     progress = open(progress_path, "a", buffering=1)
 
-    def note(line: str) -> None:
+    def note(line: str) -> None:  # flushed: in the kernel before the next launch, so an abort keeps it
         progress.write(line + "\n")
         progress.flush()
-        os.fsync(progress.fileno())
 
     for job in jobs:
         note(f"begin {job.index}")
         try:
-            with load_source(job.program.source, f"dbg{job.index}") as loaded:
+            with load_source(job.program.source, f"dbg{next(_serial)}") as loaded:
                 kernel = loaded.kernels().get(job.program.kernel_name)
                 if kernel is None:
                     raise RuntimeError(f"kernel {job.program.kernel_name!r} not defined by the source")
@@ -98,9 +100,22 @@ def run_batch(jobs_path: str, progress_path: str) -> None:
     progress.close()
 
 
+def _die_with_parent() -> None:
+    """Linux: have the kernel kill this child when its parent dies, even mid-launch (a hung kernel
+    never reads stdin again, so stdin's EOF alone would not end it)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> int:
     from warpsynth import _warp
 
+    _die_with_parent()
     _warp.init_quiet()
     for line in sys.stdin:
         jobs_path, _, progress_path = line.rstrip("\n").partition("\t")
