@@ -2,6 +2,10 @@
 
     .venv/bin/python bench/verify_compare.py -n 32 [--seed0 0] [--levels run,grad] [--chunk 64]
         [--old-commit 6744e99] [--old-src DIR] [--keep DIR]
+    .venv/bin/python bench/verify_compare.py --decisions OLD.jsonl NEW.jsonl
+
+The second form compares two ``bench/verify_decisions.py`` outputs (e.g. 2,000 samples
+verified in the background by each path) on the seeds both contain.
 
 Generates ``n`` samples with this tree's generator (cpu + cuda rows), pickles them, exports
 ``src/`` of the old commit with ``git archive`` (or takes ``--old-src``), then runs
@@ -50,7 +54,7 @@ def run_path(src: Path, samples: Path, out: Path, level: str, chunk: int) -> dic
 
 def compare(old: dict, new: dict) -> dict:
     """Counts of samples whose level passed / reject stage / io_examples differ, with examples."""
-    diff = {"level": [], "reject_stage": [], "io_examples": []}
+    diff = {"level": [], "reject_stage": [], "io_examples": [], "grad_max_rel_err": []}
     for seed, a in old.items():
         b = new.get(seed)
         if b is None:
@@ -61,7 +65,33 @@ def compare(old: dict, new: dict) -> dict:
             diff["reject_stage"].append((seed, a["reject"], b["reject"]))
         if a["io_examples"] != b["io_examples"]:
             diff["io_examples"].append(seed)
+        if a["grad_max_rel_err"] != b["grad_max_rel_err"]:
+            diff["grad_max_rel_err"].append((seed, a["grad_max_rel_err"], b["grad_max_rel_err"]))
     return diff
+
+
+def _load(path: str) -> dict:
+    with open(path) as f:
+        return {x["seed"]: x for x in map(json.loads, filter(str.strip, f))}
+
+
+def print_decisions(old_path: str, new_path: str) -> int:
+    old, new = _load(old_path), _load(new_path)
+    common = sorted(set(old) & set(new))
+    d = compare({k: old[k] for k in common}, new)
+    levels = {}
+    for k in common:
+        levels[new[k]["level"]] = levels.get(new[k]["level"], 0) + 1
+    print(f"{len(common)} samples in both files; levels passed (new): {dict(sorted(levels.items()))}")
+    print(f"rejects: old {sum(old[k]['reject'] is not None for k in common)}, new {sum(new[k]['reject'] is not None for k in common)}")
+    print(f"level differs: {len(d['level'])}; reject stage differs: {len(d['reject_stage'])}; io_examples differ: {len(d['io_examples'])}; "
+          f"grad_max_rel_err differs: {len(d['grad_max_rel_err'])} {d['grad_max_rel_err'][:5]}")
+    for row in d["level"] + d["reject_stage"]:
+        print("   ", row)
+    for k in common:
+        if old[k]["reject"] or new[k]["reject"]:
+            print(f"    seed {k}: old {old[k]['reject']} | new {new[k]['reject']}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,7 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--old-commit", default="6744e99")
     ap.add_argument("--old-src", help="use this src/ directory as the old path instead of exporting --old-commit")
     ap.add_argument("--keep", help="write samples and decision files here (default: a temp dir)")
+    ap.add_argument("--decisions", nargs=2, metavar=("OLD", "NEW"), help="only compare two decision files")
     args = ap.parse_args(argv)
+    if args.decisions:
+        return print_decisions(*args.decisions)
     sys.path.insert(0, str(ROOT / "bench"))
     from verify_bench import make_samples
 
