@@ -103,3 +103,12 @@ def test_the_debug_child_lives_across_chunks_and_its_cpu_is_counted():
     assert debug._child.proc.pid == pid and cpu_seconds() > c0
     assert first.reject is None and second.reject is None and first.columns["io_examples"] == second.columns["io_examples"]
     assert second.timings_ms["cpu_run"] > 0
+
+
+def test_run_without_the_cpu_target_passes_compile_then_rejects_at_run():
+    from warpsynth.verify import VerifyOptions
+
+    p, row = sample(GOOD)
+    row = dict(row, ptx=[{"arch": "sm_75", "text": "// ptx from extraction"}])  # nothing to compile
+    (r,) = verify_samples([(p, row)], "run", VerifyOptions(targets=("cuda",), ptx_archs=(75,)))
+    assert r.level_passed == "compile" and r.reject == ("run", "run/grad levels need the cpu target")

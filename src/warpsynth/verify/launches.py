@@ -46,6 +46,10 @@ class DebugLaunches(Stage):
     timing_levels = {"run_debug": "run", "run": "run", "grad": "grad"}
 
     def run(self, chunk: Chunk) -> None:
+        if "cpu" not in chunk.opts.targets:
+            for i in chunk.alive():
+                chunk.fail(i, "run", "run/grad levels need the cpu target")
+            return
         jobs = [_job(chunk, i) for i in chunk.alive()]
         if not jobs:
             return
