@@ -71,7 +71,9 @@ def _reason_from_stderr(stderr: str, returncode: int) -> str:
         return f"{kind} (debug mode): assert '{expr}' at {where}"
     if returncode < 0:
         return f"process killed by signal {-returncode} during launch (debug mode)"
-    tail = " ".join(stderr.strip().splitlines()[-1:])[:200]
+    # forward-only objects make Warp's load report the adjoint symbol it looked up and did not need
+    lines = [ln for ln in stderr.strip().splitlines() if not ln.startswith("Failed to lookup symbol")]
+    tail = " ".join(lines[-1:])[:200]
     return f"launch process exited with status {returncode} (debug mode){': ' + tail if tail else ''}"
 
 
