@@ -112,3 +112,14 @@ def test_run_without_the_cpu_target_passes_compile_then_rejects_at_run():
     row = dict(row, ptx=[{"arch": "sm_75", "text": "// ptx from extraction"}])  # nothing to compile
     (r,) = verify_samples([(p, row)], "run", VerifyOptions(targets=("cuda",), ptx_archs=(75,)))
     assert r.level_passed == "compile" and r.reject == ("run", "run/grad levels need the cpu target")
+
+
+def test_the_same_source_again_in_the_child_launches_its_new_object():
+    # run then grad: the child first loads a forward-only object, then one with the adjoint, of the
+    # same source (same Warp module name); the first must be unloaded, or it answers the lookups
+    from warpsynth.verify import VerifyOptions, warm_pch
+
+    opts = VerifyOptions(pch_dir=warm_pch(), targets=("cpu",))
+    ran = verify_samples([sample(GOOD)], "run", opts)[0]
+    graded = verify_samples([sample(GOOD)], "grad", opts)[0]
+    assert ran.level_passed == "run" and graded.reject is None and graded.level_passed == "grad"

@@ -141,3 +141,14 @@ def test_module_preamble_matches_warp_header():
     cuda = _warp.module_preamble("cuda", 256, "wp::bfloat16 x;")
     assert cpu.startswith("#define WP_NO_BFLOAT16\n") and "#define WP_TILE_BLOCK_DIM 1" in cpu
     assert not cuda.startswith("#define WP_NO_BFLOAT16") and "#define WP_TILE_BLOCK_DIM 256" in cuda
+
+
+def test_unload_module_drops_the_loaded_executable_at_once():
+    src = "import warp as wp\n\n@wp.kernel\ndef twice(x: wp.array(dtype=float)):\n    i = wp.tid()\n    x[i] = x[i] * 2.0\n"
+    with load_source(src, tag="unload") as loaded:
+        kernel = loaded.kernels()["twice"]
+        x = wp.array([1.0, 2.0], dtype=float, device="cpu")
+        wp.launch(kernel, dim=2, inputs=[x], device="cpu")
+        assert x.numpy().tolist() == [2.0, 4.0] and kernel.module.execs
+        _warp.unload_module(kernel.module)
+        assert not kernel.module.execs

@@ -56,8 +56,12 @@ class Chunk:
         ms[key] = round(ms.get(key, 0.0) + seconds * 1000.0, 3)
 
     def checks_gradient(self, i: int) -> bool:
-        """Whether the gradient of sample ``i`` is checked: target grad, backward code, differentiable."""
-        return self.target == "grad" and self.opts.backward and bool(self.samples[i].program.differentiable)
+        """Whether the gradient of sample ``i`` is checked: target grad (or later), backward code, differentiable."""
+        return self.reaches("grad") and self.opts.backward and bool(self.samples[i].program.differentiable)
+
+    def reaches(self, level: str) -> bool:
+        """Whether this chunk's target level is ``level`` or a later one."""
+        return level_index(self.target) >= level_index(level)
 
     def launches_adjoint_in_debug(self, i: int) -> bool:
         """Whether sample ``i``'s adjoint runs from its debug build: its gradient is checked and its

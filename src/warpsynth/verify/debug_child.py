@@ -91,7 +91,10 @@ def run_batch(jobs_path: str, progress_path: str) -> None:
                     with open(meta, "w") as f:
                         json.dump({}, f)
                 _warp.load_cpu_object(kernel.module, job.obj_path, meta, job.block_dim)
-                _launch_job(job, kernel, note)
+                try:
+                    _launch_job(job, kernel, note)
+                finally:
+                    _warp.unload_module(kernel.module)
         except Exception as exc:
             note(f"err {job.index} {type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
             continue

@@ -10,7 +10,7 @@ from warpsynth.verify import execute
 from warpsynth.verify.chunk import Chunk
 from warpsynth.verify.debug import DebugJob, DebugOutcome, run_debug_pass
 from warpsynth.verify.options import cpu_block_dim
-from warpsynth.verify.stages import Stage, cpu_objects
+from warpsynth.verify.stages import Stage, cpu_objects, from_level
 
 
 def _job(chunk: Chunk, i: int) -> DebugJob:
@@ -40,7 +40,7 @@ class DebugLaunches(Stage):
     """
 
     name = "debug_launches"
-    levels = frozenset({"run", "grad"})
+    levels = from_level("run")
     needs = ("cpu_debug_object",)
     provides = ("changed_outputs",)
     timing_levels = {"run_debug": "run", "run": "run", "grad": "grad"}
@@ -75,7 +75,7 @@ class DebugLaunches(Stage):
         chunk.samples[i].columns["io_examples"] = execute.io_json(o.run["io_examples"])
         chunk.samples[i].artifacts["changed_outputs"] = o.run["changed"]
         chunk.passed(i, "run")
-        if chunk.target != "grad":
+        if not chunk.reaches("grad"):
             return
         if not chunk.opts.backward:
             _set_grad_columns(chunk, i, False, None)  # backward code not generated
@@ -99,7 +99,7 @@ class ReleaseGrad(Stage):
     optimisation level; the forward was already bounds-checked by ``DebugLaunches``)."""
 
     name = "release_grad"
-    levels = frozenset({"grad"})
+    levels = from_level("grad")
     needs = ("changed_outputs",)
     timing_levels = {"compile_cpu": "grad", "grad": "grad"}
 
@@ -121,8 +121,11 @@ class ReleaseGrad(Stage):
                     kernel = loaded.kernels()[s.program.kernel_name]
                     block_dim = cpu_block_dim(s.row)
                     _warp.load_cpu_object(kernel.module, batch.path, meta, block_dim)
-                    g = execute.grad_check(s.program, kernel, s.program.seed + chunk.opts.input_seed_offset,
-                                           s.artifacts["changed_outputs"], chunk.opts.grad)
+                    try:
+                        g = execute.grad_check(s.program, kernel, s.program.seed + chunk.opts.input_seed_offset,
+                                               s.artifacts["changed_outputs"], chunk.opts.grad)
+                    finally:
+                        _warp.unload_module(kernel.module)
             except Exception as exc:
                 chunk.fail(i, "grad", f"{type(exc).__name__}: {exc}")
                 continue

@@ -1,8 +1,9 @@
 """The one ordered list of verification stages, and ``verify_samples`` that runs a level's plan.
 
-A level's plan is every stage of ``STAGES`` that lists it in ``levels``, in order. A new
-level is a name in ``levels.LEVELS`` plus its stage(s) here; a check that applies at every
-level is a stage with ``levels = frozenset(LEVELS)``.
+A level's plan is every stage of ``STAGES`` that lists it in ``levels``, in order. Stages
+that serve a level and all later ones say so with ``stages.from_level``, so a new level is
+a name appended to ``levels.LEVELS`` (it inherits those stages) plus its own stage here; a
+check that applies at every level is one stage with ``levels = frozenset(LEVELS)``.
 """
 
 from __future__ import annotations

@@ -17,9 +17,14 @@ from typing import Callable
 from warpsynth import _warp
 from warpsynth.verify import compiler
 from warpsynth.verify.chunk import Chunk
-from warpsynth.verify.levels import LEVELS
+from warpsynth.verify.levels import LEVELS, level_index
 from warpsynth.verify.options import cpu_block_dim, cpu_body, cuda_block_dim, cuda_body, has_ptx
 from warpsynth.verify.units import make_unit
+
+
+def from_level(level: str) -> frozenset[str]:
+    """``level`` and every level after it in ``LEVELS``: a level appended later joins such stages."""
+    return frozenset(LEVELS[level_index(level):])
 
 
 class Stage:
@@ -130,7 +135,7 @@ class DebugBuild(Stage):
     (``Chunk.launches_adjoint_in_debug``)."""
 
     name = "debug_build"
-    levels = frozenset({"run", "grad"})
+    levels = from_level("run")
     provides = ("cpu_debug_object",)
     timing_levels = {"compile_debug": "run"}
 
@@ -148,7 +153,7 @@ class KernelPtx(Stage):
     at ``compile``). Last build stage: the samples still alive passed compile."""
 
     name = "kernel_ptx"
-    levels = frozenset({"run", "grad"})
+    levels = from_level("run")
     grants = "compile"
     timing_levels = {"compile_cuda": "run"}
 
