@@ -3,14 +3,15 @@
 In debug mode Warp's array accessors ``assert`` their bounds; on the CPU a failed
 assert prints ``Assertion failed: '<expr>'`` and aborts the process. The launches
 therefore run in a child process (``debug_child.py``, one long-lived child per
-verifying process, restarted when it dies) that writes one line per phase to a progress file, flushed before each launch:
-``begin i`` (the bounds-checked forward launch), ``run i`` (``execute.run_checks``),
+verifying process, restarted when it dies) that writes one line per phase to a progress
+file, flushed before each launch: ``begin i`` (loading the sample), ``run i``
+(``execute.run_checks``: its launches are the bounds-checked forward launches),
 ``res i JSON`` (its outcome), ``bwd i`` (the adjoint launch on all-ones output
 gradients), ``grad i`` (``execute.grad_check``), ``gres i JSON``, ``ok i`` and
 ``err i reason``. When the child dies, the sample it had begun is the culprit, in the
 phase it had reached; the parent records it and restarts the child on the samples
-after it. The object is built once per sample (debug mode, see ``stages.DebugBuild``):
-no release build is needed for these levels, and no launch ever runs in the worker.
+after it. The object is built once per sample (debug mode, see ``stages.DebugBuild``);
+only ``launches.ReleaseGrad`` launches anything in the worker.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ class DebugJob:
     block_dim: int
     seed: int
     backward: bool  # launch the adjoint (bounds-checked) and, when ``grad``, check it against FD
-    run: bool = True  # execute.run_checks: NaN/Inf, determinism, I/O examples
     grad: bool = False  # execute.grad_check in this child (False: the parent checks the gradient)
     atomic: bool = False
     atomic_rtol: float = 1e-5

@@ -19,7 +19,7 @@ def _job(chunk: Chunk, i: int) -> DebugJob:
     return DebugJob(
         index=i, program=s.program, mangled_name=s.row["mangled_name"], obj_path=s.artifacts["cpu_debug_object"],
         block_dim=cpu_block_dim(s.row),
-        seed=s.program.seed + opts.input_seed_offset, backward=backward, run=True, grad=backward,
+        seed=s.program.seed + opts.input_seed_offset, backward=backward, grad=backward,
         atomic="wp::atomic_" in (s.row.get("cpu_forward") or ""), atomic_rtol=opts.atomic_rtol,
         atomic_atol=opts.atomic_atol, tolerances=opts.grad,
     )
@@ -33,8 +33,8 @@ def _set_grad_columns(chunk: Chunk, i: int, differentiable: bool, max_rel_err: f
 class DebugLaunches(Stage):
     """run (and grad): every launch in a child process, from the debug-mode object.
 
-    Per sample: the bounds-checked forward launch; ``execute.run_checks`` (two launches on
-    fresh seeded inputs: NaN/Inf, bitwise determinism, I/O examples); for grad, the adjoint
+    Per sample: ``execute.run_checks`` (two bounds-checked launches on fresh seeded inputs:
+    out-of-bounds, NaN/Inf, bitwise determinism, I/O examples); for grad, the adjoint
     launch and ``execute.grad_check`` (tape vs finite differences). An abort (failed
     bounds assert) or a hang rejects the sample at the level of the phase it was in.
     """
