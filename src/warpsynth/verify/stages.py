@@ -28,6 +28,9 @@ def from_level(level: str) -> frozenset[str]:
 
 
 class Stage:
+    """One verification step. Subclasses set the class attributes and implement ``run(chunk)``,
+    which rejects samples (``chunk.fail``), records timings (``chunk.add_ms``) and sets artifacts."""
+
     name: str = ""
     levels: frozenset[str] = frozenset()
     grants: str | None = None
