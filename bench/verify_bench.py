@@ -28,7 +28,7 @@ from warpsynth.dataset.rows import row_from_ir
 from warpsynth.extract import extract, load_source
 from warpsynth.verify import VerifyOptions, verify_samples, warm_pch
 from warpsynth.verify import compiler
-from warpsynth.verify.api import _cpu_body, _cuda_body
+from warpsynth.verify.options import cpu_body as _cpu_body, cuda_body as _cuda_body
 from warpsynth.verify.units import make_batches, make_unit
 
 
@@ -156,12 +156,10 @@ def compile_scaling(samples: list, pch_dir: str, cuda: bool, sizes: list[int]) -
 
 
 def _cpu_with_children() -> float:
-    """CPU seconds of this process and its waited-for children (the debug-pass child)."""
-    import resource
+    """CPU seconds of this process, its exited children and its live debug child."""
+    from warpsynth.verify.chunk import cpu_seconds
 
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return cpu_seconds()
 
 
 def level_throughput(samples: list, pch_dir: str) -> dict:

@@ -181,7 +181,7 @@ def test_good_sample_passes_grad_with_columns(graded):
     assert r.columns["differentiable"] is True
     assert 0.0 <= r.columns["grad_max_rel_err"] < 2e-2
     ms = json.loads(r.columns["verify_ms"])
-    assert {"compile_cpu", "compile_cuda", "compile_debug", "run_debug", "run", "grad"} <= set(ms)
+    assert {"compile_debug", "compile_cuda", "run_debug", "run", "grad", "cpu_run", "cpu_grad"} <= set(ms)
     io = json.loads(r.columns["io_examples"])
     x, y = io["args"][0], io["args"][1]
     assert len(x["in"]) == 8 and "out" in y and len(y["out"]) == 8

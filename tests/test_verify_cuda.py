@@ -93,7 +93,7 @@ def test_verify_level_cuda_fills_device_columns():
     with load_source(program.source, "vc") as loaded:
         ir = extract(loaded.kernels()[program.kernel_name], targets=("cpu",))
     row = row_from_ir(ir, source=program.source, origin="generated", launch=program.launch_json(), seed=program.seed)
-    [result] = verify_samples([(program, row)], "cuda", VerifyOptions(targets=("cpu",), cuda_device="cpu", debug_pass=False))
+    [result] = verify_samples([(program, row)], "cuda", VerifyOptions(targets=("cpu",), cuda_device="cpu"))
     assert result.reject is None and result.level_passed == "cuda"
     assert result.columns["verified_cuda_device"] == "cpu" and result.columns["verified_cuda_arch"] == "cpu"
 

@@ -242,3 +242,12 @@ def test_launch_mangled_name_of_a_generic_kernel_is_its_overloads():
         overload = next(iter(generic.overloads.values()))
         assert _warp.launch_mangled_name(generic) == _warp.launch_mangled_name(overload)
         assert _warp.launch_mangled_name(generic).startswith("scale_any_")
+def test_unload_module_drops_the_loaded_executable_at_once():
+    src = "import warp as wp\n\n@wp.kernel\ndef twice(x: wp.array(dtype=float)):\n    i = wp.tid()\n    x[i] = x[i] * 2.0\n"
+    with load_source(src, tag="unload") as loaded:
+        kernel = loaded.kernels()["twice"]
+        x = wp.array([1.0, 2.0], dtype=float, device="cpu")
+        wp.launch(kernel, dim=2, inputs=[x], device="cpu")
+        assert x.numpy().tolist() == [2.0, 4.0] and kernel.module.execs
+        _warp.unload_module(kernel.module)
+        assert not kernel.module.execs

@@ -513,6 +513,17 @@ def load_cpu_object(module: Any, obj_path: str, meta_path: str, block_dim: int =
     module.load("cpu", block_dim=block_dim, binary_path=obj_path, meta_path=meta_path)
 
 
+def unload_module(module: Any) -> None:
+    """Drop ``module``'s loaded executables now (Warp's ``Module.unload``), so their LLVM objects are
+    unloaded at once rather than whenever the garbage collector breaks the module/kernel cycle.
+
+    Needed where the same source is loaded again in one process: Warp names a CPU object
+    ``wp_<module name>_<n>`` with ``n`` counted per Module object, and the module name comes from the
+    source, so a still-loaded earlier object would answer the new one's symbol lookups.
+    """
+    module.unload()
+
+
 def launch_mangled_name(kernel: Any, block_dim: int = 1) -> str:
     """The symbol name a launch at ``block_dim`` looks up for ``kernel`` (hashes the module if needed).
 

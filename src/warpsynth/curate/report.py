@@ -31,6 +31,7 @@ from warpsynth.curate.tokenize import count_tokens
 from warpsynth.dataset import folder
 from warpsynth.dataset.io import check_output_file, write_text_atomic
 from warpsynth.errors import WarpsynthError
+from warpsynth.verify.levels import LEVELS
 
 TOKEN_SAMPLE = 20_000
 COLUMNS = [
@@ -407,6 +408,11 @@ def build_sections(root: Path, st: Stats) -> list[Section]:
         if stage:
             tot = sum(stage.values()) or 1
             s.tables.append((("stage", "CPU seconds (all workers)", "share"), [(k, f"{v:,.2f}", _pct(v, tot)) for k, v in sorted(stage.items(), key=lambda kv: -kv[1])]))
+        cost = verify_cost_rows(stats)
+        if cost:
+            s.tables.append((("verify level", "CPU seconds (all workers)", "samples / CPU-second"), cost))
+            s.notes.append("Verification cost per level: the CPU time (worker plus its debug child) of the stages of each "
+                           "level; samples / CPU-second divides the samples a task verified by it.")
         cfg = run_config.get("config") if isinstance(run_config.get("config"), dict) else run_config
         if cfg:
             s.notes.append("Run config: " + ", ".join(f"{k}={cfg[k]}" for k in ("n", "seed", "targets", "backward", "ptx_archs", "verify") if k in cfg))
@@ -414,6 +420,26 @@ def build_sections(root: Path, st: Stats) -> list[Section]:
         s.notes.append("No run statistics (`_run/stats.json`): this dataset was not made by `warpsynth generate`, or its run metadata was removed.")
     sections.append(s)
     return sections
+
+
+def verify_cost_rows(stats: dict) -> list[tuple[str, str, str]]:
+    """Rows (level, CPU-s, samples / CPU-s) from the ``cpu_<level>`` keys of each task's
+    ``verify_seconds_by_stage`` in ``_run/stats.json``, in level order; [] for a codegen-only run."""
+    cpu: dict[str, float] = {}
+    samples = 0
+    for task in stats.get("tasks") or []:
+        by_stage = task.get("verify_seconds_by_stage") or {}
+        if any(k.startswith("cpu_") for k in by_stage):
+            samples += int(task.get("samples") or 0)
+        for key, value in by_stage.items():
+            if key.startswith("cpu_"):
+                cpu[key[4:]] = cpu.get(key[4:], 0.0) + float(value)
+    # codegen's own cost is the extraction (the stage table); its verify stage only checks the row
+    rows = [(lv, f"{cpu[lv]:,.2f}", f"{samples / cpu[lv]:,.2f}" if cpu[lv] > 0 else "-") for lv in LEVELS[1:] if lv in cpu]
+    total = sum(cpu.values())
+    if rows:
+        rows.append(("all levels", f"{total:,.2f}", f"{samples / total:,.2f}" if total > 0 else "-"))
+    return rows
 
 
 def _ratio_dist(values: list) -> list:

@@ -1,5 +1,17 @@
-"""Verification levels for generated samples: codegen < compile < run < grad < cuda (docs/verification.md)."""
+"""Verification levels for generated samples: codegen < compile < run < grad < cuda (docs/verification.md).
 
-from warpsynth.verify.api import LEVELS, VerifyOptions, VerifyResult, verify_samples, warm_pch
+``warpsynth.verify.levels`` (the level names) imports nothing heavy; the rest of the API
+loads Warp and is imported on first use.
+"""
+
+from warpsynth.verify.levels import LEVELS
 
 __all__ = ["LEVELS", "VerifyOptions", "VerifyResult", "verify_samples", "warm_pch"]
+
+
+def __getattr__(name: str):
+    if name in ("VerifyOptions", "VerifyResult", "verify_samples", "warm_pch"):
+        from warpsynth.verify import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'warpsynth.verify' has no attribute {name!r}")

@@ -1,15 +1,23 @@
-"""The out-of-bounds pass: launch samples from a debug-mode object in a child process.
+"""Every launch of the run and grad levels, from a debug-mode object, in a child process.
 
 In debug mode Warp's array accessors ``assert`` their bounds; on the CPU a failed
-assert prints ``Assertion failed: '<expr>'`` and aborts the process. The pass
-therefore runs in a child (``python -m warpsynth.verify.debug JOBS PROGRESS``)
-that writes ``begin i`` / ``ok i`` / ``err i reason`` lines to a progress file,
-flushed before each launch. When the child dies, the sample it had begun is the
-culprit; the parent rejects it and restarts the child on the samples after it.
+assert prints ``Assertion failed: '<expr>'`` and aborts the process. The launches
+therefore run in a child process (``debug_child.py``, one long-lived child per
+verifying process, restarted when it dies) that writes one line per phase to a progress
+file, flushed before each launch: ``begin i`` (loading the sample), ``run i``
+(``execute.run_checks``: its launches are the bounds-checked forward launches),
+``res i JSON`` (its outcome), ``bwd i`` (the adjoint launch on all-ones output
+gradients), ``grad i`` (``execute.grad_check``), ``gres i JSON``, ``ok i`` and
+``err i reason``. When the child dies, the sample it had begun is the culprit, in the
+phase it had reached; the parent records it and restarts the child on the samples
+after it. The object is built once per sample (debug mode, see ``stages.DebugBuild``);
+only ``launches.ReleaseGrad`` launches anything in the worker.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import pickle
 import re
@@ -34,7 +42,21 @@ class DebugJob:
     obj_path: str
     block_dim: int
     seed: int
-    backward: bool
+    backward: bool  # launch the adjoint (bounds-checked) and, when ``grad``, check it against FD
+    grad: bool = False  # execute.grad_check in this child (False: the parent checks the gradient)
+    atomic: bool = False
+    atomic_rtol: float = 1e-5
+    atomic_atol: float = 1e-6
+    tolerances: object = None  # execute.GradTolerances
+
+
+@dataclass
+class DebugOutcome:
+    """What the child found for one job: failures by phase, run and grad outcomes (JSON dicts)."""
+
+    failure: tuple[str, str] | None = None  # (phase: forward | run | backward | grad, reason)
+    run: dict | None = None  # {"reject", "io_examples", "changed"}
+    grad: dict | None = None  # {"differentiable", "reject", "max_rel_err", "checked", "note"}
 
 
 def _reason_from_stderr(stderr: str, returncode: int) -> str:
@@ -49,44 +71,167 @@ def _reason_from_stderr(stderr: str, returncode: int) -> str:
         return f"{kind} (debug mode): assert '{expr}' at {where}"
     if returncode < 0:
         return f"process killed by signal {-returncode} during launch (debug mode)"
-    tail = " ".join(stderr.strip().splitlines()[-1:])[:200]
+    # forward-only objects make Warp's load report the adjoint symbol it looked up and did not need
+    lines = [ln for ln in stderr.strip().splitlines() if not ln.startswith("Failed to lookup symbol")]
+    tail = " ".join(lines[-1:])[:200]
     return f"launch process exited with status {returncode} (debug mode){': ' + tail if tail else ''}"
 
 
-def _run_child(jobs_path: str, progress_path: str, err, timeout_s: float, env: dict) -> tuple[int, bool]:
-    """Run the child; kill it when its progress file has not grown for ``timeout_s`` seconds.
+#: a child serves this many jobs, then a fresh one starts (bounds what long runs accumulate in it)
+CHILD_MAX_JOBS = 2048
+_POLL_S = 0.02
 
-    The clock restarts at every progress line, so a slow (shared, loaded) machine stretches
-    the whole pass without a long chunk being mistaken for a hung launch.
+
+class _Child:
+    """The long-lived debug child of this process (``python -m warpsynth.verify.debug_child``).
+
+    Its stdout and stderr (Warp's assert messages and debug printfs) go to a log file;
+    ``log_since(offset)`` returns what one batch wrote. Started on first use, replaced when
+    it dies or is killed; it exits on its own when this process closes its stdin (or dies).
     """
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "warpsynth.verify.debug", jobs_path, progress_path],
-        stdout=err,  # Warp's debug checks printf details (e.g. the bad index) to stdout
-        stderr=err,
-        env=env,
-    )
+
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        env.setdefault("PYTHONFAULTHANDLER", "0")
+        self.owner = os.getpid()
+        self.jobs = 0
+        self.batches = 0
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen([sys.executable, "-m", "warpsynth.verify.debug_child"], stdin=subprocess.PIPE,
+                                     stdout=self.log, stderr=self.log, env=env, text=True)
+
+    def submit(self, jobs_path: str, progress_path: str, n_jobs: int) -> int:
+        """Start a batch; returns the log offset where its output begins."""
+        self.log.seek(0, os.SEEK_END)
+        offset = self.log.tell()
+        self.proc.stdin.write(f"{jobs_path}\t{progress_path}\n")
+        self.proc.stdin.flush()
+        self.jobs += n_jobs
+        return offset
+
+    def log_since(self, offset: int) -> str:
+        self.log.seek(offset)
+        return self.log.read()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+
+_child: _Child | None = None
+
+
+def _get_child() -> _Child:
+    global _child
+    if _child is not None and (_child.owner != os.getpid() or _child.proc.poll() is not None or _child.jobs >= CHILD_MAX_JOBS):
+        if _child.owner == os.getpid():
+            _child.close()
+        _child = None
+    if _child is None:
+        _child = _Child()
+    return _child
+
+
+def live_child_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process's live debug child; 0 when none.
+
+    ``getrusage(RUSAGE_CHILDREN)`` counts a child only once it has been waited for, which a
+    long-lived child is not; Linux ``/proc/<pid>/stat`` gives its running total.
+    """
+    if _child is None or _child.owner != os.getpid() or _child.proc.poll() is not None:
+        return 0.0
+    try:
+        with open(f"/proc/{_child.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+@atexit.register
+def _close_child() -> None:
+    if _child is not None and _child.owner == os.getpid():
+        _child.close()
+
+
+def _done(progress_path: str) -> bool:
+    try:
+        with open(progress_path, "rb") as f:
+            f.seek(max(0, os.path.getsize(progress_path) - 5))
+            return f.read() == b"done\n"
+    except OSError:
+        return False
+
+
+def _run_batch(jobs_path: str, progress_path: str, n_jobs: int, timeout_s: float) -> tuple[int, bool, str]:
+    """Run one batch in the child; (0 | its exit status, timed out, its log output).
+
+    The child is killed when the progress file has not grown for ``timeout_s`` seconds; the clock
+    restarts at every progress line, so a slow (shared, loaded) machine stretches the whole pass
+    without a long chunk being mistaken for a hung launch.
+    """
+    child = _get_child()
+    grace = STARTUP_GRACE_S if child.batches == 0 else 0.0
+    offset = child.submit(jobs_path, progress_path, n_jobs)
     last_size, last_change = -1, time.monotonic()
     while True:
-        try:
-            return proc.wait(timeout=0.2), False
-        except subprocess.TimeoutExpired:
-            pass
+        code = child.proc.poll()
+        if _done(progress_path):
+            child.batches += 1
+            return 0, False, child.log_since(offset)
+        if code is not None:
+            return code if code != 0 else 1, False, child.log_since(offset)
         size = os.path.getsize(progress_path) if os.path.exists(progress_path) else 0
         now = time.monotonic()
         if size != last_size:
             last_size, last_change = size, now
-        elif now - last_change > timeout_s + (STARTUP_GRACE_S if last_size <= 0 else 0.0):
-            proc.kill()
-            proc.wait()
-            return -9, True
+        elif now - last_change > timeout_s + (grace if last_size <= 0 else 0.0):
+            child.proc.kill()
+            child.proc.wait()
+            return -9, True, child.log_since(offset)
+        time.sleep(_POLL_S)
 
 
-def run_debug_pass(jobs: list[DebugJob], work_dir: str, timeout_s: float) -> dict[int, tuple[str, str]]:
-    """Launch every job once in debug mode; return {index: (phase, one-line reason)} for failures.
+_PHASE_OF_TAG = {"begin": "forward", "run": "run", "bwd": "backward", "grad": "grad"}
 
-    ``phase`` is "forward" or "backward" (the adjoint launch, for jobs with ``backward``).
+
+def _read_progress(path: str, outcomes: dict[int, DebugOutcome]) -> tuple[int | None, str, set[int]]:
+    """Parse a progress file into ``outcomes``; return (last begun index, its phase, finished indices)."""
+    begun, phase, finished = None, "forward", set()
+    if not os.path.exists(path):
+        return begun, phase, finished
+    with open(path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split(" ", 2)
+            if len(parts) < 2:
+                continue
+            tag, idx = parts[0], int(parts[1])
+            outcome = outcomes.setdefault(idx, DebugOutcome())
+            if tag == "begin":
+                begun = idx
+            if tag in _PHASE_OF_TAG:
+                phase = _PHASE_OF_TAG[tag]
+            elif tag == "res":
+                outcome.run = json.loads(parts[2])
+            elif tag == "gres":
+                outcome.grad = json.loads(parts[2])
+            elif tag == "ok":
+                finished.add(idx)
+            elif tag == "err":
+                finished.add(idx)
+                outcome.failure = (phase, parts[2] if len(parts) > 2 else "launch failed (debug mode)")
+    return begun, phase, finished
+
+
+def run_debug_pass(jobs: list[DebugJob], work_dir: str, timeout_s: float) -> dict[int, DebugOutcome]:
+    """Run every job's launches in debug mode in a child; return {index: DebugOutcome}.
+
+    A failure's phase is "forward" (the bounds-checked forward launch), "run" (the run
+    checks' launches), "backward" (the adjoint launch) or "grad" (the gradient check's launches).
     """
-    failures: dict[int, tuple[str, str]] = {}
+    outcomes: dict[int, DebugOutcome] = {}
     pending = list(jobs)
     attempt = 0
     while pending:
@@ -95,106 +240,24 @@ def run_debug_pass(jobs: list[DebugJob], work_dir: str, timeout_s: float) -> dic
         progress_path = jobs_path[:-4] + ".progress"
         with open(jobs_path, "wb") as f:
             pickle.dump(pending, f)
-        env = dict(os.environ)
-        env.setdefault("PYTHONFAULTHANDLER", "0")
-        with tempfile.TemporaryFile(mode="w+") as err:
-            returncode, timed_out = _run_child(jobs_path, progress_path, err, timeout_s, env)
-            err.seek(0)
-            stderr = err.read()
-        begun, phase, finished = None, "forward", set()
-        if os.path.exists(progress_path):
-            with open(progress_path) as f:
-                for line in f:
-                    parts = line.rstrip("\n").split(" ", 2)
-                    if len(parts) < 2:
-                        continue
-                    tag, idx = parts[0], int(parts[1])
-                    if tag == "begin":
-                        begun, phase = idx, "forward"
-                    elif tag == "bwd":
-                        phase = "backward"
-                    elif tag == "ok":
-                        finished.add(idx)
-                    elif tag == "err":
-                        finished.add(idx)
-                        failures[idx] = (phase, parts[2] if len(parts) > 2 else "launch failed (debug mode)")
+        returncode, timed_out, stderr = _run_batch(jobs_path, progress_path, len(pending), timeout_s)
+        begun, phase, finished = _read_progress(progress_path, outcomes)
         if returncode == 0 and not timed_out:
-            missing = [j.index for j in pending if j.index not in finished]
-            for idx in missing:  # the child exited cleanly without reaching them: a bug, not a sample failure
-                failures[idx] = ("forward", "debug launch process ended before this sample")
+            for j in pending:  # the child exited cleanly without reaching them: a bug, not a sample failure
+                if j.index not in finished:
+                    outcomes.setdefault(j.index, DebugOutcome()).failure = ("forward", "debug launch process ended before this sample")
             break
         if begun is None or begun in finished:
             # died outside a launch (start-up): fail the whole remainder with the reason
             reason = _reason_from_stderr(stderr, returncode)
             for j in pending:
                 if j.index not in finished:
-                    failures[j.index] = ("forward", f"debug pass could not run: {reason}")
+                    outcomes.setdefault(j.index, DebugOutcome()).failure = ("forward", f"debug pass could not run: {reason}")
             break
         reason = f"launch timed out after {timeout_s:.0f}s (debug mode)" if timed_out else _reason_from_stderr(stderr, returncode)
-        if phase == "backward":
-            reason = reason.replace("(debug mode)", "in the backward (adjoint) launch (debug mode)")
-        failures[begun] = (phase, reason)
+        if phase in ("backward", "grad"):
+            reason = reason.replace("(debug mode)", "in the backward (adjoint) launch (debug mode)" if phase == "backward" else "in the gradient check (debug mode)")
+        outcomes.setdefault(begun, DebugOutcome()).failure = (phase, reason)
         order = [j.index for j in pending]
-        pending = pending[order.index(begun) + 1 :]
-        pending = [j for j in pending if j.index not in finished]
-    return failures
-
-
-def _worker(jobs_path: str, progress_path: str) -> int:
-    import json
-
-    import warp as wp
-
-    from warpsynth import _warp
-    from warpsynth.extract import load_source
-    from warpsynth.generate.launch import launch, make_inputs
-
-    _warp.init_quiet()
-    with open(jobs_path, "rb") as f:
-        jobs: list[DebugJob] = pickle.load(f)
-    metas: dict[str, str] = {}
-    progress = open(progress_path, "a", buffering=1)
-
-    def note(line: str) -> None:
-        progress.write(line + "\n")
-        progress.flush()
-        os.fsync(progress.fileno())
-
-    for job in jobs:
-        note(f"begin {job.index}")
-        try:
-            with load_source(job.program.source, f"dbg{job.index}") as loaded:
-                kernel = loaded.kernels()[job.program.kernel_name]
-                if _warp.launch_mangled_name(kernel, job.block_dim) != job.mangled_name:
-                    raise RuntimeError(f"re-executed kernel is {_warp.launch_mangled_name(kernel, job.block_dim)}, stored {job.mangled_name}")
-                meta = metas.get(job.obj_path)
-                if meta is None:
-                    meta = metas[job.obj_path] = job.obj_path + ".meta"
-                    with open(meta, "w") as f:
-                        json.dump({}, f)
-                _warp.load_cpu_object(kernel.module, job.obj_path, meta, job.block_dim)
-                values = make_inputs(job.program, job.seed, kernel)
-                if job.backward:
-                    for v in values:
-                        if isinstance(v, wp.array) and v.numpy().dtype.kind == "f":
-                            v.requires_grad = True
-                    tape = wp.Tape()
-                    with tape:
-                        launch(job.program, kernel, values, device="cpu")
-                    for v in values:
-                        if isinstance(v, wp.array) and v.grad is not None:
-                            v.grad.fill_(1.0)
-                    note(f"bwd {job.index}")
-                    tape.backward()
-                else:
-                    launch(job.program, kernel, values, device="cpu")
-        except Exception as exc:
-            note(f"err {job.index} {' '.join(str(exc).split())[:300]}")
-            continue
-        note(f"ok {job.index}")
-    progress.close()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_worker(sys.argv[1], sys.argv[2]))
+        pending = [j for j in pending[order.index(begun) + 1 :] if j.index not in finished]
+    return outcomes

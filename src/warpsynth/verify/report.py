@@ -19,8 +19,10 @@ import json
 import os
 import sys
 
-LEVELS = ("codegen", "compile", "run", "grad", "cuda")
-_STAGE_LEVEL = {"codegen": 0, "extract": 0, "generate": 0, "race": 0, "compile": 1, "run": 2, "grad": 3, "cuda": 4}
+from warpsynth.verify.levels import LEVELS, level_index
+
+#: reject stage -> index of the level it failed (stages before verification fail codegen)
+_STAGE_LEVEL = {"extract": 0, "generate": 0, "race": 0} | {level: level_index(level) for level in LEVELS}
 
 
 def _rows(folder: str) -> list[dict]:
