@@ -20,14 +20,15 @@ def names(level: str) -> list[str]:
 
 
 def test_one_list_of_levels():
-    assert VERIFY_LEVELS is LEVELS and LEVELS == ("codegen", "compile", "run", "grad")
+    assert VERIFY_LEVELS is LEVELS and LEVELS == ("codegen", "compile", "run", "grad", "cuda")
 
 
 def test_each_level_plans_its_own_stages():
-    assert names("codegen") == ["CodegenCheck"]
-    assert names("compile") == ["CodegenCheck", "WarpBuild"]  # exactly as Warp compiles, whole text
-    assert names("run") == ["CodegenCheck", "DebugBuild", "KernelPtx", "DebugLaunches"]
-    assert names("grad") == ["CodegenCheck", "DebugBuild", "KernelPtx", "DebugLaunches", "ReleaseGrad"]
+    assert names("codegen") == ["CodegenCheck", "RaceCheck"]  # the race check runs at every level
+    assert names("compile") == ["CodegenCheck", "RaceCheck", "WarpBuild"]  # exactly as Warp compiles, whole text
+    assert names("run") == ["CodegenCheck", "RaceCheck", "DebugBuild", "KernelPtx", "DebugLaunches"]
+    assert names("grad") == ["CodegenCheck", "RaceCheck", "DebugBuild", "KernelPtx", "DebugLaunches", "ReleaseGrad"]
+    assert names("cuda") == names("grad") + ["CudaCompare"]
     with pytest.raises(ValueError, match="unknown verify level 'fast'"):
         plan("fast")
 
