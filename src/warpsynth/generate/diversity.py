@@ -15,8 +15,9 @@ from collections import Counter
 
 from warpsynth.generate import types as T
 from warpsynth.generate.canonical import canonical_form
-from warpsynth.generate.config import CATEGORIES, GeneratorConfig
-from warpsynth.generate.kernel import kernel
+from warpsynth.generate import catalog
+from warpsynth.generate.config import GeneratorConfig
+from warpsynth.generate.generator import kernel
 
 _TYPE_NAMES = frozenset(t.type_name() for t in T.all_value_types()) | {"array", "array2d", "array3d", "array4d"}
 
@@ -72,8 +73,8 @@ def report(n: int, config: GeneratorConfig | None = None, start: int = 0) -> dic
         "builtins": dict(sorted(builtins.items())),
         "distinct_types": len(types),
         "types": dict(sorted(types.items())),
-        "categories": {c: cats.get(c, 0) for c in CATEGORIES},
-        "missing_categories": [c for c in CATEGORIES if float(config.weights.get(c, 0)) > 0 and not cats.get(c)],
+        "categories": {c: cats.get(c, 0) for c in catalog.names()},
+        "missing_categories": [c for c in catalog.names() if float(config.weights.get(c, 0)) > 0 and not cats.get(c)],
         "features": dict(sorted(feats.items())),
         "kernel_lines": {"min": min(lines), "median": statistics.median(lines), "max": max(lines)} if lines else {},
         "ms_per_kernel": 1000.0 * t_gen / max(n, 1),

@@ -12,73 +12,27 @@ from __future__ import annotations
 
 import ast
 import math
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
 from warpsynth.generate import guards, registry
 from warpsynth.generate import types as T
+from warpsynth.generate.scope import Ctx, Scope
+from warpsynth.generate.value import LIMIT, Expr, has_var, name_load, round_lit, wp_attr
 
-if TYPE_CHECKING:  # pragma: no cover
-    from warpsynth.generate.scope import Ctx, Scope
-
-#: largest |value| an expression of each dtype may reach before it is squashed
-LIMIT = {
-    "float16": 100.0, "float32": 1.0e4, "float64": 1.0e6, "int8": 100.0, "int16": 1.0e4, "int32": 1.0e6,
-    "int64": 1.0e6, "uint8": 200.0, "uint16": 6.0e4, "uint32": 1.0e6, "uint64": 1.0e6, "bool": 1.0,
-}
+__all__ = ["ExprBuilder", "Expr", "LIMIT", "has_var", "name_load", "round_lit", "wp_attr"]
 
 _BINOP = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div, "floordiv": ast.FloorDiv,
           "mod": ast.Mod, "bit_and": ast.BitAnd, "bit_or": ast.BitOr, "bit_xor": ast.BitXor,
           "lshift": ast.LShift, "rshift": ast.RShift}
 
 
-def wp_attr(name: str) -> ast.expr:
-    return ast.Attribute(value=ast.Name(id="wp", ctx=ast.Load()), attr=name, ctx=ast.Load())
-
-
-def name_load(name: str) -> ast.expr:
-    return ast.Name(id=name, ctx=ast.Load())
-
-
-@dataclass
-class Expr:
-    node: ast.expr
-    type: T.WType
-    mag: float
-    unit: bool = False  # quaternion/transform with unit rotation
-
-    def plus_const(self, b: "ExprBuilder", c: float) -> "Expr":
-        return Expr(ast.BinOp(self.node, ast.Add(), b.lit(c, self.type).node), self.type, self.mag + c)
-
-
-def has_var(node: ast.expr) -> bool:
-    """Whether an expression reads any variable (other than the ``wp`` module)."""
-    stack = [node]
-    while stack:  # ast.walk without its generator overhead: this runs for every generated call
-        n = stack.pop()
-        if isinstance(n, ast.Name):
-            if n.id not in ("wp", "float", "int"):
-                return True
-            continue
-        for name in n._fields:
-            value = getattr(n, name, None)
-            if isinstance(value, list):
-                stack.extend(v for v in value if isinstance(v, ast.AST))
-            elif isinstance(value, ast.AST):
-                stack.append(value)
-    return False
-
-
-def round_lit(x: float) -> float:
-    return float(f"{x:.3g}")
-
-
 class ExprBuilder:
     """Builds expressions for one program (shares its ``Ctx``: rng, builtin log, pools)."""
 
-    def __init__(self, ctx: "Ctx"):
+    def __init__(self, ctx: Ctx):
         self.ctx = ctx
         self.rng = ctx.rng
+        self.pol = ctx.policy
 
     # ------------------------------------------------------------------ literals
     def scalar_type(self, name: str) -> T.WType:
@@ -113,11 +67,11 @@ class ExprBuilder:
         """A literal or constructor expression of type ``t``."""
         r = self.rng
         if t.kind == "bool":
-            return self.lit(r.random() < 0.5, t)
+            return self.lit(r.random() < self.pol.p_bool_true, t)
         if t.is_scalar:
             return self.lit(self.rand_scalar_value(t), t)
         if t.kind == "vec":
-            if r.random() < 0.25:
+            if r.random() < self.pol.p_vec_const_splat:
                 return self.ctor(t, [self.lit(self.rand_scalar_value(t.scalar), t)])
             return self.ctor(t, [self.lit(self.rand_scalar_value(t.scalar), t) for _ in range(t.shape[0])])
         if t.kind == "mat":
@@ -135,7 +89,7 @@ class ExprBuilder:
                 return Expr(ast.Call(wp_attr("diag"), [v.node], []), t, v.mag)
             return self.ctor(t, [self.lit(self.rand_scalar_value(t.scalar, 1.0), t) for _ in range(n * n)])
         if t.kind == "quat":
-            if r.random() < 0.3:
+            if r.random() < self.pol.p_quat_const_identity:
                 self.ctx.use("quat_identity")
                 node = ast.Call(wp_attr("quat_identity"), [], [ast.keyword("dtype", self.dtype_node(t.scalar))])
                 return Expr(node, t, 1.0, unit=True)
@@ -143,7 +97,7 @@ class ExprBuilder:
             axis = self.call("normalize", [replace(axis, mag=axis.mag)])
             return self.call("quat_from_axis_angle", [axis, self.lit(self.rand_scalar_value(t.scalar, 3.0), t)])
         if t.kind == "transform":
-            if r.random() < 0.2:
+            if r.random() < self.pol.p_transform_const_identity:
                 self.ctx.use("transform_identity")
                 node = ast.Call(wp_attr("transform_identity"), [], [ast.keyword("dtype", self.dtype_node(t.scalar))])
                 return Expr(node, t, 1.0, unit=True)
@@ -168,17 +122,17 @@ class ExprBuilder:
     def ctor(self, t: T.WType, comps: list[Expr]) -> Expr:
         """``wp.vec3(a, b, c)`` style constructor (``wp.vector(..., length=, dtype=)`` sometimes)."""
         mag = max(c.mag for c in comps)
-        if t.kind == "vec" and len(comps) == t.shape[0] and self.rng.random() < 0.08:
+        if t.kind == "vec" and len(comps) == t.shape[0] and self.rng.random() < self.pol.p_ctor_generic_vector:
             self.ctx.use("vector")
             node = ast.Call(wp_attr("vector"), [c.node for c in comps],
                             [ast.keyword("length", ast.Constant(t.shape[0])), ast.keyword("dtype", self.dtype_node(t.scalar))])
             return Expr(node, t, mag)
-        if t.kind == "mat" and len(comps) == t.ncomp and self.rng.random() < 0.15:
+        if t.kind == "mat" and len(comps) == t.ncomp and self.rng.random() < self.pol.p_ctor_generic_matrix:
             self.ctx.use("matrix")
             shape = ast.Tuple([ast.Constant(t.shape[0]), ast.Constant(t.shape[1])], ast.Load())
             node = ast.Call(wp_attr("matrix"), [c.node for c in comps], [ast.keyword("shape", shape), ast.keyword("dtype", self.dtype_node(t.scalar))])
             return Expr(node, t, mag)
-        if t.kind == "svec" and self.rng.random() < 0.5 and t.dtype == "float32":
+        if t.kind == "svec" and self.rng.random() < self.pol.p_ctor_spatial_vector and t.dtype == "float32":
             self.ctx.use("spatial_vector")
             return Expr(ast.Call(wp_attr("spatial_vector"), [c.node for c in comps], []), t, mag)
         self.ctx.use({"vec": "vector", "mat": "matrix", "svec": "vector", "quat": "quaternion"}.get(t.kind, "vector"))
@@ -186,7 +140,7 @@ class ExprBuilder:
 
     def transform_ctor(self, t: T.WType, p: Expr, q: Expr) -> Expr:
         q = self.unit(q)
-        if self.rng.random() < 0.3:
+        if self.rng.random() < self.pol.p_transform_ctor_kw:
             self.ctx.use("transformation")
             node = ast.Call(wp_attr("transformation"), [p.node, q.node], [ast.keyword("dtype", self.dtype_node(t.scalar))])
         else:
@@ -272,13 +226,13 @@ class ExprBuilder:
             return Expr(ast.BinOp(e.node, ast.Mult(), self.lit(k, t).node), t, e.mag * k * 1.001)
         if t.is_int:
             mod = r.choice([97, 255, 1000, 64, 31]) if lim >= 1000 else r.choice([7, 31, 63])
-            if r.random() < 0.5 or not t.is_signed:
+            if r.random() < self.pol.p_squash_int_mask or not t.is_signed:
                 self.ctx.use("bit_and")
                 mask = (1 << max(2, int(math.log2(mod)))) - 1
                 return Expr(ast.BinOp(e.node, ast.BitAnd(), self.lit(mask, t).node), t, float(mask) if not t.is_signed else float(e.mag if e.mag < lim else lim))
             self.ctx.use("mod")
             return Expr(ast.BinOp(e.node, ast.Mod(), self.lit(mod, t).node), t, float(mod))
-        if t.kind == "vec" and t.float_based and r.random() < 0.5:
+        if t.kind == "vec" and t.float_based and r.random() < self.pol.p_squash_vec_normalize:
             return self.call("normalize", [e])
         if t.float_based and t.kind in ("vec", "mat", "svec", "smat", "quat"):
             k = 10.0 ** -math.ceil(math.log10(e.mag / (lim / 10)))
@@ -293,22 +247,22 @@ class ExprBuilder:
         return e
 
     # ------------------------------------------------------------------ generation
-    def gen(self, t: T.WType, depth: int, scope: "Scope") -> Expr:
+    def gen(self, t: T.WType, depth: int, scope: Scope) -> Expr:
         e = self._gen(t, depth, scope)
         if e.type != t:
             raise TypeError(f"generator bug: wanted {t}, built {e.type}")
         return self.squash(e)
 
-    def leaf(self, t: T.WType, scope: "Scope") -> Expr:
+    def leaf(self, t: T.WType, scope: Scope) -> Expr:
         r = self.rng
         cands = scope.readable(t)
-        if cands and r.random() < 0.8:
+        if cands and r.random() < self.pol.p_leaf_var:
             v = r.choice(cands)
             return Expr(v.load(), v.type, v.mag, unit=v.unit)
         reads = scope.array_reads(t)
-        if reads and r.random() < (0.7 if not cands else 0.5):
+        if reads and r.random() < (self.pol.p_leaf_read_no_var if not cands else self.pol.p_leaf_read):
             return r.choice(reads)()
-        if not cands and not reads and not self._escaping and r.random() < 0.75 and self._any_readable(scope):
+        if not cands and not reads and not self._escaping and r.random() < self.pol.p_leaf_derive and self._any_readable(scope):
             # nothing of this type in scope: derive it from what is (``wp.vec3(x, y, 0.5)``, ``v[1]``...)
             self._escaping = True
             try:
@@ -320,32 +274,33 @@ class ExprBuilder:
     _escaping = False
 
     @staticmethod
-    def _any_readable(scope: "Scope") -> bool:
+    def _any_readable(scope: Scope) -> bool:
         return any(v.type.kind not in ("struct",) for v in scope.all_vars() if v.name not in scope.accum) or any(
             a.readable for a in scope.arrays)
 
-    def _gen(self, t: T.WType, depth: int, scope: "Scope") -> Expr:
+    def _gen(self, t: T.WType, depth: int, scope: Scope) -> Expr:
         r = self.rng
         if depth <= 0:
             return self.leaf(t, scope)
-        w = {"leaf": 1.0, "op": 1.0, "call": 2.0}
+        pol = self.pol
+        w = pol.table("w_expr")
         if t.is_scalar and t.is_float:
-            w.update(component=1.0, ifexp=0.4, call=3.0)
+            w.update(pol.w_expr_float_scalar)
         if t.kind == "vec" and t.float_based:
-            w.update(ctor=1.0, op=2.0)
+            w.update(pol.w_expr_float_vec)
         if t.kind == "mat" and t.dtype in ("float32", "float64"):
-            w.update(ctor=0.5)
+            w.update(pol.w_expr_mat)
         if t.kind == "quat":
-            w.update(ctor=0.5)
+            w.update(pol.w_expr_quat)
         if t.is_int:
-            w.update(op=3.0, conv=1.0)
+            w.update(pol.w_expr_int)
         if t.is_scalar and not scope.readable(t) and not scope.array_reads(t):
-            w["conv"] = 4.0  # no variable of this type: derive one from another type
+            w["conv"] = pol.w_expr_conv_needed  # no variable of this type: derive one from another type
         helpers = [h for h in self.ctx.helpers if h.ret == t and self.helper_ok(h, scope)]
         if helpers:
-            w["helper"] = 1.5
+            w["helper"] = pol.w_expr_helper
         if self.ctx.rand_state is not None and (t.is_float or t.kind == "vec" or t.dtype in ("int32", "uint32")):
-            w["random"] = 1.0
+            w["random"] = pol.w_expr_random
         for k in w:
             w[k] *= self.ctx.expr_bias.get(k, 1.0)
         options = list(w)
@@ -376,7 +331,7 @@ class ExprBuilder:
             self.ctx.use("quaternion")
             node = ast.Call(wp_attr("quaternion"), [ijk.node, real.node], [ast.keyword("dtype", self.dtype_node(t.scalar))])
             return Expr(node, t, max(ijk.mag, real.mag))
-        if choice == "ctor" and t == T.mat(4) and r.random() < 0.5:
+        if choice == "ctor" and t == T.mat(4) and r.random() < self.pol.p_mat4_compose:
             # 4x4 rigid-with-scale matrix from position, rotation and scale
             pos = self.gen(T.vec(3), depth - 1, scope)
             rot = self.unit(self.gen(T.quat(), depth - 1, scope))
@@ -399,7 +354,7 @@ class ExprBuilder:
                 return e
         return self.leaf(t, scope)
 
-    def registry_call(self, t: T.WType, depth: int, scope: "Scope", conversion: bool = False) -> Expr | None:
+    def registry_call(self, t: T.WType, depth: int, scope: Scope, conversion: bool = False) -> Expr | None:
         sigs = self.ctx.sigs_for(t)
         if conversion:
             conv = [s for s in sigs if s.name in ("int", "float") or s.name == t.dtype]
@@ -418,7 +373,7 @@ class ExprBuilder:
             return None
         return self.call(sig.name, guarded, ret=sig.ret)
 
-    def component(self, t: T.WType, depth: int, scope: "Scope") -> Expr | None:
+    def component(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
         pool = [x for x in self.ctx.types if x.kind in ("vec", "mat", "quat", "svec") and x.dtype == t.dtype]
         if not pool:
             return None
@@ -429,13 +384,13 @@ class ExprBuilder:
             idx: ast.expr = ast.Tuple([ast.Constant(i), ast.Constant(j)], ast.Load())
         else:
             idx = ast.Constant(self.rng.randrange(src_t.shape[0]))
-        if src_t.kind == "vec" and src_t.shape[0] <= 4 and self.rng.random() < 0.3 and isinstance(src.node, ast.Name):
+        if src_t.kind == "vec" and src_t.shape[0] <= 4 and self.rng.random() < self.pol.p_component_attr and isinstance(src.node, ast.Name):
             attr = "xyzw"[idx.value]  # type: ignore[attr-defined]
             return Expr(ast.Attribute(src.node, attr, ast.Load()), t, src.mag)
         self.ctx.use("extract")
         return Expr(ast.Subscript(src.node, idx, ast.Load()), t, src.mag)
 
-    def operator(self, t: T.WType, depth: int, scope: "Scope") -> Expr | None:
+    def operator(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
         r = self.rng
         if t.kind == "bool":
             return None
@@ -493,29 +448,29 @@ class ExprBuilder:
                 a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
                 self.ctx.use("mul")
                 return Expr(ast.BinOp(a.node, ast.Mult(), b.node), t, 4 * a.mag * b.mag, unit=a.unit and b.unit)
-            if t.kind == "vec" and t.float_based and t.shape[0] in (2, 3, 4) and T.mat(t.shape[0], t.dtype) in self.ctx.types and r.random() < 0.5:
+            if t.kind == "vec" and t.float_based and t.shape[0] in (2, 3, 4) and T.mat(t.shape[0], t.dtype) in self.ctx.types and r.random() < self.pol.p_vec_matvec:
                 m = self.gen(T.mat(t.shape[0], t.dtype), depth - 1, scope)
                 v = self.gen(t, depth - 1, scope)
                 self.ctx.use("mul")
                 return Expr(ast.BinOp(m.node, ast.Mult(), v.node), t, t.shape[0] * m.mag * v.mag)
-            if t.kind == "mat" and r.random() < 0.5:
+            if t.kind == "mat" and r.random() < self.pol.p_mat_matmul:
                 a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
                 self.ctx.use("mul")
                 return Expr(ast.BinOp(a.node, ast.Mult(), b.node), t, t.shape[0] * a.mag * b.mag)
             a = self.gen(t, depth - 1, scope)
             s = self.gen(t.scalar, depth - 1, scope) if not t.is_scalar else self.gen(t, depth - 1, scope)
             self.ctx.use("mul")
-            if r.random() < 0.5:
+            if r.random() >= self.pol.p_scalar_mul_left:
                 return Expr(ast.BinOp(a.node, ast.Mult(), s.node), t, a.mag * s.mag)
             return Expr(ast.BinOp(s.node, ast.Mult(), a.node), t, a.mag * s.mag)
         return None
 
     @staticmethod
-    def helper_ok(h, scope: "Scope") -> bool:
+    def helper_ok(h, scope: Scope) -> bool:
         have = {v.type for v in scope.all_vars() if v.type.kind == "struct"}
         return all(p in have for p in h.params if p.kind == "struct")
 
-    def helper_call(self, h, depth: int, scope: "Scope") -> Expr:
+    def helper_call(self, h, depth: int, scope: Scope) -> Expr:
         """Call a generated ``@wp.func``; arguments are bounded to what the helper assumes."""
         args = []
         for p in h.params:
@@ -546,7 +501,7 @@ class ExprBuilder:
         return self.const(e.type)
 
 
-    def random_value(self, t: T.WType, depth: int, scope: "Scope") -> Expr | None:
+    def random_value(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
         """A draw from the program's RNG state (``wp.randf(state)`` and friends)."""
         st = name_load(self.ctx.rand_state)
         r = self.rng
@@ -581,13 +536,13 @@ class ExprBuilder:
             return Expr(ast.Call(wp_attr("randf"), [st], []), t, 1.0)
         if t.dtype == "int32" and t.is_scalar:
             self.ctx.use("randi")
-            if r.random() < 0.5:
+            if r.random() < self.pol.p_randi_range:
                 lo = r.randint(-8, 4)
                 return Expr(ast.Call(wp_attr("randi"), [st, self.lit(lo, t).node, self.lit(lo + r.randint(1, 16), t).node], []), t, 30.0)
             self.ctx.use("bit_and")
             return Expr(ast.BinOp(ast.Call(wp_attr("randi"), [st], []), ast.BitAnd(), ast.Constant(255)), t, 255.0)
         if t.dtype == "uint32" and t.is_scalar:
-            if r.random() < 0.5:
+            if r.random() < self.pol.p_rand_poisson:
                 self.ctx.use("poisson")
                 lam = round_lit(r.uniform(0.5, 6.0))
                 return Expr(ast.BinOp(ast.Call(wp_attr("poisson"), [st, ast.Constant(lam)], []), ast.BitAnd(), self.lit(63, t).node), t, 63.0)
@@ -618,16 +573,17 @@ class ExprBuilder:
         return Expr(ast.BinOp(b.node, ast.Add(), self.lit(1, t).node), t, b.mag + 1.0)
 
     # ------------------------------------------------------------------ conditions
-    def cond(self, depth: int, scope: "Scope") -> ast.expr:
+    def cond(self, depth: int, scope: Scope) -> ast.expr:
         r = self.rng
         pick = r.random()
-        if pick < 0.12 and depth > 0:
+        pol = self.pol
+        if pick < pol.p_cond_boolop and depth > 0:
             a, b = self.cond(depth - 1, scope), self.cond(depth - 1, scope)
             return ast.BoolOp(r.choice([ast.And(), ast.Or()]), [a, b])
-        if pick < 0.17 and depth > 0:
+        if pick < pol.p_cond_boolop + pol.p_cond_not and depth > 0:
             self.ctx.use("unot")
             return ast.UnaryOp(ast.Not(), self.cond(depth - 1, scope))
-        if pick < 0.21:
+        if pick < pol.p_cond_boolop + pol.p_cond_not + pol.p_cond_predicate:
             pool = [x for x in self.ctx.types if x.float_based and x.kind in ("scalar", "vec", "mat", "quat") and scope.readable(x)]
             if pool:
                 x = self.leaf(r.choice(pool), scope)
@@ -642,7 +598,7 @@ class ExprBuilder:
         a = self.gen(t, max(depth - 1, 0), scope)
         if not has_var(a.node):
             a = self.leaf(t, scope)
-        if r.random() < 0.5:
+        if r.random() < pol.p_cond_rhs_const:
             b = self.const(t)
         else:
             b = self.gen(t, max(depth - 1, 0), scope)

@@ -13,10 +13,22 @@ registry because no cheap guard makes them safe.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Callable
+from typing import Protocol
 
-if TYPE_CHECKING:  # pragma: no cover
-    from warpsynth.generate.expr import Expr, ExprBuilder
+from warpsynth.generate import types as T
+from warpsynth.generate.value import Expr
+
+
+class GuardBuilder(Protocol):
+    """What a guard needs from the expression builder (``expr.ExprBuilder`` implements it)."""
+
+    def call(self, name: str, args: list[Expr], mag: float | None = None, ret: T.WType | None = None) -> Expr: ...
+    def clamp(self, e: Expr, lo: float, hi: float) -> Expr: ...
+    def positive(self, e: Expr) -> Expr: ...
+    def diag_dominant(self, m: Expr) -> Expr: ...
+    def unit(self, e: Expr) -> Expr: ...
+    def lit(self, value: float, t: T.WType) -> Expr: ...
+    def scalar_type(self, name: str) -> T.WType: ...
 
 #: registry builtins the expression builder must not call (no cheap domain guard)
 REJECT = frozenset(
@@ -62,7 +74,7 @@ UNIT_RESULT = frozenset(
 )
 
 
-def _default_mag(args: list["Expr"]) -> float:
+def _default_mag(args: list[Expr]) -> float:
     m = 1.0
     n = 1
     for a in args:
@@ -71,7 +83,7 @@ def _default_mag(args: list["Expr"]) -> float:
     return m * n
 
 
-def result_mag(name: str, args: list["Expr"]) -> float:
+def result_mag(name: str, args: list[Expr]) -> float:
     """Upper bound on |component| of ``name(args)`` (args already guarded)."""
     if name in BOUNDED:
         return BOUNDED[name]
@@ -110,14 +122,11 @@ def result_mag(name: str, args: list["Expr"]) -> float:
     return _default_mag(args)
 
 
-GuardFn = Callable[["ExprBuilder", list["Expr"]], "list[Expr] | None"]
-
-
-def _abs_plus(b: "ExprBuilder", e: "Expr", c: float) -> "Expr":
+def _abs_plus(b: GuardBuilder, e: Expr, c: float) -> Expr:
     return b.call("abs", [e]).plus_const(b, c)
 
 
-def guard(b: "ExprBuilder", name: str, args: list["Expr"]) -> "list[Expr] | None":
+def guard(b: GuardBuilder, name: str, args: list[Expr]) -> list[Expr] | None:
     """Rewrite ``args`` into the domain of ``name``; None rejects this call."""
     if name in REJECT:
         return None

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 
 from warpsynth.errors import WarpsynthError
-from warpsynth.generate.config import CATEGORIES, GeneratorConfig
-from warpsynth.generate.kernel import kernel
+from warpsynth.generate import catalog
+from warpsynth.generate.config import GeneratorConfig
+from warpsynth.generate.generator import kernel
 
 
 def config_for(category: str | None) -> GeneratorConfig:
     if category is None:
         return GeneratorConfig()
-    if category not in CATEGORIES:
-        raise WarpsynthError(f"unknown category {category!r}: choose from {', '.join(CATEGORIES)}")
+    if category not in catalog.names():
+        raise WarpsynthError(f"unknown category {category!r}: choose from {', '.join(catalog.names())}")
     return GeneratorConfig.only(category)
 
 

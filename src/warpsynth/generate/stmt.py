@@ -13,7 +13,8 @@ import ast
 from typing import Callable
 
 from warpsynth.generate import types as T
-from warpsynth.generate.expr import LIMIT, Expr, ExprBuilder, has_var, name_load, wp_attr
+from warpsynth.generate.expr import ExprBuilder
+from warpsynth.generate.value import LIMIT, Expr, has_var, name_load, wp_attr
 from warpsynth.generate.scope import Ctx, IndexVar, Scope, Var
 
 _STEMS = {
@@ -37,7 +38,8 @@ class StmtBuilder:
     def __init__(self, ctx: Ctx, weights: dict[str, float], max_depth: int):
         self.ctx = ctx
         self.rng = ctx.rng
-        self.eb: ExprBuilder = ctx.builder()
+        self.eb = ExprBuilder(ctx)
+        self.pol = ctx.policy
         self.weights = weights
         self.max_depth = max_depth
         self.atomic_targets: list = []  # ArrayRef list (write-only accumulators)
@@ -103,7 +105,7 @@ class StmtBuilder:
         t = v.type
         lim = LIMIT[t.dtype]
         r = self.rng
-        if t.is_scalar and r.random() < 0.25:
+        if t.is_scalar and r.random() < self.pol.p_aug_mul:
             e = self.eb.gen(t, self.depth(), scope)
             if t.is_int:
                 e = self.eb.bound(e, 8.0) if e.mag > 8 else e
@@ -135,7 +137,7 @@ class StmtBuilder:
         k = self.rng.randrange(v.type.shape[0])
         e = self.eb.gen(v.type.scalar, self.depth(), scope)
         target: ast.expr = ast.Subscript(ast.Name(v.name, ast.Load()), ast.Constant(k), ast.Store())
-        if self.rng.random() < 0.3:
+        if self.rng.random() < self.pol.p_component_write_attr:
             target = ast.Attribute(ast.Name(v.name, ast.Load()), "xyzw"[k], ast.Store())
         self.ctx.use("assign_inplace")
         self.ctx.feature("component_write")
@@ -154,8 +156,9 @@ class StmtBuilder:
     def s_ifs(self, scope: Scope, budget: int):
         r = self.rng
         available = budget - 1
-        n_branches = min(r.choices([1, 2, 3, 4], [4, 4, 2, 1])[0], available)
-        has_else = n_branches >= 2 and r.random() < 0.7
+        wb = self.pol.table("w_if_branches")
+        n_branches = min(int(r.choices(list(wb), list(wb.values()))[0]), available)
+        has_else = n_branches >= 2 and r.random() < self.pol.p_if_has_else
         snap = self._snapshot(scope)
         results = []
         bodies = []
@@ -212,14 +215,14 @@ class StmtBuilder:
 
     def s_forl(self, scope: Scope, budget: int):
         r = self.rng
-        k = self.ctx.fresh(r.choice(["k", "j", "l", "it", "s"]) if True else "k")
+        k = self.ctx.fresh(r.choice(["k", "j", "l", "it", "s"]))
         style = r.random()
         dyn = [v for v in scope.all_vars() if v.type == T.INT and not v.mutable and v.node is None and getattr(v, "trip_bound", None)]
         tables = [a for a in scope.arrays if a.readable and len(a.shape) == 1 and a.shape[0] <= 16]
-        if style < 0.45 or not (dyn or tables):
+        if style < self.pol.p_loop_static or not (dyn or tables):
             start = r.choice([0, 0, 0, 1])
             stop = start + r.randint(2, 6)
-            if r.random() < 0.2:
+            if r.random() < self.pol.p_loop_reversed:
                 args = [ast.Constant(stop - 1), ast.Constant(start - 1), ast.UnaryOp(ast.USub(), ast.Constant(1))]
             elif start == 0:
                 args = [ast.Constant(stop)]
@@ -227,14 +230,14 @@ class StmtBuilder:
                 args = [ast.Constant(start), ast.Constant(stop)]
             trips, lo, hi = stop - start, start, stop - 1
             self.ctx.feature("static_loop")
-        elif dyn and (style < 0.75 or not tables):
+        elif dyn and (style < self.pol.p_loop_static + self.pol.p_loop_param or not tables):
             v = r.choice(dyn)
             args = [name_load(v.name)]
             trips, lo, hi = v.trip_bound, 0, v.trip_bound - 1
             self.ctx.feature("dynamic_loop")
         else:
             a = r.choice(tables)
-            if r.random() < 0.4:
+            if r.random() < self.pol.p_loop_len:
                 self.ctx.use("len")
                 args = [ast.Call(ast.Name("len", ast.Load()), [name_load(a.name)], [])]
             else:
@@ -298,7 +301,7 @@ class StmtBuilder:
         self.ctx.use(name)
         self.ctx.feature("atomic")
         call = ast.Call(wp_attr(name), args, [])
-        if r.random() < 0.3 and not t.is_int:
+        if r.random() < self.pol.p_atomic_keep_old and not t.is_int:
             old = self.ctx.fresh("old")
             scope.add(Var(old, t, 1.0e4 if t.dtype == "float32" else LIMIT[t.dtype], mutable=False))
             return [ast.Assign([ast.Name(old, ast.Store())], call, lineno=0)], 1

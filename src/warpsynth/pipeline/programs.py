@@ -34,11 +34,10 @@ class GeneratorSource:
 
         self._kernel: Callable = generate.kernel
         if category_weights:
-            unknown = sorted(set(category_weights) - set(generate.CATEGORIES))
+            known = generate.categories()
+            unknown = sorted(set(category_weights) - set(known))
             if unknown:
-                raise WarpsynthError(
-                    f"--category-weights: unknown category {unknown[0]!r} (known: {', '.join(generate.CATEGORIES)})"
-                )
+                raise WarpsynthError(f"--category-weights: unknown category {unknown[0]!r} (known: {', '.join(known)})")
             try:
                 self.config = generate.GeneratorConfig(weights={k: float(v) for k, v in category_weights.items()})
             except ValueError as exc:

@@ -1,0 +1,129 @@
+"""The generator's policy: every probability and weight its choices use, in one frozen object.
+
+Mechanism (``expr.py``, ``stmt.py``, ``scope.py``, ``kernel.py``, ``tile.py``)
+asks the policy instead of writing thresholds inline, the way YARPGen keeps its
+``gen_policy`` and Csmith its probability tables.  The policy is part of
+``GeneratorConfig`` (so of the config hash and the dataset card): changing a
+number changes the hash and therefore names a different dataset.
+
+Field naming: ``p_*`` is a probability in [0, 1] (``rng.random() < p``);
+``w_*`` is a weight table ``((choice, weight), ...)`` for ``rng.choices``.
+Category recipes (``categories.py``) scale some tables per category.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, fields
+
+Table = tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class Policy:
+    # --- expressions (expr.py) -------------------------------------------------------------
+    #: base weights of an expression node's kind; per-type additions below
+    w_expr: Table = (("leaf", 1.0), ("op", 1.0), ("call", 2.0))
+    w_expr_float_scalar: Table = (("component", 1.0), ("ifexp", 0.4), ("call", 3.0))
+    w_expr_float_vec: Table = (("ctor", 1.0), ("op", 2.0))
+    w_expr_mat: Table = (("ctor", 0.5),)
+    w_expr_quat: Table = (("ctor", 0.5),)
+    w_expr_int: Table = (("op", 3.0), ("conv", 1.0))
+    w_expr_conv_needed: float = 4.0  # "conv" weight when no value of the wanted scalar type is in scope
+    w_expr_helper: float = 1.5
+    w_expr_random: float = 1.0
+    p_leaf_var: float = 0.8  # a leaf reads a variable (if one of the type is in scope)
+    p_leaf_read: float = 0.5  # ... else an array element, when variables of the type exist
+    p_leaf_read_no_var: float = 0.7  # ... an array element, when no variable of the type exists
+    p_leaf_derive: float = 0.75  # nothing of the type in scope: derive one (``wp.vec3(x, y, 0.5)``)
+    p_bool_true: float = 0.5
+    p_vec_const_splat: float = 0.25  # ``wp.vec3(0.5)`` instead of three components
+    p_quat_const_identity: float = 0.3
+    p_transform_const_identity: float = 0.2
+    p_ctor_generic_vector: float = 0.08  # ``wp.vector(..., length=, dtype=)``
+    p_ctor_generic_matrix: float = 0.15  # ``wp.matrix(..., shape=, dtype=)``
+    p_ctor_spatial_vector: float = 0.5  # ``wp.spatial_vector`` instead of ``wp.spatial_vectorf``
+    p_transform_ctor_kw: float = 0.3  # ``wp.transformation(p, q, dtype=)``
+    p_squash_int_mask: float = 0.5  # an over-limit int is masked (``& 63``) rather than wrapped (``% 97``)
+    p_squash_vec_normalize: float = 0.5
+    p_mat4_compose: float = 0.5  # a 4x4 matrix from ``wp.transform_compose(p, q, s)``
+    p_component_attr: float = 0.3  # ``v.x`` rather than ``v[0]``
+    p_vec_matvec: float = 0.5  # a vector product is ``M * v``
+    p_mat_matmul: float = 0.5  # a matrix product is ``A * B``
+    p_scalar_mul_left: float = 0.5  # ``s * v`` rather than ``v * s``
+    p_randi_range: float = 0.5  # ``wp.randi(state, lo, hi)`` rather than ``wp.randi(state) & 255``
+    p_rand_poisson: float = 0.5  # a random uint32 is ``wp.poisson`` rather than ``wp.randu``
+    p_cond_boolop: float = 0.12  # a condition is ``a and b`` / ``a or b``
+    p_cond_not: float = 0.05  # ``not c``
+    p_cond_predicate: float = 0.04  # ``wp.isfinite(x)`` ...
+    p_cond_rhs_const: float = 0.5  # a comparison against a literal
+    #: builtin choice: weight factor for a builtin already used in the program, and for
+    #: piecewise-constant float builtins (floor, sign...)
+    builtin_repeat_factor: float = 0.35
+    builtin_rare_factor: float = 0.3
+    # --- statements (stmt.py) --------------------------------------------------------------
+    w_stmt: Table = (("assign", 4.0), ("aug", 2.0), ("comp", 0.5), ("ifs", 1.0), ("forl", 0.6), ("whilel", 0.15),
+                     ("brk", 0.15), ("cont", 0.1), ("atomic", 0.0), ("decomp", 0.0))
+    w_if_branches: Table = (("1", 4.0), ("2", 4.0), ("3", 2.0), ("4", 1.0))
+    p_aug_mul: float = 0.25  # an augmented assignment is ``x *= e``
+    p_component_write_attr: float = 0.3  # ``v.x = e`` rather than ``v[0] = e``
+    p_if_has_else: float = 0.7
+    p_loop_static: float = 0.45  # ``for k in range(4)``
+    p_loop_param: float = 0.30  # ``for k in range(n)`` over an int parameter (else over a table's length)
+    p_loop_reversed: float = 0.2  # ``range(hi, lo, -1)``
+    p_loop_len: float = 0.4  # ``range(len(a))`` rather than ``range(a.shape[0])``
+    p_atomic_keep_old: float = 0.3  # ``old = wp.atomic_add(...)``
+    mean_body_statements: float = 6.0  # kernel body statement budget: min + Exp(mean)
+    # --- array indexing (scope.py) ---------------------------------------------------------
+    p_index_var: float = 0.75  # index by a thread id / loop counter in range
+    p_index_direct: float = 0.55  # ... the variable itself (else a stencil neighbour, in stencil kernels)
+    p_stencil_plus: float = 0.15  # ``wp.min(i + 1, a.shape[0] - 1)``
+    p_stencil_minus: float = 0.15  # ``wp.max(i - 1, 0)`` (else periodic ``(i + 1) % n``)
+    p_index_gather: float = 0.35  # through an index array
+    p_index_wrap_mod: float = 0.5  # an out-of-range counter is wrapped ``k % n`` (else clamped)
+    # --- kernel assembly (kernel.py) -------------------------------------------------------
+    w_value_float: float = 3.0  # value-type choice: float32
+    w_value_int: float = 0.6
+    w_value_other: float = 1.5
+    w_outputs: Table = (("1", 3.0), ("2", 1.0))
+    p_input_int_signed: float = 0.6
+    p_helper_struct_param: float = 0.6
+    p_helper_early_return: float = 0.25
+    p_channel_axis: float = 0.12  # an input with a trailing channel axis
+    p_table_array: float = 0.15  # a small 1-D table input in any category
+    p_vec_param: float = 0.15  # a vec3 scalar parameter
+    p_atomic_int: float = 0.3
+    p_reduction_single_bin: float = 0.6
+    p_preload_input: float = 0.6  # ``x = a[i]`` at the top of the kernel
+    # --- tile kernels (tile.py) ------------------------------------------------------------
+    p_tile_square: float = 0.7
+    p_tile_total: float = 0.6  # a reduction into a 1-element output
+    p_tile_scale_param: float = 0.4
+    p_tile_storage_kw: float = 0.2
+    p_tile_unary_helper: float = 0.5
+    p_tile_scale_by_param: float = 0.6
+    p_tile_atomic_add: float = 0.5  # ``wp.tile_atomic_add`` rather than ``atomic_add(total, 0, s[0])``
+
+    def __post_init__(self):
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name.startswith("p_") and not 0.0 <= v <= 1.0:
+                raise ValueError(f"policy {f.name} must be a probability in [0, 1], got {v}")
+            if f.name.startswith("w_") and isinstance(v, tuple) and any(w < 0 for _, w in v):
+                raise ValueError(f"policy {f.name} has a negative weight")
+
+    def table(self, name: str) -> dict[str, float]:
+        """A weight table as a dict (insertion order = declaration order)."""
+        return dict(getattr(self, name))
+
+    def to_dict(self) -> dict:
+        """JSON-able form (tables as ``{choice: weight}``)."""
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = {k: float(w) for k, w in v} if isinstance(v, tuple) else v
+        return out
+
+    def hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
