@@ -24,16 +24,30 @@ _EFFECT_PREFIXES = ("atomic_", "tile_store", "tile_atomic", "tile_scatter", "pri
 _OUT_ARGS = {"svd2": (1, 2, 3), "svd3": (1, 2, 3), "qr3": (1, 2), "eig3": (1, 2)}
 
 
+def _walk(node: ast.AST):
+    """``ast.walk`` without its per-node generator overhead (this pass runs for every program)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        for name in n._fields:
+            v = getattr(n, name, None)
+            if isinstance(v, list):
+                stack.extend(x for x in v if isinstance(x, ast.AST))
+            elif isinstance(v, ast.AST):
+                stack.append(v)
+
+
 def _names(node: ast.AST | None) -> set[str]:
-    """Names read in an expression (``wp`` and builtin casts excluded)."""
+    """Names read in an expression."""
     if node is None:
         return set()
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return {n.id for n in _walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def _has_effect(node: ast.expr) -> bool:
     """Whether an expression calls a builtin with an effect (``wp.atomic_add`` returns the old value)."""
-    return any((_call_name(n) or "").startswith(_EFFECT_PREFIXES) for n in ast.walk(node) if isinstance(n, ast.Call))
+    return any((_call_name(n) or "").startswith(_EFFECT_PREFIXES) for n in _walk(node) if isinstance(n, ast.Call))
 
 
 def _root(target: ast.expr) -> str | None:
@@ -59,9 +73,35 @@ class _Liveness:
     def __init__(self, params: set[str]):
         self.params = params
         self.needed: set[str] = set()
+        self._memo: dict[int, tuple] = {}
 
     def _simple(self, s: ast.stmt) -> tuple[bool, set[str]]:
         """(needed, names it reads) for a statement without a body."""
+        hit = self._memo.get(id(s))
+        if hit is None:
+            hit = self._memo[id(s)] = self._facts(s)
+        always, reads, defs = hit
+        return always or bool(defs & self.needed), reads
+
+    def _facts(self, s: ast.stmt) -> tuple[bool, set[str], set[str]]:
+        """(always needed, names read, names whose need makes it needed) of a simple statement."""
+        self.needed, saved = set(), self.needed
+        try:
+            always, reads = self._simple_now(s)
+            if always:
+                return True, reads, set()
+            defs: set[str] = set()
+            if isinstance(s, ast.Expr):
+                name = _call_name(s.value)
+                defs = {a.id for k, a in enumerate(s.value.args) if k in _OUT_ARGS.get(name, ()) and isinstance(a, ast.Name)}
+            elif isinstance(s, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = s.targets if isinstance(s, ast.Assign) else [s.target]
+                defs = {_root(t) for t in targets} - {None}
+            return False, reads, defs
+        finally:
+            self.needed = saved
+
+    def _simple_now(self, s: ast.stmt) -> tuple[bool, set[str]]:
         if isinstance(s, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = s.targets if isinstance(s, ast.Assign) else [s.target]
             reads = _names(s.value)
@@ -163,19 +203,19 @@ def _decorator(fn: ast.stmt) -> str | None:
 def _drop_args(defs: list[ast.stmt], helper: str, positions: set[int]) -> None:
     """Remove the arguments at ``positions`` from every call ``helper(...)`` in ``defs`` (in place)."""
     for d in defs:
-        for node in ast.walk(d):
+        for node in _walk(d):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == helper:
                 node.args = [a for k, a in enumerate(node.args) if k not in positions]
 
 
 def _passed_as_value(defs: list[ast.stmt], helper: str) -> bool:
     """Whether ``helper`` is referenced other than by calling it (``wp.tile_map(helper, t)``)."""
-    called = {id(n.func) for d in defs for n in ast.walk(d) if isinstance(n, ast.Call)}
-    return any(isinstance(n, ast.Name) and n.id == helper and id(n) not in called for d in defs for n in ast.walk(d))
+    called = {id(n.func) for d in defs for n in _walk(d) if isinstance(n, ast.Call)}
+    return any(isinstance(n, ast.Name) and n.id == helper and id(n) not in called for d in defs for n in _walk(d))
 
 
 def _used_names(defs: list[ast.stmt]) -> set[str]:
-    return {n.id for d in defs for n in ast.walk(d) if isinstance(n, ast.Name)}
+    return {n.id for d in defs for n in _walk(d) if isinstance(n, ast.Name)}
 
 
 def prune(built: Built) -> Built:
@@ -198,7 +238,7 @@ def prune(built: Built) -> Built:
     funcs = {d.name: d for d in defs if _decorator(d) == "func"}
     reach, stack = set(), [kfn]
     while stack:
-        for n in ast.walk(stack.pop()):
+        for n in _walk(stack.pop()):
             if isinstance(n, ast.Name) and n.id in funcs and n.id not in reach:  # calls and ``tile_map(f, t)``
                 reach.add(n.id)
                 stack.append(funcs[n.id])

@@ -15,6 +15,7 @@ import math
 from dataclasses import replace
 
 from warpsynth.generate import guards, registry
+from warpsynth.generate.quality import trivial_reason
 from warpsynth.generate import types as T
 from warpsynth.generate.scope import Ctx, Scope
 from warpsynth.generate.value import LIMIT, Expr, has_var, name_load, round_lit, wp_attr
@@ -174,10 +175,17 @@ class ExprBuilder:
         lo, hi = max(lo, -lim), min(hi, lim)
         if not e.type.is_signed:
             lo = max(lo, 0.0)
+        if not has_var(e.node) and e.type.is_scalar:  # a literal needs no clamp: pick one in range
+            return self.lit(self.rng.uniform(lo, hi) if e.type.is_float else self.rng.randint(int(lo), int(hi)), e.type)
         return self.call("clamp", [e, self.lit(lo, e.type), self.lit(hi, e.type)], mag=max(abs(lo), abs(hi)))
 
     def positive(self, e: Expr) -> Expr:
         """An expression with every component >= 0.5 (for divisors)."""
+        if not has_var(e.node) and (e.type.is_scalar or e.type.kind == "vec"):
+            n = 1 if e.type.is_scalar else e.type.shape[0]
+            lits = [self.lit(round_lit(self.rng.uniform(0.5, 2.0)) if e.type.float_based else self.rng.randint(1, 4), e.type)
+                    for _ in range(n)]
+            return lits[0] if e.type.is_scalar else self.ctor(e.type, lits)
         if e.type.is_scalar:
             return self.call("abs", [e]).plus_const(self, 0.5 if e.type.is_float else 1)
         sq = self.call("cw_mul", [e, e], mag=e.mag * e.mag)
@@ -248,7 +256,14 @@ class ExprBuilder:
 
     # ------------------------------------------------------------------ generation
     def gen(self, t: T.WType, depth: int, scope: Scope) -> Expr:
-        e = self._gen(t, depth, scope)
+        """An expression of type ``t`` at most ``depth`` deep, never trivially constant or
+        self-cancelling (``quality.trivial_reason``: up to ``policy.trivial_retries`` tries, then a leaf)."""
+        for _ in range(self.pol.trivial_retries):
+            e = self._gen(t, depth, scope)
+            if trivial_reason(e.node) is None:
+                break
+        else:
+            e = self.leaf(t, scope)
         if e.type != t:
             raise TypeError(f"generator bug: wanted {t}, built {e.type}")
         return self.squash(e)
@@ -257,7 +272,10 @@ class ExprBuilder:
         r = self.rng
         cands = scope.readable(t)
         if cands and r.random() < self.pol.p_leaf_var:
-            v = r.choice(cands)
+            # values nobody has read yet first: computed values flow on towards an output
+            reads = self.ctx.reads
+            v = r.choices(cands, [1.0 if reads.get(c.name) else self.pol.w_unread_var for c in cands])[0]
+            reads[v.name] = reads.get(v.name, 0) + 1
             return Expr(v.load(), v.type, v.mag, unit=v.unit)
         reads = scope.array_reads(t)
         if reads and r.random() < (self.pol.p_leaf_read_no_var if not cands else self.pol.p_leaf_read):
@@ -408,8 +426,11 @@ class ExprBuilder:
                 b = self.positive_int(b)
                 mag = a.mag if op == "floordiv" else b.mag
             elif op in ("lshift", "rshift"):
-                b = Expr(ast.BinOp(b.node, ast.BitAnd(), self.lit(7, t).node), t, 7.0)
-                self.ctx.use("bit_and")
+                if has_var(b.node):
+                    b = Expr(ast.BinOp(b.node, ast.BitAnd(), self.lit(7, t).node), t, 7.0)
+                    self.ctx.use("bit_and")
+                else:
+                    b = self.lit(self.rng.randint(1, 7), t)
                 mag = a.mag * 128.0 if op == "lshift" else a.mag
                 if op == "lshift" and t.is_signed:
                     a = self.call("abs", [a])  # left shift of a negative value is undefined in C++
@@ -439,7 +460,7 @@ class ExprBuilder:
             if op == "div":
                 a = self.gen(t, depth - 1, scope)
                 s = self.gen(t.scalar, depth - 1, scope)
-                d = self.call("abs", [s]).plus_const(self, 1.0)
+                d = self.positive(s)
                 self.ctx.use("div")
                 self.ctx.feature("safe_div")
                 return Expr(ast.BinOp(a.node, ast.Div(), d.node), t, a.mag)
@@ -484,6 +505,34 @@ class ExprBuilder:
             args.append(a.node)
         self.ctx.feature("func_call")
         return Expr(ast.Call(name_load(h.name), args, []), h.ret, h.ret_mag)
+
+    def summary(self, e: Expr, t: T.WType) -> Expr | None:
+        """A value of type ``t`` that depends on ``e`` (an engineer's reduction: ``wp.length(v)``,
+        ``wp.trace(M)``, a cast, a component), or None if there is no natural one."""
+        k = e.type.kind
+        if e.type == t:
+            return e
+        if t.is_scalar and t.kind != "bool" and e.type.is_scalar and e.type.kind != "bool":
+            name = {"float32": "float", "int32": "int"}.get(t.dtype, t.dtype)
+            if not any(s.args == (e.type,) for s in registry.by_name().get(name, ())):
+                return None
+            return self.call(name, guards.guard(self, name, [e]), ret=t)
+        if not t.is_scalar:
+            return None
+        if k == "vec" and e.type.float_based:
+            s = self.call(self.rng.choice(["length", "length_sq"]), [e])
+        elif k == "mat" and e.type.shape[0] == e.type.shape[1]:
+            s = self.call("trace", [e])
+        elif k in ("transform",):
+            s = self.call("length", [self.call("transform_get_translation", [e], mag=e.mag)])
+        elif k in ("svec",):
+            s = self.call("length", [self.call("spatial_top", [e])])
+        elif k in ("vec", "quat"):
+            self.ctx.use("extract")
+            s = Expr(ast.Subscript(e.node, ast.Constant(e.type.shape[0] - 1), ast.Load()), e.type.scalar, e.mag)
+        else:
+            return None
+        return self.summary(self.squash(s), t)
 
     def bound(self, e: Expr, limit: float) -> Expr:
         """``e`` with every component bounded by ``limit``."""
@@ -567,6 +616,8 @@ class ExprBuilder:
 
     def positive_int(self, b: Expr) -> Expr:
         t = b.type
+        if not has_var(b.node):
+            return self.lit(self.rng.randint(1, 8), t)
         if t.is_signed:
             b = self.call("abs", [b])
         self.ctx.use("add")

@@ -12,6 +12,7 @@ registry because no cheap guard makes them safe.
 
 from __future__ import annotations
 
+import ast
 import math
 from typing import Protocol
 
@@ -123,6 +124,8 @@ def result_mag(name: str, args: list[Expr]) -> float:
 
 
 def _abs_plus(b: GuardBuilder, e: Expr, c: float) -> Expr:
+    if isinstance(e.node, ast.Constant) and e.type.is_scalar:  # a literal: its absolute value plus c
+        return b.lit(abs(float(e.node.value)) + c, e.type)
     return b.call("abs", [e]).plus_const(b, c)
 
 

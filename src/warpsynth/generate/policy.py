@@ -34,6 +34,9 @@ class Policy:
     w_expr_helper: float = 1.5
     w_expr_random: float = 1.0
     p_leaf_var: float = 0.8  # a leaf reads a variable (if one of the type is in scope)
+    w_unread_var: float = 6.0  # weight of a variable nobody has read yet, against 1 for one already read
+    max_sink_terms: int = 3  # most unread locals an output's expression folds in
+    trivial_retries: int = 3  # tries to build a non-trivial expression before falling back to a leaf
     p_leaf_read: float = 0.5  # ... else an array element, when variables of the type exist
     p_leaf_read_no_var: float = 0.7  # ... an array element, when no variable of the type exists
     p_leaf_derive: float = 0.75  # nothing of the type in scope: derive one (``wp.vec3(x, y, 0.5)``)

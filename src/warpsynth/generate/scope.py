@@ -198,6 +198,7 @@ class Ctx:
     builtins: set[str] = field(default_factory=set)
     features: set[str] = field(default_factory=set)
     counter: dict[str, int] = field(default_factory=dict)
+    reads: dict[str, int] = field(default_factory=dict)  # variable name -> times an expression read it
     stencil: bool = False
     helpers: list[HelperSig] = field(default_factory=list)
     array_mags: dict[str, float] = field(default_factory=dict)

@@ -14,7 +14,8 @@ import random
 from warpsynth.generate import types as T
 from warpsynth.generate.catalog import Built, Job
 from warpsynth.generate.categories import Plan
-from warpsynth.generate.expr import LIMIT, has_var
+from warpsynth.generate.expr import ExprBuilder
+from warpsynth.generate.value import LIMIT, Expr, has_var
 from warpsynth.generate.program import ArgSpec
 from warpsynth.generate.scope import ArrayRef, Ctx, HelperSig, IndexVar, Scope, Var
 from warpsynth.generate.stmt import StmtBuilder
@@ -187,7 +188,11 @@ class ProgramBuilder:
             ret_mag = early.mag
             body.append(ast.If(cond, [ast.Return(early.node)], []))
             self.ctx.feature("early_return")
-        final = sb.eb.gen(ret, r.randint(1, self.config.max_expr_depth), root)
+        pnames = {a.arg for a in args}
+        for _ in range(self.policy.trivial_retries):  # a helper that returns its argument is no helper
+            final = sb.eb.gen(ret, r.randint(1, self.config.max_expr_depth), root)
+            if not (isinstance(final.node, ast.Name) and final.node.id in pnames):
+                break
         ret_mag = max(ret_mag, final.mag)
         body.append(ast.Return(final.node))
         fn = ast.FunctionDef(name, ast.arguments([], args, None, [], [], None, []), body, [wp_attr("func")],
@@ -197,6 +202,26 @@ class ProgramBuilder:
         self.ctx.feature("func_call")
 
     # ------------------------------------------------------------------ body
+    def sink(self, eb: ExprBuilder, root: Scope, e: Expr) -> Expr:
+        """``e`` plus the values of up to ``policy.max_sink_terms`` locals nobody has read yet
+        (most recent first, reduced to ``e``'s type: ``wp.length(v)``, a cast...), squashed."""
+        params = {a.arg for a in self.params}
+        pending = [v for v in reversed(root.vars) if v.node is None and v.name not in params
+                   and not self.ctx.reads.get(v.name) and v.type.kind != "struct"]
+        total = e
+        added = 0
+        for v in pending:
+            if added == self.policy.max_sink_terms:
+                break
+            term = eb.summary(Expr(v.load(), v.type, v.mag, unit=v.unit), e.type)
+            if term is None or not (e.type.is_scalar or e.type.kind in ("vec", "mat", "svec")):
+                continue
+            self.ctx.reads[v.name] = 1
+            self.ctx.use("add")
+            total = eb.squash(Expr(ast.BinOp(total.node, ast.Add(), term.node), e.type, total.mag + term.mag))
+            added += 1
+        return total
+
 
 class ThreadKernelBuilder(ProgramBuilder):
     """A ``wp.launch`` kernel of one classic category (``Plan``)."""
@@ -305,6 +330,7 @@ class ThreadKernelBuilder(ProgramBuilder):
             e = sb.eb.gen(out.type.elem, r.randint(1, self.config.max_expr_depth), root)
             if not has_var(e.node):
                 e = sb.eb.squash(sb.eb.leaf(out.type.elem, root))
+            e = self.sink(sb.eb, root, e)
             idx = [name_load(t) for t in tids]
             target = ast.Subscript(name_load(out.name), idx[0] if ndim == 1 else ast.Tuple(idx, ast.Load()), ast.Store())
             body.append(ast.Assign([target], e.node, lineno=0))
