@@ -40,11 +40,12 @@ def diversity_cmd(
     start: int = typer.Option(0, "--start", help="first seed"),
     category: Optional[str] = typer.Option(None, "--category", help="only this category"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    reference: Optional[str] = typer.Option(None, "--reference", help="folder of real Warp code for the builtin-call divergence (default: the installed warp package's examples)"),
 ) -> None:
-    """Structural uniqueness, distinct builtins/types and category/feature histograms of generated kernels."""
+    """Uniqueness, builtins/types, histograms, code-quality counts and builtin-call divergence of generated kernels."""
     from warpsynth.generate.sample import diversity_text
 
-    typer.echo(diversity_text(n, category, start, as_json))
+    typer.echo(diversity_text(n, category, start, as_json, reference))
 
 
 @app.command("validate")

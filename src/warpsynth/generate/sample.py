@@ -32,10 +32,11 @@ def sample_text(seed: int, category: str | None = None, meta: bool = False) -> s
     return "\n".join(lines) + "\n" + prog.source
 
 
-def diversity_text(n: int, category: str | None = None, start: int = 0, as_json: bool = False) -> str:
+def diversity_text(n: int, category: str | None = None, start: int = 0, as_json: bool = False,
+                   reference: str | None = None) -> str:
     from warpsynth.generate.diversity import format_report, report
 
     if n < 1:
         raise WarpsynthError(f"-n must be at least 1, got {n}")
-    r = report(n, config_for(category), start=start)
+    r = report(n, config_for(category), start=start, reference_dir=reference)
     return json.dumps(r, indent=1, sort_keys=True) if as_json else format_report(r)
