@@ -69,6 +69,7 @@ class Policy:
     w_stmt: Table = (("assign", 4.0), ("aug", 2.0), ("comp", 0.5), ("ifs", 1.0), ("forl", 0.6), ("whilel", 0.15),
                      ("brk", 0.15), ("cont", 0.1), ("atomic", 0.0), ("decomp", 0.0))
     w_if_branches: Table = (("1", 4.0), ("2", 4.0), ("3", 2.0), ("4", 1.0))
+    p_assign_outer: float = 0.5  # an assignment inside a branch/loop updates an enclosing variable
     p_aug_mul: float = 0.25  # an augmented assignment is ``x *= e``
     p_component_write_attr: float = 0.3  # ``v.x = e`` rather than ``v[0] = e``
     p_if_has_else: float = 0.7

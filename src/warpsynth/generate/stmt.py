@@ -52,13 +52,8 @@ class StmtBuilder:
 
     def new_var(self, scope: Scope, t: T.WType, e: Expr) -> tuple[ast.stmt, Var]:
         name = self.ctx.fresh(stem_for(t, self.rng))
-        node = e.node
-        if not has_var(node) and not any(isinstance(n, ast.Call) for n in ast.walk(node)):
-            # ``x = 1`` makes ``x`` a Warp constant whose type a later cast can rewrite: declare it typed
-            ctor = {"float32": "float", "int32": "int"}.get(t.dtype)
-            if ctor is not None and t.is_scalar:
-                self.ctx.use(ctor)
-                e = Expr(ast.Call(ast.Name(ctor, ast.Load()), [node], []), t, e.mag)
+        if not has_var(e.node) and not any(isinstance(n, ast.Call) for n in ast.walk(e.node)):
+            e = self._typed_literal(t, e)  # ``x = 1`` would make ``x`` a Warp constant
         var = scope.add(Var(name, t, e.mag, unit=e.unit))
         return ast.Assign([ast.Name(name, ast.Store())], e.node, lineno=0), var
 
@@ -85,8 +80,8 @@ class StmtBuilder:
             return bool(self.atomic_targets)
         if kind in ("forl", "whilel", "ifs"):
             return scope.loop_depth < 3 and budget >= 2
-        if kind == "decomp":
-            return any(t.kind == "mat" and t.dtype == "float32" and t.shape[0] in (2, 3) for t in self.ctx.types)
+        if kind == "decomp":  # at the top level, where its outputs stay in scope for the rest of the kernel
+            return scope.parent is None and any(t.kind == "mat" and t.dtype == "float32" and t.shape[0] in (2, 3) for t in self.ctx.types)
         return True
 
     @staticmethod
@@ -95,10 +90,32 @@ class StmtBuilder:
 
     # ------------------------------------------------------------------ simple statements
     def s_assign(self, scope: Scope, budget: int):
+        if scope.parent is not None and self.rng.random() < self.pol.p_assign_outer:
+            # inside a branch or loop, update a value of the enclosing code (it flows on from there)
+            outer = [v for v in scope.writable() if v.node is None and v.type.kind != "struct" and v not in scope.vars]
+            if outer:
+                return [self.reassign(scope, self.rng.choice(outer))], 1
         t = self.pick_type()
         e = self.eb.gen(t, self.depth(), scope)
         stmt, _ = self.new_var(scope, t, e)
         return [stmt], 1
+
+    def reassign(self, scope: Scope, v: Var) -> ast.stmt:
+        """``v = e`` for an existing variable (bound and unit flag updated; branches merge bounds)."""
+        e = self.eb.gen(v.type, self.depth(), scope)
+        if not has_var(e.node) and not any(isinstance(n, ast.Call) for n in ast.walk(e.node)):
+            e = self._typed_literal(v.type, e)
+        v.mag = e.mag
+        v.unit = v.unit and e.unit
+        return ast.Assign([ast.Name(v.name, ast.Store())], e.node, lineno=0)
+
+    def _typed_literal(self, t: T.WType, e: Expr) -> Expr:
+        """``float(1.5)`` for a bare literal: Warp treats ``x = 1.5`` as a constant a later cast can retype."""
+        ctor = {"float32": "float", "int32": "int"}.get(t.dtype)
+        if ctor is None or not t.is_scalar:
+            return e
+        self.ctx.use(ctor)
+        return Expr(ast.Call(ast.Name(ctor, ast.Load()), [e.node], []), t, e.mag)
 
     def s_aug(self, scope: Scope, budget: int):
         v = self.rng.choice([v for v in scope.writable() if self._augable(v)])
