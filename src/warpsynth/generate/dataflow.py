@@ -185,6 +185,13 @@ class _Liveness:
         return out
 
 
+def live_names(body: list[ast.stmt], params: set[str]) -> set[str]:
+    """Names whose value reaches an effect (store, atomic, return) in ``body``."""
+    live = _Liveness(params)
+    live.solve(body)
+    return live.needed
+
+
 def prune_function(fn: ast.FunctionDef) -> ast.FunctionDef:
     """``fn`` without dead statements (a new node; ``fn`` is not changed)."""
     live = _Liveness({a.arg for a in fn.args.args})

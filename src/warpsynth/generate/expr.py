@@ -180,12 +180,16 @@ class ExprBuilder:
         return self.call("clamp", [e, self.lit(lo, e.type), self.lit(hi, e.type)], mag=max(abs(lo), abs(hi)))
 
     def positive(self, e: Expr) -> Expr:
-        """An expression with every component >= 0.5 (for divisors)."""
+        """An expression with every component >= 0.5 (for divisors): ``wp.max(d, 0.5)`` (policy
+        ``p_divisor_max``) or ``wp.abs(d) + 0.5`` for floats, ``wp.abs(k) + 1`` for ints."""
         if not has_var(e.node) and (e.type.is_scalar or e.type.kind == "vec"):
             n = 1 if e.type.is_scalar else e.type.shape[0]
             lits = [self.lit(round_lit(self.rng.uniform(0.5, 2.0)) if e.type.float_based else self.rng.randint(1, 4), e.type)
                     for _ in range(n)]
             return lits[0] if e.type.is_scalar else self.ctor(e.type, lits)
+        if e.type.float_based and e.type.kind in ("scalar", "vec") and self.rng.random() < self.pol.p_divisor_max:
+            half = self.lit(0.5, e.type) if e.type.is_scalar else self.ctor(e.type, [self.lit(0.5, e.type)])
+            return self.call("max", [e, half], mag=max(e.mag, 0.5))
         if e.type.is_scalar:
             return self.call("abs", [e]).plus_const(self, 0.5 if e.type.is_float else 1)
         sq = self.call("cw_mul", [e, e], mag=e.mag * e.mag)
@@ -225,10 +229,11 @@ class ExprBuilder:
             return e
         r = self.rng
         if t.is_float:
-            pick = r.randrange(3)
-            if pick == 0:
+            w = self.pol.table("w_squash_float")
+            pick = r.choices(list(w), list(w.values()))[0]
+            if pick == "bounded":
                 return self.call(r.choice(["tanh", "sin", "cos", "atan", "erf"]), [e])
-            if pick == 1:
+            if pick == "clamp":
                 return self.clamp(e, -lim / 10, lim / 10)
             k = 10.0 ** -math.ceil(math.log10(e.mag / (lim / 10)))
             return Expr(ast.BinOp(e.node, ast.Mult(), self.lit(k, t).node), t, e.mag * k * 1.001)
@@ -463,7 +468,7 @@ class ExprBuilder:
                 d = self.positive(s)
                 self.ctx.use("div")
                 self.ctx.feature("safe_div")
-                return Expr(ast.BinOp(a.node, ast.Div(), d.node), t, a.mag)
+                return Expr(ast.BinOp(a.node, ast.Div(), d.node), t, 2.0 * a.mag)  # divisor >= 0.5
             # mul
             if t.kind == "quat":
                 a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)

@@ -3,12 +3,15 @@
 Picks a registry entry (``catalog``) by the config's weights with a
 ``random.Random`` seeded from the seed and the config hash (string seeding is
 SHA-512 based, so identical across processes), builds it, removes dead code
-(``dataflow.prune``) and renders the program (``assemble.program``).  Dict and set
+(``dataflow.prune``; a kernel left with fewer than ``policy.min_kernel_statements``
+statements is built again, up to ``policy.build_retries`` times) and renders the
+program (``assemble.program``).  Dict and set
 iteration never decides anything, so the same seed gives the same bytes.
 """
 
 from __future__ import annotations
 
+import ast
 import random
 
 from warpsynth.generate import catalog, dataflow
@@ -24,8 +27,18 @@ def kernel(seed: int, config: GeneratorConfig | None = None) -> KernelProgram:
     rng = random.Random(f"warpsynth-generate:{int(seed)}:{chash}")
     names = [n for n in catalog.names() if float(config.weights.get(n, 0.0)) > 0]
     name = rng.choices(names, [float(config.weights[n]) for n in names])[0]
-    job = catalog.Job(int(seed), rng, config, config.policy, chash, name)
-    built = catalog.get(name).build(job)
-    if built.prune:
-        built = dataflow.prune(built)
+    entry = catalog.get(name)
+    for _ in range(config.policy.build_retries):
+        job = catalog.Job(int(seed), rng, config, config.policy, chash, name)
+        built = entry.build(job)
+        if built.prune:
+            built = dataflow.prune(built)
+        if _statements(built) >= config.policy.min_kernel_statements:
+            break  # else too little of it reaches an output: build again (the rng has moved on)
     return program(built, job)
+
+
+def _statements(built: catalog.Built) -> int:
+    """Statements in the kernel function (nested ones included)."""
+    fn = next(d for d in built.defs if isinstance(d, ast.FunctionDef) and d.name == built.kernel_name)
+    return sum(isinstance(n, ast.stmt) for n in ast.walk(fn)) - 1

@@ -101,8 +101,8 @@ def result_mag(name: str, args: list[Expr]) -> float:
         return math.sqrt(m[0] + 0.2)
     if name == "cbrt":
         return (m[0] + 1.0) ** (1.0 / 3.0)
-    if name in ("log", "log2", "log10"):
-        return max(3.4, math.log2(m[0] + 1.0))
+    if name in ("log", "log2", "log10"):  # argument >= 1e-3 (guard): |log2(1e-3)| < 10
+        return max(10.0, math.log2(m[0] + 1.0))
     if name in ("exp", "cosh", "sinh"):
         return math.exp(min(m[0], 60.0)) + 1.0
     if name == "pow":
@@ -129,24 +129,31 @@ def _abs_plus(b: GuardBuilder, e: Expr, c: float) -> Expr:
     return b.call("abs", [e]).plus_const(b, c)
 
 
+def _at_least(b: GuardBuilder, e: Expr, eps: float) -> Expr:
+    """``wp.max(x, eps)``: the idiom in front of ``sqrt``/``log``/``pow`` (a literal is made positive)."""
+    if isinstance(e.node, ast.Constant) and e.type.is_scalar:
+        return b.lit(max(abs(float(e.node.value)), eps), e.type)
+    return b.call("max", [e, b.lit(eps, e.type)], mag=max(e.mag, eps))
+
+
 def guard(b: GuardBuilder, name: str, args: list[Expr]) -> list[Expr] | None:
     """Rewrite ``args`` into the domain of ``name``; None rejects this call."""
     if name in REJECT:
         return None
-    if name in ("sqrt", "log", "log2", "log10"):
-        return [_abs_plus(b, args[0], 0.1)]
-    if name in ("acos", "asin"):
-        return [b.clamp(args[0], -0.9, 0.9)]
-    if name == "erfinv":
-        return [b.clamp(args[0], -0.9, 0.9)]
+    if name == "sqrt":
+        return [_at_least(b, args[0], 0.0)] if args[0].type.is_float else None
+    if name in ("log", "log2", "log10"):
+        return [_at_least(b, args[0], 1.0e-3)] if args[0].type.is_float else None
+    if name in ("acos", "asin", "erfinv"):  # no guard where the bound already proves |x| <= 0.9
+        return [b.clamp(args[0], -0.9, 0.9) if args[0].mag > 0.9 else args[0]]
     if name == "erfcinv":
         return [b.clamp(args[0], 0.1, 1.9)]
     if name in ("exp", "cosh", "sinh"):
         return [b.clamp(args[0], -4.0, 4.0) if args[0].mag > 4.0 else args[0]]
     if name == "tan":
-        return [b.clamp(args[0], -1.2, 1.2)]
+        return [b.clamp(args[0], -1.2, 1.2) if args[0].mag > 1.2 else args[0]]
     if name == "pow":
-        return [_abs_plus(b, args[0], 0.1), b.clamp(args[1], -2.0, 2.0)]
+        return [_at_least(b, args[0], 0.1), b.clamp(args[1], -2.0, 2.0) if args[1].mag > 2.0 else args[1]]
     if name in ("div_approx", "cw_div"):
         if not args[1].type.is_scalar and args[1].type.kind != "vec":
             return None

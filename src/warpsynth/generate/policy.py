@@ -19,6 +19,34 @@ from dataclasses import dataclass, fields
 
 Table = tuple[tuple[str, float], ...]
 
+#: Warp builtin calls in ``@wp.kernel``/``@wp.func`` bodies of the installed warp-lang 1.19.0
+#: ``warp/examples`` (93 files, 722 calls), made with
+#: ``python -c "from warpsynth.generate.reference import corpus_counts; print(corpus_counts()[0].most_common())"``
+REFERENCE_BUILTIN_CALLS: Table = (
+    ("tid", 155.0), ("tile_load", 54.0), ("max", 38.0), ("length", 33.0), ("abs", 26.0), ("tile_store", 25.0),
+    ("atomic_add", 19.0), ("sin", 19.0), ("min", 17.0), ("normalize", 16.0), ("dot", 15.0), ("sqrt", 15.0),
+    ("clamp", 13.0), ("cos", 13.0), ("mesh_eval_position", 13.0), ("tile_matmul", 13.0), ("where", 11.0),
+    ("floor", 10.0), ("float64", 9.0), ("sign", 8.0), ("tile", 8.0), ("tile_map", 8.0), ("tile_sum", 8.0),
+    ("tile_transpose", 8.0), ("tile_atomic_add", 7.0), ("volume_sample_f", 7.0), ("exp", 6.0), ("lerp", 6.0),
+    ("tile_fft", 5.0), ("tile_ifft", 5.0), ("block_dim", 4.0), ("hash_grid_point_id", 4.0),
+    ("hash_grid_query", 4.0), ("identity", 4.0), ("mesh_query_point_sign_winding_number", 4.0), ("outer", 4.0),
+    ("rand_init", 4.0), ("tile_broadcast", 4.0), ("tile_zeros", 4.0), ("transform_point", 4.0), ("untile", 4.0),
+    ("atomic_cas", 3.0), ("atomic_exch", 3.0), ("bvh_query_next", 3.0), ("radians", 3.0), ("randf", 3.0),
+    ("randn", 3.0), ("static", 3.0), ("tile_query_valid", 3.0), ("volume_world_to_index", 3.0), ("cross", 2.0),
+    ("cw_mul", 2.0), ("length_sq", 2.0), ("mesh_query_aabb", 2.0), ("mesh_query_ray", 2.0), ("pow", 2.0),
+    ("printf", 2.0), ("quat_rotate", 2.0), ("tile_bvh_query_next", 2.0), ("tile_cholesky", 2.0),
+    ("tile_lower_solve_inplace", 2.0), ("trace", 2.0), ("transform_vector", 2.0), ("acos", 1.0), ("atan2", 1.0),
+    ("atomic_sub", 1.0), ("bvh_query_aabb", 1.0), ("bvh_query_ray", 1.0), ("bvh_query_sphere", 1.0),
+    ("float32", 1.0), ("intersect_tri_tri", 1.0), ("inverse", 1.0), ("lower_bound", 1.0),
+    ("mesh_query_aabb_next", 1.0), ("mesh_query_point", 1.0), ("mesh_query_point_sign_normal", 1.0), ("mod", 1.0),
+    ("noise", 1.0), ("quat_rotate_inv", 1.0), ("quat_rpy", 1.0), ("sample_unit_sphere_surface", 1.0),
+    ("tile_arange", 1.0), ("tile_bvh_query_aabb", 1.0), ("tile_bvh_query_ray", 1.0), ("tile_cholesky_solve", 1.0),
+    ("tile_extract", 1.0), ("tile_from_thread", 1.0), ("tile_full", 1.0), ("tile_mesh_query_aabb", 1.0),
+    ("tile_mesh_query_aabb_next", 1.0), ("tile_scan_inclusive", 1.0), ("tile_sort", 1.0),
+    ("tile_store_indexed", 1.0), ("tile_upper_solve_inplace", 1.0), ("transform_inverse", 1.0), ("transpose", 1.0),
+    ("vector", 1.0), ("volume_sample_grad_f", 1.0),
+)
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -36,6 +64,8 @@ class Policy:
     p_leaf_var: float = 0.8  # a leaf reads a variable (if one of the type is in scope)
     w_unread_var: float = 6.0  # weight of a variable nobody has read yet, against 1 for one already read
     max_sink_terms: int = 3  # most unread locals an output's expression folds in
+    min_kernel_statements: int = 4  # a kernel with fewer after dead-code removal is built again ...
+    build_retries: int = 3  # ... at most this many builds in all
     trivial_retries: int = 3  # tries to build a non-trivial expression before falling back to a leaf
     p_leaf_read: float = 0.5  # ... else an array element, when variables of the type exist
     p_leaf_read_no_var: float = 0.7  # ... an array element, when no variable of the type exists
@@ -48,8 +78,10 @@ class Policy:
     p_ctor_generic_matrix: float = 0.15  # ``wp.matrix(..., shape=, dtype=)``
     p_ctor_spatial_vector: float = 0.5  # ``wp.spatial_vector`` instead of ``wp.spatial_vectorf``
     p_transform_ctor_kw: float = 0.3  # ``wp.transformation(p, q, dtype=)``
+    w_squash_float: Table = (("bounded", 1.0), ("clamp", 0.4), ("scale", 1.0))  # over-limit float: tanh.., clamp, * 0.01
     p_squash_int_mask: float = 0.5  # an over-limit int is masked (``& 63``) rather than wrapped (``% 97``)
     p_squash_vec_normalize: float = 0.5
+    p_divisor_max: float = 0.6  # a divisor is ``wp.max(d, 0.5)`` rather than ``wp.abs(d) + 0.5``
     p_mat4_compose: float = 0.5  # a 4x4 matrix from ``wp.transform_compose(p, q, s)``
     p_component_attr: float = 0.3  # ``v.x`` rather than ``v[0]``
     p_vec_matvec: float = 0.5  # a vector product is ``M * v``
@@ -65,6 +97,10 @@ class Policy:
     #: piecewise-constant float builtins (floor, sign...)
     builtin_repeat_factor: float = 0.35
     builtin_rare_factor: float = 0.3
+    #: a builtin's weight is also multiplied by ``(1 + calls in real code) ** builtin_reference_power``
+    #: (``w_builtin_reference``: the counts above), pulling the call mix towards real code
+    w_builtin_reference: Table = REFERENCE_BUILTIN_CALLS
+    builtin_reference_power: float = 0.5
     # --- statements (stmt.py) --------------------------------------------------------------
     w_stmt: Table = (("assign", 4.0), ("aug", 2.0), ("comp", 0.5), ("ifs", 1.0), ("forl", 0.6), ("whilel", 0.15),
                      ("brk", 0.15), ("cont", 0.1), ("atomic", 0.0), ("decomp", 0.0))

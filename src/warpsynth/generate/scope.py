@@ -187,6 +187,19 @@ def _grouped(sigs: list[registry.Signature]) -> tuple[list[str], dict[str, list[
     return names, by_name, base
 
 
+_REFERENCE: dict[int, tuple] = {}
+
+
+def _reference_table(policy: Policy) -> dict[str, float]:
+    """``policy.w_builtin_reference`` as a dict (cached per policy object)."""
+    hit = _REFERENCE.get(id(policy))
+    if hit is None or hit[0] is not policy:
+        if len(_REFERENCE) > 64:
+            _REFERENCE.clear()
+        hit = _REFERENCE[id(policy)] = (policy, dict(policy.w_builtin_reference))
+    return hit[1]
+
+
 @dataclass
 class Ctx:
     """Mutable state of one program's generation."""
@@ -240,6 +253,7 @@ class Ctx:
     def pick_signature(self, sigs: list[registry.Signature]) -> registry.Signature:
         """Choose a builtin (weighted by category group and novelty), then one of its overloads."""
         names, by_name, base = _grouped(sigs)
+        real = _reference_table(self.policy)
         weights = []
         for n, (group, rare) in zip(names, base):
             w = self.group_weights.get(group, 1.0)
@@ -247,6 +261,7 @@ class Ctx:
                 w *= self.policy.builtin_repeat_factor
             if rare:
                 w *= self.policy.builtin_rare_factor  # piecewise-constant float builtins (floor, sign...)
+            w *= (1.0 + real.get(n, 0.0)) ** self.policy.builtin_reference_power
             weights.append(w)
         name = self.rng.choices(names, weights)[0]
         return self.rng.choice(by_name[name])

@@ -14,6 +14,7 @@ import random
 from warpsynth.generate import types as T
 from warpsynth.generate.catalog import Built, Job
 from warpsynth.generate.categories import Plan
+from warpsynth.generate.dataflow import live_names
 from warpsynth.generate.expr import ExprBuilder
 from warpsynth.generate.value import LIMIT, Expr, has_var
 from warpsynth.generate.program import ArgSpec
@@ -202,21 +203,25 @@ class ProgramBuilder:
         self.ctx.feature("func_call")
 
     # ------------------------------------------------------------------ body
-    def sink(self, eb: ExprBuilder, root: Scope, e: Expr) -> Expr:
-        """``e`` plus the values of up to ``policy.max_sink_terms`` locals nobody has read yet
-        (most recent first, reduced to ``e``'s type: ``wp.length(v)``, a cast...), squashed."""
+    def dead_locals(self, root: Scope, body: list[ast.stmt]) -> list[Var]:
+        """Top-level locals of ``body`` whose value reaches no output (``dataflow.live_names``), newest first."""
+        live = live_names(body, {a.arg for a in self.params})
         params = {a.arg for a in self.params}
-        pending = [v for v in reversed(root.vars) if v.node is None and v.name not in params
-                   and not self.ctx.reads.get(v.name) and v.type.kind != "struct"]
+        return [v for v in reversed(root.vars) if v.node is None and v.name not in params and v.name not in live
+                and v.type.kind != "struct"]
+
+    def sink(self, eb: ExprBuilder, e: Expr, dead: list[Var]) -> Expr:
+        """``e`` plus up to ``policy.max_sink_terms`` of the ``dead`` locals (taken from the list),
+        each reduced to ``e``'s type (``wp.length(v)``, a cast...); squashed to its limit."""
         total = e
         added = 0
-        for v in pending:
-            if added == self.policy.max_sink_terms:
+        for v in list(dead):
+            if added == self.policy.max_sink_terms or not (e.type.is_scalar or e.type.kind in ("vec", "mat", "svec")):
                 break
             term = eb.summary(Expr(v.load(), v.type, v.mag, unit=v.unit), e.type)
-            if term is None or not (e.type.is_scalar or e.type.kind in ("vec", "mat", "svec")):
+            if term is None:
                 continue
-            self.ctx.reads[v.name] = 1
+            dead.remove(v)
             self.ctx.use("add")
             total = eb.squash(Expr(ast.BinOp(total.node, ast.Add(), term.node), e.type, total.mag + term.mag))
             added += 1
@@ -326,15 +331,21 @@ class ThreadKernelBuilder(ProgramBuilder):
             ctx.use("atomic_add")
             ctx.feature("reduction")
             ctx.feature("atomic")
+        values = []
         for out in self.outputs:
             e = sb.eb.gen(out.type.elem, r.randint(1, self.config.max_expr_depth), root)
             if not has_var(e.node):
                 e = sb.eb.squash(sb.eb.leaf(out.type.elem, root))
-            e = self.sink(sb.eb, root, e)
-            idx = [name_load(t) for t in tids]
-            target = ast.Subscript(name_load(out.name), idx[0] if ndim == 1 else ast.Tuple(idx, ast.Load()), ast.Store())
-            body.append(ast.Assign([target], e.node, lineno=0))
-            ctx.use("array_store")
+            values.append(e)
+        idx = [name_load(t) for t in tids]
+        index = idx[0] if ndim == 1 else ast.Tuple(idx, ast.Load())
+        stores = lambda: [ast.Assign([ast.Subscript(name_load(o.name), index, ast.Store())], e.node, lineno=0)  # noqa: E731
+                          for o, e in zip(self.outputs, values)]
+        dead = self.dead_locals(root, body + stores())
+        for k in range(len(values)):  # what would not reach an output goes into one
+            values[k] = self.sink(sb.eb, values[k], dead)
+        body += stores()
+        ctx.use("array_store")
         kname = ctx.fresh(f"{r.choice(_KERNEL_NAMES)}_{r.choice(_KERNEL_SUFFIX)}")
         kfn = ast.FunctionDef(kname, ast.arguments([], self.params, None, [], [], None, []), body, [wp_attr("kernel")], None, lineno=0)
         for part in p.parts:
