@@ -155,3 +155,25 @@ def test_diversity_cli_reports_quality_and_divergence(capsys):
     assert code in (0, None)
     assert "unused values: 0 in 0 programs" in out and "builtin-call JS divergence" in out and "guards per 10 lines" in out
     assert main(["diversity", "-n", "2", "--reference", str(DATA / "missing")]) == 2
+
+
+def test_prune_drops_an_unread_parameter_of_a_function_mapped_over_tiles():
+    src = textwrap.dedent(
+        """
+        import warp as wp
+
+        @wp.func
+        def relax(x: float, y: float) -> float:
+            return wp.sin(x)
+
+        @wp.kernel
+        def k(a: wp.array(dtype=float), out: wp.array(dtype=float)):
+            i = wp.tid()
+            t = wp.tile_load(a, shape=8, offset=i * 8)
+            u = wp.tile_map(relax, t, t)
+            wp.tile_store(out, u, offset=i * 8)
+        """
+    )
+    built = prune(_built(src, "k", ["a", "out"]))
+    text = ast.unparse(ast.Module(built.defs, []))
+    assert "def relax(x: float) -> float" in text and "wp.tile_map(relax, t)" in text

@@ -208,17 +208,31 @@ def _decorator(fn: ast.stmt) -> str | None:
 
 
 def _drop_args(defs: list[ast.stmt], helper: str, positions: set[int]) -> None:
-    """Remove the arguments at ``positions`` from every call ``helper(...)`` in ``defs`` (in place)."""
+    """Remove the arguments at ``positions`` from every call ``helper(...)`` and every
+    ``wp.tile_map(helper, t0, t1)`` (its tile arguments) in ``defs`` (in place)."""
     for d in defs:
         for node in _walk(d):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == helper:
+            if not isinstance(node, ast.Call):
+                continue
+            if isinstance(node.func, ast.Name) and node.func.id == helper:
                 node.args = [a for k, a in enumerate(node.args) if k not in positions]
+            elif _is_tile_map_of(node, helper):
+                node.args = [node.args[0]] + [a for k, a in enumerate(node.args[1:]) if k not in positions]
 
 
-def _passed_as_value(defs: list[ast.stmt], helper: str) -> bool:
-    """Whether ``helper`` is referenced other than by calling it (``wp.tile_map(helper, t)``)."""
-    called = {id(n.func) for d in defs for n in _walk(d) if isinstance(n, ast.Call)}
-    return any(isinstance(n, ast.Name) and n.id == helper and id(n) not in called for d in defs for n in _walk(d))
+def _is_tile_map_of(node: ast.Call, helper: str) -> bool:
+    return (_call_name(node) == "tile_map" and bool(node.args) and isinstance(node.args[0], ast.Name)
+            and node.args[0].id == helper)
+
+
+def _only_called_or_mapped(defs: list[ast.stmt], helper: str) -> bool:
+    """Whether every reference to ``helper`` is a call or ``wp.tile_map(helper, ...)``."""
+    ok: set[int] = set()
+    for d in defs:
+        for n in _walk(d):
+            if isinstance(n, ast.Call) and (isinstance(n.func, ast.Name) or _is_tile_map_of(n, helper)):
+                ok.add(id(n.func) if isinstance(n.func, ast.Name) else id(n.args[0]))
+    return all(id(n) in ok for d in defs for n in _walk(d) if isinstance(n, ast.Name) and n.id == helper)
 
 
 def _used_names(defs: list[ast.stmt]) -> set[str]:
@@ -234,7 +248,9 @@ def prune(built: Built) -> Built:
         fn = prune_function(d)
         used = _names(ast.Module(fn.body, []))
         drop = {i for i, a in enumerate(fn.args.args) if a.arg not in used}
-        if drop and not _passed_as_value(defs[k + 1:], fn.name):
+        if drop == set(range(len(fn.args.args))):
+            drop.discard(0)  # keep one parameter (a function mapped over tiles needs one)
+        if drop and _only_called_or_mapped(defs[k + 1:], fn.name):
             fn.args = ast.arguments([], [a for i, a in enumerate(fn.args.args) if i not in drop], None, [], [], None, [])
             _drop_args(defs[k + 1:], fn.name, drop)
         defs[k] = fn

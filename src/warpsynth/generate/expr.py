@@ -380,7 +380,8 @@ class ExprBuilder:
     def registry_call(self, t: T.WType, depth: int, scope: Scope, conversion: bool = False) -> Expr | None:
         sigs = self.ctx.sigs_for(t)
         if conversion:
-            conv = [s for s in sigs if s.name in ("int", "float") or s.name == t.dtype]
+            # ``float(x)``/``int(x)`` for float32/int32, as real code writes them
+            conv = [s for s in sigs if s.name in ("int", "float") or (s.name == t.dtype and t.dtype not in ("int32", "float32"))]
             sigs = [s for s in conv if scope.readable(s.args[0]) or scope.array_reads(s.args[0])] or conv or sigs
         if not sigs:
             return None
@@ -428,7 +429,7 @@ class ExprBuilder:
                 return Expr(node, t, a.mag + 1.0)
             b = self.gen(t, depth - 1, scope)
             if op in ("floordiv", "mod"):
-                b = self.positive_int(b)
+                b = self.positive_int(b, scope)
                 mag = a.mag if op == "floordiv" else b.mag
             elif op in ("lshift", "rshift"):
                 if has_var(b.node):
@@ -504,7 +505,10 @@ class ExprBuilder:
                 v = [x for x in scope.all_vars() if x.type == p][0]
                 args.append(v.load())
                 continue
-            a = self.gen(p, max(depth - 1, 0), scope)
+            for _ in range(self.pol.trivial_retries):  # prefer an argument in range to clamping one
+                a = self.gen(p, max(depth - 1, 0), scope)
+                if a.mag <= h.arg_limit:
+                    break
             if a.mag > h.arg_limit:
                 a = self.bound(a, h.arg_limit)
             args.append(a.node)
@@ -532,6 +536,9 @@ class ExprBuilder:
             s = self.call("length", [self.call("transform_get_translation", [e], mag=e.mag)])
         elif k in ("svec",):
             s = self.call("length", [self.call("spatial_top", [e])])
+        elif k in ("smat", "mat"):
+            self.ctx.use("extract")
+            s = Expr(ast.Subscript(e.node, ast.Tuple([ast.Constant(0), ast.Constant(0)], ast.Load()), ast.Load()), e.type.scalar, e.mag)
         elif k in ("vec", "quat"):
             self.ctx.use("extract")
             s = Expr(ast.Subscript(e.node, ast.Constant(e.type.shape[0] - 1), ast.Load()), e.type.scalar, e.mag)
@@ -619,10 +626,17 @@ class ExprBuilder:
             mag = 50.0
         return Expr(ast.Call(wp_attr(name), args, []), t, mag)
 
-    def positive_int(self, b: Expr) -> Expr:
+    def positive_int(self, b: Expr, scope: Scope) -> Expr:
+        """A divisor >= 1 for ``b``'s type: a positive int parameter, or ``wp.abs(b) + 1``."""
         t = b.type
         if not has_var(b.node):
             return self.lit(self.rng.randint(1, 8), t)
+        if t == T.INT and self.rng.random() < self.pol.p_int_divisor_size:
+            # a size known to be positive: ``k % n`` over an int parameter or ``a.shape[0]``
+            sizes = [v for v in scope.all_vars() if v.type == t and not v.mutable and v.trip_bound > 0 and v.name not in scope.accum]
+            if sizes:
+                v = self.rng.choice(sizes)
+                return Expr(v.load(), t, float(v.trip_bound))
         if t.is_signed:
             b = self.call("abs", [b])
         self.ctx.use("add")

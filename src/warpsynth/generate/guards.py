@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import math
+import random
 from typing import Protocol
 
 from warpsynth.generate import types as T
@@ -30,6 +31,8 @@ class GuardBuilder(Protocol):
     def unit(self, e: Expr) -> Expr: ...
     def lit(self, value: float, t: T.WType) -> Expr: ...
     def scalar_type(self, name: str) -> T.WType: ...
+
+    rng: random.Random
 
 #: registry builtins the expression builder must not call (no cheap domain guard)
 REJECT = frozenset(
@@ -160,12 +163,12 @@ def guard(b: GuardBuilder, name: str, args: list[Expr]) -> list[Expr] | None:
         return [args[0], b.positive(args[1])]
     if name in ("inverse", "inverse_approx"):
         return [b.diag_dominant(args[0])]
-    if name in ("smoothstep",):
-        lo = b.clamp(args[0], -1.0, 0.0)
-        hi = b.clamp(args[1], 0.5, 1.5)
-        return [lo, hi, args[2]]
-    if name in ("lerp",):
-        return [args[0], args[1], b.clamp(args[2], 0.0, 1.0) if args[2].type.is_scalar else args[2]]
+    if name in ("smoothstep",):  # literal edges, as written in real code: smoothstep(0.0, 1.0, x)
+        t = args[0].type
+        return [b.lit(round(b.rng.uniform(-1.0, 0.0), 1), t), b.lit(round(b.rng.uniform(0.5, 1.5), 1), t), args[2]]
+    if name in ("lerp",):  # the bound rule covers any t; clamp only a large one
+        t = args[2]
+        return [args[0], args[1], b.clamp(t, 0.0, 1.0) if t.type.is_scalar and t.mag > 2.0 else t]
     if name == "closest_point_edge_edge":
         return args[:4] + [_abs_plus(b, args[4], 1.0e-4) if args[4].mag > 0.5 else b.lit(1.0e-5, args[4].type)]
     if name in ("norm_huber", "norm_pseudo_huber", "smooth_normalize"):

@@ -52,8 +52,8 @@ REFERENCE_BUILTIN_CALLS: Table = (
 class Policy:
     # --- expressions (expr.py) -------------------------------------------------------------
     #: base weights of an expression node's kind; per-type additions below
-    w_expr: Table = (("leaf", 1.0), ("op", 1.0), ("call", 2.0))
-    w_expr_float_scalar: Table = (("component", 1.0), ("ifexp", 0.4), ("call", 3.0))
+    w_expr: Table = (("leaf", 1.0), ("op", 1.2), ("call", 1.2))
+    w_expr_float_scalar: Table = (("component", 0.6), ("ifexp", 0.3), ("call", 1.6))
     w_expr_float_vec: Table = (("ctor", 1.0), ("op", 2.0))
     w_expr_mat: Table = (("ctor", 0.5),)
     w_expr_quat: Table = (("ctor", 0.5),)
@@ -81,6 +81,7 @@ class Policy:
     w_squash_float: Table = (("bounded", 1.0), ("clamp", 0.4), ("scale", 1.0))  # over-limit float: tanh.., clamp, * 0.01
     p_squash_int_mask: float = 0.5  # an over-limit int is masked (``& 63``) rather than wrapped (``% 97``)
     p_squash_vec_normalize: float = 0.5
+    p_int_divisor_size: float = 0.7  # an int divisor is a positive int parameter (``k % n``) where one exists
     p_divisor_max: float = 0.6  # a divisor is ``wp.max(d, 0.5)`` rather than ``wp.abs(d) + 0.5``
     p_mat4_compose: float = 0.5  # a 4x4 matrix from ``wp.transform_compose(p, q, s)``
     p_component_attr: float = 0.3  # ``v.x`` rather than ``v[0]``
@@ -130,6 +131,7 @@ class Policy:
     p_input_int_signed: float = 0.6
     p_helper_struct_param: float = 0.6
     p_helper_early_return: float = 0.25
+    helper_arg_limit: float = 100.0  # a helper argument's bound (larger ones are clamped/normalised at the call)
     p_channel_axis: float = 0.12  # an input with a trailing channel axis
     p_table_array: float = 0.15  # a small 1-D table input in any category
     p_vec_param: float = 0.15  # a vec3 scalar parameter

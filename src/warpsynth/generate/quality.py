@@ -34,6 +34,10 @@ _SAME_ARG_CALLS = frozenset({"min", "max", "cross", "sub", "div", "mod", "bit_an
                              "floordiv", "cw_div", "copysign", "step", "lerp", "smoothstep", "spatial_cross", "where"})
 
 
+#: builtins with f(f(x)) == f(x)
+_IDEMPOTENT = frozenset({"abs", "normalize", "floor", "ceil", "round", "rint", "trunc", "sign", "nonzero"})
+
+
 def _call_name(node: ast.Call) -> str | None:
     f = node.func
     if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "wp":
@@ -86,6 +90,9 @@ def trivial_reason(node: ast.expr) -> str | None:
     elif isinstance(node, ast.Call):
         name = _call_name(node) or ""
         args = [same(a) for a in node.args]
+        inner = node.args[0] if len(node.args) == 1 else None
+        if name in _IDEMPOTENT and isinstance(inner, ast.Call) and _call_name(inner) == name:
+            return "idempotent call nested"
         if name in _SAME_ARG_CALLS and len(args) >= 2 and len(set(args)) < len(args):
             return "same arguments"
         if node.args and _reads_nothing(node) and not _is_literal_form(node):

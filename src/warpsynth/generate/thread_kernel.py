@@ -159,7 +159,7 @@ class ProgramBuilder:
         ret = ret or r.choice([t for t in ptypes if t.kind != "quat"] + [T.FLOAT])
         if ret.kind in ("transform",) or ret.kind == "bool":
             ret = T.FLOAT
-        limit = 10.0
+        limit = self.policy.helper_arg_limit
         root = Scope()
         root.ctx = self.ctx
         root.arrays = []
@@ -190,10 +190,14 @@ class ProgramBuilder:
             body.append(ast.If(cond, [ast.Return(early.node)], []))
             self.ctx.feature("early_return")
         pnames = {a.arg for a in args}
-        for _ in range(self.policy.trivial_retries):  # a helper that returns its argument is no helper
+        for _ in range(self.policy.trivial_retries):
+            # a helper returns something computed from its parameters, not one of them unchanged
             final = sb.eb.gen(ret, r.randint(1, self.config.max_expr_depth), root)
-            if not (isinstance(final.node, ast.Name) and final.node.id in pnames):
+            identity = isinstance(final.node, ast.Name) and final.node.id in pnames
+            if not identity and live_names(body + [ast.Return(final.node)], pnames) & pnames:
                 break
+        else:
+            final = self._uses_a_parameter(sb.eb, root, ret, final, identity)
         ret_mag = max(ret_mag, final.mag)
         body.append(ast.Return(final.node))
         fn = ast.FunctionDef(name, ast.arguments([], args, None, [], [], None, []), body, [wp_attr("func")],
@@ -203,6 +207,16 @@ class ProgramBuilder:
         self.ctx.feature("func_call")
 
     # ------------------------------------------------------------------ body
+    def _uses_a_parameter(self, eb: ExprBuilder, root: Scope, ret: T.WType, final: Expr, identity: bool) -> Expr:
+        """``p + final`` (``p`` a parameter reduced to ``ret``: ``wp.length(v)``, a cast...), so the
+        helper's result depends on its input; ``final`` becomes a literal if it was the parameter."""
+        for v in root.vars:
+            term = eb.summary(Expr(v.load(), v.type, v.mag), ret) if v.type.kind != "struct" else None
+            if term is not None:
+                other = eb.const(ret) if identity else final
+                return eb.squash(Expr(ast.BinOp(term.node, ast.Add(), other.node), ret, term.mag + other.mag))
+        return final
+
     def dead_locals(self, root: Scope, body: list[ast.stmt]) -> list[Var]:
         """Top-level locals of ``body`` whose value reaches no output (``dataflow.live_names``), newest first."""
         live = live_names(body, {a.arg for a in self.params})

@@ -109,7 +109,10 @@ class TileKernelBuilder(ProgramBuilder):
             ops += ["bcast", "astype", "reshape", "mean"]
             op = r.choice(ops)
             name, mag, shape = r.choice(tiles)
-            same = [t for t in tiles if t[2] == shape]
+            same = [t for t in tiles if t[2] == shape and t[0] != name]  # never ``t - t`` / ``min(t, t)``
+            if not same and op in ("binary", "arith"):
+                op = "unary"
+            same = same or [(name, mag, shape)]
             if op == "unary":
                 fn = r.choice(_UNARY)
                 ctx.use("tile_map")
