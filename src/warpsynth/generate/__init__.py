@@ -10,11 +10,6 @@ from warpsynth.generate.generator import kernel
 from warpsynth.generate.program import ArgSpec, KernelProgram
 
 
-def categories() -> tuple[str, ...]:
-    """Every registry entry name (classic categories and motifs), sorted."""
-    return catalog.names()
-
-
 def __getattr__(name: str):
     # ``CATEGORIES``: the registry's names, read when first asked for (the registry loads its
     # providers lazily, so importing this package does not import every motif)
@@ -23,4 +18,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["CATEGORIES", "categories", "GeneratorConfig", "kernel", "KernelProgram", "ArgSpec"]
+__all__ = ["CATEGORIES", "GeneratorConfig", "kernel", "KernelProgram", "ArgSpec"]

@@ -34,10 +34,11 @@ class GeneratorSource:
 
         self._kernel: Callable = generate.kernel
         if category_weights:
-            known = generate.categories()
-            unknown = sorted(set(category_weights) - set(known))
+            unknown = sorted(set(category_weights) - set(generate.CATEGORIES))
             if unknown:
-                raise WarpsynthError(f"--category-weights: unknown category {unknown[0]!r} (known: {', '.join(known)})")
+                raise WarpsynthError(
+                    f"--category-weights: unknown category {unknown[0]!r} (known: {', '.join(generate.CATEGORIES)})"
+                )
             try:
                 self.config = generate.GeneratorConfig(weights={k: float(v) for k, v in category_weights.items()})
             except ValueError as exc:
