@@ -225,6 +225,12 @@ def _is_tile_map_of(node: ast.Call, helper: str) -> bool:
             and node.args[0].id == helper)
 
 
+def _only_called(defs: list[ast.stmt], helper: str) -> bool:
+    """Whether ``helper`` is never passed as a value (``wp.tile_map(helper, t)``)."""
+    called = {id(n.func) for d in defs for n in _walk(d) if isinstance(n, ast.Call)}
+    return all(id(n) in called for d in defs for n in _walk(d) if isinstance(n, ast.Name) and n.id == helper)
+
+
 def _only_called_or_mapped(defs: list[ast.stmt], helper: str) -> bool:
     """Whether every reference to ``helper`` is a call or ``wp.tile_map(helper, ...)``."""
     ok: set[int] = set()
@@ -248,8 +254,8 @@ def prune(built: Built) -> Built:
         fn = prune_function(d)
         used = _names(ast.Module(fn.body, []))
         drop = {i for i, a in enumerate(fn.args.args) if a.arg not in used}
-        if drop == set(range(len(fn.args.args))):
-            drop.discard(0)  # keep one parameter (a function mapped over tiles needs one)
+        if drop == set(range(len(fn.args.args))) and not _only_called(defs[k + 1:], fn.name):
+            drop.discard(0)  # keep one parameter: a function mapped over tiles needs one
         if drop and _only_called_or_mapped(defs[k + 1:], fn.name):
             fn.args = ast.arguments([], [a for i, a in enumerate(fn.args.args) if i not in drop], None, [], [], None, [])
             _drop_args(defs[k + 1:], fn.name, drop)

@@ -154,6 +154,13 @@ class ExprBuilder:
         """Emit ``wp.name(args)``; the return type comes from the registry unless given."""
         if ret is None:
             ret = self.ret_type(name, [a.type for a in args])
+        inner = args[0].node if args else None
+        if name == "abs" and isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr == "abs":
+            return args[0]  # already non-negative
+        if name == "abs" and args[0].type.is_scalar and isinstance(args[0].node, (ast.Constant, ast.UnaryOp)) \
+                and not has_var(args[0].node) and isinstance(getattr(args[0].node, "operand", args[0].node), ast.Constant):
+            v = args[0].node.value if isinstance(args[0].node, ast.Constant) else -args[0].node.operand.value
+            return self.lit(abs(v), args[0].type)
         self.ctx.use(name)
         fn: ast.expr = name_load(name) if name in ("int", "float") else wp_attr(name)
         node = ast.Call(fn, [a.node for a in args], [])
@@ -273,15 +280,26 @@ class ExprBuilder:
             raise TypeError(f"generator bug: wanted {t}, built {e.type}")
         return self.squash(e)
 
+    def _pick_var(self, cands: list) -> Expr:
+        """One of ``cands`` (``scope.Var``s), values nobody has read yet first, so computed values
+        flow on towards an output; the read is counted."""
+        reads = self.ctx.reads
+        v = self.rng.choices(cands, [1.0 if reads.get(c.name) else self.pol.w_unread_var for c in cands])[0]
+        reads[v.name] = reads.get(v.name, 0) + 1
+        return Expr(v.load(), v.type, v.mag, unit=v.unit)
+
+    def variable(self, t: T.WType, scope: Scope) -> Expr | None:
+        """A variable or array element of type ``t`` if one is in scope (unread ones first), else None."""
+        if scope.readable(t):
+            return self._pick_var(scope.readable(t))
+        arrays = scope.array_reads(t)
+        return self.rng.choice(arrays)() if arrays else None
+
     def leaf(self, t: T.WType, scope: Scope) -> Expr:
         r = self.rng
         cands = scope.readable(t)
         if cands and r.random() < self.pol.p_leaf_var:
-            # values nobody has read yet first: computed values flow on towards an output
-            reads = self.ctx.reads
-            v = r.choices(cands, [1.0 if reads.get(c.name) else self.pol.w_unread_var for c in cands])[0]
-            reads[v.name] = reads.get(v.name, 0) + 1
-            return Expr(v.load(), v.type, v.mag, unit=v.unit)
+            return self._pick_var(cands)
         reads = scope.array_reads(t)
         if reads and r.random() < (self.pol.p_leaf_read_no_var if not cands else self.pol.p_leaf_read):
             return r.choice(reads)()
@@ -390,8 +408,9 @@ class ExprBuilder:
         if not any(has_var(a.node) for a in args):
             # a call on constants only is unrealistic: feed it a variable where one exists
             k = self.rng.randrange(len(args))
-            if scope.readable(sig.args[k]) or scope.array_reads(sig.args[k]):
-                args[k] = self.leaf(sig.args[k], scope)
+            args[k] = self.variable(sig.args[k], scope) or args[k]
+            if not has_var(args[k].node):
+                return None  # the caller takes a literal instead of a call on literals
         guarded = guards.guard(self, sig.name, args)
         if guarded is None:
             return None
@@ -656,7 +675,7 @@ class ExprBuilder:
         if pick < pol.p_cond_boolop + pol.p_cond_not + pol.p_cond_predicate:
             pool = [x for x in self.ctx.types if x.float_based and x.kind in ("scalar", "vec", "mat", "quat") and scope.readable(x)]
             if pool:
-                x = self.leaf(r.choice(pool), scope)
+                x = self.variable(r.choice(pool), scope)
                 name = r.choice(["isfinite", "isfinite", "isnan", "isinf"])
                 self.ctx.use(name)
                 call = ast.Call(wp_attr(name), [x.node], [])
@@ -667,7 +686,10 @@ class ExprBuilder:
         t = r.choice(pool)
         a = self.gen(t, max(depth - 1, 0), scope)
         if not has_var(a.node):
-            a = self.leaf(t, scope)
+            a = self.variable(t, scope) or a
+        if not has_var(a.node):
+            return ast.Compare(name_load(r.choice(scope.all_index_vars()).name), [ast.Gt()], [ast.Constant(r.randint(0, 3))]) \
+                if scope.all_index_vars() else ast.Constant(r.random() < 0.5)
         if r.random() < pol.p_cond_rhs_const:
             b = self.const(t)
         else:

@@ -97,8 +97,8 @@ def trivial_reason(node: ast.expr) -> str | None:
             return "same arguments"
         if node.args and _reads_nothing(node) and not _is_literal_form(node):
             return "constant expression"
-    elif isinstance(node, ast.UnaryOp) and not isinstance(node.operand, ast.Constant):
-        if _reads_nothing(node) and not _is_literal_form(node):
+    elif isinstance(node, ast.UnaryOp):
+        if _reads_nothing(node) and not _is_literal_form(node):  # ``-1.5`` is a literal, ``~0`` is not
             return "constant expression"
     return None
 

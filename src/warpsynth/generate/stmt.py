@@ -132,8 +132,12 @@ class StmtBuilder:
             return [ast.AugAssign(ast.Name(v.name, ast.Store()), ast.Mult(), e.node)], 1
         op = r.choice([ast.Add(), ast.Sub()]) if (t.is_signed or not t.is_scalar) else ast.Add()
         e = self.eb.gen(t, self.depth(), scope)
-        if isinstance(e.node, ast.Name) and e.node.id == v.name:  # ``x -= x`` is not a program anyone writes
+        for _ in range(self.pol.trivial_retries):  # ``x -= x`` is not a program anyone writes
+            if not (isinstance(e.node, ast.Name) and e.node.id == v.name):
+                break
             e = self.eb.gen(t, self.depth() + 1, scope)
+        if isinstance(e.node, ast.Name) and e.node.id == v.name:
+            e = self.eb.const(t)
         if e.mag > lim / 20:
             e = self.eb.bound(e, lim / 20)
         self.ctx.use("add" if isinstance(op, ast.Add) else "sub")
