@@ -18,7 +18,7 @@ from warpsynth.generate import guards, registry
 from warpsynth.generate.quality import trivial_reason
 from warpsynth.generate import types as T
 from warpsynth.generate.scope import Ctx, Scope
-from warpsynth.generate.value import LIMIT, Expr, has_var, name_load, round_lit, wp_attr
+from warpsynth.generate.value import LIMIT, Expr, has_var, literal_value, name_load, round_lit, wp_attr
 
 __all__ = ["ExprBuilder", "Expr", "LIMIT", "has_var", "name_load", "round_lit", "wp_attr"]
 
@@ -157,10 +157,8 @@ class ExprBuilder:
         inner = args[0].node if args else None
         if name == "abs" and isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr == "abs":
             return args[0]  # already non-negative
-        if name == "abs" and args[0].type.is_scalar and isinstance(args[0].node, (ast.Constant, ast.UnaryOp)) \
-                and not has_var(args[0].node) and isinstance(getattr(args[0].node, "operand", args[0].node), ast.Constant):
-            v = args[0].node.value if isinstance(args[0].node, ast.Constant) else -args[0].node.operand.value
-            return self.lit(abs(v), args[0].type)
+        if name == "abs" and args[0].type.is_scalar and literal_value(args[0].node) is not None:
+            return self.lit(abs(literal_value(args[0].node)), args[0].type)
         self.ctx.use(name)
         fn: ast.expr = name_load(name) if name in ("int", "float") else wp_attr(name)
         node = ast.Call(fn, [a.node for a in args], [])
@@ -307,7 +305,7 @@ class ExprBuilder:
             # nothing of this type in scope: derive it from what is (``wp.vec3(x, y, 0.5)``, ``v[1]``...)
             self._escaping = True
             try:
-                return self._gen(t, 1, scope)
+                return self.gen(t, 1, scope)
             finally:
                 self._escaping = False
         return self.const(t)
@@ -484,9 +482,13 @@ class ExprBuilder:
                 return Expr(ast.BinOp(a.node, _BINOP[op](), b.node), t, a.mag + b.mag)
             if op == "div":
                 a = self.gen(t, depth - 1, scope)
+                sizes = [v for v in scope.all_vars() if v.type == t.scalar and v.lo and v.name not in scope.accum]
+                self.ctx.use("div")
+                if sizes and r.random() < self.pol.p_divisor_param:  # ``x / dt``: a parameter known to be positive
+                    v = r.choice(sizes)
+                    return Expr(ast.BinOp(a.node, ast.Div(), v.load()), t, a.mag / v.lo)
                 s = self.gen(t.scalar, depth - 1, scope)
                 d = self.positive(s)
-                self.ctx.use("div")
                 self.ctx.feature("safe_div")
                 return Expr(ast.BinOp(a.node, ast.Div(), d.node), t, 2.0 * a.mag)  # divisor >= 0.5
             # mul

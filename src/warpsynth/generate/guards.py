@@ -12,13 +12,12 @@ registry because no cheap guard makes them safe.
 
 from __future__ import annotations
 
-import ast
 import math
 import random
 from typing import Protocol
 
 from warpsynth.generate import types as T
-from warpsynth.generate.value import Expr
+from warpsynth.generate.value import Expr, literal_value
 
 
 class GuardBuilder(Protocol):
@@ -127,15 +126,17 @@ def result_mag(name: str, args: list[Expr]) -> float:
 
 
 def _abs_plus(b: GuardBuilder, e: Expr, c: float) -> Expr:
-    if isinstance(e.node, ast.Constant) and e.type.is_scalar:  # a literal: its absolute value plus c
-        return b.lit(abs(float(e.node.value)) + c, e.type)
+    v = literal_value(e.node)
+    if v is not None and e.type.is_scalar:  # a literal: its absolute value plus c
+        return b.lit(abs(v) + c, e.type)
     return b.call("abs", [e]).plus_const(b, c)
 
 
 def _at_least(b: GuardBuilder, e: Expr, eps: float) -> Expr:
     """``wp.max(x, eps)``: the idiom in front of ``sqrt``/``log``/``pow`` (a literal is made positive)."""
-    if isinstance(e.node, ast.Constant) and e.type.is_scalar:
-        return b.lit(max(abs(float(e.node.value)), eps), e.type)
+    v = literal_value(e.node)
+    if v is not None and e.type.is_scalar:
+        return b.lit(max(abs(v), eps), e.type)
     return b.call("max", [e, b.lit(eps, e.type)], mag=max(e.mag, eps))
 
 

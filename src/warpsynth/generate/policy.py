@@ -82,6 +82,7 @@ class Policy:
     p_squash_int_mask: float = 0.5  # an over-limit int is masked (``& 63``) rather than wrapped (``% 97``)
     p_squash_vec_normalize: float = 0.5
     p_int_divisor_size: float = 0.7  # an int divisor is a positive int parameter (``k % n``) where one exists
+    p_divisor_param: float = 0.7  # a float divisor is a positive parameter (``x / dt``) where one exists
     p_divisor_max: float = 0.6  # a divisor is ``wp.max(d, 0.5)`` rather than ``wp.abs(d) + 0.5``
     p_mat4_compose: float = 0.5  # a 4x4 matrix from ``wp.transform_compose(p, q, s)``
     p_component_attr: float = 0.3  # ``v.x`` rather than ``v[0]``
@@ -118,6 +119,7 @@ class Policy:
     mean_body_statements: float = 6.0  # kernel body statement budget: min + Exp(mean)
     # --- array indexing (scope.py) ---------------------------------------------------------
     p_index_var: float = 0.75  # index by a thread id / loop counter in range
+    p_index_own_axis: float = 0.85  # a thread id indexes the array axis of its launch dimension
     p_index_direct: float = 0.55  # ... the variable itself (else a stencil neighbour, in stencil kernels)
     p_stencil_plus: float = 0.15  # ``wp.min(i + 1, a.shape[0] - 1)``
     p_stencil_minus: float = 0.15  # ``wp.max(i - 1, 0)`` (else periodic ``(i + 1) % n``)
@@ -134,6 +136,7 @@ class Policy:
     helper_arg_limit: float = 100.0  # a helper argument's bound (larger ones are clamped/normalised at the call)
     p_channel_axis: float = 0.12  # an input with a trailing channel axis
     p_table_array: float = 0.15  # a small 1-D table input in any category
+    p_param_positive: float = 0.7  # a float parameter's value is positive (a step, a mass, a scale)
     p_vec_param: float = 0.15  # a vec3 scalar parameter
     p_atomic_int: float = 0.3
     p_reduction_single_bin: float = 0.6

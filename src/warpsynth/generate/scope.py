@@ -28,6 +28,7 @@ class Var:
     mutable: bool = True
     node: ast.expr | None = None  # e.g. ``p.scale`` for struct fields
     trip_bound: int = 0  # for int parameters usable as dynamic loop bounds: their value
+    lo: float | None = None  # a proven lower bound (positive float parameters: their value)
 
     def load(self) -> ast.expr:
         return self.node if self.node is not None else name_load(self.name)
@@ -40,6 +41,7 @@ class IndexVar:
     name: str
     lo: int
     hi: int
+    axis: int | None = None  # thread ids: the launch dimension they index
 
 
 @dataclass
@@ -111,7 +113,8 @@ class Scope:
         shape_m1 = ast.BinOp(ast.Subscript(ast.Attribute(name_load(arr), "shape", ast.Load()), ast.Constant(dim), ast.Load()), ast.Sub(), ast.Constant(1))
         gathers = [g for g, target in self.ctx.gathers if target == size]
         if ivs and (r.random() < pol.p_index_var or not gathers):
-            iv = r.choice(ivs)
+            own = [iv for iv in ivs if iv.axis == dim]  # ``a[i, j]``: each thread id on its own axis
+            iv = r.choice(own if own and r.random() < pol.p_index_own_axis else ivs)
             pick = r.random()
             if pick < pol.p_index_direct or not self.ctx.stencil:
                 return name_load(iv.name), "direct"

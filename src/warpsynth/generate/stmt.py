@@ -14,7 +14,7 @@ from typing import Callable
 
 from warpsynth.generate import types as T
 from warpsynth.generate.expr import ExprBuilder
-from warpsynth.generate.value import LIMIT, Expr, has_var, name_load, wp_attr
+from warpsynth.generate.value import LIMIT, Expr, has_var, literal_value, name_load, round_lit, wp_attr
 from warpsynth.generate.scope import Ctx, IndexVar, Scope, Var
 
 _STEMS = {
@@ -127,7 +127,9 @@ class StmtBuilder:
             if t.is_int:
                 e = self.eb.bound(e, 8.0) if e.mag > 8 else e
                 return [ast.AugAssign(ast.Name(v.name, ast.Store()), ast.Mult(), e.node)] + self._squash_var(v, v.mag * max(e.mag, 1.0), scope), 1
-            if e.mag > 1.0:
+            if e.mag > 1.0 and literal_value(e.node) is not None:
+                e = self.eb.lit(round_lit(r.uniform(-1.0, 1.0)), t)  # ``x *= 0.7``
+            elif e.mag > 1.0:
                 e = self.eb.call(r.choice(["sin", "cos", "tanh"]), [e])
             return [ast.AugAssign(ast.Name(v.name, ast.Store()), ast.Mult(), e.node)], 1
         op = r.choice([ast.Add(), ast.Sub()]) if (t.is_signed or not t.is_scalar) else ast.Add()

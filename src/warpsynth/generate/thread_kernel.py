@@ -104,9 +104,10 @@ class ProgramBuilder:
             var = Var(name, t, float(value), mutable=False, trip_bound=value if t == T.INT else 0)
         else:
             name = self.name(_FLOAT_PARAMS)
-            value = float(f"{r.uniform(-2.0, 2.0):.3g}") if t.is_scalar else None
+            positive = r.random() < self.policy.p_param_positive  # dt, mass, scale...: positive values
+            value = float(f"{r.uniform(0.1, 2.0) if positive else r.uniform(-2.0, 2.0):.3g}") if t.is_scalar else None
             if t.is_scalar:
-                var = Var(name, t, abs(value) + 0.001, mutable=False)
+                var = Var(name, t, abs(value) + 0.001, mutable=False, lo=value if positive else None)
             else:
                 var = Var(name, t, 1.0, mutable=False)
         root.add(var)
@@ -262,7 +263,7 @@ class ThreadKernelBuilder(ProgramBuilder):
         root = Scope()
         root.ctx = ctx
         for name, n in zip(tids, shape):
-            root.index_vars.append(IndexVar(name, 0, n - 1))
+            root.index_vars.append(IndexVar(name, 0, n - 1, axis=len(root.index_vars)))
 
         inputs = [self.add_array(root, _IN_NAMES, self.value_type(), shape, "in") for _ in range(r.randint(1, 3))]
         if r.random() < self.policy.p_channel_axis:

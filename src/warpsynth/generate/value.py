@@ -39,6 +39,10 @@ class Expr:
     unit: bool = False  # quaternion/transform with unit rotation
 
     def plus_const(self, b: LiteralMaker, c: float) -> "Expr":
+        """``self + c`` (folded when ``self`` is a literal)."""
+        v = literal_value(self.node)
+        if v is not None and self.type.is_scalar:
+            return b.lit(v + c, self.type)
         return Expr(ast.BinOp(self.node, ast.Add(), b.lit(c, self.type).node), self.type, self.mag + c)
 
 
@@ -58,6 +62,25 @@ def has_var(node: ast.expr) -> bool:
             elif isinstance(value, ast.AST):
                 stack.append(value)
     return False
+
+
+_SCALAR_CASTS = frozenset({"float", "int", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+                           "uint16", "uint32", "uint64"})
+
+
+def literal_value(node: ast.expr) -> float | None:
+    """The number a scalar literal denotes (``1.5``, ``-2``, ``wp.float64(0.5)``, ``int(3)``), else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        v = literal_value(node.operand)
+        return None if v is None else -v
+    if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+        f = node.func
+        name = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else None)
+        if name in _SCALAR_CASTS:
+            return literal_value(node.args[0])
+    return None
 
 
 def round_lit(x: float) -> float:
