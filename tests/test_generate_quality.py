@@ -177,3 +177,28 @@ def test_prune_drops_an_unread_parameter_of_a_function_mapped_over_tiles():
     built = prune(_built(src, "k", ["a", "out"]))
     text = ast.unparse(ast.Module(built.defs, []))
     assert "def relax(x: float) -> float" in text and "wp.tile_map(relax, t)" in text
+
+
+def test_prune_edits_a_call_shared_by_two_places_once():
+    """The builder reuses nodes (``wp.cw_mul(e, e)``); dropping an argument must happen once per call
+    (seeds 505, 2805 and 6136 of the default config failed codegen with ``smooth()``)."""
+    src = textwrap.dedent(
+        """
+        import warp as wp
+
+        @wp.func
+        def smooth(unused: float, v: float) -> float:
+            return wp.atan(v)
+
+        @wp.kernel
+        def k(a: wp.array(dtype=wp.vec3), out: wp.array(dtype=wp.vec3)):
+            i = wp.tid()
+            out[i] = wp.cw_mul(a[i], a[i])
+        """
+    )
+    built = _built(src, "k", ["a", "out"])
+    kfn = built.defs[-1]
+    shared = ast.parse("wp.vec3(smooth(2.0, a[i][0]))", mode="eval").body
+    kfn.body[-1].value.args = [shared, shared]  # one node in two places
+    text = ast.unparse(ast.Module(prune(built).defs, []))
+    assert text.count("smooth(a[i][0])") == 2 and "smooth()" not in text

@@ -209,11 +209,14 @@ def _decorator(fn: ast.stmt) -> str | None:
 
 def _drop_args(defs: list[ast.stmt], helper: str, positions: set[int]) -> None:
     """Remove the arguments at ``positions`` from every call ``helper(...)`` and every
-    ``wp.tile_map(helper, t0, t1)`` (its tile arguments) in ``defs`` (in place)."""
+    ``wp.tile_map(helper, t0, t1)`` (its tile arguments) in ``defs`` (in place; a node the builder
+    shares between two places, as in ``cw_mul(e, e)``, is edited once)."""
+    seen: set[int] = set()
     for d in defs:
         for node in _walk(d):
-            if not isinstance(node, ast.Call):
+            if not isinstance(node, ast.Call) or id(node) in seen:
                 continue
+            seen.add(id(node))
             if isinstance(node.func, ast.Name) and node.func.id == helper:
                 node.args = [a for k, a in enumerate(node.args) if k not in positions]
             elif _is_tile_map_of(node, helper):

@@ -4,7 +4,7 @@ Picks a registry entry (``catalog``) by the config's weights with a
 ``random.Random`` seeded from the seed and the config hash (string seeding is
 SHA-512 based, so identical across processes), builds it, removes dead code
 (``dataflow.prune``; a kernel left with fewer than ``policy.min_kernel_statements``
-statements is built again, up to ``policy.build_retries`` times) and renders the
+statements is built again, up to ``policy.build_retries`` builds, keeping the largest) and renders the
 program (``assemble.program``).  Dict and set
 iteration never decides anything, so the same seed gives the same bytes.
 """
@@ -28,14 +28,18 @@ def kernel(seed: int, config: GeneratorConfig | None = None) -> KernelProgram:
     names = [n for n in catalog.names() if float(config.weights.get(n, 0.0)) > 0]
     name = rng.choices(names, [float(config.weights[n]) for n in names])[0]
     entry = catalog.get(name)
+    best = None
     for _ in range(config.policy.build_retries):
         job = catalog.Job(int(seed), rng, config, config.policy, chash, name)
         built = entry.build(job)
         if built.prune:
             built = dataflow.prune(built)
-        if _statements(built) >= config.policy.min_kernel_statements:
+        size = _statements(built)
+        if best is None or size > best[0]:
+            best = (size, built, job)
+        if size >= config.policy.min_kernel_statements:
             break  # else too little of it reaches an output: build again (the rng has moved on)
-    return program(built, job)
+    return program(best[1], best[2])
 
 
 def _statements(built: catalog.Built) -> int:
