@@ -99,6 +99,8 @@ def test_measure_finds_each_defect():
     assert reasons == ["constant expression", "equal branches", "same arguments", "self-cancelling operator"]
     assert m.guards == 2
     assert trivial_reason(ast.parse("wp.vec3(1.0, 0.0, 0.0)", mode="eval").body) is None
+    alias = "import warp as wp\n@wp.func\ndef f(v: float) -> float:\n    y = v\n    return y\n"
+    assert measure(alias).identity_helpers == ["f"]
     assert trivial_reason(ast.parse("x * 2.0", mode="eval").body) is None
 
 

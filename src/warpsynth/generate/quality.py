@@ -158,11 +158,28 @@ def _function_measures(fn: ast.FunctionDef, m: Measures) -> None:
             for e in n.targets[0].elts if isinstance(e, ast.Name)}
     m.unused_values += [f"{fn.name}.{v}" for v in assigned if v not in read and v not in loop_vars | tids]
     m.unused_params += [f"{fn.name}.{a.arg}" for a in fn.args.args if a.arg not in read]
-    params = {a.arg for a in fn.args.args}
-    body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
-    if len(body) == 1 and isinstance(body[0], ast.Return) and isinstance(body[0].value, ast.Name) and body[0].value.id in params:
+    if returns_a_parameter(fn):
         m.identity_helpers.append(fn.name)
     m.lines += fn.end_lineno - fn.lineno
+
+
+def returns_a_parameter(fn: ast.FunctionDef) -> bool:
+    """Whether ``fn`` only returns one of its parameters unchanged (``return x``, or ``y = x`` then
+    ``return y``)."""
+    body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    if not body or not isinstance(body[-1], ast.Return) or not isinstance(body[-1].value, ast.Name):
+        return False
+    copies: dict[str, str] = {}
+    for s in body[:-1]:
+        if not (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+                and isinstance(s.value, ast.Name)):
+            return False
+        copies[s.targets[0].id] = s.value.id
+    name, seen = body[-1].value.id, set()
+    while name in copies and name not in seen:
+        seen.add(name)
+        name = copies[name]
+    return name in {a.arg for a in fn.args.args}
 
 
 def measure(source: str | ast.Module) -> Measures:

@@ -14,8 +14,9 @@ import random
 from warpsynth.generate import types as T
 from warpsynth.generate.catalog import Built, Job
 from warpsynth.generate.categories import Plan
-from warpsynth.generate.dataflow import live_names
+from warpsynth.generate.dataflow import live_names, prune_function
 from warpsynth.generate.expr import ExprBuilder
+from warpsynth.generate.quality import returns_a_parameter
 from warpsynth.generate.value import LIMIT, Expr, has_var
 from warpsynth.generate.program import ArgSpec
 from warpsynth.generate.scope import ArrayRef, Ctx, HelperSig, IndexVar, Scope, Var
@@ -194,8 +195,10 @@ class ProgramBuilder:
         for _ in range(self.policy.trivial_retries):
             # a helper returns something computed from its parameters, not one of them unchanged
             final = sb.eb.gen(ret, r.randint(1, self.config.max_expr_depth), root)
-            identity = isinstance(final.node, ast.Name) and final.node.id in pnames
-            if not identity and live_names(body + [ast.Return(final.node)], pnames) & pnames:
+            candidate = ast.FunctionDef(name, ast.arguments([], args, None, [], [], None, []), body + [ast.Return(final.node)],
+                                        [], None, lineno=0)
+            identity = returns_a_parameter(prune_function(candidate))
+            if not identity and live_names(candidate.body, pnames) & pnames:
                 break
         else:
             final = self._uses_a_parameter(sb.eb, root, ret, final, identity)
