@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Acceptance checks for the kernel generator (issue 3); prints a summary.
+"""Acceptance checks for the kernel generator (issues 3 and 15); prints a summary.
 
 1. codegen: seeds 0..N-1 of the default config must all pass Warp codegen for
    CPU and CUDA, forward and backward (``warpsynth.extract``).
@@ -9,8 +9,11 @@
    float output must be finite.  Each batch runs in its own process, so a
    bounds assertion (which aborts the process) is caught and the batch is
    re-run one program per process to name the culprit.
-3. diversity: structural uniqueness, distinct builtins, types and categories
-   over seeds 0..D-1.
+3. diversity and quality over seeds 0..D-1: structural uniqueness (>= 99%),
+   distinct builtins (>= 220), every category present, and issue 15's code-quality
+   targets: 0 unused values, unused parameters, uncalled helpers, identity helpers
+   and trivial expressions, builtin-call JS divergence against Warp's shipped
+   examples <= 0.25 (``warpsynth.generate.quality`` / ``reference``).
 
 Usage: python scripts/check_generator.py [--codegen 10000] [--run-per-category 25] [--diversity 10000] [--workers 2]
 """
@@ -121,9 +124,17 @@ def main() -> int:
         print(f"== diversity over {args.diversity} seeds ({time.time() - t0:.0f} s)")
         print(format_report(r))
         print("builtins emitted:", " ".join(r["builtins"]))
-        d_ok = r["uniqueness_pct"] >= 99.0 and r["distinct_builtins"] >= 180 and not r["missing_categories"]
-        ok &= d_ok
-        summary["diversity"] = f"{r['uniqueness_pct']:.2f}% unique, {r['distinct_builtins']} builtins, {r['distinct_types']} types, missing categories: {r['missing_categories'] or 'none'} -> {'PASS' if d_ok else 'FAIL'}"
+        targets = {
+            "structural uniqueness >= 99%": (r["uniqueness_pct"] >= 99.0, f"{r['uniqueness_pct']:.2f}%"),
+            "distinct builtins >= 220": (r["distinct_builtins"] >= 220, str(r["distinct_builtins"])),
+            "every category present": (not r["missing_categories"], ", ".join(r["missing_categories"]) or "all"),
+            "builtin-call JS divergence <= 0.25": (r["builtin_js_divergence"] <= 0.25, f"{r['builtin_js_divergence']:.3f}"),
+        }
+        for k, v in r["quality"].items():
+            targets[f"{k.replace('_', ' ')} = 0"] = (v["count"] == 0, f"{v['count']} in {v['programs']} programs")
+        for name, (passed, value) in targets.items():
+            ok &= passed
+            summary[name] = f"{value} -> {'PASS' if passed else 'FAIL'}"
         sys.stdout.flush()
     if args.codegen:
         r = check_codegen(args.codegen, args.workers)
@@ -135,7 +146,7 @@ def main() -> int:
         sys.stdout.flush()
     if args.run_per_category:
         r = check_run(args.run_per_category, args.workers)
-        print(f"== CPU compile + debug run (bounds checks, finite outputs), {args.run_per_category} seeds x 20 categories: "
+        print(f"== CPU compile + debug run (bounds checks, finite outputs), {args.run_per_category} seeds x each category: "
               f"{r['passed']}/{r['n']} passed ({r['seconds']:.0f} s)")
         for f in r["failures"][:20]:
             print(f"  {f['category']} seed {f['seed']}: {f['error']}")

@@ -65,7 +65,7 @@ def codegen(n: int) -> dict:
 _RUN = """
 import json, sys
 from warpsynth.generate import GeneratorConfig, kernel
-from warpsynth.generate.config import MOTIF_CATEGORIES
+from warpsynth.generate.motifs import MOTIF_CATEGORIES
 from warpsynth.generate.check import run_errors
 k = int(sys.argv[1])
 progs = [kernel(s, GeneratorConfig.only(c)) for c in MOTIF_CATEGORIES for s in range(k)]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from warpsynth.extract import extract, load_source
 from warpsynth.generate import types as T
-from warpsynth.generate.expr import Expr
+from warpsynth.generate.expr import Expr, ExprBuilder
 from warpsynth.generate.registry import signatures
 from warpsynth.generate.scope import Ctx, Scope, Var
 
@@ -46,7 +46,7 @@ def _expr_program(seed: int, target: T.WType, depth: int, pool: list[T.WType]) -
         name = f"p{k}"
         scope.add(Var(name, t, 2.0, mutable=False))
         params.append(f"{name}: {_annotation_text(t)}")
-    e: Expr = ctx.builder().gen(target, depth, scope)
+    e: Expr = ExprBuilder(ctx).gen(target, depth, scope)
     assert e.type == target
     ann = _annotation_text(target)
     return (
@@ -83,6 +83,6 @@ def test_magnitude_bound_respects_dtype_limit(seed, target, depth):
     scope = Scope()
     scope.ctx = ctx
     scope.add(Var("p0", target, 5.0, mutable=False))
-    e = ctx.builder().gen(target, depth, scope)
+    e = ExprBuilder(ctx).gen(target, depth, scope)
     if target.kind != "transform":
         assert e.mag <= LIMIT[target.dtype] * 1.01

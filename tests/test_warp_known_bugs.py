@@ -7,7 +7,7 @@ import warp as wp
 
 from warpsynth.extract import load_source
 from warpsynth.generate import kernel as generate_kernel
-from warpsynth.generate.kernel import NOT_GRAD_CHECKABLE
+from warpsynth.generate.assemble import NOT_GRAD_CHECKABLE
 
 COMPONENT_WRITE = '''
 import warp as wp

@@ -45,11 +45,12 @@ def diversity_cmd(
     start: Annotated[int, typer.Option("--start", help="first seed")] = 0,
     category: Annotated[Optional[str], typer.Option("--category", help="only this category")] = None,
     as_json: O.JsonOut = False,
+    reference: Annotated[Optional[str], typer.Option("--reference", help="folder of real Warp code for the builtin-call divergence (default: the installed warp package's examples)")] = None,
 ) -> None:
-    """Structural uniqueness, distinct builtins/types and category/feature histograms of generated kernels."""
+    """Uniqueness, builtins/types, histograms, code-quality counts and builtin-call divergence of generated kernels."""
     from warpsynth.generate.sample import diversity_text
 
-    typer.echo(diversity_text(n, category, start, as_json))
+    typer.echo(diversity_text(n, category, start, as_json, reference))
 
 
 @app.command("validate")

@@ -12,9 +12,8 @@ import random
 from dataclasses import dataclass, field
 
 from warpsynth.generate import types as T
+from warpsynth.generate.policy import Policy
 
-_BASE_STMTS = {"assign": 4.0, "aug": 2.0, "comp": 0.5, "ifs": 1.0, "forl": 0.6, "whilel": 0.15, "brk": 0.15,
-               "cont": 0.1, "atomic": 0.0, "decomp": 0.0}
 
 
 @dataclass
@@ -22,7 +21,7 @@ class Plan:
     category: str
     types: list[T.WType]
     groups: dict[str, float] = field(default_factory=dict)
-    stmts: dict[str, float] = field(default_factory=lambda: dict(_BASE_STMTS))
+    stmts: dict[str, float] = field(default_factory=dict)  # statement weights (policy ``w_stmt`` + changes)
     expr: dict[str, float] = field(default_factory=dict)
     ndims: tuple[int, ...] = (1, 1, 1, 2, 3)
     stencil: bool = False
@@ -43,30 +42,32 @@ def _pick(rng: random.Random, options: list, k: int) -> list:
     return rng.sample(options, k)
 
 
-def plan(category: str, rng: random.Random) -> Plan:
+def plan(category: str, rng: random.Random, policy: Policy) -> Plan:
+    """The recipe of ``category``; statement weights start from ``policy.w_stmt``."""
     f, i = T.FLOAT, T.INT
+    base = policy.table("w_stmt")
     c = category
     if c == "arithmetic":
         p = Plan(c, [f, i], expr={"op": 4.0, "call": 0.5})
     elif c == "vector":
         p = Plan(c, [f, i, T.vec(3)] + _pick(rng, [T.vec(2), T.vec(4), T.vec(3, "float64")], rng.randint(0, 2)),
-                 groups={"Vector Math": 5.0}, stmts=dict(_BASE_STMTS, comp=1.5))
+                 groups={"Vector Math": 5.0}, stmts=dict(base, comp=1.5))
     elif c == "matrix":
         p = Plan(c, [f, i, T.vec(3), T.mat(3)] + _pick(rng, [T.mat(2), T.vec(2), T.mat(4), T.vec(4), T.mat(3, "float64"), T.vec(3, "float64")], rng.randint(0, 2)),
-                 groups={"Vector Math": 5.0}, stmts=dict(_BASE_STMTS, decomp=0.6))
+                 groups={"Vector Math": 5.0}, stmts=dict(base, decomp=0.6))
     elif c == "control_flow":
         p = Plan(c, [f, i] + _pick(rng, [T.vec(3), T.vec(2)], 1),
-                 stmts=dict(_BASE_STMTS, ifs=3.0, forl=1.5, whilel=1.0, brk=0.8, cont=0.6))
+                 stmts=dict(base, ifs=3.0, forl=1.5, whilel=1.0, brk=0.8, cont=0.6))
     elif c == "math":
         p = Plan(c, [f, i] + _pick(rng, [T.scalar("float64"), T.vec(3)], rng.randint(0, 1)),
                  groups={"Scalar Math": 6.0}, expr={"call": 4.0})
     elif c == "atomic":
-        p = Plan(c, [f, i], atomics=True, stmts=dict(_BASE_STMTS, atomic=3.0))
+        p = Plan(c, [f, i], atomics=True, stmts=dict(base, atomic=3.0))
     elif c == "nested_loop":
         p = Plan(c, [f, i] + _pick(rng, [T.vec(3), T.vec(2)], 1),
-                 stmts=dict(_BASE_STMTS, forl=3.5, whilel=0.6, brk=0.4, cont=0.4), table=True, ndims=(1, 1, 2))
+                 stmts=dict(base, forl=3.5, whilel=0.6, brk=0.4, cont=0.4), table=True, ndims=(1, 1, 2))
     elif c == "multi_conditional":
-        p = Plan(c, [f, i] + _pick(rng, [T.vec(3), T.scalar("int64")], 1), stmts=dict(_BASE_STMTS, ifs=4.0))
+        p = Plan(c, [f, i] + _pick(rng, [T.vec(3), T.scalar("int64")], 1), stmts=dict(base, ifs=4.0))
         p.extra_features.add("multi_branch")
     elif c == "scalar_param":
         p = Plan(c, [f, i] + _pick(rng, [T.vec(3), T.scalar("float64")], rng.randint(0, 1)), scalar_params=(2, 5))
@@ -86,7 +87,7 @@ def plan(category: str, rng: random.Random) -> Plan:
         p = Plan(c, [f, i] + _pick(rng, [T.vec(3), T.vec(2)], rng.randint(0, 1)), stencil=True, ndims=(1, 2, 2, 3))
     elif c == "reduction":
         p = Plan(c, [f, i] + _pick(rng, [T.vec(3), T.scalar("float64")], rng.randint(0, 1)), reduction=True, atomics=True,
-                 table=True, stmts=dict(_BASE_STMTS, forl=2.0, atomic=1.5), ndims=(1, 2))
+                 table=True, stmts=dict(base, forl=2.0, atomic=1.5), ndims=(1, 2))
     elif c == "integer":
         ints = [T.scalar(d) for d in ("int64", "uint32", "int8", "uint8", "int16", "uint16", "uint64")]
         p = Plan(c, [i] + _pick(rng, ints, rng.randint(1, 3)) + _pick(rng, [f, T.vec(3, "int32")], 1), gather=True,
@@ -100,7 +101,7 @@ def plan(category: str, rng: random.Random) -> Plan:
                                "multi_conditional", "scalar_param", "quaternion", "spatial", "struct", "func_call",
                                "random", "stencil", "reduction", "integer", "mixed_precision")]
         parts = sorted(rng.sample(others, rng.randint(2, 3)))
-        plans = [plan(x, rng) for x in parts]
+        plans = [plan(x, rng, policy) for x in parts]
         p = merge(plans)
         p.category = "combined"
         p.parts = parts
@@ -108,6 +109,8 @@ def plan(category: str, rng: random.Random) -> Plan:
         raise ValueError(f"unknown category {category!r}")
     if not p.parts:
         p.parts = [c]
+    if not p.stmts:
+        p.stmts = dict(base)
     return p
 
 

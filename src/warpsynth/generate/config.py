@@ -1,4 +1,8 @@
-"""Generator configuration: category weights and size knobs, hashable and serialisable."""
+"""Generator configuration: entry weights, size knobs and the policy; hashable and serialisable.
+
+The entries (categories and motifs) are those of the registry ``catalog``; their
+names are validated against it.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +10,16 @@ import hashlib
 import json
 from dataclasses import dataclass, field, fields
 
-from warpsynth.generate.motifs import FAMILIES
-
-#: the categories of the random expression/statement generator (the first ten are those earlier tools offer)
-RANDOM_CATEGORIES: tuple[str, ...] = (
-    "arithmetic", "vector", "matrix", "control_flow", "math", "atomic", "nested_loop", "multi_conditional",
-    "combined", "scalar_param", "quaternion", "spatial", "struct", "func_call", "random", "stencil",
-    "reduction", "tile", "integer", "mixed_precision",
-)
-#: motif families (``generate/motifs``, one registry entry each); opt-in: weight 0 unless given
-MOTIF_CATEGORIES: tuple[str, ...] = tuple(f"motif_{name}" for name in FAMILIES)
-#: every category the generator offers
-CATEGORIES: tuple[str, ...] = RANDOM_CATEGORIES + MOTIF_CATEGORIES
-
-
-def _default_weights() -> dict[str, float]:
-    w = {c: 1.0 for c in RANDOM_CATEGORIES}
-    w["combined"] = 2.0
-    return w
+from warpsynth.generate import catalog
+from warpsynth.generate.policy import Policy
 
 
 @dataclass(frozen=True)
 class GeneratorConfig:
     """What to generate.
 
-    ``weights``: relative probability of each primary category (missing = 0).
+    ``weights``: relative probability of each registry entry (category or motif; missing = 0;
+    default: each entry's own weight).
     ``min_statements``/``max_statements``: statement budget of the kernel body
     (control-flow bodies count against it); the budget is drawn from a skewed
     distribution so most kernels are short and a few are long.
@@ -38,16 +27,18 @@ class GeneratorConfig:
     ``@wp.func`` helpers per kernel.
     """
 
-    weights: dict = field(default_factory=_default_weights)
+    weights: dict = field(default_factory=catalog.default_weights)
     min_statements: int = 1
     max_statements: int = 40
     max_expr_depth: int = 3
     max_helpers: int = 3
+    policy: Policy = field(default_factory=Policy)
 
     def __post_init__(self):
-        unknown = sorted(set(self.weights) - set(CATEGORIES))
+        known = catalog.names()
+        unknown = sorted(set(self.weights) - set(known))
         if unknown:
-            raise ValueError(f"unknown categories {unknown}; choose from {CATEGORIES}")
+            raise ValueError(f"unknown category {unknown[0]!r}; choose from {', '.join(known)}")
         if not any(float(v) > 0 for v in self.weights.values()):
             raise ValueError("at least one category needs a positive weight")
         if not 1 <= self.min_statements <= self.max_statements:
@@ -58,6 +49,7 @@ class GeneratorConfig:
     def to_json(self) -> str:
         d = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict's deep copy cost ~0.1 ms/program
         d["weights"] = {k: float(v) for k, v in sorted(self.weights.items())}
+        d["policy"] = self.policy.to_dict()
         return json.dumps(d, sort_keys=True, separators=(",", ":"))
 
     def hash(self) -> str:
@@ -66,11 +58,11 @@ class GeneratorConfig:
     @classmethod
     def motifs(cls, **kw) -> "GeneratorConfig":
         """A config that generates every motif family with equal weight (and nothing else)."""
-        return cls(weights={c: 1.0 for c in MOTIF_CATEGORIES}, **kw)
+        return cls(weights={e.name: 1.0 for e in catalog.entries() if e.family == "motif"}, **kw)
 
     @classmethod
     def only(cls, category: str, **kw) -> "GeneratorConfig":
-        """A config that generates only ``category``."""
-        if category not in CATEGORIES:
-            raise ValueError(f"unknown category {category!r}; choose from {', '.join(CATEGORIES)}")
+        """A config that generates only ``category`` (a registry entry name)."""
+        if category not in catalog.names():
+            raise ValueError(f"unknown category {category!r}; choose from {', '.join(catalog.names())}")
         return cls(weights={category: 1.0}, **kw)

@@ -1,8 +1,11 @@
 """Diversity report over consecutive seeds (``warpsynth diversity -n N``).
 
 Measures structural uniqueness (distinct ``canonical_form`` texts), distinct
-Warp builtins emitted, distinct Warp types used, and category/feature
-histograms, plus generation time and size statistics.
+Warp builtins emitted, distinct Warp types used, category/feature histograms,
+generation time and size statistics, the code-quality counts of ``quality``
+(unused values/parameters, uncalled or identity helpers, trivial expressions,
+guards per 10 lines) and the Jensen-Shannon divergence of builtin-call
+frequencies against a reference corpus of real Warp code (``reference``).
 """
 
 from __future__ import annotations
@@ -13,10 +16,15 @@ import statistics
 import time
 from collections import Counter
 
+from pathlib import Path
+
+from warpsynth.generate import catalog, quality, reference
 from warpsynth.generate import types as T
 from warpsynth.generate.canonical import canonical_form
-from warpsynth.generate.config import CATEGORIES, GeneratorConfig
-from warpsynth.generate.kernel import kernel
+from warpsynth.generate.config import GeneratorConfig
+from warpsynth.generate.generator import kernel
+
+_QUALITY = ("unused_values", "unused_params", "uncalled_helpers", "identity_helpers", "trivial")
 
 _TYPE_NAMES = frozenset(t.type_name() for t in T.all_value_types()) | {"array", "array2d", "array3d", "array4d"}
 
@@ -42,8 +50,12 @@ def body_lines(source: str, kernel_name: str) -> int:
     return 0
 
 
-def report(n: int, config: GeneratorConfig | None = None, start: int = 0) -> dict:
-    """Generate seeds ``start..start+n-1`` and measure their diversity."""
+def report(n: int, config: GeneratorConfig | None = None, start: int = 0, reference_dir: str | Path | None = None) -> dict:
+    """Generate seeds ``start..start+n-1`` and measure their diversity and quality.
+
+    ``reference_dir``: folder of real Warp code for the builtin-call divergence (default: the
+    installed ``warp`` package's examples).  Raises ``WarpsynthError`` for an unusable folder.
+    """
     config = config or GeneratorConfig()
     canon: set[str] = set()
     builtins: Counter = Counter()
@@ -52,28 +64,52 @@ def report(n: int, config: GeneratorConfig | None = None, start: int = 0) -> dic
     feats: Counter = Counter()
     lines = []
     t_gen = 0.0
+    calls: Counter = Counter()
+    bad: dict[str, list] = {k: [0, 0, []] for k in _QUALITY}  # programs with any, total, first examples
+    guards = code_lines = 0
     for seed in range(start, start + n):
         t0 = time.perf_counter()
         prog = kernel(seed, config)
         t_gen += time.perf_counter() - t0
+        tree = ast.parse(prog.source)
+        calls.update(reference.call_counts(tree))
+        m = quality.measure(tree)
+        for k in _QUALITY:
+            found = getattr(m, k)
+            if found:
+                bad[k][0] += 1
+                bad[k][1] += len(found)
+                if len(bad[k][2]) < 3:
+                    bad[k][2].append(f"seed {seed}: {found[0]}")
+        guards += m.guards
+        code_lines += m.lines
         canon.add(hashlib.sha256(canonical_form(prog.source).encode()).hexdigest())
         builtins.update(prog.builtins)
         types.update(types_used(prog.source))
         cats[prog.category] += 1
         feats.update(prog.features)
         lines.append(body_lines(prog.source, prog.kernel_name))
+    ref, ref_files = reference.corpus_counts(reference_dir)
     return {
         "n": n,
         "start": start,
         "config_hash": config.hash(),
+        "quality": {k: {"programs": v[0], "count": v[1], "examples": v[2]} for k, v in bad.items()},
+        "guards_per_10_lines": 10.0 * guards / max(code_lines, 1),
+        "builtin_calls": sum(calls.values()),
+        "reference": {"path": str(reference_dir or reference.default_reference()), "files": ref_files,
+                      "calls": sum(ref.values()), "distinct": len(ref)},
+        "builtin_js_divergence": reference.js_divergence(calls, ref) if calls else 1.0,
+        "top_builtin_calls": [[k, round(100.0 * v / max(sum(calls.values()), 1), 2), round(100.0 * ref.get(k, 0) / sum(ref.values()), 2)]
+                              for k, v in sorted(calls.items(), key=lambda kv: (-kv[1], kv[0]))[:12]],
         "structurally_unique": len(canon),
         "uniqueness_pct": 100.0 * len(canon) / max(n, 1),
         "distinct_builtins": len(builtins),
         "builtins": dict(sorted(builtins.items())),
         "distinct_types": len(types),
         "types": dict(sorted(types.items())),
-        "categories": {c: cats.get(c, 0) for c in CATEGORIES},
-        "missing_categories": [c for c in CATEGORIES if float(config.weights.get(c, 0)) > 0 and not cats.get(c)],
+        "categories": {c: cats.get(c, 0) for c in catalog.names()},
+        "missing_categories": [c for c in catalog.names() if float(config.weights.get(c, 0)) > 0 and not cats.get(c)],
         "features": dict(sorted(feats.items())),
         "kernel_lines": {"min": min(lines), "median": statistics.median(lines), "max": max(lines)} if lines else {},
         "ms_per_kernel": 1000.0 * t_gen / max(n, 1),
@@ -89,6 +125,13 @@ def format_report(r: dict) -> str:
         f"distinct Warp types: {r['distinct_types']} ({', '.join(r['types'])})",
         f"kernel body lines: min {r['kernel_lines'].get('min')}, median {r['kernel_lines'].get('median')}, max {r['kernel_lines'].get('max')}",
         f"generation: {r['ms_per_kernel']:.2f} ms/kernel",
+        *[f"{k.replace('_', ' ')}: {v['count']} in {v['programs']} programs" + (f" (e.g. {v['examples'][0]})" if v["examples"] else "")
+          for k, v in r["quality"].items()],
+        f"guards per 10 lines: {r['guards_per_10_lines']:.2f}",
+        f"builtin-call JS divergence (base 2) vs {r['reference']['path']} ({r['reference']['files']} files, "
+        f"{r['reference']['calls']} calls): {r['builtin_js_divergence']:.3f}",
+        "most called builtins (% of calls here / in the reference): "
+        + ", ".join(f"{k} {a}/{b}" for k, a, b in r["top_builtin_calls"]),
         "categories:",
     ]
     out += [f"  {c:18} {k}" for c, k in r["categories"].items()]

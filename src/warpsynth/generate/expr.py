@@ -12,73 +12,28 @@ from __future__ import annotations
 
 import ast
 import math
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
 from warpsynth.generate import guards, registry
+from warpsynth.generate.quality import trivial_reason
 from warpsynth.generate import types as T
+from warpsynth.generate.scope import Ctx, Scope
+from warpsynth.generate.value import LIMIT, Expr, has_var, literal_value, name_load, round_lit, wp_attr
 
-if TYPE_CHECKING:  # pragma: no cover
-    from warpsynth.generate.scope import Ctx, Scope
-
-#: largest |value| an expression of each dtype may reach before it is squashed
-LIMIT = {
-    "float16": 100.0, "float32": 1.0e4, "float64": 1.0e6, "int8": 100.0, "int16": 1.0e4, "int32": 1.0e6,
-    "int64": 1.0e6, "uint8": 200.0, "uint16": 6.0e4, "uint32": 1.0e6, "uint64": 1.0e6, "bool": 1.0,
-}
+__all__ = ["ExprBuilder", "Expr", "LIMIT", "has_var", "name_load", "round_lit", "wp_attr"]
 
 _BINOP = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div, "floordiv": ast.FloorDiv,
           "mod": ast.Mod, "bit_and": ast.BitAnd, "bit_or": ast.BitOr, "bit_xor": ast.BitXor,
           "lshift": ast.LShift, "rshift": ast.RShift}
 
 
-def wp_attr(name: str) -> ast.expr:
-    return ast.Attribute(value=ast.Name(id="wp", ctx=ast.Load()), attr=name, ctx=ast.Load())
-
-
-def name_load(name: str) -> ast.expr:
-    return ast.Name(id=name, ctx=ast.Load())
-
-
-@dataclass
-class Expr:
-    node: ast.expr
-    type: T.WType
-    mag: float
-    unit: bool = False  # quaternion/transform with unit rotation
-
-    def plus_const(self, b: "ExprBuilder", c: float) -> "Expr":
-        return Expr(ast.BinOp(self.node, ast.Add(), b.lit(c, self.type).node), self.type, self.mag + c)
-
-
-def has_var(node: ast.expr) -> bool:
-    """Whether an expression reads any variable (other than the ``wp`` module)."""
-    stack = [node]
-    while stack:  # ast.walk without its generator overhead: this runs for every generated call
-        n = stack.pop()
-        if isinstance(n, ast.Name):
-            if n.id not in ("wp", "float", "int"):
-                return True
-            continue
-        for name in n._fields:
-            value = getattr(n, name, None)
-            if isinstance(value, list):
-                stack.extend(v for v in value if isinstance(v, ast.AST))
-            elif isinstance(value, ast.AST):
-                stack.append(value)
-    return False
-
-
-def round_lit(x: float) -> float:
-    return float(f"{x:.3g}")
-
-
 class ExprBuilder:
     """Builds expressions for one program (shares its ``Ctx``: rng, builtin log, pools)."""
 
-    def __init__(self, ctx: "Ctx"):
+    def __init__(self, ctx: Ctx):
         self.ctx = ctx
         self.rng = ctx.rng
+        self.pol = ctx.policy
 
     # ------------------------------------------------------------------ literals
     def scalar_type(self, name: str) -> T.WType:
@@ -113,11 +68,11 @@ class ExprBuilder:
         """A literal or constructor expression of type ``t``."""
         r = self.rng
         if t.kind == "bool":
-            return self.lit(r.random() < 0.5, t)
+            return self.lit(r.random() < self.pol.p_bool_true, t)
         if t.is_scalar:
             return self.lit(self.rand_scalar_value(t), t)
         if t.kind == "vec":
-            if r.random() < 0.25:
+            if r.random() < self.pol.p_vec_const_splat:
                 return self.ctor(t, [self.lit(self.rand_scalar_value(t.scalar), t)])
             return self.ctor(t, [self.lit(self.rand_scalar_value(t.scalar), t) for _ in range(t.shape[0])])
         if t.kind == "mat":
@@ -135,7 +90,7 @@ class ExprBuilder:
                 return Expr(ast.Call(wp_attr("diag"), [v.node], []), t, v.mag)
             return self.ctor(t, [self.lit(self.rand_scalar_value(t.scalar, 1.0), t) for _ in range(n * n)])
         if t.kind == "quat":
-            if r.random() < 0.3:
+            if r.random() < self.pol.p_quat_const_identity:
                 self.ctx.use("quat_identity")
                 node = ast.Call(wp_attr("quat_identity"), [], [ast.keyword("dtype", self.dtype_node(t.scalar))])
                 return Expr(node, t, 1.0, unit=True)
@@ -143,7 +98,7 @@ class ExprBuilder:
             axis = self.call("normalize", [replace(axis, mag=axis.mag)])
             return self.call("quat_from_axis_angle", [axis, self.lit(self.rand_scalar_value(t.scalar, 3.0), t)])
         if t.kind == "transform":
-            if r.random() < 0.2:
+            if r.random() < self.pol.p_transform_const_identity:
                 self.ctx.use("transform_identity")
                 node = ast.Call(wp_attr("transform_identity"), [], [ast.keyword("dtype", self.dtype_node(t.scalar))])
                 return Expr(node, t, 1.0, unit=True)
@@ -168,17 +123,17 @@ class ExprBuilder:
     def ctor(self, t: T.WType, comps: list[Expr]) -> Expr:
         """``wp.vec3(a, b, c)`` style constructor (``wp.vector(..., length=, dtype=)`` sometimes)."""
         mag = max(c.mag for c in comps)
-        if t.kind == "vec" and len(comps) == t.shape[0] and self.rng.random() < 0.08:
+        if t.kind == "vec" and len(comps) == t.shape[0] and self.rng.random() < self.pol.p_ctor_generic_vector:
             self.ctx.use("vector")
             node = ast.Call(wp_attr("vector"), [c.node for c in comps],
                             [ast.keyword("length", ast.Constant(t.shape[0])), ast.keyword("dtype", self.dtype_node(t.scalar))])
             return Expr(node, t, mag)
-        if t.kind == "mat" and len(comps) == t.ncomp and self.rng.random() < 0.15:
+        if t.kind == "mat" and len(comps) == t.ncomp and self.rng.random() < self.pol.p_ctor_generic_matrix:
             self.ctx.use("matrix")
             shape = ast.Tuple([ast.Constant(t.shape[0]), ast.Constant(t.shape[1])], ast.Load())
             node = ast.Call(wp_attr("matrix"), [c.node for c in comps], [ast.keyword("shape", shape), ast.keyword("dtype", self.dtype_node(t.scalar))])
             return Expr(node, t, mag)
-        if t.kind == "svec" and self.rng.random() < 0.5 and t.dtype == "float32":
+        if t.kind == "svec" and self.rng.random() < self.pol.p_ctor_spatial_vector and t.dtype == "float32":
             self.ctx.use("spatial_vector")
             return Expr(ast.Call(wp_attr("spatial_vector"), [c.node for c in comps], []), t, mag)
         self.ctx.use({"vec": "vector", "mat": "matrix", "svec": "vector", "quat": "quaternion"}.get(t.kind, "vector"))
@@ -186,7 +141,7 @@ class ExprBuilder:
 
     def transform_ctor(self, t: T.WType, p: Expr, q: Expr) -> Expr:
         q = self.unit(q)
-        if self.rng.random() < 0.3:
+        if self.rng.random() < self.pol.p_transform_ctor_kw:
             self.ctx.use("transformation")
             node = ast.Call(wp_attr("transformation"), [p.node, q.node], [ast.keyword("dtype", self.dtype_node(t.scalar))])
         else:
@@ -199,6 +154,11 @@ class ExprBuilder:
         """Emit ``wp.name(args)``; the return type comes from the registry unless given."""
         if ret is None:
             ret = self.ret_type(name, [a.type for a in args])
+        inner = args[0].node if args else None
+        if name == "abs" and isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr == "abs":
+            return args[0]  # already non-negative
+        if name == "abs" and args[0].type.is_scalar and literal_value(args[0].node) is not None:
+            return self.lit(abs(literal_value(args[0].node)), args[0].type)
         self.ctx.use(name)
         fn: ast.expr = name_load(name) if name in ("int", "float") else wp_attr(name)
         node = ast.Call(fn, [a.node for a in args], [])
@@ -220,10 +180,21 @@ class ExprBuilder:
         lo, hi = max(lo, -lim), min(hi, lim)
         if not e.type.is_signed:
             lo = max(lo, 0.0)
+        if not has_var(e.node) and e.type.is_scalar:  # a literal needs no clamp: pick one in range
+            return self.lit(self.rng.uniform(lo, hi) if e.type.is_float else self.rng.randint(int(lo), int(hi)), e.type)
         return self.call("clamp", [e, self.lit(lo, e.type), self.lit(hi, e.type)], mag=max(abs(lo), abs(hi)))
 
     def positive(self, e: Expr) -> Expr:
-        """An expression with every component >= 0.5 (for divisors)."""
+        """An expression with every component >= 0.5 (for divisors): ``wp.max(d, 0.5)`` (policy
+        ``p_divisor_max``) or ``wp.abs(d) + 0.5`` for floats, ``wp.abs(k) + 1`` for ints."""
+        if not has_var(e.node) and (e.type.is_scalar or e.type.kind == "vec"):
+            n = 1 if e.type.is_scalar else e.type.shape[0]
+            lits = [self.lit(round_lit(self.rng.uniform(0.5, 2.0)) if e.type.float_based else self.rng.randint(1, 4), e.type)
+                    for _ in range(n)]
+            return lits[0] if e.type.is_scalar else self.ctor(e.type, lits)
+        if e.type.float_based and e.type.kind in ("scalar", "vec") and self.rng.random() < self.pol.p_divisor_max:
+            half = self.lit(0.5, e.type) if e.type.is_scalar else self.ctor(e.type, [self.lit(0.5, e.type)])
+            return self.call("max", [e, half], mag=max(e.mag, 0.5))
         if e.type.is_scalar:
             return self.call("abs", [e]).plus_const(self, 0.5 if e.type.is_float else 1)
         sq = self.call("cw_mul", [e, e], mag=e.mag * e.mag)
@@ -263,22 +234,23 @@ class ExprBuilder:
             return e
         r = self.rng
         if t.is_float:
-            pick = r.randrange(3)
-            if pick == 0:
+            w = self.pol.table("w_squash_float")
+            pick = r.choices(list(w), list(w.values()))[0]
+            if pick == "bounded":
                 return self.call(r.choice(["tanh", "sin", "cos", "atan", "erf"]), [e])
-            if pick == 1:
+            if pick == "clamp":
                 return self.clamp(e, -lim / 10, lim / 10)
             k = 10.0 ** -math.ceil(math.log10(e.mag / (lim / 10)))
             return Expr(ast.BinOp(e.node, ast.Mult(), self.lit(k, t).node), t, e.mag * k * 1.001)
         if t.is_int:
             mod = r.choice([97, 255, 1000, 64, 31]) if lim >= 1000 else r.choice([7, 31, 63])
-            if r.random() < 0.5 or not t.is_signed:
+            if r.random() < self.pol.p_squash_int_mask or not t.is_signed:
                 self.ctx.use("bit_and")
                 mask = (1 << max(2, int(math.log2(mod)))) - 1
                 return Expr(ast.BinOp(e.node, ast.BitAnd(), self.lit(mask, t).node), t, float(mask) if not t.is_signed else float(e.mag if e.mag < lim else lim))
             self.ctx.use("mod")
             return Expr(ast.BinOp(e.node, ast.Mod(), self.lit(mod, t).node), t, float(mod))
-        if t.kind == "vec" and t.float_based and r.random() < 0.5:
+        if t.kind == "vec" and t.float_based and r.random() < self.pol.p_squash_vec_normalize:
             return self.call("normalize", [e])
         if t.float_based and t.kind in ("vec", "mat", "svec", "smat", "quat"):
             k = 10.0 ** -math.ceil(math.log10(e.mag / (lim / 10)))
@@ -293,26 +265,47 @@ class ExprBuilder:
         return e
 
     # ------------------------------------------------------------------ generation
-    def gen(self, t: T.WType, depth: int, scope: "Scope") -> Expr:
-        e = self._gen(t, depth, scope)
+    def gen(self, t: T.WType, depth: int, scope: Scope) -> Expr:
+        """An expression of type ``t`` at most ``depth`` deep, never trivially constant or
+        self-cancelling (``quality.trivial_reason``: up to ``policy.trivial_retries`` tries, then a leaf)."""
+        for _ in range(self.pol.trivial_retries):
+            e = self._gen(t, depth, scope)
+            if trivial_reason(e.node) is None:
+                break
+        else:
+            e = self.leaf(t, scope)
         if e.type != t:
             raise TypeError(f"generator bug: wanted {t}, built {e.type}")
         return self.squash(e)
 
-    def leaf(self, t: T.WType, scope: "Scope") -> Expr:
+    def _pick_var(self, cands: list) -> Expr:
+        """One of ``cands`` (``scope.Var``s), values nobody has read yet first, so computed values
+        flow on towards an output; the read is counted."""
+        reads = self.ctx.reads
+        v = self.rng.choices(cands, [1.0 if reads.get(c.name) else self.pol.w_unread_var for c in cands])[0]
+        reads[v.name] = reads.get(v.name, 0) + 1
+        return Expr(v.load(), v.type, v.mag, unit=v.unit)
+
+    def variable(self, t: T.WType, scope: Scope) -> Expr | None:
+        """A variable or array element of type ``t`` if one is in scope (unread ones first), else None."""
+        if scope.readable(t):
+            return self._pick_var(scope.readable(t))
+        arrays = scope.array_reads(t)
+        return self.rng.choice(arrays)() if arrays else None
+
+    def leaf(self, t: T.WType, scope: Scope) -> Expr:
         r = self.rng
         cands = scope.readable(t)
-        if cands and r.random() < 0.8:
-            v = r.choice(cands)
-            return Expr(v.load(), v.type, v.mag, unit=v.unit)
+        if cands and r.random() < self.pol.p_leaf_var:
+            return self._pick_var(cands)
         reads = scope.array_reads(t)
-        if reads and r.random() < (0.7 if not cands else 0.5):
+        if reads and r.random() < (self.pol.p_leaf_read_no_var if not cands else self.pol.p_leaf_read):
             return r.choice(reads)()
-        if not cands and not reads and not self._escaping and r.random() < 0.75 and self._any_readable(scope):
+        if not cands and not reads and not self._escaping and r.random() < self.pol.p_leaf_derive and self._any_readable(scope):
             # nothing of this type in scope: derive it from what is (``wp.vec3(x, y, 0.5)``, ``v[1]``...)
             self._escaping = True
             try:
-                return self._gen(t, 1, scope)
+                return self.gen(t, 1, scope)
             finally:
                 self._escaping = False
         return self.const(t)
@@ -320,32 +313,33 @@ class ExprBuilder:
     _escaping = False
 
     @staticmethod
-    def _any_readable(scope: "Scope") -> bool:
+    def _any_readable(scope: Scope) -> bool:
         return any(v.type.kind not in ("struct",) for v in scope.all_vars() if v.name not in scope.accum) or any(
             a.readable for a in scope.arrays)
 
-    def _gen(self, t: T.WType, depth: int, scope: "Scope") -> Expr:
+    def _gen(self, t: T.WType, depth: int, scope: Scope) -> Expr:
         r = self.rng
         if depth <= 0:
             return self.leaf(t, scope)
-        w = {"leaf": 1.0, "op": 1.0, "call": 2.0}
+        pol = self.pol
+        w = pol.table("w_expr")
         if t.is_scalar and t.is_float:
-            w.update(component=1.0, ifexp=0.4, call=3.0)
+            w.update(pol.w_expr_float_scalar)
         if t.kind == "vec" and t.float_based:
-            w.update(ctor=1.0, op=2.0)
+            w.update(pol.w_expr_float_vec)
         if t.kind == "mat" and t.dtype in ("float32", "float64"):
-            w.update(ctor=0.5)
+            w.update(pol.w_expr_mat)
         if t.kind == "quat":
-            w.update(ctor=0.5)
+            w.update(pol.w_expr_quat)
         if t.is_int:
-            w.update(op=3.0, conv=1.0)
+            w.update(pol.w_expr_int)
         if t.is_scalar and not scope.readable(t) and not scope.array_reads(t):
-            w["conv"] = 4.0  # no variable of this type: derive one from another type
+            w["conv"] = pol.w_expr_conv_needed  # no variable of this type: derive one from another type
         helpers = [h for h in self.ctx.helpers if h.ret == t and self.helper_ok(h, scope)]
         if helpers:
-            w["helper"] = 1.5
+            w["helper"] = pol.w_expr_helper
         if self.ctx.rand_state is not None and (t.is_float or t.kind == "vec" or t.dtype in ("int32", "uint32")):
-            w["random"] = 1.0
+            w["random"] = pol.w_expr_random
         for k in w:
             w[k] *= self.ctx.expr_bias.get(k, 1.0)
         options = list(w)
@@ -376,7 +370,7 @@ class ExprBuilder:
             self.ctx.use("quaternion")
             node = ast.Call(wp_attr("quaternion"), [ijk.node, real.node], [ast.keyword("dtype", self.dtype_node(t.scalar))])
             return Expr(node, t, max(ijk.mag, real.mag))
-        if choice == "ctor" and t == T.mat(4) and r.random() < 0.5:
+        if choice == "ctor" and t == T.mat(4) and r.random() < self.pol.p_mat4_compose:
             # 4x4 rigid-with-scale matrix from position, rotation and scale
             pos = self.gen(T.vec(3), depth - 1, scope)
             rot = self.unit(self.gen(T.quat(), depth - 1, scope))
@@ -399,10 +393,11 @@ class ExprBuilder:
                 return e
         return self.leaf(t, scope)
 
-    def registry_call(self, t: T.WType, depth: int, scope: "Scope", conversion: bool = False) -> Expr | None:
+    def registry_call(self, t: T.WType, depth: int, scope: Scope, conversion: bool = False) -> Expr | None:
         sigs = self.ctx.sigs_for(t)
         if conversion:
-            conv = [s for s in sigs if s.name in ("int", "float") or s.name == t.dtype]
+            # ``float(x)``/``int(x)`` for float32/int32, as real code writes them
+            conv = [s for s in sigs if s.name in ("int", "float") or (s.name == t.dtype and t.dtype not in ("int32", "float32"))]
             sigs = [s for s in conv if scope.readable(s.args[0]) or scope.array_reads(s.args[0])] or conv or sigs
         if not sigs:
             return None
@@ -411,14 +406,15 @@ class ExprBuilder:
         if not any(has_var(a.node) for a in args):
             # a call on constants only is unrealistic: feed it a variable where one exists
             k = self.rng.randrange(len(args))
-            if scope.readable(sig.args[k]) or scope.array_reads(sig.args[k]):
-                args[k] = self.leaf(sig.args[k], scope)
+            args[k] = self.variable(sig.args[k], scope) or args[k]
+            if not has_var(args[k].node):
+                return None  # the caller takes a literal instead of a call on literals
         guarded = guards.guard(self, sig.name, args)
         if guarded is None:
             return None
         return self.call(sig.name, guarded, ret=sig.ret)
 
-    def component(self, t: T.WType, depth: int, scope: "Scope") -> Expr | None:
+    def component(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
         pool = [x for x in self.ctx.types if x.kind in ("vec", "mat", "quat", "svec") and x.dtype == t.dtype]
         if not pool:
             return None
@@ -429,13 +425,13 @@ class ExprBuilder:
             idx: ast.expr = ast.Tuple([ast.Constant(i), ast.Constant(j)], ast.Load())
         else:
             idx = ast.Constant(self.rng.randrange(src_t.shape[0]))
-        if src_t.kind == "vec" and src_t.shape[0] <= 4 and self.rng.random() < 0.3 and isinstance(src.node, ast.Name):
+        if src_t.kind == "vec" and src_t.shape[0] <= 4 and self.rng.random() < self.pol.p_component_attr and isinstance(src.node, ast.Name):
             attr = "xyzw"[idx.value]  # type: ignore[attr-defined]
             return Expr(ast.Attribute(src.node, attr, ast.Load()), t, src.mag)
         self.ctx.use("extract")
         return Expr(ast.Subscript(src.node, idx, ast.Load()), t, src.mag)
 
-    def operator(self, t: T.WType, depth: int, scope: "Scope") -> Expr | None:
+    def operator(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
         r = self.rng
         if t.kind == "bool":
             return None
@@ -450,11 +446,14 @@ class ExprBuilder:
                 return Expr(node, t, a.mag + 1.0)
             b = self.gen(t, depth - 1, scope)
             if op in ("floordiv", "mod"):
-                b = self.positive_int(b)
+                b = self.positive_int(b, scope)
                 mag = a.mag if op == "floordiv" else b.mag
             elif op in ("lshift", "rshift"):
-                b = Expr(ast.BinOp(b.node, ast.BitAnd(), self.lit(7, t).node), t, 7.0)
-                self.ctx.use("bit_and")
+                if has_var(b.node):
+                    b = Expr(ast.BinOp(b.node, ast.BitAnd(), self.lit(7, t).node), t, 7.0)
+                    self.ctx.use("bit_and")
+                else:
+                    b = self.lit(self.rng.randint(1, 7), t)
                 mag = a.mag * 128.0 if op == "lshift" else a.mag
                 if op == "lshift" and t.is_signed:
                     a = self.call("abs", [a])  # left shift of a negative value is undefined in C++
@@ -483,39 +482,43 @@ class ExprBuilder:
                 return Expr(ast.BinOp(a.node, _BINOP[op](), b.node), t, a.mag + b.mag)
             if op == "div":
                 a = self.gen(t, depth - 1, scope)
-                s = self.gen(t.scalar, depth - 1, scope)
-                d = self.call("abs", [s]).plus_const(self, 1.0)
+                sizes = [v for v in scope.all_vars() if v.type == t.scalar and v.lo and v.name not in scope.accum]
                 self.ctx.use("div")
+                if sizes and r.random() < self.pol.p_divisor_param:  # ``x / dt``: a parameter known to be positive
+                    v = r.choice(sizes)
+                    return Expr(ast.BinOp(a.node, ast.Div(), v.load()), t, a.mag / v.lo)
+                s = self.gen(t.scalar, depth - 1, scope)
+                d = self.positive(s)
                 self.ctx.feature("safe_div")
-                return Expr(ast.BinOp(a.node, ast.Div(), d.node), t, a.mag)
+                return Expr(ast.BinOp(a.node, ast.Div(), d.node), t, 2.0 * a.mag)  # divisor >= 0.5
             # mul
             if t.kind == "quat":
                 a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
                 self.ctx.use("mul")
                 return Expr(ast.BinOp(a.node, ast.Mult(), b.node), t, 4 * a.mag * b.mag, unit=a.unit and b.unit)
-            if t.kind == "vec" and t.float_based and t.shape[0] in (2, 3, 4) and T.mat(t.shape[0], t.dtype) in self.ctx.types and r.random() < 0.5:
+            if t.kind == "vec" and t.float_based and t.shape[0] in (2, 3, 4) and T.mat(t.shape[0], t.dtype) in self.ctx.types and r.random() < self.pol.p_vec_matvec:
                 m = self.gen(T.mat(t.shape[0], t.dtype), depth - 1, scope)
                 v = self.gen(t, depth - 1, scope)
                 self.ctx.use("mul")
                 return Expr(ast.BinOp(m.node, ast.Mult(), v.node), t, t.shape[0] * m.mag * v.mag)
-            if t.kind == "mat" and r.random() < 0.5:
+            if t.kind == "mat" and r.random() < self.pol.p_mat_matmul:
                 a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
                 self.ctx.use("mul")
                 return Expr(ast.BinOp(a.node, ast.Mult(), b.node), t, t.shape[0] * a.mag * b.mag)
             a = self.gen(t, depth - 1, scope)
             s = self.gen(t.scalar, depth - 1, scope) if not t.is_scalar else self.gen(t, depth - 1, scope)
             self.ctx.use("mul")
-            if r.random() < 0.5:
+            if r.random() >= self.pol.p_scalar_mul_left:
                 return Expr(ast.BinOp(a.node, ast.Mult(), s.node), t, a.mag * s.mag)
             return Expr(ast.BinOp(s.node, ast.Mult(), a.node), t, a.mag * s.mag)
         return None
 
     @staticmethod
-    def helper_ok(h, scope: "Scope") -> bool:
+    def helper_ok(h, scope: Scope) -> bool:
         have = {v.type for v in scope.all_vars() if v.type.kind == "struct"}
         return all(p in have for p in h.params if p.kind == "struct")
 
-    def helper_call(self, h, depth: int, scope: "Scope") -> Expr:
+    def helper_call(self, h, depth: int, scope: Scope) -> Expr:
         """Call a generated ``@wp.func``; arguments are bounded to what the helper assumes."""
         args = []
         for p in h.params:
@@ -523,12 +526,46 @@ class ExprBuilder:
                 v = [x for x in scope.all_vars() if x.type == p][0]
                 args.append(v.load())
                 continue
-            a = self.gen(p, max(depth - 1, 0), scope)
+            for _ in range(self.pol.trivial_retries):  # prefer an argument in range to clamping one
+                a = self.gen(p, max(depth - 1, 0), scope)
+                if a.mag <= h.arg_limit:
+                    break
             if a.mag > h.arg_limit:
                 a = self.bound(a, h.arg_limit)
             args.append(a.node)
         self.ctx.feature("func_call")
         return Expr(ast.Call(name_load(h.name), args, []), h.ret, h.ret_mag)
+
+    def summary(self, e: Expr, t: T.WType) -> Expr | None:
+        """A value of type ``t`` that depends on ``e`` (an engineer's reduction: ``wp.length(v)``,
+        ``wp.trace(M)``, a cast, a component), or None if there is no natural one."""
+        k = e.type.kind
+        if e.type == t:
+            return e
+        if t.is_scalar and t.kind != "bool" and e.type.is_scalar and e.type.kind != "bool":
+            name = {"float32": "float", "int32": "int"}.get(t.dtype, t.dtype)
+            if not any(s.args == (e.type,) for s in registry.by_name().get(name, ())):
+                return None
+            return self.call(name, guards.guard(self, name, [e]), ret=t)
+        if not t.is_scalar:
+            return None
+        if k == "vec" and e.type.float_based:
+            s = self.call(self.rng.choice(["length", "length_sq"]), [e])
+        elif k == "mat" and e.type.shape[0] == e.type.shape[1]:
+            s = self.call("trace", [e])
+        elif k in ("transform",):
+            s = self.call("length", [self.call("transform_get_translation", [e], mag=e.mag)])
+        elif k in ("svec",):
+            s = self.call("length", [self.call("spatial_top", [e])])
+        elif k in ("smat", "mat"):
+            self.ctx.use("extract")
+            s = Expr(ast.Subscript(e.node, ast.Tuple([ast.Constant(0), ast.Constant(0)], ast.Load()), ast.Load()), e.type.scalar, e.mag)
+        elif k in ("vec", "quat"):
+            self.ctx.use("extract")
+            s = Expr(ast.Subscript(e.node, ast.Constant(e.type.shape[0] - 1), ast.Load()), e.type.scalar, e.mag)
+        else:
+            return None
+        return self.summary(self.squash(s), t)
 
     def bound(self, e: Expr, limit: float) -> Expr:
         """``e`` with every component bounded by ``limit``."""
@@ -546,7 +583,7 @@ class ExprBuilder:
         return self.const(e.type)
 
 
-    def random_value(self, t: T.WType, depth: int, scope: "Scope") -> Expr | None:
+    def random_value(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
         """A draw from the program's RNG state (``wp.randf(state)`` and friends)."""
         st = name_load(self.ctx.rand_state)
         r = self.rng
@@ -581,13 +618,13 @@ class ExprBuilder:
             return Expr(ast.Call(wp_attr("randf"), [st], []), t, 1.0)
         if t.dtype == "int32" and t.is_scalar:
             self.ctx.use("randi")
-            if r.random() < 0.5:
+            if r.random() < self.pol.p_randi_range:
                 lo = r.randint(-8, 4)
                 return Expr(ast.Call(wp_attr("randi"), [st, self.lit(lo, t).node, self.lit(lo + r.randint(1, 16), t).node], []), t, 30.0)
             self.ctx.use("bit_and")
             return Expr(ast.BinOp(ast.Call(wp_attr("randi"), [st], []), ast.BitAnd(), ast.Constant(255)), t, 255.0)
         if t.dtype == "uint32" and t.is_scalar:
-            if r.random() < 0.5:
+            if r.random() < self.pol.p_rand_poisson:
                 self.ctx.use("poisson")
                 lam = round_lit(r.uniform(0.5, 6.0))
                 return Expr(ast.BinOp(ast.Call(wp_attr("poisson"), [st, ast.Constant(lam)], []), ast.BitAnd(), self.lit(63, t).node), t, 63.0)
@@ -610,27 +647,37 @@ class ExprBuilder:
             mag = 50.0
         return Expr(ast.Call(wp_attr(name), args, []), t, mag)
 
-    def positive_int(self, b: Expr) -> Expr:
+    def positive_int(self, b: Expr, scope: Scope) -> Expr:
+        """A divisor >= 1 for ``b``'s type: a positive int parameter, or ``wp.abs(b) + 1``."""
         t = b.type
+        if not has_var(b.node):
+            return self.lit(self.rng.randint(1, 8), t)
+        if t == T.INT and self.rng.random() < self.pol.p_int_divisor_size:
+            # a size known to be positive: ``k % n`` over an int parameter or ``a.shape[0]``
+            sizes = [v for v in scope.all_vars() if v.type == t and not v.mutable and v.trip_bound > 0 and v.name not in scope.accum]
+            if sizes:
+                v = self.rng.choice(sizes)
+                return Expr(v.load(), t, float(v.trip_bound))
         if t.is_signed:
             b = self.call("abs", [b])
         self.ctx.use("add")
         return Expr(ast.BinOp(b.node, ast.Add(), self.lit(1, t).node), t, b.mag + 1.0)
 
     # ------------------------------------------------------------------ conditions
-    def cond(self, depth: int, scope: "Scope") -> ast.expr:
+    def cond(self, depth: int, scope: Scope) -> ast.expr:
         r = self.rng
         pick = r.random()
-        if pick < 0.12 and depth > 0:
+        pol = self.pol
+        if pick < pol.p_cond_boolop and depth > 0:
             a, b = self.cond(depth - 1, scope), self.cond(depth - 1, scope)
             return ast.BoolOp(r.choice([ast.And(), ast.Or()]), [a, b])
-        if pick < 0.17 and depth > 0:
+        if pick < pol.p_cond_boolop + pol.p_cond_not and depth > 0:
             self.ctx.use("unot")
             return ast.UnaryOp(ast.Not(), self.cond(depth - 1, scope))
-        if pick < 0.21:
+        if pick < pol.p_cond_boolop + pol.p_cond_not + pol.p_cond_predicate:
             pool = [x for x in self.ctx.types if x.float_based and x.kind in ("scalar", "vec", "mat", "quat") and scope.readable(x)]
             if pool:
-                x = self.leaf(r.choice(pool), scope)
+                x = self.variable(r.choice(pool), scope)
                 name = r.choice(["isfinite", "isfinite", "isnan", "isinf"])
                 self.ctx.use(name)
                 call = ast.Call(wp_attr(name), [x.node], [])
@@ -641,8 +688,11 @@ class ExprBuilder:
         t = r.choice(pool)
         a = self.gen(t, max(depth - 1, 0), scope)
         if not has_var(a.node):
-            a = self.leaf(t, scope)
-        if r.random() < 0.5:
+            a = self.variable(t, scope) or a
+        if not has_var(a.node):
+            return ast.Compare(name_load(r.choice(scope.all_index_vars()).name), [ast.Gt()], [ast.Constant(r.randint(0, 3))]) \
+                if scope.all_index_vars() else ast.Constant(r.random() < 0.5)
+        if r.random() < pol.p_cond_rhs_const:
             b = self.const(t)
         else:
             b = self.gen(t, max(depth - 1, 0), scope)

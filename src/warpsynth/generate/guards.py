@@ -13,10 +13,25 @@ registry because no cheap guard makes them safe.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Callable
+import random
+from typing import Protocol
 
-if TYPE_CHECKING:  # pragma: no cover
-    from warpsynth.generate.expr import Expr, ExprBuilder
+from warpsynth.generate import types as T
+from warpsynth.generate.value import Expr, literal_value
+
+
+class GuardBuilder(Protocol):
+    """What a guard needs from the expression builder (``expr.ExprBuilder`` implements it)."""
+
+    def call(self, name: str, args: list[Expr], mag: float | None = None, ret: T.WType | None = None) -> Expr: ...
+    def clamp(self, e: Expr, lo: float, hi: float) -> Expr: ...
+    def positive(self, e: Expr) -> Expr: ...
+    def diag_dominant(self, m: Expr) -> Expr: ...
+    def unit(self, e: Expr) -> Expr: ...
+    def lit(self, value: float, t: T.WType) -> Expr: ...
+    def scalar_type(self, name: str) -> T.WType: ...
+
+    rng: random.Random
 
 #: registry builtins the expression builder must not call (no cheap domain guard)
 REJECT = frozenset(
@@ -62,7 +77,7 @@ UNIT_RESULT = frozenset(
 )
 
 
-def _default_mag(args: list["Expr"]) -> float:
+def _default_mag(args: list[Expr]) -> float:
     m = 1.0
     n = 1
     for a in args:
@@ -71,7 +86,7 @@ def _default_mag(args: list["Expr"]) -> float:
     return m * n
 
 
-def result_mag(name: str, args: list["Expr"]) -> float:
+def result_mag(name: str, args: list[Expr]) -> float:
     """Upper bound on |component| of ``name(args)`` (args already guarded)."""
     if name in BOUNDED:
         return BOUNDED[name]
@@ -88,8 +103,8 @@ def result_mag(name: str, args: list["Expr"]) -> float:
         return math.sqrt(m[0] + 0.2)
     if name == "cbrt":
         return (m[0] + 1.0) ** (1.0 / 3.0)
-    if name in ("log", "log2", "log10"):
-        return max(3.4, math.log2(m[0] + 1.0))
+    if name in ("log", "log2", "log10"):  # argument >= 1e-3 (guard): |log2(1e-3)| < 10
+        return max(10.0, math.log2(m[0] + 1.0))
     if name in ("exp", "cosh", "sinh"):
         return math.exp(min(m[0], 60.0)) + 1.0
     if name == "pow":
@@ -110,43 +125,51 @@ def result_mag(name: str, args: list["Expr"]) -> float:
     return _default_mag(args)
 
 
-GuardFn = Callable[["ExprBuilder", list["Expr"]], "list[Expr] | None"]
-
-
-def _abs_plus(b: "ExprBuilder", e: "Expr", c: float) -> "Expr":
+def _abs_plus(b: GuardBuilder, e: Expr, c: float) -> Expr:
+    v = literal_value(e.node)
+    if v is not None and e.type.is_scalar:  # a literal: its absolute value plus c
+        return b.lit(abs(v) + c, e.type)
     return b.call("abs", [e]).plus_const(b, c)
 
 
-def guard(b: "ExprBuilder", name: str, args: list["Expr"]) -> "list[Expr] | None":
+def _at_least(b: GuardBuilder, e: Expr, eps: float) -> Expr:
+    """``wp.max(x, eps)``: the idiom in front of ``sqrt``/``log``/``pow`` (a literal is made positive)."""
+    v = literal_value(e.node)
+    if v is not None and e.type.is_scalar:
+        return b.lit(max(abs(v), eps), e.type)
+    return b.call("max", [e, b.lit(eps, e.type)], mag=max(e.mag, eps))
+
+
+def guard(b: GuardBuilder, name: str, args: list[Expr]) -> list[Expr] | None:
     """Rewrite ``args`` into the domain of ``name``; None rejects this call."""
     if name in REJECT:
         return None
-    if name in ("sqrt", "log", "log2", "log10"):
-        return [_abs_plus(b, args[0], 0.1)]
-    if name in ("acos", "asin"):
-        return [b.clamp(args[0], -0.9, 0.9)]
-    if name == "erfinv":
-        return [b.clamp(args[0], -0.9, 0.9)]
+    if name == "sqrt":
+        return [_at_least(b, args[0], 0.0)] if args[0].type.is_float else None
+    if name in ("log", "log2", "log10"):
+        return [_at_least(b, args[0], 1.0e-3)] if args[0].type.is_float else None
+    if name in ("acos", "asin", "erfinv"):  # no guard where the bound already proves |x| <= 0.9
+        return [b.clamp(args[0], -0.9, 0.9) if args[0].mag > 0.9 else args[0]]
     if name == "erfcinv":
         return [b.clamp(args[0], 0.1, 1.9)]
     if name in ("exp", "cosh", "sinh"):
         return [b.clamp(args[0], -4.0, 4.0) if args[0].mag > 4.0 else args[0]]
     if name == "tan":
-        return [b.clamp(args[0], -1.2, 1.2)]
+        return [b.clamp(args[0], -1.2, 1.2) if args[0].mag > 1.2 else args[0]]
     if name == "pow":
-        return [_abs_plus(b, args[0], 0.1), b.clamp(args[1], -2.0, 2.0)]
+        return [_at_least(b, args[0], 0.1), b.clamp(args[1], -2.0, 2.0) if args[1].mag > 2.0 else args[1]]
     if name in ("div_approx", "cw_div"):
         if not args[1].type.is_scalar and args[1].type.kind != "vec":
             return None
         return [args[0], b.positive(args[1])]
     if name in ("inverse", "inverse_approx"):
         return [b.diag_dominant(args[0])]
-    if name in ("smoothstep",):
-        lo = b.clamp(args[0], -1.0, 0.0)
-        hi = b.clamp(args[1], 0.5, 1.5)
-        return [lo, hi, args[2]]
-    if name in ("lerp",):
-        return [args[0], args[1], b.clamp(args[2], 0.0, 1.0) if args[2].type.is_scalar else args[2]]
+    if name in ("smoothstep",):  # literal edges, as written in real code: smoothstep(0.0, 1.0, x)
+        t = args[0].type
+        return [b.lit(round(b.rng.uniform(-1.0, 0.0), 1), t), b.lit(round(b.rng.uniform(0.5, 1.5), 1), t), args[2]]
+    if name in ("lerp",):  # the bound rule covers any t; clamp only a large one
+        t = args[2]
+        return [args[0], args[1], b.clamp(t, 0.0, 1.0) if t.type.is_scalar and t.mag > 2.0 else t]
     if name == "closest_point_edge_edge":
         return args[:4] + [_abs_plus(b, args[4], 1.0e-4) if args[4].mag > 0.5 else b.lit(1.0e-5, args[4].type)]
     if name in ("norm_huber", "norm_pseudo_huber", "smooth_normalize"):

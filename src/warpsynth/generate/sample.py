@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 
 from warpsynth.errors import WarpsynthError
-from warpsynth.generate.config import CATEGORIES, GeneratorConfig
-from warpsynth.generate.kernel import kernel
+from warpsynth.generate import catalog
+from warpsynth.generate.config import GeneratorConfig
+from warpsynth.generate.generator import kernel
 
 
 def config_for(category: str | None) -> GeneratorConfig:
     if category is None:
         return GeneratorConfig()
-    if category not in CATEGORIES:
-        raise WarpsynthError(f"unknown category {category!r}: choose from {', '.join(CATEGORIES)}")
+    if category not in catalog.names():
+        raise WarpsynthError(f"unknown category {category!r}: choose from {', '.join(catalog.names())}")
     return GeneratorConfig.only(category)
 
 
@@ -31,10 +32,11 @@ def sample_text(seed: int, category: str | None = None, meta: bool = False) -> s
     return "\n".join(lines) + "\n" + prog.source
 
 
-def diversity_text(n: int, category: str | None = None, start: int = 0, as_json: bool = False) -> str:
+def diversity_text(n: int, category: str | None = None, start: int = 0, as_json: bool = False,
+                   reference: str | None = None) -> str:
     from warpsynth.generate.diversity import format_report, report
 
     if n < 1:
         raise WarpsynthError(f"-n must be at least 1, got {n}")
-    r = report(n, config_for(category), start=start)
+    r = report(n, config_for(category), start=start, reference_dir=reference)
     return json.dumps(r, indent=1, sort_keys=True) if as_json else format_report(r)

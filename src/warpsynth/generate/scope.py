@@ -15,7 +15,8 @@ from typing import Callable
 
 from warpsynth.generate import registry
 from warpsynth.generate import types as T
-from warpsynth.generate.expr import Expr, ExprBuilder, name_load, wp_attr
+from warpsynth.generate.policy import Policy
+from warpsynth.generate.value import Expr, name_load, wp_attr
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Var:
     mutable: bool = True
     node: ast.expr | None = None  # e.g. ``p.scale`` for struct fields
     trip_bound: int = 0  # for int parameters usable as dynamic loop bounds: their value
+    lo: float | None = None  # a proven lower bound (positive float parameters: their value)
 
     def load(self) -> ast.expr:
         return self.node if self.node is not None else name_load(self.name)
@@ -39,6 +41,7 @@ class IndexVar:
     name: str
     lo: int
     hi: int
+    axis: int | None = None  # thread ids: the launch dimension they index
 
 
 @dataclass
@@ -98,35 +101,44 @@ class Scope:
 
     # -- array access ---------------------------------------------------
     def index_for(self, size: int, arr: str, dim: int) -> tuple[ast.expr, str]:
-        """An int expression provably in [0, size-1] and the access pattern it uses."""
-        r = self.ctx.rng
+        """An int expression provably in [0, size-1] and the access pattern it uses.
+
+        Thread ids and loop counters in range index directly (or, in stencil kernels, as
+        clamped/periodic neighbours); an index array gathers; any other counter is wrapped
+        (``k % n``) or clamped against ``arr.shape[dim]``.  A literal index is used only where
+        no index variable exists at all.
+        """
+        r, pol = self.ctx.rng, self.ctx.policy
         ivs = [iv for iv in self.all_index_vars() if iv.lo >= 0 and iv.hi <= size - 1]
         shape_m1 = ast.BinOp(ast.Subscript(ast.Attribute(name_load(arr), "shape", ast.Load()), ast.Constant(dim), ast.Load()), ast.Sub(), ast.Constant(1))
-        if ivs and r.random() < 0.75:
-            iv = r.choice(ivs)
+        gathers = [g for g, target in self.ctx.gathers if target == size]
+        if ivs and (r.random() < pol.p_index_var or not gathers):
+            own = [iv for iv in ivs if iv.axis == dim]  # ``a[i, j]``: each thread id on its own axis
+            iv = r.choice(own if own and r.random() < pol.p_index_own_axis else ivs)
             pick = r.random()
-            if pick < 0.55 or not self.ctx.stencil:
+            if pick < pol.p_index_direct or not self.ctx.stencil:
                 return name_load(iv.name), "direct"
             off = r.choice([1, 2]) if size > 2 else 1
             self.ctx.feature("neighbor_access")
-            if pick < 0.7:
+            if pick < pol.p_index_direct + pol.p_stencil_plus:
                 self.ctx.use("min")
                 return ast.Call(wp_attr("min"), [ast.BinOp(name_load(iv.name), ast.Add(), ast.Constant(off)), shape_m1], []), "stencil"
-            if pick < 0.85:
+            if pick < pol.p_index_direct + pol.p_stencil_plus + pol.p_stencil_minus:
                 self.ctx.use("max")
                 return ast.Call(wp_attr("max"), [ast.BinOp(name_load(iv.name), ast.Sub(), ast.Constant(off)), ast.Constant(0)], []), "stencil"
             self.ctx.use("mod")
             return ast.BinOp(ast.BinOp(name_load(iv.name), ast.Add(), ast.Constant(off)), ast.Mod(), ast.Constant(size)), "stencil"
-        gathers = [g for g, target in self.ctx.gathers if target == size]
-        if gathers and r.random() < 0.35:
+        if gathers and (r.random() < pol.p_index_gather or not ivs):
             g = r.choice(gathers)
             gi = [self.index_for(s, g.name, d)[0] for d, s in enumerate(g.shape)]
             self.ctx.feature("gather")
             return ast.Subscript(name_load(g.name), gi[0] if len(gi) == 1 else ast.Tuple(gi, ast.Load()), ast.Load()), "gather"
+        if ivs:
+            return name_load(r.choice(ivs).name), "direct"
         any_ivs = [iv for iv in self.all_index_vars() if iv.lo >= 0]
-        if any_ivs and r.random() < 0.6:
+        if any_ivs:
             iv = r.choice(any_ivs)
-            if r.random() < 0.5:
+            if r.random() < pol.p_index_wrap_mod:
                 self.ctx.use("mod")
                 return ast.BinOp(name_load(iv.name), ast.Mod(), ast.Constant(size)), "wrap"
             self.ctx.use("clamp")
@@ -178,6 +190,19 @@ def _grouped(sigs: list[registry.Signature]) -> tuple[list[str], dict[str, list[
     return names, by_name, base
 
 
+_REFERENCE: dict[int, tuple] = {}
+
+
+def _reference_table(policy: Policy) -> dict[str, float]:
+    """``policy.w_builtin_reference`` as a dict (cached per policy object)."""
+    hit = _REFERENCE.get(id(policy))
+    if hit is None or hit[0] is not policy:
+        if len(_REFERENCE) > 64:
+            _REFERENCE.clear()
+        hit = _REFERENCE[id(policy)] = (policy, dict(policy.w_builtin_reference))
+    return hit[1]
+
+
 @dataclass
 class Ctx:
     """Mutable state of one program's generation."""
@@ -189,12 +214,14 @@ class Ctx:
     builtins: set[str] = field(default_factory=set)
     features: set[str] = field(default_factory=set)
     counter: dict[str, int] = field(default_factory=dict)
+    reads: dict[str, int] = field(default_factory=dict)  # variable name -> times an expression read it
     stencil: bool = False
     helpers: list[HelperSig] = field(default_factory=list)
     array_mags: dict[str, float] = field(default_factory=dict)
     rand_state: str | None = None
     expr_bias: dict[str, float] = field(default_factory=dict)
     gathers: list = field(default_factory=list)  # (index ArrayRef, target size)
+    policy: Policy = field(default_factory=Policy)
 
     def use(self, name: str) -> None:
         self.builtins.add(name)
@@ -229,16 +256,16 @@ class Ctx:
     def pick_signature(self, sigs: list[registry.Signature]) -> registry.Signature:
         """Choose a builtin (weighted by category group and novelty), then one of its overloads."""
         names, by_name, base = _grouped(sigs)
+        real = _reference_table(self.policy)
         weights = []
         for n, (group, rare) in zip(names, base):
             w = self.group_weights.get(group, 1.0)
             if n in self.builtins:
-                w *= 0.35
+                w *= self.policy.builtin_repeat_factor
             if rare:
-                w *= 0.3  # piecewise-constant float builtins (floor, sign...): present, but rarer
+                w *= self.policy.builtin_rare_factor  # piecewise-constant float builtins (floor, sign...)
+            w *= (1.0 + real.get(n, 0.0)) ** self.policy.builtin_reference_power
             weights.append(w)
         name = self.rng.choices(names, weights)[0]
         return self.rng.choice(by_name[name])
 
-    def builder(self) -> ExprBuilder:
-        return ExprBuilder(self)

@@ -13,7 +13,8 @@ import ast
 from typing import Callable
 
 from warpsynth.generate import types as T
-from warpsynth.generate.expr import LIMIT, Expr, ExprBuilder, has_var, name_load, wp_attr
+from warpsynth.generate.expr import ExprBuilder
+from warpsynth.generate.value import LIMIT, Expr, has_var, literal_value, name_load, round_lit, wp_attr
 from warpsynth.generate.scope import Ctx, IndexVar, Scope, Var
 
 _STEMS = {
@@ -37,7 +38,8 @@ class StmtBuilder:
     def __init__(self, ctx: Ctx, weights: dict[str, float], max_depth: int):
         self.ctx = ctx
         self.rng = ctx.rng
-        self.eb: ExprBuilder = ctx.builder()
+        self.eb = ExprBuilder(ctx)
+        self.pol = ctx.policy
         self.weights = weights
         self.max_depth = max_depth
         self.atomic_targets: list = []  # ArrayRef list (write-only accumulators)
@@ -51,13 +53,8 @@ class StmtBuilder:
 
     def new_var(self, scope: Scope, t: T.WType, e: Expr) -> tuple[ast.stmt, Var]:
         name = self.ctx.fresh(stem_for(t, self.rng))
-        node = e.node
-        if not has_var(node) and not any(isinstance(n, ast.Call) for n in ast.walk(node)):
-            # ``x = 1`` makes ``x`` a Warp constant whose type a later cast can rewrite: declare it typed
-            ctor = {"float32": "float", "int32": "int"}.get(t.dtype)
-            if ctor is not None and t.is_scalar:
-                self.ctx.use(ctor)
-                e = Expr(ast.Call(ast.Name(ctor, ast.Load()), [node], []), t, e.mag)
+        if not has_var(e.node) and not any(isinstance(n, ast.Call) for n in ast.walk(e.node)):
+            e = self._typed_literal(t, e)  # ``x = 1`` would make ``x`` a Warp constant
         var = scope.add(Var(name, t, e.mag, unit=e.unit))
         return ast.Assign([ast.Name(name, ast.Store())], e.node, lineno=0), var
 
@@ -84,8 +81,8 @@ class StmtBuilder:
             return bool(self.atomic_targets)
         if kind in ("forl", "whilel", "ifs"):
             return scope.loop_depth < 3 and budget >= 2
-        if kind == "decomp":
-            return any(t.kind == "mat" and t.dtype == "float32" and t.shape[0] in (2, 3) for t in self.ctx.types)
+        if kind == "decomp":  # at the top level, where its outputs stay in scope for the rest of the kernel
+            return scope.parent is None and any(t.kind == "mat" and t.dtype == "float32" and t.shape[0] in (2, 3) for t in self.ctx.types)
         return True
 
     @staticmethod
@@ -94,28 +91,56 @@ class StmtBuilder:
 
     # ------------------------------------------------------------------ simple statements
     def s_assign(self, scope: Scope, budget: int):
+        if scope.parent is not None and self.rng.random() < self.pol.p_assign_outer:
+            # inside a branch or loop, update a value of the enclosing code (it flows on from there)
+            outer = [v for v in scope.writable() if v.node is None and v.type.kind != "struct" and v not in scope.vars]
+            if outer:
+                return [self.reassign(scope, self.rng.choice(outer))], 1
         t = self.pick_type()
         e = self.eb.gen(t, self.depth(), scope)
         stmt, _ = self.new_var(scope, t, e)
         return [stmt], 1
+
+    def reassign(self, scope: Scope, v: Var) -> ast.stmt:
+        """``v = e`` for an existing variable (bound and unit flag updated; branches merge bounds)."""
+        e = self.eb.gen(v.type, self.depth(), scope)
+        if not has_var(e.node) and not any(isinstance(n, ast.Call) for n in ast.walk(e.node)):
+            e = self._typed_literal(v.type, e)
+        v.mag = e.mag
+        v.unit = v.unit and e.unit
+        return ast.Assign([ast.Name(v.name, ast.Store())], e.node, lineno=0)
+
+    def _typed_literal(self, t: T.WType, e: Expr) -> Expr:
+        """``float(1.5)`` for a bare literal: Warp treats ``x = 1.5`` as a constant a later cast can retype."""
+        ctor = {"float32": "float", "int32": "int"}.get(t.dtype)
+        if ctor is None or not t.is_scalar:
+            return e
+        self.ctx.use(ctor)
+        return Expr(ast.Call(ast.Name(ctor, ast.Load()), [e.node], []), t, e.mag)
 
     def s_aug(self, scope: Scope, budget: int):
         v = self.rng.choice([v for v in scope.writable() if self._augable(v)])
         t = v.type
         lim = LIMIT[t.dtype]
         r = self.rng
-        if t.is_scalar and r.random() < 0.25:
+        if t.is_scalar and r.random() < self.pol.p_aug_mul:
             e = self.eb.gen(t, self.depth(), scope)
             if t.is_int:
                 e = self.eb.bound(e, 8.0) if e.mag > 8 else e
                 return [ast.AugAssign(ast.Name(v.name, ast.Store()), ast.Mult(), e.node)] + self._squash_var(v, v.mag * max(e.mag, 1.0), scope), 1
-            if e.mag > 1.0:
+            if e.mag > 1.0 and literal_value(e.node) is not None:
+                e = self.eb.lit(round_lit(r.uniform(-1.0, 1.0)), t)  # ``x *= 0.7``
+            elif e.mag > 1.0:
                 e = self.eb.call(r.choice(["sin", "cos", "tanh"]), [e])
             return [ast.AugAssign(ast.Name(v.name, ast.Store()), ast.Mult(), e.node)], 1
         op = r.choice([ast.Add(), ast.Sub()]) if (t.is_signed or not t.is_scalar) else ast.Add()
         e = self.eb.gen(t, self.depth(), scope)
-        if isinstance(e.node, ast.Name) and e.node.id == v.name:  # ``x -= x`` is not a program anyone writes
+        for _ in range(self.pol.trivial_retries):  # ``x -= x`` is not a program anyone writes
+            if not (isinstance(e.node, ast.Name) and e.node.id == v.name):
+                break
             e = self.eb.gen(t, self.depth() + 1, scope)
+        if isinstance(e.node, ast.Name) and e.node.id == v.name:
+            e = self.eb.const(t)
         if e.mag > lim / 20:
             e = self.eb.bound(e, lim / 20)
         self.ctx.use("add" if isinstance(op, ast.Add) else "sub")
@@ -136,7 +161,7 @@ class StmtBuilder:
         k = self.rng.randrange(v.type.shape[0])
         e = self.eb.gen(v.type.scalar, self.depth(), scope)
         target: ast.expr = ast.Subscript(ast.Name(v.name, ast.Load()), ast.Constant(k), ast.Store())
-        if self.rng.random() < 0.3:
+        if self.rng.random() < self.pol.p_component_write_attr:
             target = ast.Attribute(ast.Name(v.name, ast.Load()), "xyzw"[k], ast.Store())
         self.ctx.use("assign_inplace")
         self.ctx.feature("component_write")
@@ -155,8 +180,9 @@ class StmtBuilder:
     def s_ifs(self, scope: Scope, budget: int):
         r = self.rng
         available = budget - 1
-        n_branches = min(r.choices([1, 2, 3, 4], [4, 4, 2, 1])[0], available)
-        has_else = n_branches >= 2 and r.random() < 0.7
+        wb = self.pol.table("w_if_branches")
+        n_branches = min(int(r.choices(list(wb), list(wb.values()))[0]), available)
+        has_else = n_branches >= 2 and r.random() < self.pol.p_if_has_else
         snap = self._snapshot(scope)
         results = []
         bodies = []
@@ -213,14 +239,14 @@ class StmtBuilder:
 
     def s_forl(self, scope: Scope, budget: int):
         r = self.rng
-        k = self.ctx.fresh(r.choice(["k", "j", "l", "it", "s"]) if True else "k")
+        k = self.ctx.fresh(r.choice(["k", "j", "l", "it", "s"]))
         style = r.random()
         dyn = [v for v in scope.all_vars() if v.type == T.INT and not v.mutable and v.node is None and getattr(v, "trip_bound", None)]
         tables = [a for a in scope.arrays if a.readable and len(a.shape) == 1 and a.shape[0] <= 16]
-        if style < 0.45 or not (dyn or tables):
+        if style < self.pol.p_loop_static or not (dyn or tables):
             start = r.choice([0, 0, 0, 1])
             stop = start + r.randint(2, 6)
-            if r.random() < 0.2:
+            if r.random() < self.pol.p_loop_reversed:
                 args = [ast.Constant(stop - 1), ast.Constant(start - 1), ast.UnaryOp(ast.USub(), ast.Constant(1))]
             elif start == 0:
                 args = [ast.Constant(stop)]
@@ -228,14 +254,14 @@ class StmtBuilder:
                 args = [ast.Constant(start), ast.Constant(stop)]
             trips, lo, hi = stop - start, start, stop - 1
             self.ctx.feature("static_loop")
-        elif dyn and (style < 0.75 or not tables):
+        elif dyn and (style < self.pol.p_loop_static + self.pol.p_loop_param or not tables):
             v = r.choice(dyn)
             args = [name_load(v.name)]
             trips, lo, hi = v.trip_bound, 0, v.trip_bound - 1
             self.ctx.feature("dynamic_loop")
         else:
             a = r.choice(tables)
-            if r.random() < 0.4:
+            if r.random() < self.pol.p_loop_len:
                 self.ctx.use("len")
                 args = [ast.Call(ast.Name("len", ast.Load()), [name_load(a.name)], [])]
             else:
@@ -296,7 +322,7 @@ class StmtBuilder:
         args = [name_load(a.name)] + idx + [e.node]
         self.ctx.use(name)
         self.ctx.feature("atomic")
-        return [ast.Expr(ast.Call(wp_attr(name), args, []))], 1
+        return [ast.Expr(ast.Call(wp_attr(name), args, []))], 1  # an atomic's old value is never used (gpu_rules)
 
     # ------------------------------------------------------------------ output-parameter builtins
     def s_decomp(self, scope: Scope, budget: int):

@@ -9,16 +9,15 @@ grows past the limit is squashed with ``tile_map(wp.tanh, t)`` or a scale.
 from __future__ import annotations
 
 import ast
-import random
 
 from warpsynth.generate import types as T
-from warpsynth.generate.config import GeneratorConfig
-from warpsynth.generate.expr import name_load, round_lit, wp_attr
+from warpsynth.generate.catalog import Built, Job
 from warpsynth.generate.gpu_rules import tile_matmul_ok
-from warpsynth.generate.kernel import _Builder, finish, module_tree, render
 from warpsynth.generate.categories import Plan
-from warpsynth.generate.program import ArgSpec, KernelProgram
+from warpsynth.generate.thread_kernel import ProgramBuilder
+from warpsynth.generate.program import ArgSpec
 from warpsynth.generate.scope import Scope
+from warpsynth.generate.value import name_load, round_lit, wp_attr
 
 _UNARY = ["sin", "cos", "tanh", "abs", "atan", "erf", "neg"]
 _BINARY = ["add", "sub", "mul", "min", "max"]
@@ -34,9 +33,11 @@ def _shape_node(shape: tuple[int, ...]) -> ast.expr:
     return ast.Constant(shape[0]) if len(shape) == 1 else ast.Tuple([ast.Constant(s) for s in shape], ast.Load())
 
 
-class _TileBuilder(_Builder):
-    def build_tile(self) -> KernelProgram:
-        r, ctx = self.rng, self.ctx
+class TileKernelBuilder(ProgramBuilder):
+    """A ``wp.launch_tiled`` kernel over float32 tiles."""
+
+    def build(self) -> Built:
+        r, ctx, pol = self.rng, self.ctx, self.policy
         ndim = r.choice([1, 1, 2, 2, 2])
         if ndim == 1:
             tshape: tuple[int, ...] = (r.choice([8, 16, 32, 64]),)
@@ -44,7 +45,7 @@ class _TileBuilder(_Builder):
             tids = [ctx.fresh(r.choice(["i", "tile_id", "blk"]))]
         else:
             t = r.choice([4, 8, 16])
-            tshape = (t, t) if r.random() < 0.7 else (t, r.choice([4, 8, 16]))
+            tshape = (t, t) if r.random() < pol.p_tile_square else (t, r.choice([4, 8, 16]))
             grid = (r.randint(1, 3), r.randint(1, 3))
             tids = [ctx.fresh(n) for n in r.choice([["i", "j"], ["bi", "bj"], ["tx", "ty"]])]
         block_dim = r.choice([16, 32, 64])
@@ -59,11 +60,11 @@ class _TileBuilder(_Builder):
         unary_helpers = [h for h in ctx.helpers if h.params == (T.FLOAT,) and h.ret == T.FLOAT]
         binary_helpers = [h for h in ctx.helpers if h.params == (T.FLOAT, T.FLOAT) and h.ret == T.FLOAT]
         total = None
-        if r.random() < 0.6:
+        if r.random() < pol.p_tile_total:
             total = self.add_array(root, ["total", "sums", "norms"], T.FLOAT, (1,), "inout", low=0.0, high=0.0, readable=False)
         out = self.add_array(root, ["out", "result", "dst", "c"], T.FLOAT, arr_shape, "out", low=0.0, high=0.0, readable=False)
         scale = None
-        if r.random() < 0.4:
+        if r.random() < pol.p_tile_scale_param:
             scale = self.ctx.fresh(r.choice(["alpha", "scale", "beta"]))
             value = round_lit(r.uniform(-2.0, 2.0))
             self.params.append(ast.arg(scale, T.FLOAT.annotation()))
@@ -92,7 +93,7 @@ class _TileBuilder(_Builder):
 
         for a in inputs:
             kw = {"shape": _shape_node(tshape), "offset": offset}
-            if r.random() < 0.2:
+            if r.random() < pol.p_tile_storage_kw:
                 kw["storage"] = ast.Constant(r.choice(["shared", "register"]))
             ctx.use("tile_load")
             new_tile(r.choice(["t", "ta", "tile", "blk"]), _call("tile_load", [name_load(a.name)], kw), 1.0, tshape)
@@ -111,7 +112,10 @@ class _TileBuilder(_Builder):
             ops += ["bcast", "astype", "reshape", "mean"]
             op = r.choice(ops)
             name, mag, shape = r.choice(tiles)
-            same = [t for t in tiles if t[2] == shape]
+            same = [t for t in tiles if t[2] == shape and t[0] != name]  # never ``t - t`` / ``min(t, t)``
+            if not same and op in ("binary", "arith"):
+                op = "unary"
+            same = same or [(name, mag, shape)]
             if op == "unary":
                 fn = r.choice(_UNARY)
                 ctx.use("tile_map")
@@ -128,7 +132,7 @@ class _TileBuilder(_Builder):
                 new_tile("tb", _call("tile_map", [wp_attr(fn), name_load(name), name_load(other[0])]), m, shape)
                 ctx.feature("tile_map")
             elif op == "helper":
-                if unary_helpers and (not binary_helpers or r.random() < 0.5):
+                if unary_helpers and (not binary_helpers or r.random() < pol.p_tile_unary_helper):
                     h = r.choice(unary_helpers)
                     args = [name_load(h.name), name_load(name)]
                 else:
@@ -153,7 +157,7 @@ class _TileBuilder(_Builder):
                     new_tile("ts", ast.BinOp(name_load(name), ast.Add() if pick == "add" else ast.Sub(), name_load(other[0])), mag + other[1], shape)
             elif op == "scale":
                 ctx.use("mul")
-                if scale is not None and r.random() < 0.6:
+                if scale is not None and r.random() < pol.p_tile_scale_by_param:
                     new_tile("tk", ast.BinOp(name_load(name), ast.Mult(), name_load(scale)), mag * scale_mag, shape)
                 else:
                     c = round_lit(r.uniform(-2.0, 2.0))
@@ -241,7 +245,7 @@ class _TileBuilder(_Builder):
             ctx.use(kind)
             rname = ctx.fresh(r.choice(["s", "red", "acc"]))
             body.append(ast.Assign([ast.Name(rname, ast.Store())], red, lineno=0))
-            if r.random() < 0.5:
+            if r.random() < pol.p_tile_atomic_add:
                 ctx.use("tile_atomic_add")
                 body.append(ast.Expr(_call("tile_atomic_add", [name_load(total.name), name_load(rname)])))
             else:  # read the reduced value back as a scalar, as reductions often do
@@ -254,10 +258,8 @@ class _TileBuilder(_Builder):
         ctx.feature(f"launch{ndim}d")
         kname = ctx.fresh(r.choice(["tile", "tiled", "block"]) + "_" + r.choice(["gemm", "map", "reduce", "kernel", "op", "update"]))
         kfn = ast.FunctionDef(kname, ast.arguments([], self.params, None, [], [], None, []), body, [wp_attr("kernel")], None, lineno=0)
-        defs = self.structs + self.helpers + [kfn]
-        source = render(defs)
-        return finish(self.seed, source, kname, "tile", ctx, tuple(self.args), grid, self.chash, tiled=True,
-                      block_dim=block_dim, tree=module_tree(defs))
+        return Built(self.structs + self.helpers + [kfn], kname, tuple(self.args), grid, features=set(ctx.features),
+                     tiled=True, block_dim=block_dim)
 
 
 def _one_lane_atomic_add(ctx, tid_assign: ast.Assign, total: str, reduced: str) -> list[ast.stmt]:
@@ -280,6 +282,7 @@ def _one_lane_atomic_add(ctx, tid_assign: ast.Assign, total: str, reduced: str) 
     return [read, ast.If(guard, [add], [])]
 
 
-def build_tile(seed: int, rng: random.Random, config: GeneratorConfig, chash: str) -> KernelProgram:
-    p = Plan("tile", [T.FLOAT, T.INT], groups={"Scalar Math": 2.0}, helpers=(0, 2))
-    return _TileBuilder(seed, rng, config, chash, p).build_tile()
+def build_tile(job: Job) -> Built:
+    """The ``tile`` category's build function (registered in ``classic``)."""
+    p = Plan("tile", [T.FLOAT, T.INT], groups={"Scalar Math": 2.0}, stmts=job.policy.table("w_stmt"), helpers=(0, 2))
+    return TileKernelBuilder(job, p).build()

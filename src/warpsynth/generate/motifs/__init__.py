@@ -1,7 +1,9 @@
 """Computational motifs from real Warp code, one module per family.
 
-``FAMILIES`` maps a family (a generator category) to its ``build(builder) ->
-KernelProgram``; ``build(seed, rng, family, config_hash)`` makes one program.
+``FAMILIES`` maps a family to its ``build(builder) -> KernelProgram``; ``build(seed, rng,
+family, config_hash)`` makes one program. Each family is one entry ``motif_<family>`` of the
+generator's registry (``catalog``), registered below; its probabilities are the
+``motifs`` part of the generator's ``Policy``.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from typing import Callable
 
 from warpsynth.generate.motifs import (kinematics, linalg, monte_carlo, neighbors, particles, queries, reduction, springs,
                                        stencil, volume)
+from warpsynth.generate import catalog
 from warpsynth.generate.motifs.builder import MotifBuilder
-from warpsynth.generate.motifs.policy import DEFAULT_POLICY, MotifPolicy
+from warpsynth.generate.policy import DEFAULT_POLICY, MotifPolicy
 from warpsynth.generate.program import KernelProgram
 
 FAMILIES: dict[str, Callable[[MotifBuilder], KernelProgram]] = {
@@ -32,3 +35,20 @@ FAMILIES: dict[str, Callable[[MotifBuilder], KernelProgram]] = {
 def build(seed: int, rng: random.Random, family: str, config_hash: str, policy: MotifPolicy = DEFAULT_POLICY) -> KernelProgram:
     """One program of motif ``family`` drawn from ``rng``."""
     return FAMILIES[family](MotifBuilder(seed, rng, policy, family, config_hash))
+
+
+#: the registry entries of the motif families (``motif_<family>``)
+MOTIF_CATEGORIES: tuple[str, ...] = tuple(f"motif_{name}" for name in FAMILIES)
+#: default weight of each motif family in ``GeneratorConfig.weights`` (the 20 classic categories weigh 21 together)
+MOTIF_WEIGHT = 1.0
+
+
+def _entry_build(family: str) -> Callable[[catalog.Job], KernelProgram]:
+    def build_entry(job: catalog.Job) -> KernelProgram:
+        return build(job.seed, job.rng, family, job.config_hash, job.policy.motifs)
+
+    return build_entry
+
+
+for _family in FAMILIES:
+    catalog.register(catalog.Entry(f"motif_{_family}", MOTIF_WEIGHT, _entry_build(_family), family="motif"))

@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 from warpsynth import _warp
 from warpsynth.generate.motifs.kit import X, assign, func, lift, name, render, ret, struct, wp
-from warpsynth.generate.motifs.policy import MotifPolicy
+from warpsynth.generate.policy import MotifPolicy
 from warpsynth.generate.program import ArgSpec, KernelProgram
 from warpsynth.generate.usage import builtins_used
 

@@ -1,9 +1,9 @@
-"""Assemble one kernel program: arguments, helpers, structs, body, launch, metadata.
+"""Per-thread kernels of the classic categories: arguments, helpers, structs, body, launch.
 
-``kernel(seed, config)`` is the public entry point.  Every random choice comes
-from one ``random.Random`` seeded with the seed and the config hash (string
-seeding is SHA-512 based, so identical across processes); dict and set
-iteration never decides anything, so the same seed gives the same bytes.
+``ProgramBuilder`` holds what every classic build shares (naming, array/scalar/
+struct parameters, ``@wp.func`` helpers); ``ThreadKernelBuilder.build()`` makes a
+``wp.launch`` kernel from a category ``Plan`` and returns a ``catalog.Built``.
+All choices come from the job's ``random.Random`` and ``Policy``.
 """
 
 from __future__ import annotations
@@ -11,25 +11,18 @@ from __future__ import annotations
 import ast
 import random
 
-from warpsynth import _warp
-from warpsynth.generate import motifs
 from warpsynth.generate import types as T
-from warpsynth.generate.categories import Plan, plan
-from warpsynth.generate.config import CATEGORIES, GeneratorConfig
+from warpsynth.generate.catalog import Built, Job
+from warpsynth.generate.categories import Plan
+from warpsynth.generate.dataflow import live_names, prune_function
+from warpsynth.generate.expr import ExprBuilder
 from warpsynth.generate.gpu_rules import atomic_ops_for_array
-from warpsynth.generate.expr import LIMIT, has_var, name_load, wp_attr
-from warpsynth.generate.program import ArgSpec, KernelProgram
+from warpsynth.generate.quality import returns_a_parameter
+from warpsynth.generate.value import LIMIT, Expr, has_var
+from warpsynth.generate.program import ArgSpec
 from warpsynth.generate.scope import ArrayRef, Ctx, HelperSig, IndexVar, Scope, Var
 from warpsynth.generate.stmt import StmtBuilder
-from warpsynth.generate.usage import builtins_used
-
-#: non-differentiable builtins that only touch indices, constants or control structure
-_STRUCTURAL = frozenset(
-    {"tid", "range", "extract", "assign_inplace", "int", "int8", "int16", "int32", "int64", "uint8", "uint16",
-     "uint32", "uint64", "bit_and", "bit_or", "bit_xor", "lshift", "rshift", "invert", "unot", "identity",
-     "quat_identity", "transform_identity", "floordiv", "bit_count", "argmin", "argmax", "nonzero", "len",
-     "isfinite", "isnan", "isinf", "block_dim"}
-)
+from warpsynth.generate.value import name_load, wp_attr
 
 _IN_NAMES = ["a", "b", "c", "x", "y", "src", "data", "values", "pos", "vel", "field", "u", "grid", "coef", "inp", "mass", "rho", "phi"]
 _OUT_NAMES = ["out", "result", "dst", "y_out", "res", "output", "target"]
@@ -44,30 +37,14 @@ _KERNEL_NAMES = ["compute", "update", "apply", "integrate", "transform", "accumu
 _KERNEL_SUFFIX = ["kernel", "values", "field", "points", "grid", "forces", "state", "data", "particles", "bodies"]
 
 
-def kernel(seed: int, config: GeneratorConfig | None = None) -> KernelProgram:
-    """Generate one kernel program; the same (seed, config) always gives the same bytes."""
-    config = config or GeneratorConfig()
-    chash = config.hash()
-    rng = random.Random(f"warpsynth-generate:{int(seed)}:{chash}")
-    cats = [c for c in CATEGORIES if float(config.weights.get(c, 0.0)) > 0]
-    category = rng.choices(cats, [float(config.weights[c]) for c in cats])[0]
-    if category.startswith("motif_"):
-        return motifs.build(int(seed), rng, category.removeprefix("motif_"), chash)
-    if category == "tile":
-        from warpsynth.generate.tile import build_tile
-
-        return build_tile(int(seed), rng, config, chash)
-    return _Builder(int(seed), rng, config, chash, plan(category, rng)).build()
-
-
-def _input_range(t: T.WType, rng: random.Random) -> tuple[float, float, float]:
+def _input_range(t: T.WType, rng: random.Random, p_signed: float) -> tuple[float, float, float]:
     """(low, high, mag) for an input array/value of element type ``t``."""
     if t.kind in ("quat", "transform"):
         return 0.1, 1.0, 1.0
     if t.dtype == "bool":
         return 0, 1, 1.0
     if not T.scalar(t.dtype).is_float:
-        if T.scalar(t.dtype).is_signed and rng.random() < 0.6:
+        if T.scalar(t.dtype).is_signed and rng.random() < p_signed:
             return -8, 8, 8.0
         return 0, 15, 15.0
     lo, hi = rng.choice([(-1.0, 1.0), (0.0, 1.0), (-2.0, 2.0), (0.5, 1.5)])
@@ -78,11 +55,14 @@ def _dtype_name(t: T.WType) -> str:
     return t.type_name()
 
 
-class _Builder:
-    def __init__(self, seed: int, rng: random.Random, config: GeneratorConfig, chash: str, p: Plan):
-        self.seed, self.rng, self.config, self.chash, self.p = seed, rng, config, chash, p
-        self.ctx = Ctx(rng, p.category, types=list(p.types), group_weights=dict(p.groups), expr_bias=dict(p.expr),
-                       stencil=p.stencil)
+class ProgramBuilder:
+    """Shared parts of a classic program: parameters, structs, helpers (all recorded as ``ArgSpec``s)."""
+
+    def __init__(self, job: Job, p: Plan):
+        self.job, self.seed, self.rng, self.config, self.p = job, job.seed, job.rng, job.config, p
+        self.policy = job.policy
+        self.ctx = Ctx(job.rng, p.category, types=list(p.types), group_weights=dict(p.groups), expr_bias=dict(p.expr),
+                       stencil=p.stencil, policy=job.policy)
         for reserved in ("wp", "float", "int", "range", "print", "len", "min", "max", "abs"):
             self.ctx.counter[reserved] = 1
         self.args: list[ArgSpec] = []
@@ -99,7 +79,8 @@ class _Builder:
 
     def value_type(self, allow_int: bool = True) -> T.WType:
         pool = [t for t in self.ctx.types if t.kind != "bool" and (allow_int or not t.is_int)]
-        weights = [3.0 if t == T.FLOAT else (0.6 if t.is_int else 1.5) for t in pool]
+        pol = self.policy
+        weights = [pol.w_value_float if t == T.FLOAT else (pol.w_value_int if t.is_int else pol.w_value_other) for t in pool]
         return self.rng.choices(pool, weights)[0]
 
     # ------------------------------------------------------------------ arguments
@@ -107,7 +88,7 @@ class _Builder:
                   low=None, high=None, readable=True) -> ArrayRef:
         name = self.name(pool)
         if low is None:
-            low, high, mag = _input_range(elem, self.rng)
+            low, high, mag = _input_range(elem, self.rng, self.policy.p_input_int_signed)
         else:
             mag = max(abs(low), abs(high))
         at = T.array(elem, len(shape))
@@ -126,9 +107,10 @@ class _Builder:
             var = Var(name, t, float(value), mutable=False, trip_bound=value if t == T.INT else 0)
         else:
             name = self.name(_FLOAT_PARAMS)
-            value = float(f"{r.uniform(-2.0, 2.0):.3g}") if t.is_scalar else None
+            positive = r.random() < self.policy.p_param_positive  # dt, mass, scale...: positive values
+            value = float(f"{r.uniform(0.1, 2.0) if positive else r.uniform(-2.0, 2.0):.3g}") if t.is_scalar else None
             if t.is_scalar:
-                var = Var(name, t, abs(value) + 0.001, mutable=False)
+                var = Var(name, t, abs(value) + 0.001, mutable=False, lo=value if positive else None)
             else:
                 var = Var(name, t, 1.0, mutable=False)
         root.add(var)
@@ -181,7 +163,7 @@ class _Builder:
         ret = ret or r.choice([t for t in ptypes if t.kind != "quat"] + [T.FLOAT])
         if ret.kind in ("transform",) or ret.kind == "bool":
             ret = T.FLOAT
-        limit = 10.0
+        limit = self.policy.helper_arg_limit
         root = Scope()
         root.ctx = self.ctx
         root.arrays = []
@@ -194,7 +176,7 @@ class _Builder:
             root.add(Var(pn, pt, lim, mutable=False))
             args.append(ast.arg(pn, pt.annotation()))
         params = tuple(ptypes)
-        if struct_t is not None and r.random() < 0.6:
+        if struct_t is not None and r.random() < self.policy.p_helper_struct_param:
             pn = self.ctx.fresh("prm")
             root.add(Var(pn, struct_t, 0.0, mutable=False))
             for fname, ft in struct_t.fields:
@@ -205,13 +187,23 @@ class _Builder:
         sb = StmtBuilder(self.ctx, self.p.stmts | {"atomic": 0.0}, self.config.max_expr_depth)
         body = sb.block(root, r.randint(1, 4))
         ret_mag = 0.0
-        if r.random() < 0.25:
+        if r.random() < self.policy.p_helper_early_return:
             cond = sb.eb.cond(1, root)
             early = sb.eb.gen(ret, r.randint(1, 2), root)
             ret_mag = early.mag
             body.append(ast.If(cond, [ast.Return(early.node)], []))
             self.ctx.feature("early_return")
-        final = sb.eb.gen(ret, r.randint(1, self.config.max_expr_depth), root)
+        pnames = {a.arg for a in args}
+        for _ in range(self.policy.trivial_retries):
+            # a helper returns something computed from its parameters, not one of them unchanged
+            final = sb.eb.gen(ret, r.randint(1, self.config.max_expr_depth), root)
+            candidate = ast.FunctionDef(name, ast.arguments([], args, None, [], [], None, []), body + [ast.Return(final.node)],
+                                        [], None, lineno=0)
+            identity = returns_a_parameter(prune_function(candidate))
+            if not identity and live_names(candidate.body, pnames) & pnames:
+                break
+        else:
+            final = self._uses_a_parameter(sb.eb, root, ret, final, identity)
         ret_mag = max(ret_mag, final.mag)
         body.append(ast.Return(final.node))
         fn = ast.FunctionDef(name, ast.arguments([], args, None, [], [], None, []), body, [wp_attr("func")],
@@ -221,7 +213,45 @@ class _Builder:
         self.ctx.feature("func_call")
 
     # ------------------------------------------------------------------ body
-    def build(self) -> KernelProgram:
+    def _uses_a_parameter(self, eb: ExprBuilder, root: Scope, ret: T.WType, final: Expr, identity: bool) -> Expr:
+        """``p + final`` (``p`` a parameter reduced to ``ret``: ``wp.length(v)``, a cast...), so the
+        helper's result depends on its input; ``final`` becomes a literal if it was the parameter."""
+        for v in root.vars:
+            term = eb.summary(Expr(v.load(), v.type, v.mag), ret) if v.type.kind != "struct" else None
+            if term is not None:
+                other = eb.const(ret) if identity else final
+                return eb.squash(Expr(ast.BinOp(term.node, ast.Add(), other.node), ret, term.mag + other.mag))
+        return final
+
+    def dead_locals(self, root: Scope, body: list[ast.stmt]) -> list[Var]:
+        """Top-level locals of ``body`` whose value reaches no output (``dataflow.live_names``), newest first."""
+        live = live_names(body, {a.arg for a in self.params})
+        params = {a.arg for a in self.params}
+        return [v for v in reversed(root.vars) if v.node is None and v.name not in params and v.name not in live
+                and v.type.kind != "struct"]
+
+    def sink(self, eb: ExprBuilder, e: Expr, dead: list[Var]) -> Expr:
+        """``e`` plus up to ``policy.max_sink_terms`` of the ``dead`` locals (taken from the list),
+        each reduced to ``e``'s type (``wp.length(v)``, a cast...); squashed to its limit."""
+        total = e
+        added = 0
+        for v in list(dead):
+            if added == self.policy.max_sink_terms or not (e.type.is_scalar or e.type.kind in ("vec", "mat", "svec")):
+                break
+            term = eb.summary(Expr(v.load(), v.type, v.mag, unit=v.unit), e.type)
+            if term is None:
+                continue
+            dead.remove(v)
+            self.ctx.use("add")
+            total = eb.squash(Expr(ast.BinOp(total.node, ast.Add(), term.node), e.type, total.mag + term.mag))
+            added += 1
+        return total
+
+
+class ThreadKernelBuilder(ProgramBuilder):
+    """A ``wp.launch`` kernel of one classic category (``Plan``)."""
+
+    def build(self) -> Built:
         r, p, ctx = self.rng, self.p, self.ctx
         ndim = r.choice(p.ndims)
         if ndim == 1:
@@ -238,16 +268,16 @@ class _Builder:
         root = Scope()
         root.ctx = ctx
         for name, n in zip(tids, shape):
-            root.index_vars.append(IndexVar(name, 0, n - 1))
+            root.index_vars.append(IndexVar(name, 0, n - 1, axis=len(root.index_vars)))
 
         inputs = [self.add_array(root, _IN_NAMES, self.value_type(), shape, "in") for _ in range(r.randint(1, 3))]
-        if r.random() < 0.12:
+        if r.random() < self.policy.p_channel_axis:
             # one more array with a trailing channel axis (a 4-D array under a 3-D launch)
             extra = (r.randint(2, 4),)
             inputs.append(self.add_array(root, ["chan", "feat", "basis", "lanes"], self.value_type(allow_int=False), shape + extra, "in"))
             ctx.feature("channel_axis")
         table = None
-        if p.table or (r.random() < 0.15):
+        if p.table or (r.random() < self.policy.p_table_array):
             L = r.randint(3, 12)
             table = self.add_array(root, _TABLE_NAMES, self.value_type(allow_int=False), (L,), "in")
         if p.gather:
@@ -259,7 +289,7 @@ class _Builder:
         n_scalar = r.randint(*p.scalar_params)
         for _ in range(n_scalar):
             t = r.choice([T.FLOAT, T.FLOAT, T.INT] + [t for t in ctx.types if t.is_scalar and t.is_float])
-            if r.random() < 0.15 and T.vec(3) in ctx.types:
+            if r.random() < self.policy.p_vec_param and T.vec(3) in ctx.types:
                 t = T.vec(3)
             self.add_scalar(root, t)
         if n_scalar:
@@ -274,13 +304,14 @@ class _Builder:
             self.args.append(ArgSpec(seed_var, "scalar", "int32", value=r.randint(0, 10_000)))
         if p.atomics:
             for _ in range(r.randint(1, 2)):
-                elem = T.INT if (T.INT in ctx.types and r.random() < 0.3 and not p.reduction) else T.FLOAT
-                m = 1 if p.reduction and r.random() < 0.6 else r.randint(1, 8)
+                elem = T.INT if (T.INT in ctx.types and r.random() < self.policy.p_atomic_int and not p.reduction) else T.FLOAT
+                m = 1 if p.reduction and r.random() < self.policy.p_reduction_single_bin else r.randint(1, 8)
                 acc = self.add_array(root, _ACC_NAMES, elem, (m,), "inout", low=0.0 if elem.is_float else 0,
                                      high=0.0 if elem.is_float else 0, readable=False)
                 self.atomic_targets.append(acc)
                 self.atomic_ops[acc.name] = atomic_ops_for_array(r, elem.is_int)
-        n_out = r.choices([1, 2], [3, 1])[0]
+        w_out = self.policy.table("w_outputs")
+        n_out = int(r.choices(list(w_out), list(w_out.values()))[0])
         for _ in range(n_out):
             self.outputs.append(self.add_array(root, _OUT_NAMES, self.value_type(), shape, "out", low=0.0, high=0.0, readable=False))
 
@@ -306,11 +337,11 @@ class _Builder:
             ctx.feature("random")
         # preload some inputs into locals, as real kernels do
         for a in inputs:
-            if r.random() < 0.6:
+            if r.random() < self.policy.p_preload_input:
                 e = root.read(a)
                 stmt, _ = sb.new_var(root, a.type.elem, e)
                 body.append(stmt)
-        n_stmts = self.config.min_statements + int(r.expovariate(1.0 / 6.0))
+        n_stmts = self.config.min_statements + int(r.expovariate(1.0 / self.policy.mean_body_statements))
         n_stmts = min(n_stmts, self.config.max_statements)
         body += sb.block(root, n_stmts)
         if p.reduction:
@@ -323,58 +354,24 @@ class _Builder:
             ctx.use(op)
             ctx.feature("reduction")
             ctx.feature("atomic")
+        values = []
         for out in self.outputs:
             e = sb.eb.gen(out.type.elem, r.randint(1, self.config.max_expr_depth), root)
             if not has_var(e.node):
                 e = sb.eb.squash(sb.eb.leaf(out.type.elem, root))
-            idx = [name_load(t) for t in tids]
-            target = ast.Subscript(name_load(out.name), idx[0] if ndim == 1 else ast.Tuple(idx, ast.Load()), ast.Store())
-            body.append(ast.Assign([target], e.node, lineno=0))
-            ctx.use("array_store")
+            values.append(e)
+        idx = [name_load(t) for t in tids]
+        index = idx[0] if ndim == 1 else ast.Tuple(idx, ast.Load())
+        stores = lambda: [ast.Assign([ast.Subscript(name_load(o.name), index, ast.Store())], e.node, lineno=0)  # noqa: E731
+                          for o, e in zip(self.outputs, values)]
+        dead = self.dead_locals(root, body + stores())
+        for k in range(len(values)):  # what would not reach an output goes into one
+            values[k] = self.sink(sb.eb, values[k], dead)
+        body += stores()
+        ctx.use("array_store")
         kname = ctx.fresh(f"{r.choice(_KERNEL_NAMES)}_{r.choice(_KERNEL_SUFFIX)}")
         kfn = ast.FunctionDef(kname, ast.arguments([], self.params, None, [], [], None, []), body, [wp_attr("kernel")], None, lineno=0)
-        defs = self.structs + self.helpers + [kfn]
-        source = render(defs)
         for part in p.parts:
             ctx.feature(part)
         ctx.features |= p.extra_features
-        return finish(self.seed, source, kname, p.category, ctx, tuple(self.args), shape, self.chash, tree=module_tree(defs))
-
-
-def render(defs: list[ast.stmt]) -> str:
-    mod = ast.Module([ast.Import([ast.alias("warp", "wp")])] + defs, [])
-    return ast.unparse(mod) + "\n"
-
-
-#: Features whose kernels get no gradient check. ``component_write`` (``v.y = ...``, ``v[1] = ...``):
-#: Warp 1.19's adjoint of an in-place vector component write still credits the overwritten
-#: component (tests/test_warp_known_bugs.py), so the stored backward code is not a true gradient.
-NOT_GRAD_CHECKABLE = frozenset({"atomic", "random", "integer", "component_write"})
-
-
-def module_tree(defs: list[ast.stmt]) -> ast.Module:
-    return ast.Module([ast.Import([ast.alias("warp", "wp")])] + defs, [])
-
-
-def finish(seed: int, source: str, kname: str, category: str, ctx: Ctx, args: tuple[ArgSpec, ...],
-           shape: tuple[int, ...], chash: str, tiled: bool = False, block_dim: int | None = None,
-           tree: ast.AST | None = None) -> KernelProgram:
-    builtins = tuple(sorted(builtins_used(tree if tree is not None else source)))
-    nondiff = [b for b in builtins if not _warp.is_differentiable_builtin(b) and b not in _STRUCTURAL]
-    differentiable = not nondiff and not (NOT_GRAD_CHECKABLE & ctx.features) and category != "integer"
-    ctx.feature(category)
-    return KernelProgram(
-        seed=seed,
-        source=source,
-        kernel_name=kname,
-        category=category,
-        features=tuple(sorted(ctx.features)),
-        args=args,
-        launch_dim=tuple(shape),
-        config_hash=chash,
-        builtins=builtins,
-        tiled=tiled,
-        block_dim=block_dim,
-        differentiable=differentiable,
-        extra={"nondifferentiable_builtins": nondiff} if nondiff else {},
-    )
+        return Built(self.structs + self.helpers + [kfn], kname, tuple(self.args), shape, features=set(ctx.features))

@@ -1,0 +1,89 @@
+"""Typed expression values shared by the expression, statement and guard builders.
+
+An :class:`Expr` is an ``ast.expr`` plus its Warp type (``types.WType``) and a
+proven bound ``mag`` on the absolute value of each of its components.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Protocol
+
+from warpsynth.generate import types as T
+
+#: largest |value| an expression of each dtype may reach before it is squashed
+LIMIT = {
+    "float16": 100.0, "float32": 1.0e4, "float64": 1.0e6, "int8": 100.0, "int16": 1.0e4, "int32": 1.0e6,
+    "int64": 1.0e6, "uint8": 200.0, "uint16": 6.0e4, "uint32": 1.0e6, "uint64": 1.0e6, "bool": 1.0,
+}
+
+
+class LiteralMaker(Protocol):
+    def lit(self, value: float, t: T.WType) -> "Expr": ...
+
+
+def wp_attr(name: str) -> ast.expr:
+    return ast.Attribute(value=ast.Name(id="wp", ctx=ast.Load()), attr=name, ctx=ast.Load())
+
+
+def name_load(name: str) -> ast.expr:
+    return ast.Name(id=name, ctx=ast.Load())
+
+
+@dataclass
+class Expr:
+    node: ast.expr
+    type: T.WType
+    mag: float
+    unit: bool = False  # quaternion/transform with unit rotation
+
+    def plus_const(self, b: LiteralMaker, c: float) -> "Expr":
+        """``self + c`` (folded when ``self`` is a literal)."""
+        v = literal_value(self.node)
+        if v is not None and self.type.is_scalar:
+            return b.lit(v + c, self.type)
+        return Expr(ast.BinOp(self.node, ast.Add(), b.lit(c, self.type).node), self.type, self.mag + c)
+
+
+def has_var(node: ast.expr) -> bool:
+    """Whether an expression reads any variable (other than the ``wp`` module)."""
+    stack = [node]
+    while stack:  # ast.walk without its generator overhead: this runs for every generated call
+        n = stack.pop()
+        if isinstance(n, ast.Name):
+            if n.id not in ("wp", "float", "int"):
+                return True
+            continue
+        for name in n._fields:
+            value = getattr(n, name, None)
+            if isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return False
+
+
+_SCALAR_CASTS = frozenset({"float", "int", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+                           "uint16", "uint32", "uint64"})
+
+
+def literal_value(node: ast.expr) -> float | None:
+    """The number a scalar literal denotes (``1.5``, ``-2``, ``wp.float64(0.5)``, ``int(3)``), else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        v = literal_value(node.operand)
+        return None if v is None else -v
+    if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+        f = node.func
+        name = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else None)
+        if name in _SCALAR_CASTS:
+            return literal_value(node.args[0])
+    return None
+
+
+def round_lit(x: float) -> float:
+    return float(f"{x:.3g}")
+
+
