@@ -230,3 +230,24 @@ def test_custom_func_grad_matches_finite_differences():
         assert run.reject is None, run.reject
         grad = execute.grad_check(p, k, p.seed, run.changed, execute.GradTolerances())
     assert grad.differentiable and grad.reject is None and grad.checked > 0, (grad, p.source)
+
+
+def test_spring_endpoints_are_distinct_pairs():
+    """A spring from a particle to itself has a zero length, whose sqrt has an infinite adjoint: the
+    inputs of every index-pair array (``ArgSpec.pairs``) never repeat an end."""
+    import numpy as np
+
+    from warpsynth.extract import load_source
+    from warpsynth.generate.launch import make_inputs
+
+    checked = 0
+    for seed in range(30):
+        program = kernel(seed, GeneratorConfig.only("motif_springs"))
+        with load_source(program.source, f"pairs{seed}") as loaded:
+            inputs = make_inputs(program, seed, loaded.kernels()[program.kernel_name])
+        for spec, value in zip(program.args, inputs):
+            if spec.pairs:
+                ends = np.asarray(value.numpy()).reshape(-1, 2)
+                assert (ends[:, 0] != ends[:, 1]).all() and ends.min() >= spec.low and ends.max() <= spec.high
+                checked += 1
+    assert checked >= 20

@@ -15,11 +15,17 @@ from warpsynth.verify import VerifyOptions, verify_samples
 from warpsynth.verify import cuda as cuda_level
 
 
+def _float_arrays(p, role_in: bool) -> bool:
+    return any(a.kind == "array" and a.dtype == "float32" and (a.role == "in") == role_in for a in p.args)
+
+
 def _first(category: str, differentiable: bool | None = None, start: int = 0):
+    """The first ``category`` program (of the wanted differentiability) with float32 input and output arrays."""
     config = GeneratorConfig(weights={category: 1.0})
     for seed in range(start, start + 200):
         p = kernel(seed, config)
-        if p.category == category and (differentiable is None or p.differentiable == differentiable):
+        if p.category == category and (differentiable is None or p.differentiable == differentiable) \
+                and _float_arrays(p, True) and _float_arrays(p, False):
             return p
     raise AssertionError(f"no {category} program")
 

@@ -61,6 +61,18 @@ def _draw(rng: np.random.Generator, t: T.WType, shape: tuple[int, ...], low: flo
     return rng.uniform(low, high, size=full).astype(np_dtype)
 
 
+def _distinct_pairs(rng: np.random.Generator, data: np.ndarray, low: int, high: int) -> np.ndarray:
+    """``data`` (index pairs, consecutive in memory) with each pair's second end moved off its first:
+    ``j = low + (i - low + 1 + r) % (high - low + 1)`` with ``r`` uniform in ``[0, high - low - 1]``."""
+    flat = data.reshape(-1, 2)
+    span = high - low + 1
+    if span < 2:
+        raise ValueError(f"distinct index pairs need at least two indices, got [{low}, {high}]")
+    shift = 1 + rng.integers(0, span - 1, size=len(flat), endpoint=False)
+    flat[:, 1] = low + (flat[:, 0] - low + shift) % span
+    return flat.reshape(data.shape)
+
+
 def _value(rng: np.random.Generator, spec: ArgSpec) -> Any:
     t = wtype(spec.dtype)
     if spec.kind == "scalar":
@@ -115,6 +127,8 @@ def make_inputs(program: KernelProgram, seed: int, kernel: Any = None, device: s
         elif spec.kind == "array":
             t = wtype(spec.dtype)
             data = _draw(rng, t, spec.shape, spec.low, spec.high)
+            if spec.pairs:
+                data = _distinct_pairs(rng, data, int(spec.low), int(spec.high))
             out.append(wp.array(data, dtype=t.warp, device=device))
         elif spec.kind == "struct":
             out.append(_struct_value(rng, _struct_type(kernel, index, spec.name), spec.fields))

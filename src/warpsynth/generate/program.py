@@ -20,6 +20,8 @@ class ArgSpec:
     Scalars are passed as ``value``. Structs list their ``fields``.
     Kind "value" is a vector/matrix parameter or struct field (``dtype`` e.g. "vec3"),
     drawn per component from [low, high] like array elements.
+    ``pairs``: an integer array of index pairs (rows of an ``(m, 2)`` array, or elements
+    ``2k, 2k + 1`` of a flat one) whose two ends always differ, as spring and edge lists do.
     """
 
     name: str
@@ -31,6 +33,7 @@ class ArgSpec:
     value: float | int | None = None
     role: str = "in"
     fields: tuple["ArgSpec", ...] = ()
+    pairs: bool = False
 
 
 @dataclass(frozen=True)

@@ -270,8 +270,9 @@ class MotifBuilder:
         self.generic()
 
     def array(self, base: str, dtype: str, ann: X, shape: tuple[int, ...], role: str = "in", low: float = -1.0,
-              high: float = 1.0, fields: tuple[ArgSpec, ...] = ()) -> X:
-        """A ``wp.array`` parameter of element ``dtype`` (spec name, ``ann`` its annotation); outputs start at 0."""
+              high: float = 1.0, fields: tuple[ArgSpec, ...] = (), pairs: bool = False) -> X:
+        """A ``wp.array`` parameter of element ``dtype`` (spec name, ``ann`` its annotation); outputs start at 0.
+        ``pairs``: index pairs whose ends differ (``ArgSpec.pairs``)."""
         n = self.fresh(base)
         if role == "out":
             low = high = 0
@@ -282,7 +283,7 @@ class MotifBuilder:
             base_t = wp.array if len(shape) == 1 else getattr(wp, f"array{len(shape)}d")
             self.overload[n] = base_t(dtype=concrete)
         return self._param(n, param_ann, ArgSpec(n, "array", dtype, tuple(shape), low=low, high=high, role=role,
-                                                 fields=fields))
+                                                 fields=fields, pairs=pairs))
 
     def scalar(self, base: str, value: float, dtype: str | None = None, ann: X | None = None) -> X:
         """A scalar parameter passed as ``value`` (default: the program's float precision)."""

@@ -19,9 +19,9 @@ def _endpoints(b: MotifBuilder, t: X, n_particles: int, m: int) -> tuple[list[as
     """``i, j`` of spring ``t`` from a flat ``(2m,)`` or an ``(m, 2)`` index array."""
     i, j = b.fresh("i"), b.fresh("j")
     if b.rng.random() < 0.5:
-        idx = b.array(b.pick(["spring_indices", "edges"]), "int32", name("int"), (2 * m,), low=0, high=n_particles - 1)
+        idx = b.array(b.pick(["spring_indices", "edges"]), "int32", name("int"), (2 * m,), low=0, high=n_particles - 1, pairs=True)
         return [assign(i, idx[t * 2 + 0]), assign(j, idx[t * 2 + 1])], name(i), name(j)
-    idx = b.array(b.pick(["springs", "edge_indices", "constraints"]), "int32", wp.int32, (m, 2), low=0, high=n_particles - 1)
+    idx = b.array(b.pick(["springs", "edge_indices", "constraints"]), "int32", wp.int32, (m, 2), low=0, high=n_particles - 1, pairs=True)
     return [assign(i, idx[t, 0]), assign(j, idx[t, 1])], name(i), name(j)
 
 
