@@ -24,7 +24,7 @@ import tempfile
 import time
 
 from warpsynth import _warp
-from warpsynth.dataset.rows import row_from_ir
+from warpsynth.extract.row import row_from_ir
 from warpsynth.extract import extract, load_source
 from warpsynth.verify import VerifyOptions, verify_samples, warm_pch
 from warpsynth.verify import compiler

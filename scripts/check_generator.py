@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 def _codegen_chunk(seeds: list[int]) -> list[tuple[int, str | None, str]]:
     from warpsynth.generate import kernel
-    from warpsynth.generate.check import codegen_error
+    from warpsynth.verify.generated import codegen_error
 
     out = []
     for s in seeds:
@@ -76,7 +76,7 @@ def _run_batch_subprocess(category: str, seeds: list[int]) -> list[dict]:
 
 def run_batch_main(category: str, seeds: list[int]) -> None:
     from warpsynth.generate import GeneratorConfig, kernel
-    from warpsynth.generate.check import run_errors
+    from warpsynth.verify.generated import run_errors
 
     cfg = GeneratorConfig.only(category)
     progs = [kernel(s, cfg) for s in seeds]

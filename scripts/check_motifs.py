@@ -55,7 +55,7 @@ def diversity(n: int) -> dict:
 
 def codegen(n: int) -> dict:
     from warpsynth.generate import GeneratorConfig, kernel
-    from warpsynth.generate.check import codegen_error
+    from warpsynth.verify.generated import codegen_error
 
     cfg = GeneratorConfig.motifs()
     failures = {s: e for s in range(n) if (e := codegen_error(kernel(s, cfg)))}
@@ -66,7 +66,7 @@ _RUN = """
 import json, sys
 from warpsynth.generate import GeneratorConfig, kernel
 from warpsynth.generate.motifs import MOTIF_CATEGORIES
-from warpsynth.generate.check import run_errors
+from warpsynth.verify.generated import run_errors
 k = int(sys.argv[1])
 progs = [kernel(s, GeneratorConfig.only(c)) for c in MOTIF_CATEGORIES for s in range(k)]
 errs = run_errors(progs, debug=True, tag="check_motifs")

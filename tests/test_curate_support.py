@@ -8,7 +8,7 @@ from pathlib import Path
 
 from warpsynth.dataset import folder
 from warpsynth.dataset.io import write_rows
-from warpsynth.dataset.rows import row_from_ir
+from warpsynth.extract.row import row_from_ir
 from warpsynth.extract import extract, load_source
 
 HEADER = "import warp as wp\n\n"

@@ -17,7 +17,7 @@ from warpsynth import _warp
 from warpsynth.errors import WarpsynthError
 from warpsynth.generate import CATEGORIES, GeneratorConfig, kernel
 from warpsynth.generate.canonical import canonical_form
-from warpsynth.generate.check import codegen_error, combine
+from warpsynth.verify.generated import codegen_error, combine
 from warpsynth.generate.assemble import NOT_GRAD_CHECKABLE
 from warpsynth.generate.diversity import report
 from warpsynth.generate.launch import make_inputs
@@ -150,7 +150,7 @@ def test_compile_and_run_debug_one_per_category():
         """
         import json
         from warpsynth.generate import CATEGORIES, GeneratorConfig, kernel
-        from warpsynth.generate.check import run_errors
+        from warpsynth.verify.generated import run_errors
         progs = [kernel(3, GeneratorConfig.only(c)) for c in CATEGORIES]
         print("RESULT", json.dumps(run_errors(progs, debug=True, tag="pytest_gen")))
         """
@@ -275,7 +275,7 @@ def test_decomposition_and_euler_programs_verify():
     """The two regressions of the 2,000-sample grad run (an SVD of a rank-1 matrix: adjoint != finite
     differences; a quat_from_euler axis index of 256: out of bounds), on the first current programs
     that use those builtins."""
-    from warpsynth.dataset.rows import row_from_ir
+    from warpsynth.extract.row import row_from_ir
     from warpsynth.extract import extract, load_source
     from warpsynth.verify import VerifyOptions, verify_samples
 

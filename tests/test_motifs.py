@@ -19,7 +19,7 @@ import pytest
 from warpsynth.errors import WarpsynthError
 from warpsynth.generate import GeneratorConfig, kernel
 from warpsynth.generate.canonical import canonical_form
-from warpsynth.generate.check import codegen_error
+from warpsynth.verify.generated import codegen_error
 from warpsynth.generate.motifs import MOTIF_CATEGORIES, MOTIF_WEIGHT
 from warpsynth.generate.launch import make_inputs
 from warpsynth.generate.motifs import FAMILIES
@@ -175,7 +175,7 @@ def test_run_in_debug_mode_every_family_finite():
         import json
         from warpsynth.generate import GeneratorConfig, kernel
         from warpsynth.generate.motifs import MOTIF_CATEGORIES
-        from warpsynth.generate.check import run_errors
+        from warpsynth.verify.generated import run_errors
         progs = [kernel(s, GeneratorConfig.only(c)) for c in MOTIF_CATEGORIES for s in (1, 2)]
         print("RESULT", json.dumps(run_errors(progs, debug=True, tag="pytest_motifs")))
         """

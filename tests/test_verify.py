@@ -10,7 +10,7 @@ import pytest
 import warp as wp
 
 from warpsynth import _warp
-from warpsynth.dataset.rows import row_from_ir
+from warpsynth.extract.row import row_from_ir
 from warpsynth.extract import extract, load_source
 from warpsynth.generate.program import ArgSpec, KernelProgram
 from warpsynth.verify import VerifyOptions, verify_samples, warm_pch

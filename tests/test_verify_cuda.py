@@ -8,7 +8,7 @@ import warp as wp
 
 from warpsynth.errors import WarpsynthError
 from warpsynth.extract import extract, load_source
-from warpsynth.dataset.rows import row_from_ir
+from warpsynth.extract.row import row_from_ir
 from warpsynth.generate import GeneratorConfig, kernel
 from warpsynth.pipeline.verifying import require_verify
 from warpsynth.verify import VerifyOptions, verify_samples

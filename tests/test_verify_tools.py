@@ -9,7 +9,7 @@ import os
 import numpy as np
 import warp as wp
 
-from warpsynth.dataset.rows import row_from_ir
+from warpsynth.extract.row import row_from_ir
 from warpsynth.extract import extract, load_source
 from warpsynth.generate.program import ArgSpec, KernelProgram
 from warpsynth.verify import report

@@ -31,7 +31,7 @@ from warpsynth.curate.tokenize import count_tokens
 from warpsynth.dataset import folder
 from warpsynth.dataset.io import check_output_file, write_text_atomic
 from warpsynth.errors import WarpsynthError
-from warpsynth.verify.levels import LEVELS
+from warpsynth.dataset.levels import LEVELS
 
 TOKEN_SAMPLE = 20_000
 COLUMNS = [

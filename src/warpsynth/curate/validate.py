@@ -192,7 +192,7 @@ def recodegen_row(row: dict) -> list[str]:
 
     Raises WarpsynthError when the row cannot be re-extracted (no such kernel, load error).
     """
-    from warpsynth.dataset.rows import row_from_ir
+    from warpsynth.extract.row import row_from_ir
     from warpsynth.extract import extract, load_source
 
     options = json.loads(row["options"] or "{}")

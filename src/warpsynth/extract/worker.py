@@ -20,7 +20,7 @@ from typing import Any
 import warp as wp
 
 from warpsynth import _warp
-from warpsynth.dataset.rows import row_from_ir
+from warpsynth.extract.row import row_from_ir
 from warpsynth.extract.files import import_file, missing_optional_package
 from warpsynth.extract.kernel import extract_module_kernels
 from warpsynth.extract.license import license_of_folder, warp_license

@@ -18,7 +18,7 @@ import warp as wp
 
 from warpsynth import _warp
 from warpsynth.dataset.io import format_of, write_rows
-from warpsynth.dataset.rows import row_from_ir
+from warpsynth.extract.row import row_from_ir
 from warpsynth.extract import extract_module_kernels
 
 ORIGIN = "fem"

@@ -18,11 +18,11 @@ from warpsynth import _warp
 from warpsynth._version import __version__
 from warpsynth.dataset.schema import SCHEMA_VERSION
 from warpsynth.errors import WarpsynthError
-from warpsynth.verify.levels import LEVELS
+from warpsynth.dataset.levels import LEVELS
 
 FORMATS = ("parquet", "jsonl")
 TARGETS = ("cpu", "cuda")
-VERIFY_LEVELS = LEVELS  # the one list, in warpsynth.verify.levels
+VERIFY_LEVELS = LEVELS  # the one list, in warpsynth.dataset.levels
 DEFAULT_GENERATOR = "warpsynth.pipeline.programs:warp_generator"
 SPLIT = "train"
 RUN_DIR = "_run"

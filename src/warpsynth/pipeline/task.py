@@ -29,7 +29,7 @@ from typing import Any, Callable
 from warpsynth import _warp
 from warpsynth.dataset.folder import shard_path
 from warpsynth.dataset.io import ShardWriter, file_matches, file_sha256, remove_temp_files, write_text_atomic
-from warpsynth.dataset.rows import row_from_ir
+from warpsynth.extract.row import row_from_ir
 from warpsynth.pipeline.config import SPLIT, RunConfig, run_dir, sample_seed
 
 TASKS_DIR = "tasks"
@@ -263,9 +263,11 @@ class _Runner:
             flag.touch()
         os.kill(os.getpid(), signal.SIGSEGV)
 
-    def reject(self, index: int, stage: str, reason: str) -> None:
+    def reject(self, index: int, stage: str, reason: str, category: str | None) -> None:
+        """Record sample ``index``'s reject with its generator category (None: unknown, generation failed)."""
         self.rejects.append(
-            {"index": index, "seed": sample_seed(self.config.seed, index), "stage": stage, "reason": reason}
+            {"index": index, "seed": sample_seed(self.config.seed, index), "stage": stage, "reason": reason,
+             "category": category}
         )
 
     def run(self) -> TaskResult:
@@ -304,7 +306,8 @@ class _Runner:
                 items = []
                 for index in chunk:
                     if self.crashes.per_sample[index] >= CRASH_LIMIT:
-                        self.reject(index, "crash", f"worker crashed {self.crashes.per_sample[index]} times on this sample")
+                        self.reject(index, "crash", f"worker crashed {self.crashes.per_sample[index]} times on this sample",
+                                    _category_of(source, sample_seed(self.config.seed, index)))
                         continue
                     journal.set("sample", index, index + 1)
                     self._maybe_crash(index)
@@ -375,7 +378,7 @@ class _Runner:
         try:
             program = source(seed)
         except Exception as exc:
-            self.reject(index, "generate", one_line(exc))
+            self.reject(index, "generate", one_line(exc), None)
             return None
         t1 = time.perf_counter()
         self.timings["generate"] += t1 - t0
@@ -383,7 +386,7 @@ class _Runner:
         t_race = time.perf_counter()
         self.timings["race"] += t_race - t1
         if race is not None:
-            self.reject(index, "race", race)
+            self.reject(index, "race", race, program.category)
             return None
         t1 = t_race
         stage = "load"
@@ -402,7 +405,7 @@ class _Runner:
                 t3 = time.perf_counter()
                 self.timings["extract"] += t3 - t2
         except Exception as exc:
-            self.reject(index, stage, one_line(exc))
+            self.reject(index, stage, one_line(exc), program.category)
             return None
         try:
             row = row_from_ir(
@@ -419,7 +422,7 @@ class _Runner:
                 differentiable=program.differentiable,
             )
         except Exception as exc:
-            self.reject(index, "row", one_line(exc))
+            self.reject(index, "row", one_line(exc), program.category)
             return None
         self.timings["row"] += time.perf_counter() - t3
         return index, program, row
@@ -433,7 +436,8 @@ class _Runner:
         kept = []
         for group in self.crashes.split(items):
             if len(group) == 1 and self.crashes.per_sample[group[0][0]] >= CRASH_LIMIT:
-                self.reject(group[0][0], "crash", f"worker crashed {self.crashes.per_sample[group[0][0]]} times on this sample")
+                self.reject(group[0][0], "crash", f"worker crashed {self.crashes.per_sample[group[0][0]]} times on this sample",
+                            group[0][1].category)
                 continue
             journal.set("verify", group[0][0], group[-1][0] + 1)
             for index, _, _ in group:
@@ -442,9 +446,17 @@ class _Runner:
                 for stage, value in ms.items():
                     self.verify_ms[stage] += value
                 if reject is not None:
-                    self.reject(index, *reject)
+                    self.reject(index, *reject, program.category)
                 else:
                     kept.append((index, program, row))
         self.timings["verify"] += time.perf_counter() - t0
         kept.sort(key=lambda it: it[0])
         return kept
+
+
+def _category_of(source, seed: int) -> str | None:
+    """The category of the program ``source`` makes for ``seed`` (None if generating it fails)."""
+    try:
+        return source(seed).category
+    except Exception:  # noqa: BLE001 - the generate stage reports such a failure itself
+        return None

@@ -1,10 +1,10 @@
 """Verification levels for generated samples: codegen < compile < run < grad < cuda (docs/verification.md).
 
-``warpsynth.verify.levels`` (the level names) imports nothing heavy; the rest of the API
+``warpsynth.dataset.levels`` (the level names) imports nothing heavy; the rest of the API
 loads Warp and is imported on first use.
 """
 
-from warpsynth.verify.levels import LEVELS
+from warpsynth.dataset.levels import LEVELS
 
 __all__ = ["LEVELS", "VerifyOptions", "VerifyResult", "verify_samples", "warm_pch"]
 

@@ -17,7 +17,7 @@ import tempfile
 
 from warpsynth import _warp
 from warpsynth.verify import compiler
-from warpsynth.verify.levels import LEVELS
+from warpsynth.dataset.levels import LEVELS
 from warpsynth.verify.options import ADJOINT_SHAPE_RESET, DEFAULT_PTX_ARCH, VerifyOptions, VerifyResult, default_pch_dir
 from warpsynth.verify.plan import STAGES, plan, verify_samples
 

@@ -11,7 +11,7 @@ import resource
 from dataclasses import dataclass, field
 from typing import Any
 
-from warpsynth.verify.levels import LEVELS, level_index
+from warpsynth.dataset.levels import LEVELS, level_index
 from warpsynth.verify.options import ADJOINT_SHAPE_RESET, VerifyOptions
 
 

@@ -13,7 +13,7 @@ import time
 
 from warpsynth.verify.chunk import Chunk
 from warpsynth.verify.cuda import compare_on_device
-from warpsynth.verify.levels import LEVELS
+from warpsynth.dataset.levels import LEVELS
 from warpsynth.verify.races import check_races
 from warpsynth.verify.stages import Stage
 

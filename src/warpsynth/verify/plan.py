@@ -2,7 +2,7 @@
 
 A level's plan is every stage of ``STAGES`` that lists it in ``levels``, in order. Stages
 that serve a level and all later ones say so with ``stages.from_level``, so a new level is
-a name appended to ``levels.LEVELS`` (it inherits those stages) plus its own stage here; a
+a name appended to ``dataset.levels.LEVELS`` (it inherits those stages) plus its own stage here; a
 check that applies at every level is one stage with ``levels = frozenset(LEVELS)``.
 """
 
@@ -18,7 +18,7 @@ from warpsynth import _warp
 from warpsynth.verify.chunk import Chunk, SampleState, cpu_seconds
 from warpsynth.verify.gpu_stages import CudaCompare, RaceCheck
 from warpsynth.verify.launches import DebugLaunches, ReleaseGrad
-from warpsynth.verify.levels import level_index
+from warpsynth.dataset.levels import level_index
 from warpsynth.verify.options import VerifyOptions, VerifyResult, default_pch_dir
 from warpsynth.verify.stages import CodegenCheck, DebugBuild, KernelPtx, Stage, WarpBuild
 
@@ -68,7 +68,7 @@ def verify_samples(samples: list[tuple[Any, dict]], level: str = "codegen", opti
                    stages: tuple[Stage, ...] = STAGES) -> list[VerifyResult]:
     """Verify a chunk of ``(KernelProgram, row)`` samples up to ``level``; one result per sample, in order.
 
-    ``level``: one of ``levels.LEVELS``; ``stages``: the ordered stage list to plan from (default
+    ``level``: one of ``dataset.levels.LEVELS``; ``stages``: the ordered stage list to plan from (default
     ``STAGES``). Raises ValueError for an unknown level or an inconsistent plan. Compile errors,
     failed checks and crashed launches are per-sample rejects, never exceptions.
     """

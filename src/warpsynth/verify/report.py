@@ -4,10 +4,10 @@
 
 Reads the rows (``data/**/*.parquet|jsonl``: ``verify_level``, ``differentiable``,
 ``category``) and the rejects (``_run/rejects.jsonl``: ``seed``, ``stage``,
-``reason``). A row at level L passed every level up to L; a reject at stage S
+``reason``, ``category``). A row at level L passed every level up to L; a reject at stage S
 passed the levels before S and failed S. The grad level applies to differentiable
 kernels only (rows with ``differentiable`` true, and grad rejects). A reject's
-category is recomputed from its seed with the run's generator (``_run/config.json``).
+category is the one the pipeline recorded with it (``?`` when generation itself failed).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import json
 import os
 import sys
 
-from warpsynth.verify.levels import LEVELS, level_index
+from warpsynth.dataset.levels import LEVELS, level_index
 
 #: reject stage -> index of the level it failed (stages before verification fail codegen)
 _STAGE_LEVEL = {"extract": 0, "generate": 0, "race": 0} | {level: level_index(level) for level in LEVELS}
@@ -49,27 +49,10 @@ def _rejects(folder: str) -> list[dict]:
     return out
 
 
-def _reject_categories(folder: str, rejects: list[dict]) -> None:
-    try:
-        with open(os.path.join(folder, "_run", "config.json")) as f:
-            config = json.load(f)["config"]
-        from warpsynth.pipeline.programs import load_program_source
-
-        source = load_program_source(config["generator"], config.get("category_weights") or {})
-    except Exception:
-        source = None
-    for r in rejects:
-        if "category" in r:
-            continue
-        try:
-            r["category"] = source(int(r["seed"])).category if source else "?"
-        except Exception:
-            r["category"] = "?"
-
-
 def summarize(folder: str) -> dict:
     rows, rejects = _rows(folder), _rejects(folder)
-    _reject_categories(folder, rejects)
+    for r in rejects:  # the pipeline records each reject's category when it is made
+        r["category"] = r.get("category") or "?"
     # outcomes: (category, highest level passed index or -1, failed level index or None, grad applies)
     outcomes = []
     unchecked = 0

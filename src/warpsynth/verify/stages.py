@@ -17,7 +17,7 @@ from typing import Callable
 from warpsynth import _warp
 from warpsynth.verify import compiler
 from warpsynth.verify.chunk import Chunk
-from warpsynth.verify.levels import LEVELS, level_index
+from warpsynth.dataset.levels import LEVELS, level_index
 from warpsynth.verify.options import cpu_block_dim, cpu_body, cuda_block_dim, cuda_body, has_ptx
 from warpsynth.verify.units import make_unit
 

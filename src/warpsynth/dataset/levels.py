@@ -1,4 +1,5 @@
-"""The verification levels, in order: the one list every other module reads.
+"""The verification levels, in order: the one list every other module reads (the vocabulary of
+the rows' ``verify_level`` column, so it lives with the row schema).
 
 Kept free of heavy imports (no Warp) so the CLI and the pipeline's config can
 validate ``--verify`` without loading the verifier. Which stages make up each
