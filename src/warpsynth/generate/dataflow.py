@@ -17,25 +17,12 @@ import ast
 from dataclasses import replace
 
 from warpsynth.generate.catalog import Built
+from warpsynth.generate.value import walk as _walk
 
 #: builtins with an effect beyond their return value (``wp.<name>(...)`` as a statement)
 _EFFECT_PREFIXES = ("atomic_", "tile_store", "tile_atomic", "tile_scatter", "printf", "print", "expect_", "store")
 #: builtins writing into output arguments: name -> positions of the outputs
 _OUT_ARGS = {"svd2": (1, 2, 3), "svd3": (1, 2, 3), "qr3": (1, 2), "eig3": (1, 2)}
-
-
-def _walk(node: ast.AST):
-    """``ast.walk`` without its per-node generator overhead (this pass runs for every program)."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        for name in n._fields:
-            v = getattr(n, name, None)
-            if isinstance(v, list):
-                stack.extend(x for x in v if isinstance(x, ast.AST))
-            elif isinstance(v, ast.AST):
-                stack.append(v)
 
 
 def _names(node: ast.AST | None) -> set[str]:

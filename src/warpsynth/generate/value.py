@@ -46,22 +46,23 @@ class Expr:
         return Expr(ast.BinOp(self.node, ast.Add(), b.lit(c, self.type).node), self.type, self.mag + c)
 
 
-def has_var(node: ast.expr) -> bool:
-    """Whether an expression reads any variable (other than the ``wp`` module)."""
+def walk(node: ast.AST):
+    """``ast.walk`` without its per-node generator overhead (the generator walks every program it makes)."""
     stack = [node]
-    while stack:  # ast.walk without its generator overhead: this runs for every generated call
+    while stack:
         n = stack.pop()
-        if isinstance(n, ast.Name):
-            if n.id not in ("wp", "float", "int"):
-                return True
-            continue
+        yield n
         for name in n._fields:
-            value = getattr(n, name, None)
-            if isinstance(value, list):
-                stack.extend(v for v in value if isinstance(v, ast.AST))
-            elif isinstance(value, ast.AST):
-                stack.append(value)
-    return False
+            v = getattr(n, name, None)
+            if isinstance(v, list):
+                stack.extend(x for x in v if isinstance(x, ast.AST))
+            elif isinstance(v, ast.AST):
+                stack.append(v)
+
+
+def has_var(node: ast.expr) -> bool:
+    """Whether an expression reads any variable (other than the ``wp`` module and the ``float``/``int`` casts)."""
+    return any(isinstance(n, ast.Name) and n.id not in ("wp", "float", "int") for n in walk(node))
 
 
 _SCALAR_CASTS = frozenset({"float", "int", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
