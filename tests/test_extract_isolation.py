@@ -161,3 +161,15 @@ def test_identical_factory_kernels_are_counted_not_dropped_silently(tmp_path):
     )
     report = extract_paths([tmp_path / "twins.py"], targets=("cpu",))
     assert report.kernels_found == 2 and report.kernels_extracted == 1 and report.identical == 1
+
+
+def test_what_the_calling_process_imported_does_not_change_the_result():
+    """Workers fork from a clean fork server, not from the caller: a caller that already imported
+    ``warp.sparse`` (here, this test process) must not hide that module's kernels from a file using it."""
+    import warp.sparse  # noqa: F401  (what an earlier test or a notebook may have done)
+
+    case = Path(__file__).parent / "data" / "extract_cases" / "library_import"
+    default = extract_paths([case], workers=1)
+    assert [r["kernel_name"] for r in default.rows] == ["mine"] and default.library_left_out > 0
+    included = extract_paths([case], workers=1, include_warp=True)
+    assert {r["origin"] for r in included.rows} == {"extracted", "warp-library"}

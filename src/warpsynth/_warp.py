@@ -465,6 +465,8 @@ def compile_cpu_object(cpp_path: str, obj_path: str, options: dict, pch_dir: str
 
 
 def kernel_cache_dir() -> str:
+    """Warp's kernel cache folder (``wp.config.kernel_cache_dir``, set when Warp initialises)."""
+    init_quiet()
     return os.fspath(wp.config.kernel_cache_dir)
 
 

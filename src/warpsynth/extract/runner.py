@@ -11,7 +11,6 @@ finished ahead of an earlier, still running file are held in memory.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import time
@@ -111,6 +110,15 @@ def _finish(job: _Running, timeout: float) -> FileResult:
     return result
 
 
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Workers fork from a fork server that imported only Warp and ``extract.preload``: what a file
+    defines then never depends on what the calling process imported before (a pytest session or a
+    notebook that already imported ``warp.sparse`` would otherwise hide its kernels from the file)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["warpsynth.extract.preload"])
+    return context
+
+
 def run_files(
     files: list[tuple[Path, Path]],
     settings: Settings,
@@ -121,9 +129,7 @@ def run_files(
 ) -> None:
     """Extract every file in a worker process of its own, ``workers`` at a time; ``on_result``
     gets the results in the order of ``files``."""
-    context = multiprocessing.get_context("fork")
-    gc.collect()
-    gc.freeze()  # objects of this process stay out of the workers' collections: fewer copy-on-write pages
+    context = _worker_context()
     scanned = frozenset(str(f) for f, _ in files)
     pending = list(enumerate(files))[::-1]
     running: dict[object, _Running] = {}
@@ -149,7 +155,6 @@ def run_files(
         while next_out in done:
             on_result(done.pop(next_out))
             next_out += 1
-    gc.unfreeze()
 
 
 def extract_paths(
@@ -185,7 +190,6 @@ def extract_paths(
     settings = Settings(tuple(targets), tuple(int(a) for a in ptx_archs), backward, cuda_arch, include_warp)
     report = ExtractReport(files_scanned=len(files))
     seen_ids: set[str] = set()
-    _warp.init_quiet()  # once here, so forked workers start initialised
 
     def on_result(result: FileResult) -> None:
         report.files_imported += result.imported
