@@ -193,7 +193,7 @@ def recodegen_row(row: dict) -> list[str]:
     Raises WarpsynthError when the row cannot be re-extracted (no such kernel, load error).
     """
     from warpsynth.extract.row import row_from_ir
-    from warpsynth.extract import extract, load_source
+    from warpsynth.extract import extract_overloads, load_source
 
     options = json.loads(row["options"] or "{}")
     targets = sorted((options.get("block_dim") or {}).keys())
@@ -208,7 +208,10 @@ def recodegen_row(row: dict) -> list[str]:
             kernels = [k for k in loaded.kernels().values() if k.key == row["kernel_name"]]
             if not kernels:
                 raise WarpsynthError(f"source defines no kernel {row['kernel_name']!r}")
-            ir = extract(kernels[0], targets=targets, ptx_archs=options.get("ptx_archs") or (), backward=bool(options.get("enable_backward", True)))
+            irs = extract_overloads(kernels[0], targets=targets, ptx_archs=options.get("ptx_archs") or (),
+                                    backward=bool(options.get("enable_backward", True)))
+            # a generic kernel's rows are its overloads: the one with this row's mangled name
+            ir = next((i for i in irs if i.mangled_name == row.get("mangled_name")), irs[0])
     except WarpsynthError:
         raise
     except Exception as exc:
