@@ -8,8 +8,9 @@ Each measurement runs in a fresh Python process, so CPU times and peak RSS are i
            the kernels that file defines get one ``ModuleBuilder`` and Warp's whole-module
            ``codegen`` per target (no slicing, no rows, no output file); a module with MathDx
            tile ops gets its second, sm_90 build for CUDA as in extract;
-* extract: ``warpsynth.extract.runner.extract_paths`` (one forked worker per file) with 1 and 2
-           workers, rows streamed to a Parquet file as the CLI does.
+* extract: ``warpsynth.extract.runner.extract_paths`` (one worker per file, forked
+           from a fork server the run starts) with 1 and 2 workers, rows streamed to a Parquet
+           file as the CLI does.
 Start-up (import and initialise Warp; for extract also the Parquet writer, which imports
 pyarrow and pandas) is reported apart as "setup"; wall, CPU and CPU per kernel are the rest.
 Both extract the same kernels (the floor uses extract's own file-to-kernel attribution).
@@ -96,6 +97,10 @@ def _extract(path: str, targets: list[str], backward: bool, workers: int, writer
     with writer:
         report = extract_paths([path], targets, (), backward, workers=workers, cuda_arch=90, sink=writer.write)
         writer.commit()
+    # the workers are the fork server's children: stop it so that it and they count in RUSAGE_CHILDREN
+    import multiprocessing.forkserver
+
+    multiprocessing.forkserver._forkserver._stop()
     return {"kernels": report.kernels_extracted, "failures": len(report.failures)}
 
 

@@ -3,6 +3,8 @@ module names, sys.path restored, the output file's life cycle."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -173,3 +175,21 @@ def test_what_the_calling_process_imported_does_not_change_the_result():
     assert [r["kernel_name"] for r in default.rows] == ["mine"] and default.library_left_out > 0
     included = extract_paths([case], workers=1, include_warp=True)
     assert {r["origin"] for r in included.rows} == {"extracted", "warp-library"}
+
+
+def test_the_calling_scripts_own_imports_do_not_reach_the_workers(tmp_path):
+    """multiprocessing re-imports a caller's ``__main__`` script in each child: a script that imports
+    ``warp.sparse`` at its top must not put it into the workers (they are told nothing of ``__main__``)."""
+    case = Path(__file__).parent / "data" / "extract_cases" / "library_import"
+    script = tmp_path / "caller.py"
+    script.write_text(
+        "import sys\nimport warp.sparse  # noqa: F401\nfrom warpsynth.extract.runner import extract_paths\n"
+        "if __name__ == '__main__':\n"
+        "    report = extract_paths([sys.argv[1]], targets=('cpu',))\n"
+        "    print('left_out', report.library_left_out, [r['kernel_name'] for r in report.rows])\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, str(script), str(case)], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    left_out = out.stdout.strip().splitlines()[-1].split()
+    assert left_out[0] == "left_out" and int(left_out[1]) > 0, out.stdout

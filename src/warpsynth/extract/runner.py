@@ -1,8 +1,10 @@
 """Run ``extract_file`` for many files in worker processes and stream the rows, in file order.
 
-Each file gets a fresh process forked from this one (Warp already imported and
-initialised here, no user code), so an import's global state, a hang or a crash
-stays with its file: a hang is killed after ``timeout`` seconds and reported with
+Each file gets a fresh process forked from a fork server that imported only Warp
+and the worker code (``extract.preload``), never from the calling process or its
+``__main__`` script, so the result does not depend on what the caller imported
+(``warp.sparse``, say) and an import's global state, a hang or a crash stays with
+its file: a hang is killed after ``timeout`` seconds and reported with
 the file's name, a crash is reported as a failure of that file. Results are
 handed on in the sorted order of the files, whatever order the workers finish
 in, so the output is the same for any ``workers``. Only the rows of files that
@@ -12,7 +14,11 @@ finished ahead of an earlier, still running file are held in memory.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.context
+import multiprocessing.popen_forkserver
+import multiprocessing.spawn
 import os
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -61,11 +67,11 @@ def short_reason(reason: str) -> str:
     return reason.split(":", 1)[0]
 
 
-def _child(conn, file: Path, display_root: Path, scanned: frozenset, settings: Settings) -> None:
+def _child(conn, file: Path, display_root: Path, scanned: frozenset, settings: Settings, overload_cache: bool) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # an imported file's prints and Warp's native output
     os.dup2(devnull, 2)
-    if os.environ.get("WARPSYNTH_NO_OVERLOAD_CACHE", "") in ("", "0"):  # as the pipeline's workers
+    if overload_cache:  # as the pipeline's workers
         _warp.enable_builtin_overload_cache()  # same code, ~1/3 less build time (tests/test_pipeline_warp.py)
     try:
         result = extract_file(file, display_root, scanned, settings)
@@ -110,10 +116,46 @@ def _finish(job: _Running, timeout: float) -> FileResult:
     return result
 
 
+_PREPARING = threading.Lock()
+_PREPARATION_DATA = multiprocessing.spawn.get_preparation_data
+
+
+def _preparation_data_without_main(name: str) -> dict:
+    """What a spawned or fork-server child is told of its parent, less the ``__main__`` module."""
+    data = _PREPARATION_DATA(name)
+    data.pop("init_main_from_name", None)
+    data.pop("init_main_from_path", None)
+    return data
+
+
+class _Popen(multiprocessing.popen_forkserver.Popen):
+    """multiprocessing re-imports the caller's ``__main__`` script in every child (as
+    ``__mp_main__``) before running the target: a script that imports ``warp.sparse`` at its top
+    would put that module back into each worker and hide its kernels from the files. The workers
+    need nothing of ``__main__`` (their target and arguments are warpsynth's), so it is left out."""
+
+    def _launch(self, process_obj) -> None:
+        with _PREPARING:
+            multiprocessing.spawn.get_preparation_data = _preparation_data_without_main
+            try:
+                super()._launch(process_obj)
+            finally:
+                multiprocessing.spawn.get_preparation_data = _PREPARATION_DATA
+
+
+class _Process(multiprocessing.context.ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj):
+        return _Popen(process_obj)
+
+
 def _worker_context() -> multiprocessing.context.BaseContext:
-    """Workers fork from a fork server that imported only Warp and ``extract.preload``: what a file
-    defines then never depends on what the calling process imported before (a pytest session or a
-    notebook that already imported ``warp.sparse`` would otherwise hide its kernels from the file)."""
+    """Workers fork from a fork server that imported only Warp and ``extract.preload`` (never the
+    caller's ``__main__``, see ``_Popen``): what a file defines then never depends on what the
+    calling process imported before (a pytest session or a notebook that already imported
+    ``warp.sparse`` would otherwise hide its kernels from the file). Each worker gets the caller's
+    current ``sys.path`` and working directory. The fork server is one per process and keeps the
+    preload and the environment variables of its first start."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["warpsynth.extract.preload"])
     return context
@@ -131,6 +173,8 @@ def run_files(
     gets the results in the order of ``files``."""
     context = _worker_context()
     scanned = frozenset(str(f) for f, _ in files)
+    # read here, not in the worker: the fork server keeps the environment of its first start
+    overload_cache = os.environ.get("WARPSYNTH_NO_OVERLOAD_CACHE", "") in ("", "0")
     pending = list(enumerate(files))[::-1]
     running: dict[object, _Running] = {}
     done: dict[int, FileResult] = {}
@@ -139,7 +183,7 @@ def run_files(
         while pending and len(running) < workers:
             index, (file, root) = pending.pop()
             receive, send = context.Pipe(duplex=False)
-            process = context.Process(target=_child, args=(send, file, root, scanned, settings), daemon=True)
+            process = _Process(target=_child, args=(send, file, root, scanned, settings, overload_cache), daemon=True)
             process.start()
             send.close()
             shown = file.relative_to(root).as_posix()
