@@ -124,11 +124,6 @@ def _child(spec: dict) -> None:
         result = _floor(spec["path"], spec["targets"], spec["backward"])
     else:
         result = _extract(spec["path"], spec["targets"], spec["backward"], spec["workers"], writer)
-        # extract's workers are children of its fork server: stop (and reap) the server so their CPU
-        # time and peak RSS reach RUSAGE_CHILDREN (CPython's own test helper; private, bench only)
-        import multiprocessing.forkserver
-
-        multiprocessing.forkserver._forkserver._stop()
     result.update(
         setup_s=round(t0 - t_setup, 2),
         wall_s=round(time.perf_counter() - t0, 2),
