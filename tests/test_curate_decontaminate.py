@@ -62,7 +62,9 @@ def test_in_place_and_cli(tmp_path, rows):
     root = write_dataset(tmp_path / "ds", rows)
     ev = tmp_path / "e.py"
     ev.write_text(HEADER + KERNELS["laplace2d"])
-    code, out, _ = run_cli(["decontaminate", str(root), "--against", str(ev)])
+    code, _, err = run_cli(["decontaminate", str(root), "--against", str(ev)])  # in place needs --overwrite
+    assert code == 2 and "is the input folder; pass --overwrite" in err
+    code, out, _ = run_cli(["decontaminate", str(root), "--against", str(ev), "--overwrite"])
     assert code == 0 and "dropped laplace2d" in out
     assert "laplace2d" not in _names(root) and len(_names(root)) == len(rows) - 1
     assert leftovers(tmp_path) == []

@@ -44,7 +44,7 @@ Targets = Annotated[str, typer.Option("--targets", help="comma-separated code ta
 Ptx = Annotated[Optional[str], typer.Option("--ptx", help="PTX archs via Warp's bundled NVRTC, e.g. sm_80,sm_90 (needs the cuda target)")]
 DatasetDir = Annotated[Path, typer.Argument(help="dataset folder (data/*.parquet|jsonl + README.md card)", show_default=False)]
 OutputDir = Annotated[Path, typer.Option("-o", "--output", help="new dataset folder", show_default=False)]
-OptionalOutputDir = Annotated[Optional[Path], typer.Option("-o", "--output", help="new dataset folder (default: rewrite DIRECTORY)")]
+OptionalOutputDir = Annotated[Optional[Path], typer.Option("-o", "--output", help="new dataset folder (default: rewrite DIRECTORY in place, with --overwrite)")]
 Licenses = Annotated[Optional[str], typer.Option("--license", help="keep only rows with these SPDX licenses, e.g. MIT,Apache-2.0 (null counts as unknown)")]
 JsonOut = Annotated[bool, flag("--json", "print JSON")]
 Paths = Annotated[List[Path], typer.Argument(help="Python files or folders to import", show_default=False)]

@@ -163,6 +163,8 @@ class DatasetWriter:
         self.source = Path(source).absolute()
         if self.out != self.source and self.source in self.out.parents:
             raise WarpsynthError(f"{out}: output must not be inside the input folder {source}")
+        if self.out == self.source and not overwrite:
+            raise WarpsynthError(f"-o: {out} is the input folder; pass --overwrite to rewrite it in place")
         if self.out.exists() and self.out != self.source:
             if not self.out.is_dir():
                 raise WarpsynthError(f"-o: {out} exists and is not a folder")

@@ -208,7 +208,8 @@ def decontaminate(
     overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
-    """Drop contaminated rows of ``root`` into ``out`` (default: replace ``root``); returns the report."""
+    """Drop contaminated rows of ``root`` into ``out`` (default: rewrite ``root`` in place, which takes
+    ``overwrite`` like any replaced output); returns the report."""
     if not against:
         raise WarpsynthError("--against: give at least one evaluation file or folder")
     if not 0 < min_overlap <= 1:
@@ -217,7 +218,7 @@ def decontaminate(
     in_place = out is None
     out = Path(root) if in_place else Path(out)
     hasher = NgramHasher(ngram)
-    with DatasetWriter(out, source=root, rows_per_shard=max_shard_rows(shards), overwrite=overwrite or in_place) as writer:
+    with DatasetWriter(out, source=root, rows_per_shard=max_shard_rows(shards), overwrite=overwrite) as writer:
         index = EvalIndex(eval_documents(against), hasher)  # after the output is known to be ours to write
         n = 0
         dropped = []
