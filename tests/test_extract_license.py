@@ -65,8 +65,21 @@ def test_split_keeps_only_allowed_licenses(licensed, tmp_path):
     root, rows = licensed
     summary = split(root, tmp_path / "out", val=0.2, test=0.2, licenses=["MIT"])
     assert sum(summary["rows"].values()) == 2 and summary["dropped_by_license"] == 4
-    code, _, _ = run_cli(["split", str(root), "-o", str(tmp_path / "out2"), "--license", "Apache-2.0"])
+    code, _, _ = run_cli(["split", str(root), "-o", str(tmp_path / "out2"), "--license", "mit"])
     assert code == 0
+    code, _, err = run_cli(["split", str(root), "-o", str(tmp_path / "out3"), "--license", "NOPE-1.0"])
+    assert code == 2 and "nothing written" in err and not (tmp_path / "out3").exists()
+
+
+def test_generated_rows_carry_the_cards_license(tmp_path):
+    from warpsynth.dataset.folder import GENERATED_LICENSE
+    from warpsynth.dataset.io import read_rows
+    from warpsynth.pipeline import generate
+
+    generate(4, tmp_path / "ds", workers=0, progress=False)
+    rows = [r for f in sorted((tmp_path / "ds" / "data").iterdir()) for r in read_rows(f)]
+    assert rows and {r["license"] for r in rows} == {GENERATED_LICENSE}
+    assert "license: apache-2.0" in (tmp_path / "ds" / "README.md").read_text()
 
 
 def test_empty_allow_list_is_an_error():

@@ -81,6 +81,8 @@ def split(
             allowed = np.concatenate([license_mask(b, allow) for _, b in iter_rows(root, ["license"], shards)] or [np.zeros(0, bool)])
             where[~allowed] = -1
             dropped = int((~allowed).sum())
+            if not allowed.any():  # as export: a split that would write no row writes nothing
+                raise WarpsynthError(f"--license: no row of {root} has license {', '.join(sorted(allow))} ({dropped} rows dropped); nothing written")
         for name in SPLITS:
             writer.declare(name)
         offset = 0

@@ -28,6 +28,10 @@ SPLITS = ("train", "validation", "test")
 _SHARD_RE = re.compile(r"^(?P<split>[A-Za-z0-9_]+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.(?P<fmt>parquet|jsonl)$")
 
 
+#: SPDX id of generated data (the card's license, and each generated row's ``license``): the
+#: kernels are warpsynth's output, released under warpsynth's own license (pyproject.toml).
+GENERATED_LICENSE = "Apache-2.0"
+
 def shard_path(root: str | os.PathLike, split: str, index: int, count: int, fmt: str = "parquet") -> Path:
     return Path(root) / DATA_DIR / f"{split}-{index:05d}-of-{count:05d}.{fmt}"
 
@@ -106,7 +110,7 @@ def write_card(
     """
     meta: dict = {
         "pretty_name": pretty_name,
-        "license": "apache-2.0",
+        "license": GENERATED_LICENSE.lower(),  # the Hub's card spelling of the SPDX id
         "language": ["code"],
         "tags": ["code", "warp", "cuda", "cpp", "ptx", "synthetic", "code-generation"],
         "task_categories": ["text-generation"],

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from warpsynth import _warp
-from warpsynth.dataset.folder import shard_path
+from warpsynth.dataset.folder import GENERATED_LICENSE, shard_path
 from warpsynth.dataset.io import ShardWriter, file_matches, file_sha256, remove_temp_files, write_text_atomic
 from warpsynth.extract.row import row_from_ir
 from warpsynth.pipeline.config import SPLIT, RunConfig, run_dir, sample_seed
@@ -413,6 +413,7 @@ class _Runner:
                 source=program.source,
                 origin="generated",
                 source_file=None,
+                license=GENERATED_LICENSE,
                 category=program.category,
                 features=list(program.features),
                 builtins=list(program.builtins),
