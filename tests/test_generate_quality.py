@@ -204,3 +204,13 @@ def test_prune_edits_a_call_shared_by_two_places_once():
     kfn.body[-1].value.args = [shared, shared]  # one node in two places
     text = ast.unparse(ast.Module(prune(built).defs, []))
     assert text.count("smooth(a[i][0])") == 2 and "smooth()" not in text
+
+
+def test_self_assignments_are_pruned_and_counted():
+    """``x = x`` does nothing: the dataflow pass drops it, and the measure counts one as trivial."""
+    import re
+
+    for seed in range(300):
+        assert not re.search(r"^\s*(\w+) = \1\s*$", kernel(seed).source, re.M), seed
+    m = measure("import warp as wp\n\n@wp.kernel\ndef k(a: wp.array(dtype=float)):\n    t = a[0]\n    t = t\n    a[0] = t\n")
+    assert m.trivial == ["self-assignment: t = t"]

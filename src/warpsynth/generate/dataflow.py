@@ -17,6 +17,7 @@ import ast
 from dataclasses import replace
 
 from warpsynth.generate.catalog import Built
+from warpsynth.generate.quality import is_self_assignment
 from warpsynth.generate.value import walk as _walk
 
 #: builtins with an effect beyond their return value (``wp.<name>(...)`` as a statement)
@@ -72,6 +73,8 @@ class _Liveness:
 
     def _facts(self, s: ast.stmt) -> tuple[bool, set[str], set[str]]:
         """(always needed, names read, names whose need makes it needed) of a simple statement."""
+        if is_self_assignment(s):
+            return False, set(), set()  # ``x = x`` does nothing: never needed
         self.needed, saved = set(), self.needed
         try:
             always, reads = self._simple_now(s)

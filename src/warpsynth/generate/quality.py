@@ -69,6 +69,12 @@ def _reads_nothing(node: ast.expr) -> bool:
     return not any(isinstance(n, ast.Name) and n.id not in ("wp", "float", "int") for n in ast.walk(node))
 
 
+def is_self_assignment(node: ast.AST) -> bool:
+    """``x = x``: a statement that does nothing (the dataflow pass removes it)."""
+    return (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Name) and node.value.id == node.targets[0].id)
+
+
 def trivial_reason(node: ast.expr) -> str | None:
     """Why ``node`` (top level only) is trivially constant or self-cancelling, or None."""
     same = ast.dump
@@ -153,6 +159,8 @@ def _function_measures(fn: ast.FunctionDef, m: Measures) -> None:
         if isinstance(n, ast.AugAssign) and isinstance(n.op, _SELF_CANCELLING_OPS) and isinstance(n.target, ast.Name) \
                 and isinstance(n.value, ast.Name) and n.value.id == n.target.id:
             m.trivial.append(f"self-cancelling update: {ast.unparse(n)}")
+        if is_self_assignment(n):
+            m.trivial.append(f"self-assignment: {ast.unparse(n)}")
     loop_vars = {n.target.id for n in ast.walk(fn) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)}
     tids = {e.id for n in ast.walk(fn) if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Tuple)
             for e in n.targets[0].elts if isinstance(e, ast.Name)}
