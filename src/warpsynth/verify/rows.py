@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import glob
 import json
-import os
 
+from warpsynth.dataset.folder import all_files
+from warpsynth.dataset.io import iter_batches
+from warpsynth.dataset.levels import level_index
 from warpsynth.generate.program import ArgSpec, KernelProgram
-from warpsynth.verify.api import LEVELS
 
 
 def _arg_spec(d: dict) -> ArgSpec:
@@ -38,13 +38,13 @@ def program_from_row(row: dict) -> KernelProgram:
 def load_programs(folder: str, n: int | None = None, min_level: str = "codegen") -> list[KernelProgram]:
     """Programs of the first ``n`` generated rows (Parquet or JSONL shards, in file order) at ``min_level`` or above."""
     cols = ["source", "kernel_name", "launch", "seed", "category", "features", "verify_level", "differentiable", "config_hash"]
-    rows: list[dict] = []
-    for path in sorted(glob.glob(os.path.join(folder, "data", "**", "*.parquet"), recursive=True)):
-        import pyarrow.parquet as pq
-
-        rows.extend(pq.read_table(path, columns=cols).to_pylist())
-    for path in sorted(glob.glob(os.path.join(folder, "data", "**", "*.jsonl"), recursive=True)):
-        with open(path) as f:
-            rows.extend(json.loads(line) for line in f if line.strip())
-    rows = [r for r in rows if r.get("launch") and LEVELS.index(r.get("verify_level") or "codegen") >= LEVELS.index(min_level)]
-    return [program_from_row(r) for r in rows[:n]]
+    least = level_index(min_level)
+    programs: list[KernelProgram] = []
+    for path in all_files(folder):  # WarpsynthError for a folder that is no dataset
+        for batch in iter_batches(path, columns=cols):
+            for row in batch.to_pylist():
+                if n is not None and len(programs) >= n:
+                    return programs
+                if row.get("launch") and level_index(row.get("verify_level") or "codegen") >= least:
+                    programs.append(program_from_row(row))
+    return programs
