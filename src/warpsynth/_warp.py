@@ -532,10 +532,11 @@ def launch_mangled_name(kernel: Any, block_dim: int = 1) -> str:
     A generic kernel (``typing.Any`` parameters) is hashed per ``wp.overload``: its first
     overload is taken, the one ``warpsynth.extract`` returns for it.
     """
-    if kernel.is_generic:
-        if not kernel.overloads:
+    overloads = generic_kernel_overloads(kernel)
+    if overloads is not None:
+        if not overloads:
             raise ValueError(f"generic kernel {kernel.key!r} has no wp.overload to launch")
-        kernel = next(iter(kernel.overloads.values()))
+        kernel = overloads[0]
     module = kernel.module
     module.get_module_hash(block_dim)
     return kernel.get_mangled_name(kernel_hash=module.hashers[block_dim].kernel_hashes[kernel])

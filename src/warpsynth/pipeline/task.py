@@ -271,7 +271,7 @@ class _Runner:
         )
 
     def run(self) -> TaskResult:
-        from warpsynth.extract import extract, load_source
+        from warpsynth.extract import extract_overloads, load_source
         from warpsynth.pipeline.programs import load_program_source
 
         task, config = self.task, self.config
@@ -311,7 +311,7 @@ class _Runner:
                         continue
                     journal.set("sample", index, index + 1)
                     self._maybe_crash(index)
-                    item = self._sample(index, source, load_source, extract)
+                    item = self._sample(index, source, load_source, extract_overloads)
                     if item is not None:
                         items.append(item)
                 if items and config.verify != "codegen":
@@ -368,7 +368,7 @@ class _Runner:
         task.inflight_path.unlink(missing_ok=True)
         return TaskResult(task.index, "done", self.row_count, len(self.rejects), stats)
 
-    def _sample(self, index: int, source, load_source, extract):
+    def _sample(self, index: int, source, load_source, extract_overloads):
         """Generate + load + extract one sample; a failure becomes a reject, never an exception."""
         from warpsynth.pipeline.verifying import race_reject
 
@@ -398,10 +398,8 @@ class _Runner:
                 t2 = time.perf_counter()
                 self.timings["load"] += t2 - t1
                 stage = "extract"
-                overloads = _warp.generic_kernel_overloads(kernel)
-                if overloads:  # a generated generic kernel (typing.Any) carries one wp.overload: its code
-                    kernel = overloads[0]
-                ir = extract(kernel, config.targets, config.ptx_archs, config.backward)
+                # a generated generic kernel (typing.Any) carries one wp.overload: its code
+                [ir] = extract_overloads(kernel, config.targets, config.ptx_archs, config.backward)
                 t3 = time.perf_counter()
                 self.timings["extract"] += t3 - t2
         except Exception as exc:

@@ -17,8 +17,7 @@ import io
 
 import warp as wp
 
-from warpsynth import _warp
-from warpsynth.extract import extract, load_source
+from warpsynth.extract import extract_overloads, load_source
 from warpsynth.generate.launch import launch, make_inputs, outputs_finite
 from warpsynth.generate.program import KernelProgram
 
@@ -29,8 +28,7 @@ def codegen_error(program: KernelProgram) -> str | None:
         with contextlib.redirect_stdout(io.StringIO()):
             with load_source(program.source, f"cg{program.seed}") as loaded:
                 kernel = loaded.namespace[program.kernel_name]
-                overloads = _warp.generic_kernel_overloads(kernel)
-                ir = extract(overloads[0] if overloads else kernel)  # a generic kernel: its one wp.overload
+                [ir] = extract_overloads(kernel)  # a generic kernel: its one wp.overload
         for target in ("cpu", "cuda"):
             code = ir.targets[target]
             if not code.forward or not code.backward:
