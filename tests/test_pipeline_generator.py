@@ -10,7 +10,7 @@ import pytest
 from warpsynth import _warp, generate as gen
 from warpsynth.dataset.folder import read_card
 from warpsynth.errors import WarpsynthError
-from warpsynth.extract import extract, load_source
+from warpsynth.extract import extract, extract_overloads, load_source
 from warpsynth.pipeline import generate
 from warpsynth.pipeline.config import sample_seed
 
@@ -88,7 +88,7 @@ def test_samples_leave_no_warp_module_alive(tmp_path):
     runner = _Runner(ShardTask(str(tmp_path), config, 0), None)
     source = load_program_source(config.generator, {})
     before = _live_sample_modules()
-    kept = [runner._sample(i, source, load_source, extract) for i in range(40)]
+    kept = [runner._sample(i, source, load_source, extract_overloads) for i in range(40)]
     assert sum(item is not None for item in kept) >= 35
     assert _live_sample_modules() == before
 

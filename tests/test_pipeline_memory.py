@@ -19,7 +19,7 @@ import weakref
 import pytest
 
 from warpsynth import _warp
-from warpsynth.extract import extract, load_source
+from warpsynth.extract import extract_overloads, load_source
 from warpsynth.generate import scope
 from warpsynth.pipeline import RunConfig, ShardTask
 from warpsynth.pipeline.config import DEFAULT_GENERATOR
@@ -68,7 +68,7 @@ def _run_samples(tmp_path, start: int, count: int, refs: list | None = None) -> 
 
     made = 0
     for index in range(start, start + count):
-        made += runner._sample(index, source, tracked, extract) is not None
+        made += runner._sample(index, source, tracked, extract_overloads) is not None
     return made
 
 
