@@ -38,7 +38,7 @@ def _kernel_def(tree: ast.Module, name: str) -> ast.FunctionDef:
 
 def test_registry_one_category_per_family():
     assert MOTIF_CATEGORIES == tuple(f"motif_{f}" for f in FAMILIES)
-    assert len(FAMILIES) == 10
+    assert len(FAMILIES) == 11
     weights = GeneratorConfig().weights  # every family is in the default mix
     assert all(weights[c] == MOTIF_WEIGHT for c in MOTIF_CATEGORIES)
 

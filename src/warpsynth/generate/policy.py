@@ -95,14 +95,15 @@ class MotifPolicy:
     variants: dict = field(default_factory=lambda: {
         "particles": {"semi_implicit": 2.0, "verlet": 1.0, "ground_plane": 1.5, "sphere_collider": 1.0},
         "springs": {"spring_forces": 2.0, "distance_constraint": 1.5, "tether": 0.7},
-        "neighbors": {"density": 1.5, "viscosity": 1.0, "count": 1.0, "separation": 1.0},
-        "geometry_queries": {"mesh_closest": 1.5, "mesh_ray": 1.5, "bvh_aabb": 1.0, "bvh_ray": 1.0},
+        "neighbors": {"density": 1.5, "viscosity": 1.0, "count": 1.0, "separation": 1.0, "reorder": 0.4},
+        "geometry_queries": {"mesh_closest": 1.5, "mesh_ray": 1.5, "mesh_aabb": 1.0, "bvh_aabb": 1.0, "bvh_ray": 1.0},
         "volume": {"sample_linear": 1.5, "sample_gradient": 1.0, "sdf_collide": 1.0, "ray_march": 1.0, "voxels": 0.7},
         "stencil": {"laplacian": 1.0, "diffusion": 1.5, "wave": 1.0, "advection": 1.0, "gradient": 0.8, "jacobi": 1.0},
         "reduction": {"histogram": 1.5, "atomic_sum": 1.0, "segmented": 1.0, "tile_sum": 1.0, "minmax": 0.7, "count_if": 0.7},
         "kinematics": {"rigid_integrate": 1.5, "transform_points": 1.5, "fk_chain": 1.0, "quat_rotate": 1.0, "slerp": 0.7},
         "monte_carlo": {"pi_estimate": 1.0, "random_walk": 1.0, "sphere_sampling": 1.0, "jitter": 1.0, "integrate": 1.0},
         "linalg": {"fem_assembly": 1.5, "small_solve": 1.5, "tile_cholesky": 1.0, "covariance": 1.0, "polar": 0.8},
+        "tiled": {"gemm": 3.0, "dense_layer": 2.0, "fft": 0.7, "sort": 0.6, "softmax": 0.8, "transpose": 0.5},
     })
 
     def to_json(self) -> str:

@@ -12,7 +12,7 @@ import random
 from typing import Callable
 
 from warpsynth.generate.motifs import (kinematics, linalg, monte_carlo, neighbors, particles, queries, reduction, springs,
-                                       stencil, volume)
+                                       stencil, tiled, volume)
 from warpsynth.generate import catalog
 from warpsynth.generate.motifs.builder import MotifBuilder
 from warpsynth.generate.policy import DEFAULT_POLICY, MotifPolicy
@@ -29,6 +29,7 @@ FAMILIES: dict[str, Callable[[MotifBuilder], KernelProgram]] = {
     "kinematics": kinematics.build,
     "monte_carlo": monte_carlo.build,
     "linalg": linalg.build,
+    "tiled": tiled.build,
 }
 
 
