@@ -128,6 +128,10 @@ def _voxels(b: MotifBuilder, vol: X, res: int) -> KernelProgram:
     t_stmt, (i, j, k) = common.tid(b, ("i", "j", "k"))
     L = lambda a, c, e: wp.volume_lookup_f(vol, a, c, e)  # noqa: E731
     body: list[ast.stmt] = [t_stmt]
+    if b.rng.random() < 0.35:  # also write each voxel centre's world position
+        centers = b.array(b.pick(["voxel_pos", "centers", "world_pos"]), "vec3", wp.vec3, (res, res, res), role="out")
+        ijk = wp.vec3(F(i), F(j), F(k))
+        body.append(assign(centers[i, j, k], wp.volume_index_to_world(vol, ijk)))
     if b.rng.random() < 0.5:  # skip the border (lookups outside the grid return the background value)
         n = out.dot("shape")[0]
         edge = i.eq(0).or_(j.eq(0)).or_(k.eq(0)).or_(i.eq(n - 1)).or_(j.eq(n - 1)).or_(k.eq(n - 1))
