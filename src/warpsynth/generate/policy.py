@@ -59,10 +59,12 @@ class MotifPolicy:
     ``@wp.func`` helper, a second ``@wp.func`` overload of that helper, a custom
     ``@wp.func_grad``, ``wp.static`` loop bounds / branches, a generic
     ``typing.Any`` kernel with one ``wp.overload``, an early ``return`` for
-    inactive elements, an ``if tid >= n: return`` bounds guard, a batch of environments (2-D ``env, i = wp.tid()`` launch),
+    inactive elements, a bounds guard on the thread indices, a batch of environments (2-D ``env, i = wp.tid()`` launch),
     writing a single-use temporary inline instead of binding it to a local, computing an
     output value into a named local before storing it.
     ``param_order``: weights of parameter-order styles (outputs always last).
+    ``guard_form`` / ``guard_limit``: weights of the bounds guard's form (early ``return`` or the body
+    wrapped in ``if``) and of what it tests against (count parameters, ``a.shape``, ``len(a)``).
     ``spelling``: weights of equivalent spellings (``wp.length(v)`` / ``wp.sqrt(wp.dot(v, v))`` ...).
     ``epilogue``: probability of each output epilogue (``MotifBuilder.store``).
     ``particle_steps``: probability of each post-integration step of a particle update.  ``variants``: per motif family, the weight of each variant.
@@ -81,11 +83,13 @@ class MotifPolicy:
     static_expr: float = 0.35
     generic_kernel: float = 0.2
     early_return: float = 0.5
-    bounds_guard: float = 0.3
+    bounds_guard: float = 0.45
     batched: float = 0.3
     inline_temp: float = 0.5
     bind_output: float = 0.4
     param_order: dict = field(default_factory=lambda: {"declared": 2.0, "arrays_first": 1.0, "scalars_first": 0.4})
+    guard_form: dict = field(default_factory=lambda: {"return": 3.0, "wrap": 1.0})
+    guard_limit: dict = field(default_factory=lambda: {"param": 1.5, "shape": 1.5, "len": 0.4})
     spelling: dict = field(default_factory=lambda: {
         "length": {"length": 6.0, "sqrt_dot": 1.0, "norm_l2": 0.5}, "length_sq": {"dot": 2.0, "length_sq": 1.0},
         "zero": {"empty": 2.0, "scalar": 1.0, "full": 1.0}})
@@ -104,7 +108,7 @@ class MotifPolicy:
                        "planar_fk": 1.0, "animate": 1.2, "relative_rotation": 0.8},
         "monte_carlo": {"pi_estimate": 1.0, "random_walk": 1.0, "sphere_sampling": 1.0, "jitter": 1.0, "integrate": 1.0},
         "linalg": {"fem_assembly": 1.5, "small_solve": 1.5, "tile_cholesky": 1.0, "covariance": 1.0, "polar": 0.8},
-        "tiled": {"gemm": 3.0, "dense_layer": 2.0, "fft": 0.7, "sort": 0.6, "softmax": 0.8, "transpose": 0.5},
+        "tiled": {"gemm": 3.0, "dense_layer": 2.0, "fft": 0.6, "sort": 0.6, "softmax": 0.7, "transpose": 0.4},
     })
 
     def to_json(self) -> str:

@@ -316,22 +316,43 @@ class MotifBuilder:
         return obj.dot(fname)
 
     def _bounds_guard(self, body: list[ast.stmt], launch_dim: tuple[int, ...], tiled: bool) -> None:
-        """Optionally ``if tid >= n: return`` right after ``tid = wp.tid()`` of a 1-D launch, against an
-        element-count parameter or the first array's length (launches are often padded in real code)."""
+        """Optionally guard the thread indices right after ``wp.tid()`` (launches are often padded in
+        real code): ``if tid >= n: return`` or the rest of the body inside ``if tid < n:`` (policy
+        ``guard_form``), against element-count parameters, an array's ``shape`` or, in 1-D, ``len(a)``
+        (policy ``guard_limit``); for 2-D/3-D launches every index is tested (``i >= nx or j >= ny``)."""
         first = body[0] if body else None
-        if tiled or len(launch_dim) != 1 or not (isinstance(first, ast.Assign) and isinstance(first.targets[0], ast.Name)
-                                                 and ast.unparse(first.value) == "wp.tid()"):
+        if tiled or not (isinstance(first, ast.Assign) and ast.unparse(first.value) == "wp.tid()"):
             return
-        if not self.chance("bounds_guard"):
+        target = first.targets[0]
+        ids = [target.id] if isinstance(target, ast.Name) else [e.id for e in target.elts]
+        if len(ids) != len(launch_dim) or not self.chance("bounds_guard"):
             return
-        tid = name(first.targets[0].id)
-        arrays = [a for a in self.args if a.kind == "array" and a.shape and a.shape[0] == launch_dim[0] and not a.fields]
-        if arrays and self.rng.random() < 0.5:
-            limit = name(arrays[0].name).dot("shape")[0]
+        arrays = [a for a in self.args if a.kind == "array" and tuple(a.shape[: len(ids)]) == tuple(launch_dim) and not a.fields
+                  and len(a.shape) >= len(ids)]
+        style = self._weighted(self.policy.guard_limit if arrays else {"param": 1.0})
+        if style == "len" and len(ids) > 1:
+            style = "shape"
+        if style == "param":
+            stems = [["n", "count", "num_elements"], ["nx", "width", "rows"], ["ny", "height", "cols"], ["nz", "depth"]]
+            limits = [self.int_param(self.pick(stems[0] if len(ids) == 1 else stems[k + 1]), launch_dim[k]) for k in range(len(ids))]
+        elif style == "len":
+            limits = [name("len")(name(arrays[0].name))]
         else:
-            limit = self.int_param(self.pick(["n", "count", "num_elements"]), launch_dim[0])
-        body.insert(1, ast.If(tid.ge(limit).node, [ret()], []))
+            limits = [name(arrays[0].name).dot("shape")[k] for k in range(len(ids))]
+        wrap = self._weighted(self.policy.guard_form) == "wrap"
+        tests = [(name(i).lt(lim) if wrap else name(i).ge(lim)) for i, lim in zip(ids, limits)]
+        cond = tests[0]
+        for t in tests[1:]:
+            cond = cond.and_(t) if wrap else cond.or_(t)
+        if wrap:
+            body[1:] = [ast.If(cond.node, body[1:], [])]
+        else:
+            body.insert(1, ast.If(cond.node, [ret()], []))
         self.features.add("bounds_guard")
+
+    def _weighted(self, table: dict) -> str:
+        keys = list(table)
+        return self.rng.choices(keys, [float(table[k]) for k in keys])[0]
 
     def _declare_settings(self) -> None:
         if self._settings_slot is None:

@@ -31,6 +31,14 @@ def _gemm_shape(b: MotifBuilder, dtype: str) -> tuple[int, int]:
     return b.pick(options)
 
 
+def _sizes(b: MotifBuilder, value: int, names: tuple[str, ...]) -> tuple[X, ...]:
+    """Tile extents written as literals or (policy ``module_constant``) as module constants
+    ``TILE_M = wp.constant(8)``, one per name, as tile code usually declares them."""
+    if b.chance("module_constant"):
+        return tuple(b.constant(n, value) for n in names)
+    return tuple(lift(value) for _ in names)
+
+
 def _activation(b: MotifBuilder, ann: X) -> str:
     """A scalar ``@wp.func`` activation applied with ``wp.tile_map`` (``relu``, ``tanh``, ``sigmoid`` ...)."""
     x = name("x")
@@ -49,6 +57,7 @@ def _gemm(b: MotifBuilder) -> KernelProgram:
     p = b.prec
     T, bd = _gemm_shape(b, p.dtype)
     gm, gn, gk = b.pick([1, 2, 3]), b.pick([1, 2]), b.pick([1, 2, 4])
+    TM, TN, TK = _sizes(b, T, ("TILE_M", "TILE_N", "TILE_K"))
     A = b.array(b.pick(["A", "a", "lhs"]), p.dtype, p.scalar(), (gm * T, gk * T))
     bt = b.rng.random() < 0.3  # B stored row-major as (N, K): C = A @ B^T
     B = b.array(b.pick(["B", "b", "rhs"]) if not bt else b.pick(["Bt", "B_T", "weights"]), p.dtype, p.scalar(),
@@ -57,20 +66,20 @@ def _gemm(b: MotifBuilder) -> KernelProgram:
     t_stmt, (i, j) = common.tid(b, b.pick([("i", "j"), ("row", "col"), ("bi", "bj")]))
     body: list[ast.stmt] = [t_stmt]
     acc, k, ta, tb = b.fresh(b.pick(["acc", "sum", "c_tile"])), b.fresh("k"), b.fresh("a"), b.fresh("b")
+
     def load_b(kk: X) -> X:
-        return wp.tile_transpose(wp.tile_load(B, shape=(T, T), offset=(j * T, kk * T))) if bt else \
-            wp.tile_load(B, shape=(T, T), offset=(kk * T, j * T))
-    loads = [assign(ta, wp.tile_load(A, shape=(T, T), offset=(i * T, name(k) * T))), assign(tb, load_b(name(k)))]
+        return wp.tile_transpose(wp.tile_load(B, shape=(TN, TK), offset=(j * TN, kk * TK))) if bt else \
+            wp.tile_load(B, shape=(TK, TN), offset=(kk * TK, j * TN))
+    loads = [assign(ta, wp.tile_load(A, shape=(TM, TK), offset=(i * TM, name(k) * TK))), assign(tb, load_b(name(k)))]
     if gk == 1 and b.rng.random() < 0.6:  # one K tile: no accumulator loop
-        body += [assign(ta, wp.tile_load(A, shape=(T, T), offset=(i * T, 0))),
-                 assign(tb, load_b(lift(0)))]
+        body += [assign(ta, wp.tile_load(A, shape=(TM, TK), offset=(i * TM, 0))), assign(tb, load_b(lift(0)))]
         body.append(assign(acc, wp.tile_matmul(name(ta), name(tb))))
     else:
         count = b.pick(["shape", "param", "const"])
-        trips: X = {"shape": lambda: name("int")(A.dot("shape")[1] / T),
+        trips: X = {"shape": lambda: name("int")(A.dot("shape")[1] / TK),
                     "param": lambda: b.int_param(b.pick(["k_tiles", "num_k_tiles"]), gk),
                     "const": lambda: b.constant("K_TILES", gk)}[count]()
-        body.append(assign(acc, wp.tile_zeros(shape=(T, T), dtype=p.scalar())))
+        body.append(assign(acc, wp.tile_zeros(shape=(TM, TN), dtype=p.scalar())))
         body.append(for_(k, [trips], loads + [expr(wp.tile_matmul(name(ta), name(tb), name(acc)))]))
     result: X = name(acc)
     if b.rng.random() < 0.35:
@@ -79,11 +88,11 @@ def _gemm(b: MotifBuilder) -> KernelProgram:
     if b.rng.random() < 0.3:
         beta = b.scalar("beta", b.pick([0.5, 1.0]))
         c_in = b.array(b.pick(["C_in", "c_prev", "bias"]), p.dtype, p.scalar(), (gm * T, gn * T))
-        result = result + beta * wp.tile_load(c_in, shape=(T, T), offset=(i * T, j * T))
+        result = result + beta * wp.tile_load(c_in, shape=(TM, TN), offset=(i * TM, j * TN))
     if b.rng.random() < 0.3:
         result = wp.tile_map(name(_activation(b, p.scalar())), result)
         b.features.add("tile_map")
-    body.append(expr(wp.tile_store(C, result, offset=(i * T, j * T))))
+    body.append(expr(wp.tile_store(C, result, offset=(i * TM, j * TN))))
     b.features.update({"tile", "tile_matmul"})
     return b.finish(b.pick(["gemm", "tile_gemm", "matmul_tiled", "block_matmul"]), body, (gm, gn), tiled=True, block_dim=bd)
 
@@ -99,8 +108,9 @@ def _dense_layer(b: MotifBuilder) -> KernelProgram:
     y = b.array(b.pick(["y", "out", "outputs"]), "float32", name("float"), (T, batches * T), role="out")
     t_stmt, (i,) = common.tid(b, (b.pick(["i", "batch", "tile_id"]),))
     body: list[ast.stmt] = [t_stmt]
+    DO, DI, TB = _sizes(b, T, b.pick([("DIM_OUT", "DIM_IN", "TILE_B"), ("HIDDEN", "IN_DIM", "BATCH_TILE")]))
     tw, tx, z = b.fresh(b.pick(["w_tile", "w"])), b.fresh(b.pick(["x_tile", "f"])), b.fresh(b.pick(["z", "pre", "h"]))
-    body += [assign(tw, wp.tile_load(W, shape=(T, T))), assign(tx, wp.tile_load(x, shape=(T, T), offset=(0, i * T))),
+    body += [assign(tw, wp.tile_load(W, shape=(DO, DI))), assign(tx, wp.tile_load(x, shape=(DI, TB), offset=(0, i * TB))),
              assign(z, wp.tile_matmul(name(tw), name(tx)))]
     layers = 2 if b.rng.random() < 0.35 else 1  # a fused two-layer MLP keeps the hidden tile in shared memory
     out: X = name(z)
@@ -108,13 +118,13 @@ def _dense_layer(b: MotifBuilder) -> KernelProgram:
         if layer:
             W2 = b.array(b.pick(["weights_out", "W2", "w2"]), "float32", name("float"), (T, T), low=-0.5, high=0.5)
             tw2 = b.fresh("w2_tile")
-            body += [assign(tw2, wp.tile_load(W2, shape=(T, T))), assign(z, wp.tile_matmul(name(tw2), out))]
+            body += [assign(tw2, wp.tile_load(W2, shape=(DO, DO))), assign(z, wp.tile_matmul(name(tw2), out))]
         if b.rng.random() < 0.6:
             bias = b.array(b.pick(["bias", "b"] if not layer else ["bias_out", "b2"]), "float32", name("float"), (T, 1),
                            low=-0.1, high=0.1)
             tb = b.fresh(b.pick(["b_tile", "bias_tile"]))
-            body += [assign(tb, wp.tile_load(bias, shape=(T, 1))),
-                     assign(z, name(z) + wp.tile_broadcast(name(tb), shape=(T, T)))]
+            body += [assign(tb, wp.tile_load(bias, shape=(DO, 1))),
+                     assign(z, name(z) + wp.tile_broadcast(name(tb), shape=(DO, TB)))]
             b.features.add("tile_broadcast")
         last = layer == layers - 1
         if last and layers == 1 and b.rng.random() < 0.25:  # residual block: x + act(W x + b)
@@ -128,7 +138,7 @@ def _dense_layer(b: MotifBuilder) -> KernelProgram:
             h = b.fresh(b.pick(["a", "act", "h"]))
             body.append(assign(h, out))
             out = name(h)
-    body.append(expr(wp.tile_store(y, out, offset=(0, i * T))))
+    body.append(expr(wp.tile_store(y, out, offset=(0, i * TB))))
     b.features.update({"tile", "tile_matmul", "tile_map"})
     return b.finish(b.pick(["dense_forward", "mlp_layer", "linear_relu", "layer_forward"]), body, (batches,), tiled=True,
                     block_dim=bd)
@@ -151,12 +161,13 @@ def _fft(b: MotifBuilder) -> KernelProgram:
     t_stmt, (i,) = common.tid(b, (b.pick(["i", "row", "batch"]),))
     body: list[ast.stmt] = [t_stmt]
     s = b.fresh(b.pick(["s", "spec", "tile"]))
-    body.append(assign(s, wp.tile_load(x, shape=(1, n), offset=(i, 0))))
+    N = _sizes(b, n, (b.pick(["FFT_SIZE", "N", "SIGNAL_LEN"]),))[0]
+    body.append(assign(s, wp.tile_load(x, shape=(1, N), offset=(i, 0))))
     if b.rng.random() < 0.4:  # taper the signal with a window (Hann, Hamming... given as an array) before the transform
         win = b.array(b.pick(["window", "taper"]), "float32", name("float"), (1, n), low=0.0, high=1.0)
         apply = b.func(b.pick(["apply_window", "windowed"]), [("c", wp.vec2f), ("w", name("float"))],
                        [ret(name("c") * name("w"))], wp.vec2f)
-        body.append(assign(s, wp.tile_map(name(apply), name(s), wp.tile_load(win, shape=(1, n)))))
+        body.append(assign(s, wp.tile_map(name(apply), name(s), wp.tile_load(win, shape=(1, N)))))
     body.append(expr(wp.tile_fft(name(s))))
     mode = b.pick(["filter", "filter", "power", "magnitude"])
     if mode in ("power", "magnitude"):
@@ -170,7 +181,7 @@ def _fft(b: MotifBuilder) -> KernelProgram:
     else:
         per_row = b.rng.random() < 0.4
         h = b.array(b.pick(["kernel_hat", "transfer", "filter"]), "vec2", wp.vec2f, (rows, n) if per_row else (1, n))
-        ht = wp.tile_load(h, shape=(1, n), offset=(i, 0)) if per_row else wp.tile_load(h, shape=(1, n))
+        ht = wp.tile_load(h, shape=(1, N), offset=(i, 0)) if per_row else wp.tile_load(h, shape=(1, N))
         body.append(assign(s, wp.tile_map(name(_complex_mul(b)), name(s), ht)))
         body.append(expr(wp.tile_ifft(name(s))))
         out = b.array(b.pick(["y", "filtered", "result"]), "vec2", wp.vec2f, (rows, n), role="out")
@@ -202,7 +213,8 @@ def _sort(b: MotifBuilder) -> KernelProgram:
     t_stmt, (i,) = common.tid(b, (b.pick(["i", "block", "tile_id"]),))
     body: list[ast.stmt] = [t_stmt]
     tk, tv = b.fresh(b.pick(["k", "key_tile"])), b.fresh(b.pick(["v", "val_tile"]))
-    body += [assign(tk, wp.tile_load(keys, shape=T, offset=i * T)), assign(tv, wp.tile_load(vals, shape=T, offset=i * T))]
+    TS = _sizes(b, T, (b.pick(["TILE_SIZE", "BLOCK_SIZE"]),))[0]
+    body += [assign(tk, wp.tile_load(keys, shape=TS, offset=i * TS)), assign(tv, wp.tile_load(vals, shape=TS, offset=i * TS))]
     if b.rng.random() < 0.5:
         which = b.pick(["argmax", "argmin"])
         arg = b.array(b.pick([f"{which}_out", "best", "extreme_index"]), "int32", name("int"), (blocks,), role="out")
@@ -212,9 +224,9 @@ def _sort(b: MotifBuilder) -> KernelProgram:
     body.append(expr(wp.tile_sort(name(tk), name(tv))))
     if b.rng.random() < 0.6:
         ko = b.array(b.pick(["sorted_keys", "keys_out"]), kd, kann, (blocks * T,), role="out")
-        body.append(expr(wp.tile_store(ko, name(tk), offset=i * T)))
+        body.append(expr(wp.tile_store(ko, name(tk), offset=i * TS)))
     vo = b.array(b.pick(["sorted_values", "order", "perm"]), "int32", name("int"), (blocks * T,), role="out")
-    body.append(expr(wp.tile_store(vo, name(tv), offset=i * T)))
+    body.append(expr(wp.tile_store(vo, name(tv), offset=i * TS)))
     b.features.add("tile")
     return b.finish(b.pick(["sort_blocks", "tile_sort_kernel", "segmented_sort"]), body, (blocks,), tiled=True,
                     block_dim=b.pick([16, 32, 64]))
@@ -228,12 +240,13 @@ def _softmax(b: MotifBuilder) -> KernelProgram:
     x = b.array(b.pick(["logits", "x", "scores"]), "float32", name("float"), (rows, n), low=-2.0, high=2.0)
     y = b.array(b.pick(["probs", "y", "weights"]), "float32", name("float"), (rows, n), role="out")
     t_stmt, (i,) = common.tid(b, (b.pick(["i", "row"]),))
+    N = _sizes(b, n, (b.pick(["ROW_SIZE", "N", "NUM_CLASSES"]),))[0]
     t, m, e, s = (b.fresh(v) for v in (b.pick(["t", "row_tile"]), b.pick(["m", "row_max"]), "e", b.pick(["s", "denom"])))
-    body: list[ast.stmt] = [t_stmt, assign(t, wp.tile_load(x, shape=(1, n), offset=(i, 0)))]
+    body: list[ast.stmt] = [t_stmt, assign(t, wp.tile_load(x, shape=(1, N), offset=(i, 0)))]
     kind = b.pick(["softmax", "softmax", "log_softmax", "l2_normalize"])
     if b.rng.random() < 0.3:  # additive bias / mask row (attention-style)
         bias = b.array(b.pick(["bias", "mask", "offsets"]), "float32", name("float"), (1, n), low=-1.0, high=0.0)
-        body.append(assign(t, name(t) + wp.tile_load(bias, shape=(1, n))))
+        body.append(assign(t, name(t) + wp.tile_load(bias, shape=(1, N))))
     if kind != "l2_normalize" and b.rng.random() < 0.35:
         inv_temp = b.scalar(b.pick(["inv_temperature", "beta", "scale"]), b.pick([0.5, 2.0, 10.0]))
         body.append(assign(t, name(t) * inv_temp))
@@ -243,7 +256,7 @@ def _softmax(b: MotifBuilder) -> KernelProgram:
         rnorm = b.func(b.pick(["safe_rsqrt", "inv_norm"]), [("x", name("float"))], [ret(1.0 / wp.sqrt(name("x") + eps))],
                        name("float"))
         body += [assign(sq, wp.tile_map(wp.mul, name(t), name(t))),
-                 assign(s, wp.tile_broadcast(wp.tile_map(name(rnorm), wp.tile_sum(name(sq))), shape=(1, n))),
+                 assign(s, wp.tile_broadcast(wp.tile_map(name(rnorm), wp.tile_sum(name(sq))), shape=(1, N))),
                  expr(wp.tile_store(y, wp.tile_map(wp.mul, name(t), name(s)), offset=(i, 0)))]
         b.features.update({"tile", "tile_map", "tile_broadcast"})
         return b.finish(b.pick(["normalize_rows", "row_l2_normalize"]), body, (rows,), tiled=True, block_dim=b.pick([16, 32, 64]))
@@ -253,9 +266,9 @@ def _softmax(b: MotifBuilder) -> KernelProgram:
         mt = b.fresh("mx")
         body += [assign(mt, mx), expr(wp.tile_store(row_max, name(mt), offset=i))]
         mx = name(mt)
-    body += [assign(m, wp.tile_broadcast(mx, shape=(1, n))),
+    body += [assign(m, wp.tile_broadcast(mx, shape=(1, N))),
              assign(e, wp.tile_map(wp.exp, name(t) - name(m))),
-             assign(s, wp.tile_broadcast(wp.tile_sum(name(e)), shape=(1, n)))]
+             assign(s, wp.tile_broadcast(wp.tile_sum(name(e)), shape=(1, N)))]
     if kind == "log_softmax":
         body.append(expr(wp.tile_store(y, name(t) - name(m) - wp.tile_map(wp.log, name(s)), offset=(i, 0))))
     else:
@@ -273,13 +286,14 @@ def _transpose(b: MotifBuilder) -> KernelProgram:
     a = b.array(b.pick(["a", "src", "m"]), p.dtype, p.scalar(), (gi * T, gj * T))
     t_stmt, (i, j) = common.tid(b, b.pick([("i", "j"), ("bx", "by")]))
     t = b.fresh(b.pick(["t", "tile"]))
-    body: list[ast.stmt] = [t_stmt, assign(t, wp.tile_load(a, shape=(T, T), offset=(i * T, j * T)))]
+    TT = _sizes(b, T, (b.pick(["TILE", "TILE_DIM", "BLOCK"]),))[0]
+    body: list[ast.stmt] = [t_stmt, assign(t, wp.tile_load(a, shape=(TT, TT), offset=(i * TT, j * TT)))]
     res: X = wp.tile_transpose(name(t))
     if gi == gj and b.rng.random() < 0.4:  # symmetric part (A + A^T) / 2, tile (i, j) from tiles (i, j) and (j, i)
         out = b.array(b.pick(["sym", "a_sym", "out"]), p.dtype, p.scalar(), (gi * T, gj * T), role="out")
         u = b.fresh(b.pick(["u", "t_ji"]))
-        body += [assign(u, wp.tile_load(a, shape=(T, T), offset=(j * T, i * T))),
-                 expr(wp.tile_store(out, p.lit(0.5) * (name(t) + wp.tile_transpose(name(u))), offset=(i * T, j * T)))]
+        body += [assign(u, wp.tile_load(a, shape=(TT, TT), offset=(j * TT, i * TT))),
+                 expr(wp.tile_store(out, p.lit(0.5) * (name(t) + wp.tile_transpose(name(u))), offset=(i * TT, j * TT)))]
         b.features.add("tile")
         return b.finish(b.pick(["symmetrize", "sym_part"]), body, (gi, gj), tiled=True, block_dim=b.pick([16, 32, 64]))
     if p.f64 and b.rng.random() < 0.5:  # write a single-precision copy
@@ -289,7 +303,7 @@ def _transpose(b: MotifBuilder) -> KernelProgram:
         out = b.array(b.pick(["at", "dst", "out"]), p.dtype, p.scalar(), (gj * T, gi * T), role="out")
     if b.rng.random() < 0.3:
         res = b.scalar(b.pick(["scale", "alpha"]), b.pick([0.5, 2.0])) * res
-    body.append(expr(wp.tile_store(out, res, offset=(j * T, i * T))))
+    body.append(expr(wp.tile_store(out, res, offset=(j * TT, i * TT))))
     b.features.add("tile")
     return b.finish(b.pick(["transpose_tiled", "tile_transpose_kernel", "blocked_transpose"]), body, (gi, gj), tiled=True,
                     block_dim=b.pick([16, 32, 64]))
