@@ -91,9 +91,9 @@ class MotifPolicy:
     guard_form: dict = field(default_factory=lambda: {"return": 3.0, "wrap": 1.0})
     guard_limit: dict = field(default_factory=lambda: {"param": 1.5, "shape": 1.5, "len": 0.4})
     spelling: dict = field(default_factory=lambda: {
-        "length": {"length": 6.0, "sqrt_dot": 1.0, "norm_l2": 0.5}, "length_sq": {"dot": 2.0, "length_sq": 1.0},
+        "length": {"length": 6.0, "sqrt_dot": 0.6, "norm_l2": 0.5}, "length_sq": {"dot": 1.0, "length_sq": 1.0},
         "zero": {"empty": 2.0, "scalar": 1.0, "full": 1.0}})
-    epilogue: dict = field(default_factory=lambda: {"relax": 0.12, "clamp": 0.15, "gain": 0.1, "stat": 0.15})
+    epilogue: dict = field(default_factory=lambda: {"relax": 0.12, "clamp": 0.15, "gain": 0.1, "stat": 0.08})
     particle_steps: dict = field(default_factory=lambda: {
         "damping": 0.4, "max_speed": 0.2, "bounds": 0.15, "ground": 0.3, "sphere": 0.2, "volume_sdf": 0.1, "mesh": 0.1})
     variants: dict = field(default_factory=lambda: {
@@ -103,7 +103,7 @@ class MotifPolicy:
         "geometry_queries": {"mesh_closest": 1.5, "mesh_ray": 1.5, "mesh_aabb": 1.0, "bvh_aabb": 1.0, "bvh_ray": 1.0},
         "volume": {"sample_linear": 1.5, "sample_gradient": 1.0, "sdf_collide": 1.0, "ray_march": 1.0, "voxels": 0.7},
         "stencil": {"laplacian": 1.0, "diffusion": 1.5, "wave": 1.0, "advection": 1.0, "gradient": 0.8, "jacobi": 1.0},
-        "reduction": {"histogram": 1.5, "atomic_sum": 1.0, "segmented": 1.0, "tile_sum": 1.0, "minmax": 0.7, "count_if": 0.7},
+        "reduction": {"histogram": 1.5, "atomic_sum": 1.0, "segmented": 1.0, "tile_sum": 0.5, "minmax": 0.7, "count_if": 0.7},
         "kinematics": {"rigid_integrate": 1.5, "transform_points": 1.5, "fk_chain": 1.0, "quat_rotate": 1.0, "slerp": 0.7,
                        "planar_fk": 1.0, "animate": 1.2, "relative_rotation": 0.8},
         "monte_carlo": {"pi_estimate": 1.0, "random_walk": 1.0, "sphere_sampling": 1.0, "jitter": 1.0, "integrate": 1.0},

@@ -67,7 +67,9 @@ def _histogram(b: MotifBuilder, n: int) -> KernelProgram:
                        [ret(wp.clamp(name("int")(name("x") * p.cast(name("n"))), 0, name("n") - 1))], name("int"))
         body.append(assign(k, name(fname)(name(v), limit)))
     else:
-        body += [assign(k, name("int")(name(v) * p.cast(nb))), assign(k, wp.clamp(name(k), 0, limit - 1))]
+        scaled = name(v) * p.cast(nb)
+        body += [assign(k, name("int")(wp.floor(scaled)) if b.rng.random() < 0.3 else name("int")(scaled)),
+                 assign(k, wp.clamp(name(k), 0, limit - 1))]
     amount = w[t] if w is not None else 1
     where = [env, name(k)] if env is not None else [name(k)]
     body.append(expr(wp.atomic_add(hist, *where, amount)))
@@ -143,6 +145,8 @@ def _minmax(b: MotifBuilder, n: int) -> KernelProgram:
     _mask(b, shape, t, body)
     v = b.fresh("v")
     body.append(assign(v, wp.abs(x[t]) if b.rng.random() < 0.3 else x[t]))
+    if b.rng.random() < 0.3:  # ignore NaN/Inf entries
+        body.append(if_(X(ast.UnaryOp(ast.Not(), wp.isfinite(name(v)).node)), [ret()]))
     at = env if env is not None else 0
     if lo is not None:
         body.append(expr(wp.atomic_min(lo, at, name(v))))
@@ -184,13 +188,22 @@ def _tile_sum(b: MotifBuilder) -> KernelProgram:
     p = b.prec
     tile = b.pick([16, 32, 64])
     blocks = b.pick([2, 4, 8])
-    n = tile * blocks
+    per_block = b.pick([2, 4]) if b.rng.random() < 0.3 else 1  # several tiles per block, summed into an accumulator
+    n = tile * blocks * per_block
     size = b.constant("TILE_SIZE", tile) if b.chance("module_constant") else tile
     x = b.array(b.pick(["x", "values", "data"]), p.dtype, p.scalar(), (n,))
     t_stmt, (t,) = common.tid(b, (b.pick(["i", "block", "tile_id"]),))
     a = b.fresh(b.pick(["a", "t", "chunk"]))
-    body: list[ast.stmt] = [t_stmt, assign(a, wp.tile_load(x, shape=size, offset=t * size))]
-    op = b.pick(["sum", "sum", "sum_sq", "abs", "max"])
+    if per_block > 1:
+        k, acc = b.fresh("k"), b.fresh(b.pick(["acc", "block_acc"]))
+        count = b.constant("TILES_PER_BLOCK", per_block) if b.chance("module_constant") else per_block
+        body: list[ast.stmt] = [t_stmt, assign(acc, wp.tile_zeros(shape=size, dtype=p.scalar())),
+                                for_(k, [count], [assign(a, wp.tile_load(x, shape=size, offset=(t * count + name(k)) * size)),
+                                                  assign(acc, name(acc) + name(a))])]
+        a = acc
+    else:
+        body = [t_stmt, assign(a, wp.tile_load(x, shape=size, offset=t * size))]
+    op = b.pick(["sum", "sum", "sum_sq", "abs", "max", "min"]) if per_block == 1 else b.pick(["sum", "sum_sq", "abs"])
     if op == "sum_sq":
         sq = b.fresh("sq")
         body.append(assign(sq, wp.tile_map(wp.mul, name(a), name(a))))
@@ -201,23 +214,24 @@ def _tile_sum(b: MotifBuilder) -> KernelProgram:
         body.append(assign(ab, wp.tile_map(wp.abs, name(a))))
         a = ab
         b.features.add("tile_map")
-    if op == "max":
-        red = wp.tile_max(name(a))
+    if op in ("max", "min"):
+        red = getattr(wp, f"tile_{op}")(name(a))
     elif b.rng.random() < 0.3:
         red = wp.tile_reduce(wp.add, name(a))
     else:
         red = wp.tile_sum(name(a))
     s = b.fresh(b.pick(["s", "partial"]))
     body.append(assign(s, red))
-    if op != "max" and b.rng.random() < 0.5:
+    if op not in ("max", "min") and b.rng.random() < 0.5:
         out = b.array(b.pick(["total", "result", "out"]), p.dtype, p.scalar(), (1,), role="out")
         body.append(expr(wp.tile_atomic_add(out, name(s))))
         b.features.add("atomic")
     else:
-        out = b.array(b.pick(["partials", "block_sums", "block_max"]), p.dtype, p.scalar(), (blocks,), role="out")
+        out = b.array(b.pick({"max": ["block_max", "partial_max"], "min": ["block_min", "partial_min"]}.get(
+            op, ["partials", "block_sums"])), p.dtype, p.scalar(), (blocks,), role="out")
         body.append(expr(wp.tile_store(out, name(s), offset=t)))
     b.features.add("tile")
-    if op == "max":
+    if op in ("max", "min"):
         b.differentiable = False
     return b.finish(b.pick(["block_reduce", "tile_reduce_kernel", "reduce_tiles"]), body, (blocks,), tiled=True,
                     block_dim=b.pick([16, 32, 64]))
