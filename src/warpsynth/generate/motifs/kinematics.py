@@ -142,7 +142,10 @@ def _fk_chain(b: MotifBuilder, n: int) -> KernelProgram:
     else:
         axis = b.value(b.pick(["axis", "joint_axis"]), p.vec_dtype(), p.vec(), 0.3, 1.0)
     as_xform = b.rng.random() < 0.4
-    if as_xform:
+    as_matrix = as_xform and b.rng.random() < 0.3  # 4x4 world matrices (e.g. for rendering)
+    if as_matrix:
+        out = b.array(b.pick(["link_mat", "world_matrix"]), p.mat_dtype(4), p.mat(4), (n, links), role="out")
+    elif as_xform:
         out = b.array(b.pick(["body_q", "link_X_w"]), p.transform_dtype(), p.transform(), (n, links), role="out")
     else:
         out = b.array(b.pick(["link_pos", "body_pos", "joint_world"]), p.vec_dtype(), p.vec(), (n, links), role="out")
@@ -162,7 +165,8 @@ def _fk_chain(b: MotifBuilder, n: int) -> KernelProgram:
     loop: list[ast.stmt] = []
     rot = b.let("r", wp.quat_from_axis_angle(ax, angles[t, name(j)]), loop)
     loop += [assign(X0, name(X0) * p.transform()(offset[name(j)], rot)),
-             assign(out[t, name(j)], name(X0) if as_xform else wp.transform_get_translation(name(X0)))]
+             assign(out[t, name(j)], wp.transform_to_matrix(name(X0)) if as_matrix else name(X0) if as_xform
+                    else wp.transform_get_translation(name(X0)))]
     body.append(for_(j, trips, loop))
     return b.finish(b.pick(["eval_fk", "forward_kinematics", "fk_chain"]), body, (n,))
 
@@ -284,7 +288,8 @@ def _relative_rotation(b: MotifBuilder, n: int) -> KernelProgram:
     body += [assign(dq, wp.normalize(q1[t]) * wp.quat_inverse(wp.normalize(q0[t]))),
              assign([axis, angle], wp.quat_to_axis_angle(name(dq)))]
     if b.rng.random() < 0.5:  # the short way round
-        body.append(if_(name(angle).gt(wp.pi), [assign(angle, name(angle) - p.lit(2.0) * wp.pi)]))
+        pi = wp.float64(wp.pi) if p.f64 else wp.pi
+        body.append(if_(name(angle).gt(pi), [assign(angle, name(angle) - p.lit(2.0) * pi)]))
     b.store(out, t, name(axis) * (name(angle) / dt), body)
     return b.finish(b.pick(["finite_diff_omega", "angular_velocity", "relative_rotation"]), body, shape)
 

@@ -40,7 +40,9 @@ def _closest(b: MotifBuilder) -> KernelProgram:
     face, u, v = name(q).dot("face"), name(q).dot("u"), name(q).dot("v")
     hit = [assign(cp, wp.mesh_eval_position(mesh, face, u, v))]
     miss: list[ast.stmt] = []
-    outputs = b.rng.sample(["dist", "closest", "normal", "bary"], b.rng.randint(1, 3))
+    outputs = b.rng.sample(["dist", "closest", "normal", "bary", "parity"], b.rng.randint(1, 3))
+    if outputs == ["parity"]:  # the query's own result is needed too
+        outputs.append("dist")
     for o in outputs:
         if o == "dist":
             arr = b.array(b.pick(["sdf", "distance", "dist"]), "float32", F, (n,), role="out")
@@ -51,6 +53,10 @@ def _closest(b: MotifBuilder) -> KernelProgram:
             arr = b.array(b.pick(["closest_points", "projected", "x_proj"]), "vec3", wp.vec3, (n,), role="out")
             hit.append(assign(arr[t], name(cp)))
             miss.append(assign(arr[t], name(p)))
+        elif o == "parity":  # inside/outside by the parity of crossings along +y (valid far from the query too)
+            arr = b.array(b.pick(["inside", "is_inside", "below"]), "int32", name("int"), (n,), role="out")
+            crossings = wp.mesh_query_ray_count_intersections(mesh, name(p), wp.vec3(0.0, 1.0, 0.0))
+            body.append(assign(arr[t], crossings % 2))
         elif o == "normal":
             arr = b.array(b.pick(["normals", "contact_normal"]), "vec3", wp.vec3, (n,), role="out")
             nrm = wp.mesh_eval_face_normal(mesh, face) if b.rng.random() < 0.6 else wp.normalize(name(p) - name(cp))

@@ -271,6 +271,10 @@ def _softmax(b: MotifBuilder) -> KernelProgram:
              assign(s, wp.tile_broadcast(wp.tile_sum(name(e)), shape=(1, N)))]
     if kind == "log_softmax":
         body.append(expr(wp.tile_store(y, name(t) - name(m) - wp.tile_map(wp.log, name(s)), offset=(i, 0))))
+    elif b.rng.random() < 0.4:  # the row sum as a scalar: one reciprocal, then a scale
+        inv = b.fresh(b.pick(["inv_sum", "inv_denom"]))
+        body[-1] = assign(inv, 1.0 / wp.tile_extract(wp.tile_sum(name(e)), 0))
+        body.append(expr(wp.tile_store(y, name(e) * name(inv), offset=(i, 0))))
     else:
         body.append(expr(wp.tile_store(y, wp.tile_map(wp.div, name(e), name(s)), offset=(i, 0))))
     b.features.update({"tile", "tile_map", "tile_broadcast"})
@@ -296,13 +300,13 @@ def _transpose(b: MotifBuilder) -> KernelProgram:
                  expr(wp.tile_store(out, p.lit(0.5) * (name(t) + wp.tile_transpose(name(u))), offset=(i * TT, j * TT)))]
         b.features.add("tile")
         return b.finish(b.pick(["symmetrize", "sym_part"]), body, (gi, gj), tiled=True, block_dim=b.pick([16, 32, 64]))
+    if b.rng.random() < 0.3:
+        res = b.scalar(b.pick(["scale", "alpha"]), b.pick([0.5, 2.0])) * res
     if p.f64 and b.rng.random() < 0.5:  # write a single-precision copy
         out = b.array(b.pick(["at32", "out_f32"]), "float32", name("float"), (gj * T, gi * T), role="out")
         res = wp.tile_astype(res, dtype=wp.float32)
     else:
         out = b.array(b.pick(["at", "dst", "out"]), p.dtype, p.scalar(), (gj * T, gi * T), role="out")
-    if b.rng.random() < 0.3:
-        res = b.scalar(b.pick(["scale", "alpha"]), b.pick([0.5, 2.0])) * res
     body.append(expr(wp.tile_store(out, res, offset=(j * TT, i * TT))))
     b.features.add("tile")
     return b.finish(b.pick(["transpose_tiled", "tile_transpose_kernel", "blocked_transpose"]), body, (gi, gj), tiled=True,
