@@ -13,7 +13,7 @@ import ast
 
 from warpsynth.generate.motifs import common
 from warpsynth.generate.motifs.builder import MotifBuilder
-from warpsynth.generate.motifs.kit import X, assign, expr, for_, if_, name, ret, tup, wp
+from warpsynth.generate.motifs.kit import X, assign, aug, expr, for_, if_, name, ret, tup, wp
 from warpsynth.generate.program import KernelProgram
 
 
@@ -199,7 +199,8 @@ def _tile_sum(b: MotifBuilder) -> KernelProgram:
         count = b.constant("TILES_PER_BLOCK", per_block) if b.chance("module_constant") else per_block
         body: list[ast.stmt] = [t_stmt, assign(acc, wp.tile_zeros(shape=size, dtype=p.scalar())),
                                 for_(k, [count], [assign(a, wp.tile_load(x, shape=size, offset=(t * count + name(k)) * size)),
-                                                  assign(acc, name(acc) + name(a))])]
+                                                  aug(acc, "+", name(a)) if b.rng.random() < 0.5
+                                                  else assign(acc, name(acc) + name(a))])]
         a = acc
     else:
         body = [t_stmt, assign(a, wp.tile_load(x, shape=size, offset=t * size))]

@@ -1,5 +1,5 @@
 """Block-cooperative tile kernels (``wp.launch_tiled``): tiled GEMM, a dense layer of an MLP,
-FFT filtering, per-block sorting, row softmax and blocked transposes (cf. Warp's
+FFT filtering, per-block sorting and prefix sums, row softmax and blocked transposes (cf. Warp's
 ``example_tile_matmul.py``, ``example_tile_mlp.py``, ``example_tile_fft.py`` and
 ``example_tile_walkthrough.py``).
 
@@ -282,6 +282,38 @@ def _softmax(b: MotifBuilder) -> KernelProgram:
                     block_dim=b.pick([16, 32, 64]))
 
 
+def _scan(b: MotifBuilder) -> KernelProgram:
+    """Per-block prefix sums (``wp.tile_scan_exclusive``/``inclusive``): write offsets for stream
+    compaction or a running sum, and optionally each block's total."""
+    b.force_f32()
+    b.differentiable = False
+    T = b.pick([16, 32, 64])
+    blocks = b.pick([1, 2, 4, 8])
+    counts = b.rng.random() < 0.6  # integer flags -> write offsets (compaction); else a float running sum
+    dt, ann = ("int32", name("int")) if counts else ("float32", name("float"))
+    x = b.array(b.pick(["flags", "keep", "counts"] if counts else ["x", "values", "weights"]), dt, ann, (blocks * T,),
+                low=0 if counts else 0.0, high=1 if counts else 1.0)
+    out = b.array(b.pick(["offsets", "write_index", "prefix"] if counts else ["cumsum", "running_sum", "cdf"]), dt, ann,
+                  (blocks * T,), role="out")
+    t_stmt, (i,) = common.tid(b, (b.pick(["i", "block", "tile_id"]),))
+    TS = _sizes(b, T, (b.pick(["BLOCK_SIZE", "TILE_SIZE"]),))[0]
+    t, sc = b.fresh(b.pick(["f", "t", "tile"])), b.fresh(b.pick(["s", "scan", "prefix_tile"]))
+    scan = wp.tile_scan_exclusive if counts and b.rng.random() < 0.7 else wp.tile_scan_inclusive
+    body: list[ast.stmt] = [t_stmt, assign(t, wp.tile_load(x, shape=TS, offset=i * TS)), assign(sc, scan(name(t)))]
+    if not counts and b.rng.random() < 0.4:  # normalise the running sum into a per-block CDF
+        total = b.fresh(b.pick(["total", "norm"]))
+        body.append(assign(total, wp.tile_extract(name(sc), T - 1 if isinstance(TS.node, ast.Constant) else TS - 1)))
+        body.append(expr(wp.tile_store(out, name(sc) * (1.0 / wp.max(name(total), 1.0e-6)), offset=i * TS)))
+    else:
+        body.append(expr(wp.tile_store(out, name(sc), offset=i * TS)))
+    if b.rng.random() < 0.5:
+        sums = b.array(b.pick(["block_counts", "block_totals", "block_sums"]), dt, ann, (blocks,), role="out")
+        body.append(expr(wp.tile_store(sums, wp.tile_sum(name(t)), offset=i)))
+    b.features.add("tile")
+    return b.finish(b.pick(["block_scan", "compact_offsets", "prefix_sum"] if counts else ["block_cumsum", "running_sum"]),
+                    body, (blocks,), tiled=True, block_dim=b.pick([16, 32, 64]))
+
+
 def _transpose(b: MotifBuilder) -> KernelProgram:
     """Blocked transpose (optionally scaled): tile ``(i, j)`` of ``a`` goes to tile ``(j, i)`` of ``out``."""
     p = b.prec
@@ -316,4 +348,4 @@ def _transpose(b: MotifBuilder) -> KernelProgram:
 def build(b: MotifBuilder) -> KernelProgram:
     variant = b.variant()
     return {"gemm": _gemm, "dense_layer": _dense_layer, "fft": _fft, "sort": _sort, "softmax": _softmax,
-            "transpose": _transpose}[variant](b)
+            "transpose": _transpose, "scan": _scan}[variant](b)
