@@ -66,6 +66,8 @@ class MotifPolicy:
     ``guard_form`` / ``guard_limit``: weights of the bounds guard's form (early ``return`` or the body
     wrapped in ``if``) and of what it tests against (count parameters, ``a.shape``, ``len(a)``).
     ``spelling``: weights of equivalent spellings (``wp.length(v)`` / ``wp.sqrt(wp.dot(v, v))`` ...).
+    ``reduce_quantity``: weights of what a reduction reduces (a scalar array, or speed, kinetic
+    energy, displacement or height computed from particle state).
     ``epilogue``: probability of each output epilogue (``MotifBuilder.store``).
     ``particle_steps``: probability of each post-integration step of a particle update.  ``variants``: per motif family, the weight of each variant.
     """
@@ -88,6 +90,8 @@ class MotifPolicy:
     inline_temp: float = 0.5
     bind_output: float = 0.4
     param_order: dict = field(default_factory=lambda: {"declared": 2.0, "arrays_first": 1.0, "scalars_first": 0.4})
+    reduce_quantity: dict = field(default_factory=lambda: {
+        "scalar": 3.0, "speed": 1.0, "kinetic_energy": 1.0, "displacement": 0.7, "height": 0.5})
     guard_form: dict = field(default_factory=lambda: {"return": 3.0, "wrap": 1.0})
     guard_limit: dict = field(default_factory=lambda: {"param": 1.5, "shape": 1.5, "len": 0.4})
     spelling: dict = field(default_factory=lambda: {

@@ -354,6 +354,10 @@ class MotifBuilder:
         keys = list(table)
         return self.rng.choices(keys, [float(table[k]) for k in keys])[0]
 
+    def pick_weighted(self, table: dict) -> str:
+        """A key of ``table`` (a policy weight table ``{choice: weight}``) drawn by weight."""
+        return self._weighted(table)
+
     def _declare_settings(self) -> None:
         if self._settings_slot is None:
             return

@@ -35,11 +35,37 @@ def _index(b: MotifBuilder, n: int) -> tuple[tuple[int, ...], list[ast.stmt], X,
     return shape, [t_stmt], t, None
 
 
+def _quantity(b: MotifBuilder, stems: list[str], shape: tuple[int, ...], t: X, body: list[ast.stmt], low: float = -1.0,
+              high: float = 1.0) -> X:
+    """The per-element value a reduction reduces: a scalar array read, or (policy
+    ``reduce_quantity`` weights) a physical quantity of particle state computed on the fly, as
+    diagnostics kernels do: speed, kinetic energy, displacement, height."""
+    p = b.prec
+    kind = b.pick_weighted(b.policy.reduce_quantity)
+    if kind == "scalar":
+        return b.array(b.pick(stems), p.dtype, p.scalar(), shape, low=low, high=high)[t]
+    if kind == "speed":
+        v = b.array(b.pick(["vel", "velocities", "particle_qd"]), p.vec_dtype(), p.vec(), shape, low=-0.5, high=0.5)
+        return b.length(v[t])
+    if kind == "kinetic_energy":
+        v = b.array(b.pick(["vel", "velocities", "particle_qd"]), p.vec_dtype(), p.vec(), shape, low=-0.5, high=0.5)
+        vi = b.let("vi", v[t], body)
+        if b.rng.random() < 0.5:
+            mass = b.array(b.pick(["mass", "particle_mass"]), p.dtype, p.scalar(), shape, low=0.5, high=2.0)
+            return p.lit(0.5) * mass[t] * b.length_sq(vi)
+        return p.lit(0.5) * b.length_sq(vi)
+    if kind == "displacement":
+        x = b.array(b.pick(["pos", "positions", "particle_q"]), p.vec_dtype(), p.vec(), shape)
+        x0 = b.array(b.pick(["x0", "rest", "x_prev"]), p.vec_dtype(), p.vec(), shape)
+        return b.length(x[t] - x0[t])
+    x = b.array(b.pick(["pos", "positions", "particle_q"]), p.vec_dtype(), p.vec(), shape)
+    return x[t][1]  # height (y component)
+
+
 def _histogram(b: MotifBuilder, n: int) -> KernelProgram:
     p = b.prec
     bins = b.pick([8, 16, 32, 64])
     shape, body, t, env = _index(b, n)
-    vals = b.array(b.pick(["values", "samples", "x"]), p.dtype, p.scalar(), shape, low=0.0, high=1.0)
     weighted = b.rng.random() < 0.3
     w = b.array(b.pick(["weights", "w"]), p.dtype, p.scalar(), shape, low=0.0, high=1.0) if weighted else None
     helper = b.chance("helper_func")
@@ -54,7 +80,7 @@ def _histogram(b: MotifBuilder, n: int) -> KernelProgram:
                    p.scalar() if weighted else name("int"), hshape, role="out")
     _mask(b, shape, t, body)
     v, k = b.fresh("v"), b.fresh(b.pick(["bin", "b", "slot"]))
-    body.append(assign(v, vals[t]))
+    body.append(assign(v, _quantity(b, ["values", "samples", "x"], shape, t, body, 0.0, 1.0)))
     if b.rng.random() < 0.4:
         lo = b.scalar(b.pick(["lo", "range_min"]), 0.0)
         hi = b.scalar(b.pick(["hi", "range_max"]), 1.0)
@@ -137,14 +163,14 @@ def _segmented(b: MotifBuilder, n: int) -> KernelProgram:
 def _minmax(b: MotifBuilder, n: int) -> KernelProgram:
     p = b.prec
     shape, body, t, env = _index(b, n)
-    x = b.array(b.pick(["x", "values", "data"]), p.dtype, p.scalar(), shape)
     which = b.pick(["both", "both", "min", "max"])
     slot = (shape[0],) if env is not None else (1,)
     lo = b.array(b.pick(["min_out", "lower"]), p.dtype, p.scalar(), slot, low=1.0e3, high=1.0e3, role="inout") if which != "max" else None
     hi = b.array(b.pick(["max_out", "upper"]), p.dtype, p.scalar(), slot, low=-1.0e3, high=-1.0e3, role="inout") if which != "min" else None
     _mask(b, shape, t, body)
     v = b.fresh("v")
-    body.append(assign(v, wp.abs(x[t]) if b.rng.random() < 0.3 else x[t]))
+    q = _quantity(b, ["x", "values", "data"], shape, t, body)
+    body.append(assign(v, wp.abs(q) if b.rng.random() < 0.3 and isinstance(q.node, ast.Subscript) else q))
     if b.rng.random() < 0.3:  # ignore NaN/Inf entries
         body.append(if_(X(ast.UnaryOp(ast.Not(), wp.isfinite(name(v)).node)), [ret()]))
     at = env if env is not None else 0
@@ -162,12 +188,12 @@ def _count_if(b: MotifBuilder, n: int) -> KernelProgram:
     """Count (and optionally sum) the elements passing a threshold test with ``wp.atomic_add``."""
     p = b.prec
     shape, body, t, env = _index(b, n)
-    x = b.array(b.pick(["x", "values", "residual"]), p.dtype, p.scalar(), shape)
     thresh = b.scalar(b.pick(["threshold", "tol", "cutoff"]), b.pick([0.0, 0.5, 0.9]))
     slot = (shape[0],) if env is not None else (1,)
     count = b.array(b.pick(["count", "num_above", "num_active"]), "int32", name("int"), slot, role="out")
     at = env if env is not None else 0
-    v = b.let("v", wp.abs(x[t]) if b.rng.random() < 0.4 else x[t], body)
+    q = _quantity(b, ["x", "values", "residual"], shape, t, body)
+    v = b.let("v", wp.abs(q) if b.rng.random() < 0.4 and isinstance(q.node, ast.Subscript) else q, body)
     hit = [expr(wp.atomic_add(count, at, 1))]
     if b.rng.random() < 0.4:
         total = b.array(b.pick(["sum_above", "excess"]), p.dtype, p.scalar(), slot, role="out")
