@@ -60,7 +60,8 @@ class MotifPolicy:
     ``@wp.func_grad``, ``wp.static`` loop bounds / branches, a generic
     ``typing.Any`` kernel with one ``wp.overload``, an early ``return`` for
     inactive elements, a bounds guard on the thread indices, a batch of environments (2-D ``env, i = wp.tid()`` launch),
-    writing a single-use temporary inline instead of binding it to a local, computing an
+    in tile kernels unpacking the lane (``i, _ = wp.tid()``) and passing ``tile_load``'s shape
+    positionally, writing a single-use temporary inline instead of binding it to a local, computing an
     output value into a named local before storing it.
     ``param_order``: weights of parameter-order styles (outputs always last).
     ``guard_form`` / ``guard_limit``: weights of the bounds guard's form (early ``return`` or the body
@@ -87,6 +88,8 @@ class MotifPolicy:
     early_return: float = 0.5
     bounds_guard: float = 0.45
     batched: float = 0.3
+    tile_lane_tid: float = 0.3
+    tile_positional_shape: float = 0.3
     inline_temp: float = 0.5
     bind_output: float = 0.4
     param_order: dict = field(default_factory=lambda: {"declared": 2.0, "arrays_first": 1.0, "scalars_first": 0.4})

@@ -350,6 +350,24 @@ class MotifBuilder:
             body.insert(1, ast.If(cond.node, [ret()], []))
         self.features.add("bounds_guard")
 
+    def _tile_style(self, body: list[ast.stmt]) -> None:
+        """Spellings tile code uses (policy ``tile_lane_tid`` / ``tile_positional_shape``): unpack the
+        block's lane as ``i, _ = wp.tid()``, and pass ``wp.tile_load``'s shape positionally
+        (``wp.tile_load(x, TILE, offset=...)``)."""
+        first = body[0] if body else None
+        if isinstance(first, ast.Assign) and ast.unparse(first.value) == "wp.tid()" and self.chance("tile_lane_tid"):
+            target = first.targets[0]
+            names = [target.id] if isinstance(target, ast.Name) else [e.id for e in target.elts]
+            first.targets = [ast.Tuple([ast.Name(n, ast.Store()) for n in names + ["_"]], ast.Store())]
+        if not self.chance("tile_positional_shape"):
+            return
+        for node in ast.walk(ast.Module(body, [])):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "wp.tile_load" and len(node.args) == 1:
+                shape = [k for k in node.keywords if k.arg == "shape"]
+                if shape:
+                    node.args.append(shape[0].value)
+                    node.keywords = [k for k in node.keywords if k.arg != "shape"]
+
     def _weighted(self, table: dict) -> str:
         keys = list(table)
         return self.rng.choices(keys, [float(table[k]) for k in keys])[0]
@@ -435,6 +453,8 @@ class MotifBuilder:
         """Render the module and return its program; ``overload`` registers ``wp.overload(kernel, {...})``."""
         kname = self.fresh(kname)
         self._bounds_guard(body, launch_dim, tiled)
+        if tiled:
+            self._tile_style(body)
         self._declare_settings()
         if self.generic_mode:
             overload = self.overload
