@@ -113,7 +113,8 @@ class MotifPolicy:
         "reduction": {"histogram": 1.5, "atomic_sum": 1.0, "segmented": 1.0, "tile_sum": 0.5, "minmax": 0.7, "count_if": 0.7},
         "kinematics": {"rigid_integrate": 1.5, "transform_points": 1.5, "fk_chain": 1.0, "quat_rotate": 1.0, "slerp": 0.7,
                        "planar_fk": 1.0, "animate": 1.2, "relative_rotation": 0.8},
-        "monte_carlo": {"pi_estimate": 1.0, "random_walk": 1.0, "sphere_sampling": 1.0, "jitter": 1.0, "integrate": 1.0},
+        "monte_carlo": {"pi_estimate": 1.0, "random_walk": 1.0, "sphere_sampling": 1.0, "jitter": 1.0, "integrate": 1.0,
+                        "resample": 0.8},
         "linalg": {"fem_assembly": 1.5, "small_solve": 1.5, "tile_cholesky": 1.0, "covariance": 1.0, "polar": 0.8},
         "tiled": {"gemm": 3.0, "dense_layer": 2.0, "fft": 0.6, "sort": 0.6, "softmax": 0.7, "transpose": 0.4, "scan": 0.8},
     })

@@ -62,8 +62,15 @@ def _integrate(b: MotifBuilder, state: X, t: X, n: int, body: list[ast.stmt]) ->
     ns = _samples(b)
     lo, hi = b.scalar(b.pick(["a", "lower"]), b.pick([0.0, -1.0])), b.scalar(b.pick(["b", "upper"]), b.pick([1.0, 2.0]))
     acc, x = b.fresh(b.pick(["acc", "total"])), b.fresh("x")
-    body += [assign(acc, F(0.0)),
-             for_("_", [ns], [assign(x, wp.randf(state, lo, hi)), aug(acc, "+", name(f)(name(x)))])]
+    if b.rng.random() < 0.35:  # stratified: one jittered sample per sub-interval
+        k = b.fresh("k")
+        u = (F(name(k)) + wp.randf(state)) / F(ns)
+        body += [assign(acc, F(0.0)),
+                 for_(k, [ns], [assign(x, lo + (hi - lo) * u), aug(acc, "+", name(f)(name(x)))])]
+        b.features.add("stratified")
+    else:
+        body += [assign(acc, F(0.0)),
+                 for_("_", [ns], [assign(x, wp.randf(state, lo, hi)), aug(acc, "+", name(f)(name(x)))])]
     est = (hi - lo) * name(acc) / F(ns)
     if b.rng.random() < 0.4:
         total = b.array(b.pick(["integral", "result"]), "float32", F, (1,), role="out")
@@ -152,8 +159,24 @@ def _jitter(b: MotifBuilder, state: X, t: X, n: int, body: list[ast.stmt]) -> st
     return b.pick(["jitter_points", "perturb", "add_noise"])
 
 
+def _resample(b: MotifBuilder, state: X, t: X, n: int, body: list[ast.stmt]) -> str:
+    """Bootstrap statistics: each thread draws random elements of a data array (``wp.randi``) and
+    estimates their mean (or mean square) from the resample."""
+    ns = _samples(b)
+    m = b.pick([16, 32, 64, 100])
+    data = b.array(b.pick(["data", "observations", "samples"]), "float32", F, (m,))
+    acc, j = b.fresh(b.pick(["acc", "total"])), b.fresh(b.pick(["j", "idx", "pick"]))
+    upper = data.dot("shape")[0] if b.rng.random() < 0.6 else m
+    square = b.rng.random() < 0.3
+    draw = [assign(j, wp.randi(state, 0, upper)), aug(acc, "+", data[name(j)] * data[name(j)] if square else data[name(j)])]
+    body += [assign(acc, F(0.0)), for_("_", [ns], draw)]
+    out = b.array(b.pick(["means", "bootstrap", "estimates"]), "float32", F, (n,), role="out")
+    b.store(out, t, name(acc) / F(ns), body)
+    return b.pick(["bootstrap_mean", "resample", "bootstrap"])
+
+
 _VARIANTS = {"pi_estimate": _pi, "random_walk": _walk, "sphere_sampling": _hemisphere, "jitter": _jitter,
-             "integrate": _integrate}
+             "integrate": _integrate, "resample": _resample}
 
 
 def build(b: MotifBuilder) -> KernelProgram:

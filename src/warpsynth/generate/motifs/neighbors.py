@@ -130,7 +130,11 @@ def build(b: MotifBuilder) -> KernelProgram:
             cap = b.pick([8, 16, 32])
             nbrs = b.array(b.pick(["neighbor_list", "nbrs"]), "int32", name("int"), (n, cap), role="out")
             keep = [if_(name(acc).lt(nbrs.dot("shape")[1]), [assign(nbrs[t, name(acc)], j)]), aug(acc, "+", 1)]
-        inner += [if_(name(r).le(radius), keep)]
+        if b.rng.random() < 0.4:  # squared distances: no sqrt for a pure range test
+            inner = [st for st in inner if not (isinstance(st, ast.Assign) and ast.unparse(st.targets[0]) == r)]
+            inner.append(if_(b.length_sq(name(d)).le(radius * radius), keep))
+        else:
+            inner += [if_(name(r).le(radius), keep)]
         body += _loop(b, grid, name(xi), radius, inner, index)
         b.store(out, t, name(acc), body)
     else:
