@@ -20,7 +20,7 @@ from warpsynth.errors import WarpsynthError
 from warpsynth.generate import GeneratorConfig, kernel
 from warpsynth.generate.canonical import canonical_form
 from warpsynth.verify.generated import codegen_error
-from warpsynth.generate.motifs import MOTIF_CATEGORIES, MOTIF_WEIGHT
+from warpsynth.generate.motifs import MOTIF_CATEGORIES, MOTIF_WEIGHT, MOTIF_WEIGHTS
 from warpsynth.generate.launch import make_inputs
 from warpsynth.generate.motifs import FAMILIES
 from warpsynth.generate.motifs.audit import dataflow_problems, race_problems
@@ -40,7 +40,7 @@ def test_registry_one_category_per_family():
     assert MOTIF_CATEGORIES == tuple(f"motif_{f}" for f in FAMILIES)
     assert len(FAMILIES) == 11
     weights = GeneratorConfig().weights  # every family is in the default mix
-    assert all(weights[c] == MOTIF_WEIGHT for c in MOTIF_CATEGORIES)
+    assert all(weights[f"motif_{f}"] == MOTIF_WEIGHTS.get(f, MOTIF_WEIGHT) for f in FAMILIES)
 
 
 @pytest.mark.parametrize("category", MOTIF_CATEGORIES)

@@ -81,8 +81,8 @@ class MotifPolicy:
     nested_struct: float = 0.5
     module_constant: float = 0.45
     helper_func: float = 0.5
-    func_overload: float = 0.3
-    func_grad: float = 0.25
+    func_overload: float = 0.6
+    func_grad: float = 0.4
     static_expr: float = 0.35
     generic_kernel: float = 0.2
     early_return: float = 0.5
@@ -116,7 +116,7 @@ class MotifPolicy:
         "monte_carlo": {"pi_estimate": 1.0, "random_walk": 1.0, "sphere_sampling": 1.0, "jitter": 1.0, "integrate": 1.0,
                         "resample": 0.8},
         "linalg": {"fem_assembly": 1.5, "small_solve": 1.5, "tile_cholesky": 1.0, "covariance": 1.0, "polar": 0.8},
-        "tiled": {"gemm": 3.0, "dense_layer": 2.0, "fft": 0.6, "sort": 0.6, "softmax": 0.7, "transpose": 0.4, "scan": 0.8},
+        "tiled": {"gemm": 3.5, "dense_layer": 2.5, "fft": 0.5, "sort": 0.5, "softmax": 0.5, "transpose": 0.15, "scan": 0.4},
     })
 
     def to_json(self) -> str:
