@@ -333,7 +333,7 @@ class MotifBuilder:
         if style == "len" and len(ids) > 1:
             style = "shape"
         if style == "param":
-            stems = [["n", "count", "num_elements"], ["nx", "width", "rows"], ["ny", "height", "cols"], ["nz", "depth"]]
+            stems = [["n", "num_points", "num_elements"], ["nx", "width", "rows"], ["ny", "height", "cols"], ["nz", "depth"]]
             limits = [self.int_param(self.pick(stems[0] if len(ids) == 1 else stems[k + 1]), launch_dim[k]) for k in range(len(ids))]
         elif style == "len":
             limits = [name("len")(name(arrays[0].name))]

@@ -43,6 +43,8 @@ def _activation(b: MotifBuilder, ann: X) -> str:
     """A scalar ``@wp.func`` activation applied with ``wp.tile_map`` (``relu``, ``tanh``, ``sigmoid`` ...)."""
     x = name("x")
     kind = b.pick(["relu", "relu", "tanh", "sigmoid", "leaky_relu", "softplus"])
+    if any(isinstance(d, ast.FunctionDef) and d.name == kind for d in b.defs):
+        return kind  # the same activation again: call the helper already defined
     zero = b.prec.lit(0.0)
     one = b.prec.lit(1.0)
     body = {"relu": lambda: wp.max(x, zero), "tanh": lambda: wp.tanh(x),
@@ -65,7 +67,7 @@ def _gemm(b: MotifBuilder) -> KernelProgram:
     C = b.array(b.pick(["C", "c", "out"]), p.dtype, p.scalar(), (gm * T, gn * T), role="out")
     t_stmt, (i, j) = common.tid(b, b.pick([("i", "j"), ("row", "col"), ("bi", "bj")]))
     body: list[ast.stmt] = [t_stmt]
-    acc, k, ta, tb = b.fresh(b.pick(["acc", "sum", "c_tile"])), b.fresh("k"), b.fresh("a"), b.fresh("b")
+    acc, k, ta, tb = b.fresh(b.pick(["acc", "c_acc", "c_tile"])), b.fresh("k"), b.fresh("a"), b.fresh("b")
 
     def load_b(kk: X) -> X:
         return wp.tile_transpose(wp.tile_load(B, shape=(TN, TK), offset=(j * TN, kk * TK))) if bt else \
@@ -180,7 +182,7 @@ def _fft(b: MotifBuilder) -> KernelProgram:
         body.append(expr(wp.tile_store(out, wp.tile_map(name(mag), name(s)), offset=(i, 0))))
     else:
         per_row = b.rng.random() < 0.4
-        h = b.array(b.pick(["kernel_hat", "transfer", "filter"]), "vec2", wp.vec2f, (rows, n) if per_row else (1, n))
+        h = b.array(b.pick(["kernel_hat", "transfer", "response"]), "vec2", wp.vec2f, (rows, n) if per_row else (1, n))
         ht = wp.tile_load(h, shape=(1, N), offset=(i, 0)) if per_row else wp.tile_load(h, shape=(1, N))
         body.append(assign(s, wp.tile_map(name(_complex_mul(b)), name(s), ht)))
         body.append(expr(wp.tile_ifft(name(s))))
