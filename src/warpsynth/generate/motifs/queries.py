@@ -127,12 +127,13 @@ def _ray(b: MotifBuilder) -> KernelProgram:
                                                wp.normalize(light), max_t)
                 hit = ternary(lit, F(0.0), hit)
                 b.features.add("shadow_ray")
+    px = at[0] if len(at) == 1 else tuple(at)
     if b.rng.random() < 0.5:
-        body.append(if_(name(q).dot("result"), [assign(img[at], hit)], [assign(img[at], miss)]))
+        body.append(if_(name(q).dot("result"), [assign(img[px], hit)], [assign(img[px], miss)]))
     else:  # start from the background value, overwrite on a hit, store once
         c = b.fresh(b.pick(["color", "value", "shade"]))
         body += [assign(c, miss), if_(name(q).dot("result"), [assign(c, hit)])]
-        b.store(img, tuple(at) if len(at) > 1 else at[0], name(c), body)
+        b.store(img, px, name(c), body)
     return b.finish(b.pick(["draw", "raycast", "render", "trace_rays"]), body, shape)
 
 

@@ -39,19 +39,22 @@ def _sizes(b: MotifBuilder, value: int, names: tuple[str, ...]) -> tuple[X, ...]
     return tuple(lift(value) for _ in names)
 
 
-def _activation(b: MotifBuilder, ann: X) -> str:
-    """A scalar ``@wp.func`` activation applied with ``wp.tile_map`` (``relu``, ``tanh``, ``sigmoid`` ...)."""
+def _activation(b: MotifBuilder, ann: X) -> X:
+    """The activation ``wp.tile_map`` applies: ``wp.tanh`` itself, or a scalar ``@wp.func`` (``relu``,
+    ``sigmoid``, ``leaky_relu``, ``softplus``; one defined already is called again)."""
     x = name("x")
     kind = b.pick(["relu", "relu", "tanh", "sigmoid", "leaky_relu", "softplus"])
+    if kind == "tanh":
+        return wp.tanh
     if any(isinstance(d, ast.FunctionDef) and d.name == kind for d in b.defs):
-        return kind  # the same activation again: call the helper already defined
+        return name(kind)
     zero = b.prec.lit(0.0)
     one = b.prec.lit(1.0)
-    body = {"relu": lambda: wp.max(x, zero), "tanh": lambda: wp.tanh(x),
+    body = {"relu": lambda: wp.max(x, zero),
             "sigmoid": lambda: one / (one + wp.exp(-x)),
             "leaky_relu": lambda: wp.where(x.gt(zero), x, b.prec.lit(0.01) * x),
             "softplus": lambda: wp.log(one + wp.exp(-wp.abs(x))) + wp.max(x, zero)}[kind]()
-    return b.func(kind, [("x", ann)], [ret(body)], ann)
+    return name(b.func(kind, [("x", ann)], [ret(body)], ann))
 
 
 def _gemm(b: MotifBuilder) -> KernelProgram:
@@ -69,12 +72,13 @@ def _gemm(b: MotifBuilder) -> KernelProgram:
     body: list[ast.stmt] = [t_stmt]
     acc, k, ta, tb = b.fresh(b.pick(["acc", "c_acc", "c_tile"])), b.fresh("k"), b.fresh("a"), b.fresh("b")
 
-    def load_b(kk: X) -> X:
-        return wp.tile_transpose(wp.tile_load(B, shape=(TN, TK), offset=(j * TN, kk * TK))) if bt else \
-            wp.tile_load(B, shape=(TK, TN), offset=(kk * TK, j * TN))
+    def load_b(kk: X | None) -> X:  # kk None: the first (only) K tile
+        k_off = 0 if kk is None else kk * TK
+        return wp.tile_transpose(wp.tile_load(B, shape=(TN, TK), offset=(j * TN, k_off))) if bt else \
+            wp.tile_load(B, shape=(TK, TN), offset=(k_off, j * TN))
     loads = [assign(ta, wp.tile_load(A, shape=(TM, TK), offset=(i * TM, name(k) * TK))), assign(tb, load_b(name(k)))]
     if gk == 1 and b.rng.random() < 0.6:  # one K tile: no accumulator loop
-        body += [assign(ta, wp.tile_load(A, shape=(TM, TK), offset=(i * TM, 0))), assign(tb, load_b(lift(0)))]
+        body += [assign(ta, wp.tile_load(A, shape=(TM, TK), offset=(i * TM, 0))), assign(tb, load_b(None))]
         body.append(assign(acc, wp.tile_matmul(name(ta), name(tb))))
     else:
         count = b.pick(["shape", "param", "const"])
@@ -92,7 +96,7 @@ def _gemm(b: MotifBuilder) -> KernelProgram:
         c_in = b.array(b.pick(["C_in", "c_prev", "bias"]), p.dtype, p.scalar(), (gm * T, gn * T))
         result = result + beta * wp.tile_load(c_in, shape=(TM, TN), offset=(i * TM, j * TN))
     if b.rng.random() < 0.3:
-        result = wp.tile_map(name(_activation(b, p.scalar())), result)
+        result = wp.tile_map(_activation(b, p.scalar()), result)
         b.features.add("tile_map")
     body.append(expr(wp.tile_store(C, result, offset=(i * TM, j * TN))))
     b.features.update({"tile", "tile_matmul"})
@@ -116,6 +120,7 @@ def _dense_layer(b: MotifBuilder) -> KernelProgram:
              assign(z, wp.tile_matmul(name(tw), name(tx)))]
     layers = 2 if b.rng.random() < 0.35 else 1  # a fused two-layer MLP keeps the hidden tile in shared memory
     out: X = name(z)
+    act: X | None = None
     for layer in range(layers):
         if layer:
             W2 = b.array(b.pick(["weights_out", "W2", "w2"]), "float32", name("float"), (T, T), low=-0.5, high=0.5)
@@ -130,12 +135,13 @@ def _dense_layer(b: MotifBuilder) -> KernelProgram:
             b.features.add("tile_broadcast")
         last = layer == layers - 1
         if last and layers == 1 and b.rng.random() < 0.25:  # residual block: x + act(W x + b)
-            out = name(tx) + wp.tile_map(name(_activation(b, p.scalar())), name(z))
+            out = name(tx) + wp.tile_map(_activation(b, p.scalar()), name(z))
         elif last and layers == 2 and b.rng.random() < 0.5:  # linear output layer
             out = name(z)
         else:
-            out = wp.tile_map(name(_activation(b, p.scalar())) if layer == 0 or b.rng.random() < 0.5 else
-                              name(next(d.name for d in b.defs if isinstance(d, ast.FunctionDef))), name(z))
+            if act is None or b.rng.random() < 0.5:
+                act = _activation(b, p.scalar())  # a new one, or the first layer's again
+            out = wp.tile_map(act, name(z))
         if not last or b.rng.random() < 0.5:
             h = b.fresh(b.pick(["a", "act", "h"]))
             body.append(assign(h, out))
