@@ -15,7 +15,7 @@ from pathlib import Path
 from warpsynth.cli import main
 
 # generate -n 16 --shards 2 --verify run --seed 7 (Warp 1.19.0)
-PINNED = "d2d4bc942750451516d4b19c79d0ebc67f615fa8916eea0f7eb52bd18703c0c1"
+PINNED = "3520d2b4ca19d57ac3ff98416618eb0ec3faa3da59e8e16a67f845bd1a2b90d9"
 
 _MARKER_DATA = ("categories", "config_hash", "index", "rejected", "rejects_by_stage", "rows", "samples", "shard", "shard_bytes", "shard_sha256")
 
