@@ -283,3 +283,16 @@ def test_new_builtins_compile_and_run_in_debug_mode():
     assert proc.returncode == 0, proc.stderr[-2000:]
     errors = json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][0][len("RESULT "):])
     assert errors == [None] * 10
+
+
+def test_diversity_report_counts_duplicates_by_category():
+    """``report`` attributes each structural duplicate to the category of the later program: the
+    counts add up to the non-unique programs, and they are what the motif weights are set by."""
+    from warpsynth.generate.diversity import format_report, report
+
+    r = report(60, GeneratorConfig.only("motif_tiled"))
+    dupes = r["duplicates_by_category"]
+    assert sum(dupes.values()) == r["n"] - r["structurally_unique"]
+    assert set(dupes) <= {"motif_tiled"}
+    if dupes:
+        assert "structural duplicates" in format_report(r)
