@@ -28,6 +28,12 @@ _STRUCTURAL = frozenset({"tid", "range", "int", "int32", "uint32", "min", "max",
                          "volume_index_to_world", "mesh_query_point", "mesh_query_ray", "mesh_eval_position"})
 
 
+def _simple(v: X) -> bool:
+    """A name, attribute or subscript of names/constants: cheap and clear to write twice."""
+    return all(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Tuple, ast.Load))
+               for n in ast.walk(v.node))
+
+
 @dataclass(frozen=True)
 class Prec:
     """Floating-point precision of a program and how its scalar type is spelled."""
@@ -189,14 +195,17 @@ class MotifBuilder:
 
     def length(self, v: X) -> X:
         """A vector's length, spelled as engineers do (policy ``spelling["length"]`` weights):
-        ``wp.length(v)``, ``wp.sqrt(wp.dot(v, v))`` or ``wp.norm_l2(v)``."""
+        ``wp.length(v)``, ``wp.sqrt(wp.dot(v, v))`` or ``wp.norm_l2(v)``; the forms that repeat ``v``
+        only when ``v`` is a name, a component or an element (not a computed expression)."""
         form = self._spell("length")
+        if form == "sqrt_dot" and not _simple(v):
+            form = "length"
         return {"length": lambda: wp.length(v), "sqrt_dot": lambda: wp.sqrt(wp.dot(v, v)),
                 "norm_l2": lambda: wp.norm_l2(v)}[form]()
 
     def length_sq(self, v: X) -> X:
-        """``wp.dot(v, v)`` or ``wp.length_sq(v)`` (policy ``spelling["length_sq"]``)."""
-        return wp.dot(v, v) if self._spell("length_sq") == "dot" else wp.length_sq(v)
+        """``wp.dot(v, v)`` or ``wp.length_sq(v)`` (policy ``spelling["length_sq"]``; ``dot`` only for a simple ``v``)."""
+        return wp.dot(v, v) if self._spell("length_sq") == "dot" and _simple(v) else wp.length_sq(v)
 
     def eps(self, value: float = 1.0e-6) -> X:
         """A small tolerance: a literal, or (policy ``module_constant``) one ``EPS`` module constant."""
