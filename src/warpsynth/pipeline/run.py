@@ -16,7 +16,8 @@ from rich.table import Table
 from warpsynth.dataset.folder import DATA_DIR, remove_dataset
 from warpsynth.errors import PartialFailure, WarpsynthError
 from warpsynth.pipeline import stats as _stats
-from warpsynth.pipeline.config import CONFIG_FILE, DEFAULT_GENERATOR, RunConfig, check_folder, run_dir
+from warpsynth.dataset.run_layout import CONFIG_FILE, LOCK_FILE, TASKS_DIR, run_dir
+from warpsynth.pipeline.config import DEFAULT_GENERATOR, RunConfig, check_folder
 from warpsynth.pipeline.executor import Executor, InlineExecutor, LocalExecutor
 from warpsynth.pipeline.progress import ProgressBar
 from warpsynth.dataset.io import write_text_atomic
@@ -80,7 +81,7 @@ class RunSummary:
 
 def _remove_stale_temp_files(root: Path) -> None:
     """Temp files of writes interrupted by a kill (``.name.XXXX.tmp``)."""
-    for folder in (root, root / DATA_DIR, run_dir(root), run_dir(root) / "tasks"):
+    for folder in (root, root / DATA_DIR, run_dir(root), run_dir(root) / TASKS_DIR):
         if folder.is_dir():
             for path in folder.iterdir():
                 if path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file():
@@ -108,7 +109,7 @@ class _Lock:
     """An exclusive lock on ``_run/lock`` for the run's duration: two runs never share a folder."""
 
     def __init__(self, root: Path):
-        self.path = run_dir(root) / "lock"
+        self.path = run_dir(root) / LOCK_FILE
 
     def __enter__(self) -> "_Lock":
         self.path.parent.mkdir(parents=True, exist_ok=True)

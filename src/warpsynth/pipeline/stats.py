@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Sequence
 
 from warpsynth.dataset.folder import write_card
-from warpsynth.pipeline.config import SPLIT, RunConfig, run_dir
+from warpsynth.dataset.run_layout import REJECTS_FILE, STATS_FILE, run_dir
+from warpsynth.pipeline.config import SPLIT, RunConfig
 from warpsynth.dataset.schema import SCHEMA
 from warpsynth.dataset.io import write_text_atomic
 from warpsynth.pipeline.task import ShardTask
 
-REJECTS_FILE = "rejects.jsonl"
-STATS_FILE = "stats.json"
 
 
 def merge_rejects(root: Path, tasks: Sequence[ShardTask]) -> Path:

@@ -30,9 +30,9 @@ from warpsynth import _warp
 from warpsynth.dataset.folder import GENERATED_LICENSE, shard_path
 from warpsynth.dataset.io import ShardWriter, file_matches, file_sha256, remove_temp_files, write_text_atomic
 from warpsynth.extract.row import row_from_ir
-from warpsynth.pipeline.config import SPLIT, RunConfig, run_dir, sample_seed
+from warpsynth.dataset.run_layout import TASK_CRASHES, TASK_INFLIGHT, TASK_MARKER, TASK_REJECTS, task_file
+from warpsynth.pipeline.config import SPLIT, RunConfig, sample_seed
 
-TASKS_DIR = "tasks"
 DEFAULT_CHUNK = 32
 #: A sample whose processing crashed the worker this many times is rejected, not retried.
 CRASH_LIMIT = 2
@@ -140,23 +140,23 @@ class ShardTask:
         return shard_path(self.root, SPLIT, self.index, self.config.shards, self.config.fmt)
 
     def _path(self, suffix: str) -> Path:
-        return run_dir(self.root) / TASKS_DIR / f"{self.index:05d}{suffix}"
+        return task_file(self.root, self.index, suffix)
 
     @property
     def marker(self) -> Path:
-        return self._path(".done.json")
+        return self._path(TASK_MARKER)
 
     @property
     def rejects_path(self) -> Path:
-        return self._path(".rejects.jsonl")
+        return self._path(TASK_REJECTS)
 
     @property
     def inflight_path(self) -> Path:
-        return self._path(".inflight")
+        return self._path(TASK_INFLIGHT)
 
     @property
     def crashes_path(self) -> Path:
-        return self._path(".crashes.jsonl")
+        return self._path(TASK_CRASHES)
 
     @property
     def samples(self) -> range:
