@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from warpsynth import _warp
+from warpsynth.errors import reject_reason
 from warpsynth.dataset.folder import GENERATED_LICENSE, shard_path
 from warpsynth.dataset.io import ShardWriter, file_matches, file_sha256, remove_temp_files, write_text_atomic
 from warpsynth.extract.row import row_from_ir
@@ -56,14 +57,6 @@ def prepare_process() -> None:
     _warp.init_quiet()
     if os.environ.get(NO_OVERLOAD_CACHE_ENV, "") in ("", "0"):
         _warp.enable_builtin_overload_cache()
-
-
-def one_line(exc: BaseException) -> str:
-    """``Type: first line of the message``, at most 300 characters (for rejects.jsonl)."""
-    raw = exc.args[0] if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str) else str(exc)
-    text = " ".join(line.strip() for line in raw.strip().splitlines() if line.strip())
-    msg = f"{type(exc).__name__}: {text}".rstrip(": ")
-    return msg if len(msg) <= 300 else msg[:297] + "..."
 
 
 def _rss_mb() -> float:
@@ -378,7 +371,7 @@ class _Runner:
         try:
             program = source(seed)
         except Exception as exc:
-            self.reject(index, "generate", one_line(exc), None)
+            self.reject(index, "generate", reject_reason(exc), None)
             return None
         t1 = time.perf_counter()
         self.timings["generate"] += t1 - t0
@@ -403,7 +396,7 @@ class _Runner:
                 t3 = time.perf_counter()
                 self.timings["extract"] += t3 - t2
         except Exception as exc:
-            self.reject(index, stage, one_line(exc), program.category)
+            self.reject(index, stage, reject_reason(exc), program.category)
             return None
         try:
             row = row_from_ir(
@@ -421,7 +414,7 @@ class _Runner:
                 differentiable=program.differentiable,
             )
         except Exception as exc:
-            self.reject(index, "row", one_line(exc), program.category)
+            self.reject(index, "row", reject_reason(exc), program.category)
             return None
         self.timings["row"] += time.perf_counter() - t3
         return index, program, row
