@@ -14,10 +14,11 @@ import json
 import os
 import time
 from collections import Counter
-from typing import TYPE_CHECKING, Callable
+from pathlib import Path
+from typing import Callable, Protocol
 
 from warpsynth.dataset.io import ShardWriter, file_sha256, remove_temp_files, write_text_atomic
-from warpsynth.pipeline.config import sample_seed
+from warpsynth.pipeline.config import RunConfig, sample_seed
 from warpsynth.pipeline.faults import SegfaultHook
 from warpsynth.pipeline.journal import Inflight, read_crashes
 from warpsynth.pipeline.process import peak_rss_mb, prepare_process, rss_mb
@@ -25,17 +26,35 @@ from warpsynth.pipeline.programs import load_program_source
 from warpsynth.pipeline.stages import SampleStages, Tally
 from warpsynth.pipeline.stats import TaskStats
 
-if TYPE_CHECKING:
-    from warpsynth.pipeline.task import ShardTask
-
 #: progress(samples_done_delta, samples_rejected_delta), called after each chunk
 Progress = Callable[[int, int], None]
+
+
+class Task(Protocol):
+    """What a runner needs of its task (``task.ShardTask`` has it; not imported, it imports us)."""
+
+    index: int
+    config: RunConfig
+    chunk_size: int
+
+    @property
+    def samples(self) -> range: ...
+    @property
+    def shard(self) -> Path: ...
+    @property
+    def marker(self) -> Path: ...
+    @property
+    def rejects_path(self) -> Path: ...
+    @property
+    def inflight_path(self) -> Path: ...
+    @property
+    def crashes_path(self) -> Path: ...
 
 
 class TaskRunner:
     """The work of one attempt at ``task`` (kept out of ShardTask so the task stays a small value)."""
 
-    def __init__(self, task: "ShardTask", progress: Progress | None = None):
+    def __init__(self, task: Task, progress: Progress | None = None):
         self.task = task
         self.config = task.config
         self.progress = progress or (lambda done, rejected: None)
@@ -49,7 +68,8 @@ class TaskRunner:
         """Run every sample, write the shard, rejects and marker; return the marker's stats."""
         clock = (time.perf_counter(), time.time(), time.process_time())
         # first thing: a crash from here on must not be pinned on a sample of an earlier attempt
-        inflight = Inflight(self.task.inflight_path, SegfaultHook.from_env(self.task.inflight_path.with_suffix("")))
+        flags = self.task.inflight_path.with_suffix("")  # _run/tasks/NNNNN: prefix of the test hook's flag files
+        inflight = Inflight(self.task.inflight_path, SegfaultHook.from_env(flags))
         try:
             source, shard, setup = self._set_up(inflight, clock[0])
         except BaseException:
