@@ -20,7 +20,6 @@ from warpsynth.pipeline.stats import Counts
 from warpsynth.pipeline.task import ShardTask
 
 
-
 def merge_rejects(root: Path, tasks: Sequence[ShardTask]) -> Path:
     """``_run/rejects.jsonl``: every task's rejects, in sample order."""
     text = "".join(t.rejects_path.read_text(encoding="utf-8") for t in tasks)
