@@ -206,7 +206,7 @@ def generate_cmd(
 ) -> None:
     """Generate N kernels into a Hugging Face-style dataset folder (resumable); exit 1 when no row was written."""
     from warpsynth.pipeline import config as C, generate
-    from warpsynth.pipeline.ray_executor import executor_by_name
+    from warpsynth.pipeline.executors import executor_by_name
 
     target_list = C.parse_targets(targets)
     summary = generate(

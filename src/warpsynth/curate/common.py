@@ -15,7 +15,7 @@ from typing import Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from warpsynth.dataset import folder
+from warpsynth.dataset import folder, run_layout
 from warpsynth.dataset.io import PARQUET_OPTIONS, ROW_GROUP_SIZE, iter_batches
 from warpsynth.dataset.schema import SCHEMA
 from warpsynth.errors import WarpsynthError
@@ -128,10 +128,6 @@ def max_shard_rows(shards: list[Shard], default: int = 10_000) -> int:
     return max([default if not sizes else max(sizes), 1])
 
 
-def run_dir(root: str | os.PathLike) -> Path:
-    return Path(root) / folder.RUN_DIR
-
-
 def curate_dir(root: str | os.PathLike) -> Path:
     return Path(root) / CURATE_DIR
 
@@ -182,7 +178,7 @@ class DatasetWriter:
         self._shards: dict[str, list[Path]] = {}
         self.num_rows: dict[str, int] = {}
         self._done = False
-        for sub in (folder.RUN_DIR, CURATE_DIR):
+        for sub in (run_layout.RUN_DIR, CURATE_DIR):
             if (self.source / sub).is_dir():
                 shutil.copytree(self.source / sub, self.tmp / sub)
 

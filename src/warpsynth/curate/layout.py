@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from warpsynth.curate.common import Shard, read_json, run_dir, shard_num_rows
+from warpsynth.curate.common import Shard, read_json, shard_num_rows
+from warpsynth.dataset.run_layout import CONFIG_FILE, TASK_MARKER, run_dir, task_file
 from warpsynth.dataset import folder
 from warpsynth.dataset.io import file_matches
 from warpsynth.errors import WarpsynthError
@@ -60,7 +61,7 @@ def _card_problems(root: Path, shards: list[Shard], rows: dict[Path, int]) -> li
 
 def _marker_problems(root: Path, shards: list[Shard], rows: dict[Path, int]) -> list[str]:
     """A generated (not curated) folder: every task's marker and shard agree."""
-    stored = read_json(run_dir(root) / "config.json")
+    stored = read_json(run_dir(root) / CONFIG_FILE)
     meta = folder.read_card(root)
     if not isinstance(stored, dict) or (meta.get("warpsynth") or {}).get("curation"):
         return []  # extracted/curated folders carry no markers for their own shards
@@ -69,7 +70,7 @@ def _marker_problems(root: Path, shards: list[Shard], rows: dict[Path, int]) -> 
         return []
     problems = []
     for i in range(count):
-        path = run_dir(root) / "tasks" / f"{i:05d}.done.json"
+        path = task_file(root, i, TASK_MARKER)
         marker = read_json(path)
         if not isinstance(marker, dict) or marker.get("config_hash") != config_hash:
             problems.append(f"_run/tasks/{path.name}: no completion marker of this run for task {i} (the run is incomplete: rerun it to resume)")

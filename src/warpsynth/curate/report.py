@@ -26,7 +26,8 @@ from typing import Callable
 
 import numpy as np
 
-from warpsynth.curate.common import check_dataset, curate_dir, iter_rows, python_text, read_json, run_dir
+from warpsynth.curate.common import check_dataset, curate_dir, iter_rows, python_text, read_json
+from warpsynth.dataset.run_layout import CONFIG_FILE, REJECTS_FILE, STATS_FILE, run_dir
 from warpsynth.curate.tokenize import count_tokens
 from warpsynth.dataset import folder
 from warpsynth.dataset.io import check_output_file, write_text_atomic
@@ -268,9 +269,9 @@ def build_sections(root: Path, st: Stats) -> list[Section]:
         meta = folder.read_card(root)
     except Exception:
         pass
-    run_config = read_json(run_dir(root) / "config.json") or {}
-    stats = read_json(run_dir(root) / "stats.json") or {}
-    rejects = _read_rejects(run_dir(root) / "rejects.jsonl")
+    run_config = read_json(run_dir(root) / CONFIG_FILE) or {}
+    stats = read_json(run_dir(root) / STATS_FILE) or {}
+    rejects = _read_rejects(run_dir(root) / REJECTS_FILE)
     sections = []
 
     s = Section("Overview")

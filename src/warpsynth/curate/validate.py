@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from warpsynth.curate.common import check_schema, dataset_shards, read_json, run_dir, shard_schema
+from warpsynth.curate.common import check_schema, dataset_shards, read_json, shard_schema
+from warpsynth.dataset.run_layout import CONFIG_FILE, run_dir
 from warpsynth.dataset import folder
 from warpsynth.dataset.io import iter_batches
 from warpsynth.dataset.rows import content_id
@@ -96,7 +97,7 @@ class ValidationReport:
 
 def requested_targets(root: Path) -> list[str] | None:
     """Targets the generating run asked for (run config, else card), or None when unknown."""
-    config = read_json(run_dir(root) / "config.json")
+    config = read_json(run_dir(root) / CONFIG_FILE)
     if isinstance(config, dict):
         run = config.get("config") if isinstance(config.get("config"), dict) else config
         if run.get("targets"):

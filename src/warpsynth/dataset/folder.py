@@ -2,7 +2,7 @@
 
     DIR/README.md                       dataset card (YAML front matter + summary)
     DIR/data/{split}-{i:05d}-of-{k:05d}.parquet
-    DIR/_run/                           run config, task markers, stats, rejects
+    DIR/_run/                           run config, task markers, stats, rejects (dataset.run_layout)
 
 ``datasets.load_dataset(DIR)`` reads the card's ``configs`` to find the shards.
 """
@@ -18,10 +18,10 @@ import pyarrow as pa
 import yaml
 
 from warpsynth.dataset.io import write_text_atomic
+from warpsynth.dataset.run_layout import RUN_DIR
 from warpsynth.errors import WarpsynthError
 
 DATA_DIR = "data"
-RUN_DIR = "_run"
 #: Folders warpsynth writes inside a dataset folder besides data/: run state, curation and report output.
 OWNED_DIRS = (RUN_DIR, "_curate", "_report")
 SPLITS = ("train", "validation", "test")

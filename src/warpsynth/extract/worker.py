@@ -24,6 +24,7 @@ from warpsynth.extract.row import row_from_ir
 from warpsynth.extract.files import import_file, missing_optional_package
 from warpsynth.extract.kernel import extract_module_kernels
 from warpsynth.extract.license import license_of_folder, warp_license
+from warpsynth.errors import last_line_reason
 
 WARP_DIR = Path(wp.__file__).resolve().parent
 ORIGIN_USER = "extracted"
@@ -67,14 +68,6 @@ class FileResult:
     library: int = 0  # Warp library kernels left out
     identical: int = 0  # kernels identical to another of their module (Warp builds one of them)
     generic_without_overloads: list[str] = field(default_factory=list)  # nothing to extract: no wp.overload
-
-
-def one_line(exc: BaseException) -> str:
-    """``Type: message`` on one line; Warp's codegen errors put the real reason on their last line."""
-    lines = [line.strip().lstrip(";").strip() for line in str(exc).splitlines()]
-    lines = [line for line in lines if line]
-    detail = lines[-1] if lines else ""
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
 def _kernel_file(kernel: Any) -> Path | None:
@@ -125,7 +118,7 @@ def _extract_each(module: Any, pairs: list, settings: Settings, result: FileResu
             [ir] = extract_module_kernels(module, *args, only=kernel, cuda_arch=settings.cuda_arch)
             out.append((ir, parent))
         except Exception as exc:
-            result.failures.append(Failure(result.shown, kernel.key, "codegen", one_line(exc)))
+            result.failures.append(Failure(result.shown, kernel.key, "codegen", last_line_reason(exc)))
     return out
 
 
@@ -158,7 +151,7 @@ def extract_file(file: Path, display_root: Path, scanned: frozenset, settings: S
             if missing is not None:
                 result.skipped_for = missing
             else:
-                result.failures.append(Failure(result.shown, None, "import", one_line(exc)))
+                result.failures.append(Failure(result.shown, None, "import", last_line_reason(exc)))
             return result
     result.imported = True
     texts: dict = {}

@@ -4,8 +4,9 @@
 """
 
 from warpsynth.pipeline.config import RunConfig
-from warpsynth.pipeline.executor import Executor, InlineExecutor, LocalExecutor
-from warpsynth.pipeline.run import RunSummary, generate
+from warpsynth.pipeline.executors import Executor, InlineExecutor, LocalExecutor, RetryPolicy
+from warpsynth.pipeline.run import generate
+from warpsynth.pipeline.summary import RunSummary
 from warpsynth.pipeline.task import ShardTask, TaskResult
 
-__all__ = ["Executor", "InlineExecutor", "LocalExecutor", "RunConfig", "RunSummary", "ShardTask", "TaskResult", "generate"]
+__all__ = ["Executor", "InlineExecutor", "LocalExecutor", "RetryPolicy", "RunConfig", "RunSummary", "ShardTask", "TaskResult", "generate"]

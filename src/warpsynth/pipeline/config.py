@@ -19,14 +19,13 @@ from warpsynth._version import __version__
 from warpsynth.dataset.schema import SCHEMA_VERSION
 from warpsynth.errors import WarpsynthError
 from warpsynth.dataset.levels import LEVELS
+from warpsynth.dataset.run_layout import CONFIG_FILE, run_dir
 
 FORMATS = ("parquet", "jsonl")
 TARGETS = ("cpu", "cuda")
 VERIFY_LEVELS = LEVELS  # the one list, in warpsynth.dataset.levels
 DEFAULT_GENERATOR = "warpsynth.pipeline.programs:warp_generator"
 SPLIT = "train"
-RUN_DIR = "_run"
-CONFIG_FILE = "config.json"
 #: Sample seeds are ``seed * SEED_STRIDE + index``: readable, and disjoint across run seeds.
 SEED_STRIDE = 2**32
 MAX_RUN_SEED = 2**31 - 1
@@ -182,10 +181,6 @@ def parse_weights(spec: str | None) -> tuple[tuple[str, float], ...]:
         except ValueError:
             raise WarpsynthError(f"--category-weights: weight {value!r} of {name.strip()!r} is not a number") from None
     return tuple(sorted(out.items()))
-
-
-def run_dir(root: str | os.PathLike) -> Path:
-    return Path(root) / RUN_DIR
 
 
 def stored_config(root: str | os.PathLike) -> dict | None:
