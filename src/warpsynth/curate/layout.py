@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from warpsynth.curate.common import Shard, read_json, run_dir, shard_num_rows
 from warpsynth.dataset import folder
-from warpsynth.dataset.io import file_matches
+from warpsynth.dataset.folder import run_dir
+from warpsynth.dataset.io import file_matches, read_json
+from warpsynth.dataset.shards import Shard, shard_num_rows
 from warpsynth.errors import WarpsynthError
 
 

@@ -26,12 +26,14 @@ from typing import Callable
 
 import numpy as np
 
-from warpsynth.curate.common import check_dataset, curate_dir, iter_rows, python_text, read_json, run_dir
+from warpsynth.curate.text import python_text
 from warpsynth.curate.tokenize import count_tokens
 from warpsynth.dataset import folder
-from warpsynth.dataset.io import check_output_file, write_text_atomic
-from warpsynth.errors import WarpsynthError
+from warpsynth.dataset.folder import curate_dir, run_dir
+from warpsynth.dataset.io import check_output_file, read_json, write_text_atomic
 from warpsynth.dataset.levels import LEVELS
+from warpsynth.dataset.shards import check_dataset, iter_rows, shard_num_rows
+from warpsynth.errors import WarpsynthError
 
 TOKEN_SAMPLE = 20_000
 COLUMNS = [
@@ -106,8 +108,6 @@ def _in_token_sample(rid: str, rows: int, sample: int) -> bool:
 
 def collect(root: Path, token_sample: int = TOKEN_SAMPLE, progress: Callable[[int], None] | None = None) -> Stats:
     shards = check_dataset(root)
-    from warpsynth.curate.common import shard_num_rows
-
     total = sum(shard_num_rows(s.path) for s in shards)
     st = Stats()
     for shard, batch in iter_rows(root, COLUMNS, shards):

@@ -28,12 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from warpsynth.curate.common import check_schema, dataset_shards, read_json, run_dir, shard_schema
+from warpsynth.curate.layout import layout_problems
 from warpsynth.dataset import folder
-from warpsynth.dataset.io import iter_batches
+from warpsynth.dataset.folder import run_dir
+from warpsynth.dataset.io import iter_batches, read_json
 from warpsynth.dataset.rows import content_id
 from warpsynth.dataset.schema import TARGET_COLUMNS
-from warpsynth.curate.layout import layout_problems
+from warpsynth.dataset.shards import check_schema, dataset_shards, shard_schema
 from warpsynth.errors import WarpsynthError
 
 CHECKS = ("layout", "readable", "schema", "required", "python", "code", "id", "recodegen")

@@ -22,8 +22,10 @@ from warpsynth.errors import WarpsynthError
 
 DATA_DIR = "data"
 RUN_DIR = "_run"
+#: Curation reports live next to ``_run/`` in a dataset folder.
+CURATE_DIR = "_curate"
 #: Folders warpsynth writes inside a dataset folder besides data/: run state, curation and report output.
-OWNED_DIRS = (RUN_DIR, "_curate", "_report")
+OWNED_DIRS = (RUN_DIR, CURATE_DIR, "_report")
 SPLITS = ("train", "validation", "test")
 _SHARD_RE = re.compile(r"^(?P<split>[A-Za-z0-9_]+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.(?P<fmt>parquet|jsonl)$")
 
@@ -34,6 +36,16 @@ GENERATED_LICENSE = "Apache-2.0"
 
 def shard_path(root: str | os.PathLike, split: str, index: int, count: int, fmt: str = "parquet") -> Path:
     return Path(root) / DATA_DIR / f"{split}-{index:05d}-of-{count:05d}.{fmt}"
+
+
+def run_dir(root: str | os.PathLike) -> Path:
+    """``root/_run``: the run's config, task markers, stats and rejects."""
+    return Path(root) / RUN_DIR
+
+
+def curate_dir(root: str | os.PathLike) -> Path:
+    """``root/_curate``: the curation steps' JSON reports."""
+    return Path(root) / CURATE_DIR
 
 
 def parse_shard_name(name: str) -> tuple[str, int, int] | None:
