@@ -594,7 +594,7 @@ def report(
     any work). ``progress(rows)`` is called per batch read.
     """
     root = Path(root)
-    out = Path(out) if out is not None else root / "_report"
+    out = Path(out) if out is not None else root / folder.REPORT_DIR
     for name in ("report.html", "report.md"):
         check_output_file(out / name, overwrite)
     if out.exists() and not out.is_dir():

@@ -12,7 +12,7 @@ from warpsynth.dataset.io import iter_batches
 
 def card_body(root: str | os.PathLike) -> str:
     """The card's Markdown after its front matter ('' when there is no card)."""
-    path = Path(root) / "README.md"
+    path = Path(root) / folder.CARD_FILE
     if not path.exists():
         return ""
     text = path.read_text(encoding="utf-8")
