@@ -23,6 +23,8 @@ def builtin_functions() -> dict:
 
 
 def is_differentiable_builtin(name: str) -> bool:
+    """Whether Warp differentiates builtin ``name`` (``Function.is_differentiable``; False for an unknown name).
+    Non-differentiable builtins (floor, sign, ...) silently give zero gradients."""
     func = _context.builtin_functions.get(name)
     return bool(func is not None and func.is_differentiable)
 

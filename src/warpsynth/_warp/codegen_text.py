@@ -147,8 +147,10 @@ def module_preamble(target: str, block_dim: int, body: str) -> str:
 
 
 def is_struct(value: Any) -> bool:
+    """Whether a type annotation is a ``@wp.struct`` (Warp's ``codegen.Struct``)."""
     return isinstance(value, _codegen.Struct)
 
 
 def struct_class_name(struct: Any) -> str:
+    """The Python class name of a ``@wp.struct`` (its C++ name carries a hash)."""
     return struct.cls.__name__

@@ -16,6 +16,7 @@ from warp._src import context as _context
 
 
 def user_modules() -> dict:
+    """Warp's live registry of loaded modules: module name -> ``Module`` (not a copy)."""
     return _context.user_modules
 
 

@@ -58,6 +58,7 @@ def kernel_function_name(kernel: Any) -> str:
 
 
 def mangled_name(kernel: Any) -> str:
+    """The kernel's C++ name, ``<key>_<hash8>`` (after its module was hashed, e.g. by ``build_module``)."""
     return kernel.get_mangled_name()
 
 

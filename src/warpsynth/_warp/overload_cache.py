@@ -72,4 +72,5 @@ def disable_builtin_overload_cache(clear: bool = True) -> None:
 
 
 def builtin_overload_cache_size() -> int:
+    """Entries now in the overload cache (at most ``_OVERLOAD_CACHE_MAX``; emptied when full)."""
     return len(_overload_cache)

@@ -39,6 +39,7 @@ _SHARD_RE = re.compile(r"^(?P<split>[A-Za-z0-9_]+)-(?P<index>\d{5})-of-(?P<count
 GENERATED_LICENSE = "Apache-2.0"
 
 def shard_path(root: str | os.PathLike, split: str, index: int, count: int, fmt: str = "parquet") -> Path:
+    """``root/data/{split}-{index:05d}-of-{count:05d}.{fmt}``."""
     return Path(root) / DATA_DIR / f"{split}-{index:05d}-of-{count:05d}.{fmt}"
 
 

@@ -36,6 +36,7 @@ def jsonl_line(row: dict) -> str:
 
 
 def format_of(path: str | os.PathLike) -> str:
+    """``"parquet"`` or ``"jsonl"`` by the file extension (.parquet; .jsonl/.json); WarpsynthError otherwise."""
     suffix = Path(path).suffix.lower()
     if suffix == ".parquet":
         return "parquet"
@@ -55,6 +56,7 @@ def check_output_file(path: str | os.PathLike, overwrite: bool, option: str = "-
 
 
 def rows_to_table(rows: list[dict], schema: pa.Schema = SCHEMA) -> pa.Table:
+    """Row dicts as an Arrow table of ``schema`` (missing keys become nulls)."""
     return pa.Table.from_pylist(rows, schema=schema)
 
 
@@ -94,6 +96,7 @@ def write_lines_atomic(lines: Iterable[str], path: str | os.PathLike) -> None:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) atomically: readers see the old file or the whole new one."""
     write_lines_atomic([text], path)
 
 
