@@ -261,7 +261,7 @@ def test_full_disk_in_dedup_leaves_the_old_output(ws, monkeypatch, capsys):
     assert main(["dedup", str(ws / "ds"), "-o", str(ws / "out"), "--exact-only"]) == 0
     capsys.readouterr()
     before = snapshot(ws)
-    monkeypatch.setattr("warpsynth.curate.common.DatasetWriter.write", _enospc)
+    monkeypatch.setattr("warpsynth.dataset.writer.DatasetWriter.write", _enospc)
     assert main(["dedup", str(ws / "ds"), "-o", str(ws / "out"), "--exact-only", "--overwrite"]) == 1
     assert_one_line(capsys.readouterr().err, "no space left on device")
     assert snapshot(ws) == before and leftovers(ws) == []

@@ -33,7 +33,7 @@ SAMPLES = 40
 #: (measured: ~2-3 KB/sample of first-use state early in a process; the old leaks were 30-84 KB/sample).
 MAX_GROWTH_PER_SAMPLE = 12_000
 #: Allocation sites of the bounded process-wide caches (generator signatures, builtin overloads).
-CACHE_SITES = [tracemalloc.Filter(False, "*/warpsynth/generate/scope.py"), tracemalloc.Filter(False, "*/warpsynth/_warp.py")]
+CACHE_SITES = [tracemalloc.Filter(False, "*/warpsynth/generate/scope.py"), tracemalloc.Filter(False, "*/warpsynth/_warp/*.py")]
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +47,7 @@ def _registries() -> dict[str, int]:
     return {
         "warp user_modules": len(modules),
         "warp dependents": sum(len(getattr(m, "dependents", ())) for m in modules.values()),
-        "warp function_key_counts": len(_warp._context.function_key_counts),
+        "warp function_key_counts": len(_warp.names._context.function_key_counts),
         "sys.modules": len(sys.modules),
         "linecache": len(linecache.cache),
     }
@@ -91,13 +91,13 @@ def test_no_warp_state_of_a_sample_outlives_it(tmp_path):
     assert made >= SAMPLES * 0.8
     assert alive == []
     assert after == before
-    assert 0 < _warp.builtin_overload_cache_size() <= _warp._OVERLOAD_CACHE_MAX
+    assert 0 < _warp.builtin_overload_cache_size() <= _warp.overload_cache._OVERLOAD_CACHE_MAX
     assert len(scope._SIG_CACHE) <= scope._SIG_CACHE_MAX and len(scope._GROUP_CACHE) <= scope._SIG_CACHE_MAX
 
 
 def test_the_check_catches_a_module_that_is_not_released(tmp_path, monkeypatch):
     """Without detaching released modules from Warp's ``dependents`` (the old leak), the test above fails."""
-    monkeypatch.setattr(_warp, "detach_module_references", lambda module: None)
+    monkeypatch.setattr(_warp.module_registry, "detach_module_references", lambda module: None)
     alive, before, after, _ = _leaks(tmp_path)
     assert "Module" in alive and "Kernel" in alive
     assert after["warp dependents"] > before["warp dependents"]

@@ -394,13 +394,13 @@ def test_ptx_compile_uses_warps_precompiled_header_setting(tmp_path, monkeypatch
     """PTX is compiled as Warp's load compiles it: NVRTC's automatic PCH when Warp uses PCHs
     (a single-sample baseline without it would be ~0.2 s per program slower than Warp)."""
     seen = {}
-    real = _warp._build.build_cuda
+    real = _warp.compiler._build.build_cuda
 
     def spy(*args, **kwargs):
         seen.update(kwargs)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_warp._build, "build_cuda", spy)
+    monkeypatch.setattr(_warp.compiler._build, "build_cuda", spy)
     cu = tmp_path / "m.cu"
     cu.write_text(_warp.module_preamble("cuda", 256, ""))
     opts = {"mode": "release", "fast_math": False, "fuse_fp": True, "lineinfo": False, "optimization_level": None}

@@ -26,6 +26,7 @@ from typing import Annotated, Callable, List, Optional
 import typer
 
 from warpsynth.dataset.io import check_output_file  # noqa: F401  (re-exported for the commands)
+from warpsynth.dataset.schema import TARGETS
 from warpsynth.errors import PartialFailure, WarpsynthError
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -40,7 +41,9 @@ def flag(name: str, help: str) -> typer.models.OptionInfo:
 Overwrite = Annotated[bool, flag("--overwrite", "replace existing output (only files warpsynth wrote; anything else is refused)")]
 NoProgress = Annotated[bool, flag("--no-progress", "no progress bar (it is also off when stderr is not a terminal)")]
 NoBackward = Annotated[bool, flag("--no-backward", "forward code only (no adjoint)")]
-Targets = Annotated[str, typer.Option("--targets", help="comma-separated code targets: cpu,cuda")]
+Targets = Annotated[str, typer.Option("--targets", help=f"comma-separated code targets: {','.join(TARGETS)}")]
+#: ``--targets`` when not given: every target.
+DEFAULT_TARGETS = ",".join(TARGETS)
 Ptx = Annotated[Optional[str], typer.Option("--ptx", help="PTX archs via Warp's bundled NVRTC, e.g. sm_80,sm_90 (needs the cuda target)")]
 DatasetDir = Annotated[Path, typer.Argument(help="dataset folder (data/*.parquet|jsonl + README.md card)", show_default=False)]
 OutputDir = Annotated[Path, typer.Option("-o", "--output", help="new dataset folder", show_default=False)]

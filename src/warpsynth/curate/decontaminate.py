@@ -33,9 +33,11 @@ from typing import Callable, Iterator
 import numpy as np
 import pyarrow as pa
 
-from warpsynth.curate.common import DatasetWriter, check_dataset, iter_rows, max_shard_rows, python_text
+from warpsynth.curate.text import python_text
 from warpsynth.curate.tokenize import tokenize
 from warpsynth.dataset import folder
+from warpsynth.dataset.shards import check_dataset, iter_rows, max_shard_rows
+from warpsynth.dataset.writer import DatasetWriter
 from warpsynth.errors import WarpsynthError
 
 NGRAM = 20

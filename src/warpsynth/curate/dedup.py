@@ -15,8 +15,9 @@ import numpy as np
 import pyarrow as pa
 
 from warpsynth.curate.cluster import Clusters, find_clusters
-from warpsynth.curate.common import DatasetWriter, check_dataset, iter_rows, max_shard_rows
 from warpsynth.curate.minhash import NUM_PERM, SHINGLE, THRESHOLD
+from warpsynth.dataset.shards import check_dataset, iter_rows, max_shard_rows
+from warpsynth.dataset.writer import DatasetWriter
 from warpsynth.errors import WarpsynthError
 
 REPORT = "dedup.json"

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from warpsynth.curate.common import Shard, read_json, shard_num_rows
-from warpsynth.dataset.run_layout import CONFIG_FILE, TASK_MARKER, run_dir, task_file
 from warpsynth.dataset import folder
-from warpsynth.dataset.io import file_matches
+from warpsynth.dataset.run_layout import CONFIG_FILE, TASK_MARKER, run_dir, task_file
+from warpsynth.dataset.io import file_matches, read_json
+from warpsynth.dataset.shards import Shard, shard_num_rows
 from warpsynth.errors import WarpsynthError
 
 

@@ -19,8 +19,9 @@ import numpy as np
 import pyarrow as pa
 
 from warpsynth.curate.cluster import find_clusters
-from warpsynth.curate.common import DatasetWriter, check_dataset, iter_rows, max_shard_rows
 from warpsynth.curate.licenses import license_mask, parse_allow_list
+from warpsynth.dataset.shards import check_dataset, iter_rows, max_shard_rows
+from warpsynth.dataset.writer import DatasetWriter
 from warpsynth.errors import WarpsynthError
 
 SPLITS = ("train", "validation", "test")

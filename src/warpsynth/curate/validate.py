@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from warpsynth.curate.common import check_schema, dataset_shards, read_json, shard_schema
-from warpsynth.dataset.run_layout import CONFIG_FILE, run_dir
-from warpsynth.dataset import folder
-from warpsynth.dataset.io import iter_batches
-from warpsynth.dataset.rows import content_id
-from warpsynth.dataset.schema import TARGET_COLUMNS
 from warpsynth.curate.layout import layout_problems
+from warpsynth.dataset import folder
+from warpsynth.dataset.run_layout import CONFIG_FILE, run_dir
+from warpsynth.dataset.io import iter_batches, read_json
+from warpsynth.dataset.rows import content_id
+from warpsynth.dataset.schema import ORIGIN_EXTRACTED, ORIGIN_WARP_LIBRARY, TARGET_COLUMNS
+from warpsynth.dataset.shards import check_schema, dataset_shards, shard_schema
 from warpsynth.errors import WarpsynthError
 
 CHECKS = ("layout", "readable", "schema", "required", "python", "code", "id", "recodegen")
@@ -229,7 +229,7 @@ def recodegen_row(row: dict) -> list[str]:
 def _self_contained(row: dict) -> bool:
     """Rows whose source is a standalone program (generated); file-extracted rows (and Warp
     library rows, origin ``warp-library``) need their file and its imports."""
-    return row.get("origin") not in ("extracted", "warp-library")
+    return row.get("origin") not in (ORIGIN_EXTRACTED, ORIGIN_WARP_LIBRARY)
 
 
 def validate(

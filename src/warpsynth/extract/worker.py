@@ -20,6 +20,7 @@ from typing import Any
 import warp as wp
 
 from warpsynth import _warp
+from warpsynth.dataset.schema import ORIGIN_EXTRACTED, ORIGIN_WARP_LIBRARY, TARGETS
 from warpsynth.extract.row import row_from_ir
 from warpsynth.extract.files import import_file, missing_optional_package
 from warpsynth.extract.kernel import extract_module_kernels
@@ -27,15 +28,15 @@ from warpsynth.extract.license import license_of_folder, warp_license
 from warpsynth.errors import last_line_reason
 
 WARP_DIR = Path(wp.__file__).resolve().parent
-ORIGIN_USER = "extracted"
-ORIGIN_WARP = "warp-library"
+ORIGIN_USER = ORIGIN_EXTRACTED
+ORIGIN_WARP = ORIGIN_WARP_LIBRARY
 
 
 @dataclass(frozen=True)
 class Settings:
     """What to extract (see ``warpsynth.extract.extract``)."""
 
-    targets: tuple[str, ...] = ("cpu", "cuda")
+    targets: tuple[str, ...] = TARGETS
     ptx_archs: tuple[int, ...] = ()
     backward: bool = True
     cuda_arch: int | None = None

@@ -16,13 +16,12 @@ from pathlib import Path
 
 from warpsynth import _warp
 from warpsynth._version import __version__
-from warpsynth.dataset.schema import SCHEMA_VERSION
+from warpsynth.dataset.io import FORMATS
+from warpsynth.dataset.schema import SCHEMA_VERSION, TARGETS
 from warpsynth.errors import WarpsynthError
 from warpsynth.dataset.levels import LEVELS
 from warpsynth.dataset.run_layout import CONFIG_FILE, run_dir
 
-FORMATS = ("parquet", "jsonl")
-TARGETS = ("cpu", "cuda")
 VERIFY_LEVELS = LEVELS  # the one list, in warpsynth.dataset.levels
 DEFAULT_GENERATOR = "warpsynth.pipeline.programs:warp_generator"
 SPLIT = "train"
