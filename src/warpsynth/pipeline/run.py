@@ -17,6 +17,7 @@ from typing import Iterable, Mapping
 from warpsynth.dataset.folder import DATA_DIR, remove_dataset
 from warpsynth.dataset.io import write_text_atomic
 from warpsynth.dataset.run_layout import CONFIG_FILE, LOCK_FILE, TASKS_DIR, run_dir
+from warpsynth.dataset.schema import TARGETS
 from warpsynth.errors import PartialFailure, WarpsynthError
 from warpsynth.pipeline import results
 from warpsynth.pipeline.config import DEFAULT_GENERATOR, RunConfig, check_folder
@@ -75,7 +76,7 @@ def generate(
     *,
     seed: int = 0,
     shards: int | None = None,
-    targets: Iterable[str] = ("cpu", "cuda"),
+    targets: Iterable[str] = TARGETS,
     ptx: Iterable[int] = (),
     backward: bool = True,
     category_weights: Mapping[str, float] | None = None,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from warpsynth.dataset.folder import GENERATED_LICENSE
+from warpsynth.dataset.schema import ORIGIN_GENERATED
 from warpsynth.errors import reject_reason
 from warpsynth.extract import extract_overloads as _extract_overloads
 from warpsynth.extract import load_source as _load_source
@@ -69,7 +70,7 @@ class SampleStages:
         t0 = time.perf_counter()
         try:
             row = row_from_ir(
-                ir, source=program.source, origin="generated", source_file=None, license=GENERATED_LICENSE,
+                ir, source=program.source, origin=ORIGIN_GENERATED, source_file=None, license=GENERATED_LICENSE,
                 category=program.category, features=list(program.features), builtins=list(program.builtins),
                 launch=program.launch_json(), seed=sample_seed(self.config.seed, index),
                 config_hash=program.config_hash, differentiable=program.differentiable,
