@@ -42,7 +42,7 @@ def dedup(
     bad threshold or output folder (``overwrite`` replaces only a folder warpsynth wrote).
     """
     if not (isinstance(threshold, (int, float)) and 0 < threshold <= 1):
-        raise WarpsynthError(f"--threshold must be in (0, 1] (a Jaccard similarity), got {threshold}")
+        raise WarpsynthError(f"--threshold: must be in (0, 1] (a Jaccard similarity), got {threshold}")
     shards = check_dataset(root)
     with DatasetWriter(out, source=root, rows_per_shard=max_shard_rows(shards), overwrite=overwrite) as writer:
         clusters = find_clusters(root, threshold=threshold, num_perm=num_perm, shingle=shingle, near=near, shards=shards, workers=workers, progress=progress)

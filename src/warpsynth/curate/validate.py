@@ -246,7 +246,7 @@ def validate(
     if sample is not None and not recodegen:
         raise WarpsynthError("--sample: only applies with --recodegen (it picks the rows to re-extract)")
     if sample is not None and sample < 1:
-        raise WarpsynthError(f"--sample must be at least 1, got {sample}")
+        raise WarpsynthError(f"--sample: must be at least 1, got {sample}")
     root = Path(root)
     shards = dataset_shards(root)
     targets = requested_targets(root)

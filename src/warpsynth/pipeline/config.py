@@ -68,15 +68,15 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         if self.n < 1:
-            raise WarpsynthError(f"-n must be at least 1 (got {self.n})")
+            raise WarpsynthError(f"-n: must be at least 1 (got {self.n})")
         if not 0 <= self.seed <= MAX_RUN_SEED:
-            raise WarpsynthError(f"--seed must be in [0, {MAX_RUN_SEED}] (got {self.seed})")
+            raise WarpsynthError(f"--seed: must be in [0, {MAX_RUN_SEED}] (got {self.seed})")
         if self.n >= SEED_STRIDE:
-            raise WarpsynthError(f"-n must be below {SEED_STRIDE}")
+            raise WarpsynthError(f"-n: must be below {SEED_STRIDE}")
         if self.shards == 0:
             object.__setattr__(self, "shards", default_shards(self.n))
         if not 1 <= self.shards <= self.n:
-            raise WarpsynthError(f"--shards must be between 1 and -n ({self.n}); got {self.shards}")
+            raise WarpsynthError(f"--shards: must be between 1 and -n ({self.n}); got {self.shards}")
         if not self.targets:
             raise WarpsynthError("--targets: name at least one of cpu, cuda")
         bad = [t for t in self.targets if t not in TARGETS]
@@ -93,11 +93,11 @@ class RunConfig:
             raise WarpsynthError("--category-weights: at least one weight must be > 0")
         object.__setattr__(self, "category_weights", tuple(sorted((k, float(v)) for k, v in weights.items())))
         if self.fmt not in FORMATS:
-            raise WarpsynthError(f"--format must be one of {', '.join(FORMATS)} (got {self.fmt!r})")
+            raise WarpsynthError(f"--format: must be one of {', '.join(FORMATS)} (got {self.fmt!r})")
         if self.verify not in VERIFY_LEVELS:
-            raise WarpsynthError(f"--verify must be one of {', '.join(VERIFY_LEVELS)} (got {self.verify!r})")
+            raise WarpsynthError(f"--verify: must be one of {', '.join(VERIFY_LEVELS)} (got {self.verify!r})")
         if self.row_timings and self.verify == "codegen":
-            raise WarpsynthError("--row-timings records verification timings: it needs --verify compile, run or grad")
+            raise WarpsynthError("--row-timings: records verification timings: it needs --verify compile, run or grad")
 
     # -- derived -------------------------------------------------------------------------------
     def task_range(self, index: int) -> range:

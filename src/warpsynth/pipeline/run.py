@@ -102,9 +102,9 @@ def generate(
     same call resumes).
     """
     if shards is not None and shards < 1:
-        raise WarpsynthError(f"--shards must be between 1 and -n ({n}); got {shards}")
+        raise WarpsynthError(f"--shards: must be between 1 and -n ({n}); got {shards}")
     if workers is not None and workers < 0:
-        raise WarpsynthError(f"--workers must be >= 0 (0: in this process), got {workers}")
+        raise WarpsynthError(f"--workers: must be >= 0 (0: in this process), got {workers}")
     config = RunConfig(
         n=n, seed=seed, shards=shards or 0, targets=tuple(targets), ptx_archs=tuple(ptx), backward=backward,
         category_weights=tuple((category_weights or {}).items()), fmt=fmt, verify=verify,

@@ -25,7 +25,7 @@ def executor_by_name(name: str, workers: int | None = None, ray_address: str | N
     the output folder is touched)."""
     if name == "local":
         if ray_address is not None:
-            raise WarpsynthError("--ray-address needs --executor ray")
+            raise WarpsynthError("--ray-address: needs --executor ray")
         return None
     if name == "ray":
         from warpsynth.pipeline.executors.ray_cluster import RayExecutor, check_reachable, import_ray
