@@ -261,6 +261,20 @@ def test_validate_checks_shards_against_card_markers_and_count(ws, tmp_path, cap
     assert "1 of 2 shard(s) missing" in out and "the card says 6 rows, the shards hold 4" in out  # samples 5, 7 are rejected
 
 
+def test_validate_finds_stray_files_and_an_edited_card(ws, tmp_path, capsys):
+    gen = tmp_path / "gen"
+    shutil.copytree(ws / "gen", gen)
+    stray = gen / "data" / "extra.parquet"
+    shutil.copy(gen / "data" / "train-00000-of-00002.parquet", stray)
+    assert main(["validate", str(gen), "--no-progress"]) == 1
+    assert "data/extra.parquet: not a shard" in capsys.readouterr().out
+    stray.unlink()
+    card = gen / "README.md"
+    card.write_text(card.read_text().replace("- n<1K", "- 10K<n<100K"))
+    assert main(["validate", str(gen), "--no-progress"]) == 1
+    assert "size_categories ['10K<n<100K'] does not fit 6 rows" in capsys.readouterr().out
+
+
 def test_resume_redoes_a_garbage_or_foreign_shard(ws, tmp_path):
     gen = ws / "gen"
     shard = gen / "data" / "train-00000-of-00002.parquet"
