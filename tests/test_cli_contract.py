@@ -183,6 +183,20 @@ def test_bad_input_console_script(args, status, needle, ws):
     assert snapshot(ws) == before
 
 
+@pytest.mark.parametrize("argv", [["sample", "--seed", "3"], ["generate", "-n", "2", "--workers", "0", "-o", "{ws}/piped"]])
+def test_stdout_closed_by_its_reader_exits_141_quietly(argv, ws):
+    """``warpsynth ... | head``: the reader is gone before the command prints; exit 141 (as for
+    SIGPIPE), nothing on stderr, and what the command writes to files is complete."""
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    proc = subprocess.Popen([console_script(), *_argv(argv, ws)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert err == ""
+    if argv[0] == "generate":
+        assert main(["validate", str(ws / "piped"), "--no-progress"]) == 0
+
+
 def test_library_errors_name_the_option_first():
     """Every WarpsynthError text that starts with an option reads ``--option: reason`` or
     ``--option VALUE: reason`` (the one-line contract), not ``--option must be ...``."""
