@@ -22,7 +22,7 @@ import warp as wp
 from warpsynth import _warp
 from warpsynth.dataset.schema import ORIGIN_EXTRACTED, ORIGIN_WARP_LIBRARY, TARGETS
 from warpsynth.extract.row import row_from_ir
-from warpsynth.extract.files import import_file, missing_optional_package
+from warpsynth.extract.files import import_file, misspelled_module, missing_optional_package
 from warpsynth.extract.kernel import extract_module_kernels
 from warpsynth.extract.license import license_of_folder, warp_license
 from warpsynth.errors import last_line_reason
@@ -138,6 +138,13 @@ def _row(ir: Any, parent: Any, origin: str, display_root: Path, texts: dict) -> 
     )
 
 
+def _import_reason(exc: BaseException) -> str:
+    reason = last_line_reason(exc)
+    if isinstance(exc, ModuleNotFoundError) and exc.name and (close := misspelled_module(exc.name.split(".")[0])):
+        reason += f" (did you mean {close}?)"
+    return reason
+
+
 def extract_file(file: Path, display_root: Path, scanned: frozenset, settings: Settings) -> FileResult:
     """Import ``file`` and extract the kernels it defines (call in a fresh process: the import
     and the ``wp.config`` changes it makes stay there)."""
@@ -152,7 +159,7 @@ def extract_file(file: Path, display_root: Path, scanned: frozenset, settings: S
             if missing is not None:
                 result.skipped_for = missing
             else:
-                result.failures.append(Failure(result.shown, None, "import", last_line_reason(exc)))
+                result.failures.append(Failure(result.shown, None, "import", _import_reason(exc)))
             return result
     result.imported = True
     texts: dict = {}
