@@ -15,7 +15,7 @@ from pathlib import Path
 from warpsynth.cli import main
 
 # generate -n 16 --shards 2 --verify run --seed 7 (Warp 1.19.0)
-PINNED = "aa5554580d65ffeb43a84dca64757a797f013a6838e73d08992a04fd503a6118"
+PINNED = "5b88f3652d5f2e9cbba204d9dbcc6ac61b6f3c7f4ec8a158f6e3be9a6303b73c"
 
 _MARKER_DATA = ("categories", "config_hash", "index", "rejected", "rejects_by_stage", "rows", "samples", "shard", "shard_bytes", "shard_sha256")
 

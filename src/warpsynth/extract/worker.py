@@ -133,6 +133,7 @@ def _row(ir: Any, parent: Any, origin: str, display_root: Path, texts: dict) -> 
         source=texts[path],
         origin=origin,
         source_file=path.relative_to(root).as_posix(),
+        code_roots=[display_root],
         source_line=_warp.kernel_definition_line(parent),
         license=warp_license() if origin == ORIGIN_WARP else license_of_folder(path.parent),
     )

@@ -48,6 +48,10 @@ def fem_generated_modules(integrand_module: str = _POISSON_MODULE) -> list[Any]:
     ]
 
 
+#: The folder holding the ``warpsynth`` package: the integrands' paths in code are written from it.
+_WARPSYNTH_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
 def _site_relative(path: str | None) -> str | None:
     """``.../site-packages/warp/_src/fem/x.py`` -> ``warp/_src/fem/x.py`` (no machine paths in rows)."""
     if not path:
@@ -88,6 +92,7 @@ def fem_kernel_rows(
                     source=user_source if integrand and user_source else ir.python_source,
                     origin=ORIGIN,
                     source_file=_site_relative(user_source_path if integrand else ir.source_file),
+                    code_roots=[_WARPSYNTH_ROOT],
                     category="fem-integrand" if integrand else "fem-internal",
                 )
             )
