@@ -147,6 +147,23 @@ def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
     y[i] = x[wp.clamp(i, 0, x.shape[0] - 1)] * 2.0 + a * a
 ''', [arr("x"), out("y")])
 
+# The same ``x.shape`` adjoint plus a wrong custom gradient: its adjoint, launched from the debug build
+# through ``execute.PrimalGradTape``, is really compared with finite differences (rejected at grad).
+SHAPE_WRONG_GRAD = program(13, '''
+@wp.func
+def sq(v: float):
+    return v * v
+
+@wp.func_grad(sq)
+def adj_sq(v: float, adj_ret: float):
+    wp.adjoint[v] += 3.0 * v * adj_ret
+
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    y[i] = sq(x[wp.clamp(i, 0, x.shape[0] - 1)])
+''', [arr("x"), out("y")])
+
 ALL = {
     "good": GOOD,
     "oob": OOB,  # before others: the debug child aborts on it and must restart for the rest
@@ -159,6 +176,7 @@ ALL = {
     "vec": VEC,
     "vec_index": VEC_INDEX,
     "shape_adjoint": SHAPE_ADJOINT,
+    "shape_wrong_grad": SHAPE_WRONG_GRAD,
 }
 
 
@@ -224,6 +242,37 @@ def test_vector_component_index_out_of_range_is_rejected_at_run(graded):
 def test_array_shape_in_differentiable_kernel_is_not_a_false_out_of_bounds(graded):
     r = graded["shape_adjoint"]
     assert r.reject is None and r.level_passed == "grad" and r.columns["grad_max_rel_err"] < 2e-2
+
+
+def test_wrong_gradient_of_a_shape_resetting_adjoint_is_rejected_at_grad(graded):
+    r = graded["shape_wrong_grad"]
+    assert r.level_passed == "run" and r.reject[0] == "grad"
+    assert r.reject[1].startswith("gradient mismatch d(loss)/dx[") and r.columns["grad_max_rel_err"] > 0.2
+    assert "compile_cpu" not in r.timings_ms  # one (debug) build serves run and grad: no release rebuild
+
+
+def test_primal_grad_tape_passes_null_adjoints_and_gives_warps_gradient():
+    """Warp's adjoint accessors fall back to ``buf.grad`` when the adjoint array is null (array.h)."""
+    from warpsynth.verify.execute import PrimalGradTape
+
+    with load_source(SHAPE_ADJOINT.source, "primal_grad_tape") as loaded:
+        kernel = loaded.kernels()["k"]
+        grads = []
+        for tape_type in (wp.Tape, PrimalGradTape):
+            x = wp.array(np.linspace(-1.0, 1.0, 16, dtype=np.float32), requires_grad=True, device="cpu")
+            y = wp.zeros(16, dtype=float, requires_grad=True, device="cpu")
+            tape = tape_type()
+            with tape:
+                wp.launch(kernel, dim=16, inputs=[x, y], device="cpu")
+            y.grad.fill_(1.0)
+            tape.backward()
+            grads.append(x.grad.numpy().copy())
+            if tape_type is PrimalGradTape:
+                assert tape.get_adjoint(x) is None and x in tape.gradients
+                tape.zero()
+                assert not x.grad.numpy().any()
+        np.testing.assert_array_equal(grads[0], grads[1])
+        assert grads[1].any()
 
 
 def test_wrong_custom_gradient_is_rejected_at_grad(graded):

@@ -41,7 +41,7 @@ def _launch_job(job: DebugJob, kernel, note) -> None:
         for v in values:
             if isinstance(v, wp.array) and v.numpy().dtype.kind == "f":
                 v.requires_grad = True
-        tape = wp.Tape()
+        tape = execute.make_tape(job.primal_grad)
         with tape:
             launch(job.program, kernel, values, device="cpu")
         for v in values:
@@ -51,7 +51,8 @@ def _launch_job(job: DebugJob, kernel, note) -> None:
         tape.backward()
         if job.grad:
             note(f"grad {job.index}")
-            g = execute.grad_check(job.program, kernel, job.seed, run.changed, job.tolerances or execute.GradTolerances())
+            g = execute.grad_check(job.program, kernel, job.seed, run.changed, job.tolerances or execute.GradTolerances(),
+                                   primal_grad=job.primal_grad)
             note(f"gres {job.index} " + json.dumps({"differentiable": g.differentiable, "reject": g.reject,
                                                     "max_rel_err": g.max_rel_err, "checked": g.checked, "note": g.note,
                                                     "s": time.perf_counter() - t1}))

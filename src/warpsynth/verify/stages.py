@@ -134,8 +134,8 @@ class WarpBuild(Stage):
 
 class DebugBuild(Stage):
     """run/grad: one CPU object per sample in Warp's debug mode (-O0, bounds-checked accessors),
-    the object these levels launch; the adjoint is compiled only where it is launched from it
-    (``Chunk.launches_adjoint_in_debug``)."""
+    the object these levels launch; the adjoint is compiled only where it is launched
+    (``Chunk.checks_gradient``)."""
 
     name = "debug_build"
     levels = from_level("run")
@@ -145,7 +145,7 @@ class DebugBuild(Stage):
     def run(self, chunk: Chunk) -> None:
         if "cpu" not in chunk.opts.targets:
             return  # DebugLaunches rejects them, after KernelPtx proved their CUDA code compiles
-        objects = cpu_objects(chunk, chunk.alive(), "debug", chunk.launches_adjoint_in_debug, "compile_debug")
+        objects = cpu_objects(chunk, chunk.alive(), "debug", chunk.checks_gradient, "compile_debug")
         for i, batch in objects.items():
             chunk.samples[i].artifacts["cpu_debug_object"] = batch.path
 
