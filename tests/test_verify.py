@@ -352,6 +352,20 @@ def test_split_definitions_covers_the_body_and_names_each_definition():
     assert any(n.startswith("func:helper_0(") for n in names) and any(n.startswith("func:adj_helper_0(") for n in names)
 
 
+def test_split_definitions_skips_braces_in_comments_and_literals():
+    from warpsynth.verify.units import SplitError
+
+    text = ('#define WP_X 1\n// a } in a comment\nstatic char f() { return \'}\'; /* { */ }\n'
+            'static const char* g() { return "{;}"; };\nint h;\n')
+    defs = split_definitions(text)
+    assert "".join(d.text for d in defs) == text
+    assert [d.name for d in defs] == ["pp:#define WP_X 1", "func:f()", "func:g()", "decl:int h;"]
+    assert defs[1].norm == "static char f() { return \'}\'; }"  # comments gone, literals kept
+    for bad in ('int x = "open\n;', "static void f() {", "}"):
+        with pytest.raises(SplitError):
+            split_definitions(bad)
+
+
 def test_batches_dedupe_identical_definitions_and_separate_clashes():
     struct = "struct S_1\n{\n    float a;\n};\n"
     f_a = "static float helper_0(float x)\n{\n    return x;\n}\n"

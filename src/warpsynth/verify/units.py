@@ -28,38 +28,22 @@ class Definition:
     norm: str  # code with comments removed and whitespace collapsed (what the compiler sees)
 
 
+#: a comment, a string or character literal, or an unterminated one (a lone quote)
+_COMMENT_OR_LITERAL = re.compile(r'//[^\n]*|/\*.*?(?:\*/|\Z)|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|["\']', re.S)
+#: what splitting looks at: comments and literals (skipped whole), braces, semicolons, ``#``
+_TOKEN = re.compile(_COMMENT_OR_LITERAL.pattern + r"|[{};#]", re.S)
+
+
 def _strip_comments(text: str) -> str:
-    out, i, n = [], 0, len(text)
-    while i < n:
-        c = text[i]
-        if text.startswith("//", i):
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-        elif text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-        elif c in "\"'":
-            j = _skip_literal(text, i)
-            out.append(text[i:j])
-            i = j
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
-def _skip_literal(text: str, i: int) -> int:
-    quote, j, n = text[i], i + 1, len(text)
-    while j < n:
-        if text[j] == "\\":
-            j += 2
-            continue
-        if text[j] == quote:
-            return j + 1
-        if text[j] == "\n":
+    def keep_literal(m: re.Match) -> str:
+        s = m.group(0)
+        if s[0] == "/":
+            return ""
+        if len(s) == 1:
             raise SplitError("unterminated literal")
-        j += 1
-    raise SplitError("unterminated literal")
+        return s
+
+    return _COMMENT_OR_LITERAL.sub(keep_literal, text)
 
 
 def _name_of(code: str) -> str:
@@ -111,10 +95,13 @@ def _param_types(params: str) -> list[str]:
 
 
 def split_definitions(text: str) -> list[Definition]:
-    """Top-level definitions of a module body, in order; their texts concatenate to ``text``."""
+    """Top-level definitions of a module body, in order; their texts concatenate to ``text``.
+
+    A definition ends at a top-level ``}`` (with an optional ``;`` after it on the same line), a
+    top-level ``;``, or the end of a preprocessor line; comments and literals are skipped whole.
+    """
     defs: list[Definition] = []
-    i, n, depth, start = 0, len(text), 0, 0
-    at_line_start = True
+    n, depth, start = len(text), 0, 0
 
     def close(end: int) -> None:
         nonlocal start
@@ -130,45 +117,34 @@ def split_definitions(text: str) -> list[Definition]:
             defs.append(Definition("blank", chunk, ""))
         start = end
 
-    while i < n:
-        c = text[i]
-        if text.startswith("//", i) or text.startswith("/*", i):
-            j = text.find("\n" if text[i + 1] == "/" else "*/", i + 2)
-            i = n if j < 0 else (j if text[i + 1] == "/" else j + 2)
-            continue
-        if c in "\"'":
-            i = _skip_literal(text, i)
-            at_line_start = False
-            continue
-        if c == "#" and at_line_start and depth == 0:
-            j = text.find("\n", i)
-            i = n if j < 0 else j + 1
-            close(i)
-            at_line_start = True
-            continue
-        if c == "{":
+    i = 0
+    while True:
+        m = _TOKEN.search(text, i)
+        if m is None:
+            break
+        tok, i = m.group(0), m.end()
+        if tok == "{":
             depth += 1
-        elif c == "}":
+        elif tok == "}":
             depth -= 1
             if depth < 0:
                 raise SplitError("unbalanced '}'")
             if depth == 0:
-                j = i + 1
+                j = i
                 while j < n and text[j] in " \t":
                     j += 1
-                if j < n and text[j] == ";":
-                    j += 1
-                i = j
+                i = j + 1 if j < n and text[j] == ";" else j
                 close(i)
-                at_line_start = False
-                continue
-        elif c == ";" and depth == 0:
-            close(i + 1)
-        if c == "\n":
-            at_line_start = True
-        elif not c.isspace():
-            at_line_start = False
-        i += 1
+        elif tok == ";":
+            if depth == 0:
+                close(i)
+        elif tok == "#":
+            if depth == 0 and not text[text.rfind("\n", 0, m.start()) + 1 : m.start()].strip():  # at a line start
+                j = text.find("\n", i)
+                i = n if j < 0 else j + 1
+                close(i)
+        elif len(tok) == 1:  # a lone quote: a literal without its end on this line
+            raise SplitError("unterminated literal")
     if depth != 0:
         raise SplitError("unbalanced '{'")
     if start < n:
