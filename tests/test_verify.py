@@ -412,6 +412,43 @@ def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
         np.testing.assert_array_equal(y.numpy(), [0.0, 3.0, 6.0, 9.0])
 
 
+def test_one_batch_object_linked_once_serves_several_modules(tmp_path, pch_dir):
+    """_warp.SharedCpuObject: the modules of two sources launch (forward and adjoint) from one JIT
+    handle; releasing one module leaves the object loaded for the other."""
+    srcs = {f: HEAD + f'''
+@wp.kernel
+def {f}(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    y[i] = x[i] * x[i] * {c}
+''' for f, c in (("k_two", "2.0"), ("k_three", "3.0"))}
+    with load_source(srcs["k_two"], "sh2") as two, load_source(srcs["k_three"], "sh3") as three:
+        kernels = [two.kernels()["k_two"], three.kernels()["k_three"]]
+        body = "".join(extract(k, targets=("cpu",)).targets["cpu"].text for k in kernels)
+        cpp, obj, meta = tmp_path / "m.cpp", tmp_path / "m.o", tmp_path / "m.meta"
+        cpp.write_text(_warp.module_preamble("cpu", 1, body) + body)
+        with captured_native_output():
+            cpu_compile_fn("debug", pch_dir)(str(cpp), str(obj))
+        meta.write_text("{}")
+        shared = _warp.SharedCpuObject(str(obj), str(meta))
+        for k in kernels:
+            shared.load(k.module, 1)
+        handles = {e.handle for k in kernels for e in k.module.execs.values()}
+        assert len(handles) == 1
+        for k, c in zip(kernels, (2.0, 3.0)):
+            x = wp.array(np.arange(4, dtype=np.float32), device="cpu", requires_grad=True)
+            y = wp.zeros(4, dtype=float, device="cpu", requires_grad=True)
+            tape = wp.Tape()
+            with tape:
+                wp.launch(k, dim=4, inputs=[x, y], device="cpu")
+            y.grad.fill_(1.0)
+            tape.backward()
+            np.testing.assert_array_equal(y.numpy(), c * np.arange(4) ** 2)
+            np.testing.assert_array_equal(x.grad.numpy(), 2 * c * np.arange(4))
+            shared.release(k.module)  # the first release must not unload the object the second uses
+            assert not k.module.execs
+        shared.close()
+
+
 def test_ptx_already_in_the_row_is_not_compiled_again(pch_dir):
     p, row = sample(GOOD)
     row = dict(row, ptx=[{"arch": "sm_75", "text": "// ptx from extraction"}])
