@@ -366,7 +366,7 @@ def test_split_definitions_skips_braces_in_comments_and_literals():
             split_definitions(bad)
 
 
-def test_batches_dedupe_identical_definitions_and_separate_clashes():
+def test_batches_dedupe_identical_definitions_and_namespace_clashing_helpers():
     struct = "struct S_1\n{\n    float a;\n};\n"
     f_a = "static float helper_0(float x)\n{\n    return x;\n}\n"
     f_b = "static float helper_0(float x)\n{\n    return 2.0f * x; // differs\n}\n"
@@ -375,16 +375,47 @@ def test_batches_dedupe_identical_definitions_and_separate_clashes():
     units = [make_unit(0, struct + f_a + k(0)), make_unit(1, struct + f_a + k(1)), make_unit(2, struct + f_b + k(2)),
              make_unit(3, f_c + k(3))]
     batches = make_batches(units, max_size=64)
-    assert [b.indices for b in batches] == [[0, 1], [2], [3]]
-    assert batches[0].body.count("struct S_1") == 1 and batches[0].body.count("helper_0(") == 1
-    assert batches[0].owners_of_lines({2}) == {0, 1}  # the shared struct
-    assert batches[0].owners_of_lines({batches[0].body.count("\n") - 1}) == {1}  # kern_1, last
+    assert [b.indices for b in batches] == [[0, 1, 2, 3]]  # clashing helpers: one namespace per unit
+    body = batches[0].body
+    assert body.count("struct S_1") == 1 and body.count("helper_0(") == 3
+    assert "namespace wsu_2 {" in body and "namespace wsu_3 {" in body and "wsu_0" not in body
+    assert body.index("namespace wsu_2 {") < body.index("return 2.0f * x") < body.index("kern_2") < body.index("namespace wsu_3 {")
+    assert batches[0].owners_of_lines({2}) == {0, 1, 2}  # the shared struct
+    assert batches[0].owners_of_lines({body.count("\n") - 1}) == {3}  # unit 3's namespace, last
+    # a shared definition that calls a clashing helper moves into the namespace with it
+    g = "static float g_0(float x)\n{\n    return helper_0(x) + 1.0f;\n}\n"
+    calls = make_batches([make_unit(0, f_a + g + k(0)), make_unit(1, f_b + g + k(1))], 64)
+    inner = calls[0].body.split("namespace wsu_1 {")[1]
+    assert len(calls) == 1 and "g_0(" in inner and calls[0].body.count("g_0(") == 2
+    # a clash on a struct, or on an extern "C" entry point, still needs another batch
+    other_struct = struct.replace("float a", "double a")
+    assert len(make_batches([make_unit(0, struct + k(0)), make_unit(1, other_struct + k(1))], 64)) == 2
+    entry = 'extern "C" {\nvoid kern_entry()\n{\n}\n}\n'
+    assert len(make_batches([make_unit(0, f_a + entry), make_unit(1, f_b + entry)], 64)) == 2
     # comment-only differences are not clashes
     same = make_batches([make_unit(0, f_a), make_unit(1, f_a.replace("{", "{ // note", 1))], 64)
-    assert len(same) == 1
+    assert len(same) == 1 and "namespace" not in same[0].body
     # overloads on other parameter types (each struct's own ``add`` operator) are not clashes
     overload = make_batches([make_unit(0, f_a), make_unit(1, f_b.replace("float x", "double x"))], 64)
-    assert len(overload) == 1
+    assert len(overload) == 1 and "namespace" not in overload[0].body
+
+
+# GOOD's kernel with another body for the helper of the same name (both are ``helper_0`` in C++)
+OTHER_HELPER = program(14, GOOD.source[len(HEAD):].replace("wp.sin(v) * 2.0", "wp.cos(v) * 3.0"), GOOD.args)
+
+
+def test_samples_with_clashing_helpers_share_one_compile_and_keep_their_own_helper(pch_dir):
+    samples = [sample(GOOD), sample(OTHER_HELPER)]
+    assert samples[0][1]["cpu_helpers"] != samples[1][1]["cpu_helpers"] and "helper_0" in samples[1][1]["cpu_helpers"]
+    results = verify_samples(samples, "run", VerifyOptions(pch_dir=pch_dir, ptx_archs=(75,)))
+    for r, fn, c in zip(results, (np.sin, np.cos), (2.0, 3.0)):
+        assert r.reject is None and r.level_passed == "run"
+        x, y = json.loads(r.columns["io_examples"])["args"][:2]
+        expected = [c * fn(np.float32(v)) + 0.5 * v * v for v in x["in"]]
+        np.testing.assert_allclose(y["out"], expected, rtol=1e-5, atol=1e-6)
+    # one batch per build: the two samples' shares of one compile are equal
+    assert results[0].timings_ms["compile_debug"] == results[1].timings_ms["compile_debug"]
+    assert results[0].timings_ms["compile_cuda"] == results[1].timings_ms["compile_cuda"]
 
 
 def test_batched_object_runs_through_warp_launch(tmp_path, pch_dir):
