@@ -504,15 +504,15 @@ def type_matches_template(arg_type: Any, template_type: Any) -> bool:
 # ---- verification access (warpsynth.verify) ----
 
 
-def load_cpu_object(module: Any, obj_path: str, meta_path: str, block_dim: int = 1) -> None:
+def load_cpu_object(module: Any, obj_path: str, meta_path: str, block_dim: int = 1) -> Any:
     """Make ``module``'s CPU launches run the given compiled object, without Warp recompiling.
 
     The object must define ``<mangled>_cpu_forward``/``_cpu_backward`` for the module's
     kernels (it may hold other kernels too). Uses ``Module.load``'s prebuilt-binary path,
-    so ``wp.launch`` and ``wp.Tape`` then call exactly this object.
+    so ``wp.launch`` and ``wp.Tape`` then call exactly this object. Returns Warp's ``ModuleExec``.
     """
     init_quiet()
-    module.load("cpu", block_dim=block_dim, binary_path=obj_path, meta_path=meta_path)
+    return module.load("cpu", block_dim=block_dim, binary_path=obj_path, meta_path=meta_path)
 
 
 class SharedCpuObject:
@@ -533,9 +533,8 @@ class SharedCpuObject:
 
     def load(self, module: Any, block_dim: int = 1) -> None:
         """Make ``module``'s CPU launches at ``block_dim`` run this object (see ``load_cpu_object``)."""
-        init_quiet()
         if self._owner is None:
-            self._owner = module.load("cpu", block_dim=block_dim, binary_path=self.obj_path, meta_path=self.meta_path)
+            self._owner = load_cpu_object(module, self.obj_path, self.meta_path, block_dim)
             return
         module_hash = module.get_module_hash(block_dim)
         module.execs[(None, block_dim)] = _context.ModuleExec(
