@@ -45,7 +45,9 @@ from warpsynth._warp.codegen_text import (
     struct_code,
     used_structs,
 )
-from warpsynth._warp.compiler import compile_cpu_object, compile_ptx, cpu_compiler_flags, load_cpu_object, unload_module
+from warpsynth._warp.compiler import (
+    SharedCpuObject, compile_cpu_object, compile_ptx, cpu_compiler_flags, load_cpu_object, unload_module,
+)
 from warpsynth._warp.mathdx import lto_declarations, uses_mathdx
 from warpsynth._warp.module_build import (
     ModuleBuild,
@@ -77,7 +79,7 @@ __all__ = [
     "disable_builtin_overload_cache", "enable_builtin_overload_cache", "fresh_function_names",
     "fresh_process_function_names", "generic_kernel_overloads", "helper_code", "init_quiet", "is_differentiable_builtin",
     "is_struct", "kernel_cache_dir", "kernel_code", "kernel_definition_line", "kernel_function_name", "kernel_options",
-    "kernel_python_source", "launch_mangled_name", "load_cpu_object", "lto_declarations", "mangled_name",
+    "kernel_python_source", "launch_mangled_name", "load_cpu_object", "SharedCpuObject", "lto_declarations", "mangled_name",
     "module_codegen", "module_kernels", "module_preamble", "new_modules", "release_module", "resolved_options",
     "struct_class_name", "struct_code", "target_options", "type_is_generic", "type_matches_template", "unload_module",
     "used_structs", "user_modules", "uses_mathdx",
