@@ -432,86 +432,105 @@ class ExprBuilder:
         return Expr(ast.Subscript(src.node, idx, ast.Load()), t, src.mag)
 
     def operator(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
-        r = self.rng
+        """A Python operator expression of type ``t`` (None for bool and other types without one)."""
         if t.kind == "bool":
             return None
         if t.is_int:
-            op = r.choice(["add", "sub", "mul", "floordiv", "mod", "bit_and", "bit_or", "bit_xor", "lshift", "rshift", "neg", "invert"])
-            if not t.is_signed and op in ("sub", "neg", "invert"):
-                op = "add"  # wrap-around would break the magnitude bound (and divisors built from it)
-            a = self.gen(t, depth - 1, scope)
-            if op in ("neg", "invert"):
-                self.ctx.use(op)
-                node = ast.UnaryOp(ast.USub() if op == "neg" else ast.Invert(), a.node)
-                return Expr(node, t, a.mag + 1.0)
-            b = self.gen(t, depth - 1, scope)
-            if op in ("floordiv", "mod"):
-                b = self.positive_int(b, scope)
-                mag = a.mag if op == "floordiv" else b.mag
-            elif op in ("lshift", "rshift"):
-                if has_var(b.node):
-                    b = Expr(ast.BinOp(b.node, ast.BitAnd(), self.lit(7, t).node), t, 7.0)
-                    self.ctx.use("bit_and")
-                else:
-                    b = self.lit(self.rng.randint(1, 7), t)
-                mag = a.mag * 128.0 if op == "lshift" else a.mag
-                if op == "lshift" and t.is_signed:
-                    a = self.call("abs", [a])  # left shift of a negative value is undefined in C++
-            elif op in ("bit_or", "bit_xor"):
-                mag = 2.0 * max(a.mag, b.mag) + 1.0
-            elif op == "bit_and":
-                mag = max(a.mag, b.mag)
-            elif op == "mul":
-                mag = a.mag * b.mag
-            else:
-                mag = a.mag + b.mag
-            self.ctx.use(op)
-            self.ctx.feature("bitwise" if op.startswith(("bit_", "lshift", "rshift")) else "int_arith")
-            return Expr(ast.BinOp(a.node, _BINOP[op](), b.node), t, mag)
+            return self._int_operator(t, depth, scope)
         if t.kind in ("vec", "svec") or t.is_float or t.kind in ("mat", "smat", "quat"):
-            op = r.choice(["add", "sub", "mul", "mul", "div", "neg"])
-            if t.kind in ("quat",) and op in ("div",):
-                op = "mul"
-            if op == "neg":
-                a = self.gen(t, depth - 1, scope)
-                self.ctx.use("neg")
-                return Expr(ast.UnaryOp(ast.USub(), a.node), t, a.mag, unit=a.unit)
-            if op in ("add", "sub"):
-                a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
-                self.ctx.use(op)
-                return Expr(ast.BinOp(a.node, _BINOP[op](), b.node), t, a.mag + b.mag)
-            if op == "div":
-                a = self.gen(t, depth - 1, scope)
-                sizes = [v for v in scope.all_vars() if v.type == t.scalar and v.lo and v.name not in scope.accum]
-                self.ctx.use("div")
-                if sizes and r.random() < self.pol.p_divisor_param:  # ``x / dt``: a parameter known to be positive
-                    v = r.choice(sizes)
-                    return Expr(ast.BinOp(a.node, ast.Div(), v.load()), t, a.mag / v.lo)
-                s = self.gen(t.scalar, depth - 1, scope)
-                d = self.positive(s)
-                self.ctx.feature("safe_div")
-                return Expr(ast.BinOp(a.node, ast.Div(), d.node), t, 2.0 * a.mag)  # divisor >= 0.5
-            # mul
-            if t.kind == "quat":
-                a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
-                self.ctx.use("mul")
-                return Expr(ast.BinOp(a.node, ast.Mult(), b.node), t, 4 * a.mag * b.mag, unit=a.unit and b.unit)
-            if t.kind == "vec" and t.float_based and t.shape[0] in (2, 3, 4) and T.mat(t.shape[0], t.dtype) in self.ctx.types and r.random() < self.pol.p_vec_matvec:
-                m = self.gen(T.mat(t.shape[0], t.dtype), depth - 1, scope)
-                v = self.gen(t, depth - 1, scope)
-                self.ctx.use("mul")
-                return Expr(ast.BinOp(m.node, ast.Mult(), v.node), t, t.shape[0] * m.mag * v.mag)
-            if t.kind == "mat" and r.random() < self.pol.p_mat_matmul:
-                a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
-                self.ctx.use("mul")
-                return Expr(ast.BinOp(a.node, ast.Mult(), b.node), t, t.shape[0] * a.mag * b.mag)
-            a = self.gen(t, depth - 1, scope)
-            s = self.gen(t.scalar, depth - 1, scope) if not t.is_scalar else self.gen(t, depth - 1, scope)
-            self.ctx.use("mul")
-            if r.random() >= self.pol.p_scalar_mul_left:
-                return Expr(ast.BinOp(a.node, ast.Mult(), s.node), t, a.mag * s.mag)
-            return Expr(ast.BinOp(s.node, ast.Mult(), a.node), t, a.mag * s.mag)
+            return self._float_operator(t, depth, scope)
         return None
+
+    def _int_operator(self, t: T.WType, depth: int, scope: Scope) -> Expr:
+        """``a op b`` over ints: arithmetic, ``//``/``%`` by a positive divisor, bit ops, shifts by ``& 7``."""
+        op = self.rng.choice(["add", "sub", "mul", "floordiv", "mod", "bit_and", "bit_or", "bit_xor", "lshift", "rshift", "neg", "invert"])
+        if not t.is_signed and op in ("sub", "neg", "invert"):
+            op = "add"  # wrap-around would break the magnitude bound (and divisors built from it)
+        a = self.gen(t, depth - 1, scope)
+        if op in ("neg", "invert"):
+            self.ctx.use(op)
+            node = ast.UnaryOp(ast.USub() if op == "neg" else ast.Invert(), a.node)
+            return Expr(node, t, a.mag + 1.0)
+        b = self.gen(t, depth - 1, scope)
+        if op in ("floordiv", "mod"):
+            b = self.positive_int(b, scope)
+            mag = a.mag if op == "floordiv" else b.mag
+        elif op in ("lshift", "rshift"):
+            if has_var(b.node):
+                b = Expr(ast.BinOp(b.node, ast.BitAnd(), self.lit(7, t).node), t, 7.0)
+                self.ctx.use("bit_and")
+            else:
+                b = self.lit(self.rng.randint(1, 7), t)
+            mag = a.mag * 128.0 if op == "lshift" else a.mag
+            if op == "lshift" and t.is_signed:
+                a = self.call("abs", [a])  # left shift of a negative value is undefined in C++
+        elif op in ("bit_or", "bit_xor"):
+            mag = 2.0 * max(a.mag, b.mag) + 1.0
+        elif op == "bit_and":
+            mag = max(a.mag, b.mag)
+        elif op == "mul":
+            mag = a.mag * b.mag
+        else:
+            mag = a.mag + b.mag
+        self.ctx.use(op)
+        self.ctx.feature("bitwise" if op.startswith(("bit_", "lshift", "rshift")) else "int_arith")
+        return Expr(ast.BinOp(a.node, _BINOP[op](), b.node), t, mag)
+
+    def _float_operator(self, t: T.WType, depth: int, scope: Scope) -> Expr:
+        """``a + b``, ``a - b``, ``-a``, a division by a positive divisor, or a product (scalar,
+        matrix-vector, matrix-matrix, quaternion) of float-based values."""
+        op = self.rng.choice(["add", "sub", "mul", "mul", "div", "neg"])
+        if t.kind in ("quat",) and op in ("div",):
+            op = "mul"
+        if op == "neg":
+            a = self.gen(t, depth - 1, scope)
+            self.ctx.use("neg")
+            return Expr(ast.UnaryOp(ast.USub(), a.node), t, a.mag, unit=a.unit)
+        if op in ("add", "sub"):
+            a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
+            self.ctx.use(op)
+            return Expr(ast.BinOp(a.node, _BINOP[op](), b.node), t, a.mag + b.mag)
+        if op == "div":
+            return self._float_div(t, depth, scope)
+        return self._float_mul(t, depth, scope)
+
+    def _float_div(self, t: T.WType, depth: int, scope: Scope) -> Expr:
+        """``a / dt`` over a parameter known to be positive, else ``a / positive(s)``."""
+        r = self.rng
+        a = self.gen(t, depth - 1, scope)
+        sizes = [v for v in scope.all_vars() if v.type == t.scalar and v.lo and v.name not in scope.accum]
+        self.ctx.use("div")
+        if sizes and r.random() < self.pol.p_divisor_param:
+            v = r.choice(sizes)
+            return Expr(ast.BinOp(a.node, ast.Div(), v.load()), t, a.mag / v.lo)
+        s = self.gen(t.scalar, depth - 1, scope)
+        d = self.positive(s)
+        self.ctx.feature("safe_div")
+        return Expr(ast.BinOp(a.node, ast.Div(), d.node), t, 2.0 * a.mag)  # divisor >= 0.5
+
+    def _float_mul(self, t: T.WType, depth: int, scope: Scope) -> Expr:
+        """A product: quaternion * quaternion, matrix * vector, matrix * matrix or value * scalar."""
+        r = self.rng
+        if t.kind == "quat":
+            a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
+            self.ctx.use("mul")
+            return Expr(ast.BinOp(a.node, ast.Mult(), b.node), t, 4 * a.mag * b.mag, unit=a.unit and b.unit)
+        if t.kind == "vec" and t.float_based and t.shape[0] in (2, 3, 4) and T.mat(t.shape[0], t.dtype) in self.ctx.types \
+                and r.random() < self.pol.p_vec_matvec:
+            m = self.gen(T.mat(t.shape[0], t.dtype), depth - 1, scope)
+            v = self.gen(t, depth - 1, scope)
+            self.ctx.use("mul")
+            return Expr(ast.BinOp(m.node, ast.Mult(), v.node), t, t.shape[0] * m.mag * v.mag)
+        if t.kind == "mat" and r.random() < self.pol.p_mat_matmul:
+            a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
+            self.ctx.use("mul")
+            return Expr(ast.BinOp(a.node, ast.Mult(), b.node), t, t.shape[0] * a.mag * b.mag)
+        a = self.gen(t, depth - 1, scope)
+        s = self.gen(t.scalar, depth - 1, scope) if not t.is_scalar else self.gen(t, depth - 1, scope)
+        self.ctx.use("mul")
+        if r.random() >= self.pol.p_scalar_mul_left:
+            return Expr(ast.BinOp(a.node, ast.Mult(), s.node), t, a.mag * s.mag)
+        return Expr(ast.BinOp(s.node, ast.Mult(), a.node), t, a.mag * s.mag)
 
     @staticmethod
     def helper_ok(h, scope: Scope) -> bool:
