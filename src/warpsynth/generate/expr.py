@@ -189,8 +189,8 @@ class ExprBuilder:
         ``p_divisor_max``) or ``wp.abs(d) + 0.5`` for floats, ``wp.abs(k) + 1`` for ints."""
         if not has_var(e.node) and (e.type.is_scalar or e.type.kind == "vec"):
             n = 1 if e.type.is_scalar else e.type.shape[0]
-            lits = [self.lit(round_lit(self.rng.uniform(0.5, 2.0)) if e.type.float_based else self.rng.randint(1, 4), e.type)
-                    for _ in range(n)]
+            lits = [self.lit(self.rng.choice([0.5, 1.5, 2.0, 4.0]) if e.type.float_based else self.rng.randint(2, 4), e.type)
+                    for _ in range(n)]  # a divisor of 1 divides by nothing
             return lits[0] if e.type.is_scalar else self.ctor(e.type, lits)
         if e.type.float_based and e.type.kind in ("scalar", "vec") and self.rng.random() < self.pol.p_divisor_max:
             half = self.lit(0.5, e.type) if e.type.is_scalar else self.ctor(e.type, [self.lit(0.5, e.type)])
@@ -277,6 +277,15 @@ class ExprBuilder:
         if e.type != t:
             raise TypeError(f"generator bug: wanted {t}, built {e.type}")
         return self.squash(e)
+
+    def gen_reading(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
+        """Like ``gen``, but an expression that reads a variable or array (up to
+        ``policy.trivial_retries`` tries, then a variable of type ``t``); None if nothing of ``t`` is readable."""
+        for _ in range(self.pol.trivial_retries):
+            e = self.gen(t, depth, scope)
+            if has_var(e.node):
+                return e
+        return self.variable(t, scope)
 
     def _pick_var(self, cands: list) -> Expr:
         """One of ``cands`` (``scope.Var``s), values nobody has read yet first, so computed values
@@ -368,6 +377,8 @@ class ExprBuilder:
             ijk = self.gen(T.vec(3, t.dtype), depth - 1, scope)
             real = self.gen(t.scalar, depth - 1, scope)
             self.ctx.use("quaternion")
+            if not has_var(ijk.node) and not has_var(real.node):
+                return self.leaf(t, scope)  # a quaternion of literals is a literal: take a leaf
             node = ast.Call(wp_attr("quaternion"), [ijk.node, real.node], [ast.keyword("dtype", self.dtype_node(t.scalar))])
             return Expr(node, t, max(ijk.mag, real.mag))
         if choice == "ctor" and t == T.mat(4) and r.random() < self.pol.p_mat4_compose:
@@ -420,6 +431,8 @@ class ExprBuilder:
             return None
         src_t = self.rng.choice(pool)
         src = self.gen(src_t, depth - 1, scope)
+        if not has_var(src.node):
+            return None  # ``wp.vec3(0.5, 1.0, 2.0)[1]`` is a literal
         if src_t.kind == "mat":
             i, j = self.rng.randrange(src_t.shape[0]), self.rng.randrange(src_t.shape[1])
             idx: ast.expr = ast.Tuple([ast.Constant(i), ast.Constant(j)], ast.Load())
@@ -441,17 +454,23 @@ class ExprBuilder:
             return self._float_operator(t, depth, scope)
         return None
 
-    def _int_operator(self, t: T.WType, depth: int, scope: Scope) -> Expr:
-        """``a op b`` over ints: arithmetic, ``//``/``%`` by a positive divisor, bit ops, shifts by ``& 7``."""
+    def _int_operator(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
+        """``a op b`` over ints: arithmetic, ``//``/``%`` by a positive divisor, bit ops, shifts by ``& 7``;
+        None when every operand is a literal (the caller takes a leaf: an operator folds to one)."""
         op = self.rng.choice(["add", "sub", "mul", "floordiv", "mod", "bit_and", "bit_or", "bit_xor", "lshift", "rshift", "neg", "invert"])
         if not t.is_signed and op in ("sub", "neg", "invert"):
             op = "add"  # wrap-around would break the magnitude bound (and divisors built from it)
         a = self.gen(t, depth - 1, scope)
         if op in ("neg", "invert"):
+            if not has_var(a.node):
+                return None
             self.ctx.use(op)
             node = ast.UnaryOp(ast.USub() if op == "neg" else ast.Invert(), a.node)
             return Expr(node, t, a.mag + 1.0)
         b = self.gen(t, depth - 1, scope)
+        if not has_var(a.node) and not has_var(b.node):
+            return None
+        a, b = self._no_neutral_literal(a), self._no_neutral_literal(b)
         if op in ("floordiv", "mod"):
             b = self.positive_int(b, scope)
             mag = a.mag if op == "floordiv" else b.mag
@@ -476,28 +495,37 @@ class ExprBuilder:
         self.ctx.feature("bitwise" if op.startswith(("bit_", "lshift", "rshift")) else "int_arith")
         return Expr(ast.BinOp(a.node, _BINOP[op](), b.node), t, mag)
 
-    def _float_operator(self, t: T.WType, depth: int, scope: Scope) -> Expr:
+    def _float_operator(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
         """``a + b``, ``a - b``, ``-a``, a division by a positive divisor, or a product (scalar,
-        matrix-vector, matrix-matrix, quaternion) of float-based values."""
+        matrix-vector, matrix-matrix, quaternion) of float-based values; None when every operand
+        is a literal."""
         op = self.rng.choice(["add", "sub", "mul", "mul", "div", "neg"])
         if t.kind in ("quat",) and op in ("div",):
             op = "mul"
         if op == "neg":
             a = self.gen(t, depth - 1, scope)
+            if not has_var(a.node):
+                return None
             self.ctx.use("neg")
             return Expr(ast.UnaryOp(ast.USub(), a.node), t, a.mag, unit=a.unit)
         if op in ("add", "sub"):
             a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
+            if not has_var(a.node) and not has_var(b.node):
+                return None
+            a, b = self._no_neutral_literal(a), self._no_neutral_literal(b)
             self.ctx.use(op)
             return Expr(ast.BinOp(a.node, _BINOP[op](), b.node), t, a.mag + b.mag)
         if op == "div":
             return self._float_div(t, depth, scope)
         return self._float_mul(t, depth, scope)
 
-    def _float_div(self, t: T.WType, depth: int, scope: Scope) -> Expr:
-        """``a / dt`` over a parameter known to be positive, else ``a / positive(s)``."""
+    def _float_div(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
+        """``a / dt`` over a parameter known to be positive, else ``a / positive(s)``; None for a
+        literal numerator."""
         r = self.rng
         a = self.gen(t, depth - 1, scope)
+        if not has_var(a.node):
+            return None
         sizes = [v for v in scope.all_vars() if v.type == t.scalar and v.lo and v.name not in scope.accum]
         self.ctx.use("div")
         if sizes and r.random() < self.pol.p_divisor_param:
@@ -508,29 +536,48 @@ class ExprBuilder:
         self.ctx.feature("safe_div")
         return Expr(ast.BinOp(a.node, ast.Div(), d.node), t, 2.0 * a.mag)  # divisor >= 0.5
 
-    def _float_mul(self, t: T.WType, depth: int, scope: Scope) -> Expr:
-        """A product: quaternion * quaternion, matrix * vector, matrix * matrix or value * scalar."""
+    def _float_mul(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
+        """A product: quaternion * quaternion, matrix * vector, matrix * matrix or value * scalar;
+        None when both factors are literals."""
         r = self.rng
         if t.kind == "quat":
             a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
+            if not has_var(a.node) and not has_var(b.node):
+                return None
             self.ctx.use("mul")
             return Expr(ast.BinOp(a.node, ast.Mult(), b.node), t, 4 * a.mag * b.mag, unit=a.unit and b.unit)
         if t.kind == "vec" and t.float_based and t.shape[0] in (2, 3, 4) and T.mat(t.shape[0], t.dtype) in self.ctx.types \
                 and r.random() < self.pol.p_vec_matvec:
             m = self.gen(T.mat(t.shape[0], t.dtype), depth - 1, scope)
             v = self.gen(t, depth - 1, scope)
+            if not has_var(m.node) and not has_var(v.node):
+                return None
             self.ctx.use("mul")
             return Expr(ast.BinOp(m.node, ast.Mult(), v.node), t, t.shape[0] * m.mag * v.mag)
         if t.kind == "mat" and r.random() < self.pol.p_mat_matmul:
             a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
+            if not has_var(a.node) and not has_var(b.node):
+                return None
             self.ctx.use("mul")
             return Expr(ast.BinOp(a.node, ast.Mult(), b.node), t, t.shape[0] * a.mag * b.mag)
         a = self.gen(t, depth - 1, scope)
         s = self.gen(t.scalar, depth - 1, scope) if not t.is_scalar else self.gen(t, depth - 1, scope)
+        if not has_var(a.node) and not has_var(s.node):
+            return None
+        a, s = self._no_neutral_literal(a), self._no_neutral_literal(s)
         self.ctx.use("mul")
         if r.random() >= self.pol.p_scalar_mul_left:
             return Expr(ast.BinOp(a.node, ast.Mult(), s.node), t, a.mag * s.mag)
         return Expr(ast.BinOp(s.node, ast.Mult(), a.node), t, a.mag * s.mag)
+
+    def _no_neutral_literal(self, e: Expr) -> Expr:
+        """``e``, or a literal 2..4 (with ``e``'s sign) where ``e`` is the literal 0 or 1 (``x * 0``,
+        ``x + 0``, ``x * 1``, ``0 << k`` are no computation anyone writes)."""
+        v = literal_value(e.node) if e.type.is_scalar else None
+        if v is None or abs(v) not in (0, 1):
+            return e
+        k = self.rng.randint(2, 4)
+        return self.lit(-k if v < 0 and e.type.is_signed else k, e.type)
 
     @staticmethod
     def helper_ok(h, scope: Scope) -> bool:
@@ -670,7 +717,7 @@ class ExprBuilder:
         """A divisor >= 1 for ``b``'s type: a positive int parameter, or ``wp.abs(b) + 1``."""
         t = b.type
         if not has_var(b.node):
-            return self.lit(self.rng.randint(1, 8), t)
+            return self.lit(self.rng.randint(2, 8), t)  # ``k % 1`` is 0, ``k // 1`` is k
         if t == T.INT and self.rng.random() < self.pol.p_int_divisor_size:
             # a size known to be positive: ``k % n`` over an int parameter or ``a.shape[0]``
             sizes = [v for v in scope.all_vars() if v.type == t and not v.mutable and v.trip_bound > 0 and v.name not in scope.accum]
@@ -683,6 +730,23 @@ class ExprBuilder:
         return Expr(ast.BinOp(b.node, ast.Add(), self.lit(1, t).node), t, b.mag + 1.0)
 
     # ------------------------------------------------------------------ conditions
+    def _fallback_cond(self, scope: Scope) -> ast.expr:
+        """A condition on whatever is readable when the drawn type had nothing to read: an index
+        against a small bound (``i > 2``), else a scalar against a literal (never a constant)."""
+        r = self.rng
+        if scope.all_index_vars():
+            return ast.Compare(name_load(r.choice(scope.all_index_vars()).name), [ast.Gt()], [ast.Constant(r.randint(0, 3))])
+        cands = [v for v in scope.all_vars() if v.type.kind in ("scalar", "vec", "mat", "quat") and v.name not in scope.accum
+                 and (v.type.scalar.is_float or v.type.scalar.is_int)]
+        if not cands:
+            return ast.Constant(True)  # nothing readable at all: ``if True`` (the trivial check reports it)
+        v = self._pick_var(cands)
+        node = v.node
+        if v.type.kind != "scalar":  # a component: ``v[0] > 0.5``, ``M[0, 0] < 1.0``
+            idx = ast.Tuple([ast.Constant(0), ast.Constant(0)], ast.Load()) if v.type.kind == "mat" else ast.Constant(0)
+            node = ast.Subscript(node, idx, ast.Load())
+        return ast.Compare(node, [r.choice([ast.Lt(), ast.Gt()])], [self.const(v.type.scalar).node])
+
     def cond(self, depth: int, scope: Scope) -> ast.expr:
         r = self.rng
         pick = r.random()
@@ -691,8 +755,11 @@ class ExprBuilder:
             a, b = self.cond(depth - 1, scope), self.cond(depth - 1, scope)
             return ast.BoolOp(r.choice([ast.And(), ast.Or()]), [a, b])
         if pick < pol.p_cond_boolop + pol.p_cond_not and depth > 0:
+            inner = self.cond(depth - 1, scope)
+            if isinstance(inner, ast.UnaryOp) and isinstance(inner.op, ast.Not):
+                return inner.operand  # ``not not c`` is ``c``
             self.ctx.use("unot")
-            return ast.UnaryOp(ast.Not(), self.cond(depth - 1, scope))
+            return ast.UnaryOp(ast.Not(), inner)
         if pick < pol.p_cond_boolop + pol.p_cond_not + pol.p_cond_predicate:
             pool = [x for x in self.ctx.types if x.float_based and x.kind in ("scalar", "vec", "mat", "quat") and scope.readable(x)]
             if pool:
@@ -709,8 +776,7 @@ class ExprBuilder:
         if not has_var(a.node):
             a = self.variable(t, scope) or a
         if not has_var(a.node):
-            return ast.Compare(name_load(r.choice(scope.all_index_vars()).name), [ast.Gt()], [ast.Constant(r.randint(0, 3))]) \
-                if scope.all_index_vars() else ast.Constant(r.random() < 0.5)
+            return self._fallback_cond(scope)
         if r.random() < pol.p_cond_rhs_const:
             b = self.const(t)
         else:

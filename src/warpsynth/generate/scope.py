@@ -105,12 +105,15 @@ class Scope:
 
         Thread ids and loop counters in range index directly (or, in stencil kernels, as
         clamped/periodic neighbours); an index array gathers; any other counter is wrapped
-        (``k % n``) or clamped against ``arr.shape[dim]``.  A literal index is used only where
-        no index variable exists at all.
+        (``k % arr.shape[dim]``) or clamped against ``arr.shape[dim]``.  A literal index is used
+        for a one-element array (``total[0]``) and where no index variable exists at all.
         """
         r, pol = self.ctx.rng, self.ctx.policy
+        if size == 1:
+            return ast.Constant(0), "const"  # ``total[0]``: a one-element accumulator
         ivs = [iv for iv in self.all_index_vars() if iv.lo >= 0 and iv.hi <= size - 1]
-        shape_m1 = ast.BinOp(ast.Subscript(ast.Attribute(name_load(arr), "shape", ast.Load()), ast.Constant(dim), ast.Load()), ast.Sub(), ast.Constant(1))
+        shape_d = ast.Subscript(ast.Attribute(name_load(arr), "shape", ast.Load()), ast.Constant(dim), ast.Load())
+        shape_m1 = ast.BinOp(shape_d, ast.Sub(), ast.Constant(1))
         gathers = [g for g, target in self.ctx.gathers if target == size]
         if ivs and (r.random() < pol.p_index_var or not gathers):
             own = [iv for iv in ivs if iv.axis == dim]  # ``a[i, j]``: each thread id on its own axis
@@ -127,7 +130,7 @@ class Scope:
                 self.ctx.use("max")
                 return ast.Call(wp_attr("max"), [ast.BinOp(name_load(iv.name), ast.Sub(), ast.Constant(off)), ast.Constant(0)], []), "stencil"
             self.ctx.use("mod")
-            return ast.BinOp(ast.BinOp(name_load(iv.name), ast.Add(), ast.Constant(off)), ast.Mod(), ast.Constant(size)), "stencil"
+            return ast.BinOp(ast.BinOp(name_load(iv.name), ast.Add(), ast.Constant(off)), ast.Mod(), shape_d), "stencil"
         if gathers and (r.random() < pol.p_index_gather or not ivs):
             g = r.choice(gathers)
             gi = [self.index_for(s, g.name, d)[0] for d, s in enumerate(g.shape)]
@@ -140,7 +143,7 @@ class Scope:
             iv = r.choice(any_ivs)
             if r.random() < pol.p_index_wrap_mod:
                 self.ctx.use("mod")
-                return ast.BinOp(name_load(iv.name), ast.Mod(), ast.Constant(size)), "wrap"
+                return ast.BinOp(name_load(iv.name), ast.Mod(), shape_d), "wrap"  # ``k % a.shape[0]``
             self.ctx.use("clamp")
             return ast.Call(wp_attr("clamp"), [name_load(iv.name), ast.Constant(0), shape_m1], []), "clamp"
         return ast.Constant(r.randrange(size)), "const"

@@ -325,12 +325,25 @@ class StmtBuilder:
         return [ast.Expr(ast.Call(wp_attr(name), args, []))], 1  # an atomic's old value is never used (gpu_rules)
 
     # ------------------------------------------------------------------ output-parameter builtins
+    def _decomp_input(self, mt: T.WType, scope: Scope) -> Expr:
+        """The matrix a decomposition takes: one computed from the kernel's values (a decomposition
+        of a literal matrix is a constant), else ``s * wp.identity(...)`` over a readable float."""
+        a = self.eb.gen_reading(mt, self.depth(), scope)
+        if a is not None:
+            return a
+        s = self.eb.gen_reading(mt.scalar, 1, scope)
+        if s is None:
+            return self.eb.gen(mt, self.depth(), scope)
+        self.ctx.use("identity")
+        ident = ast.Call(wp_attr("identity"), [], [ast.keyword("n", ast.Constant(mt.shape[0])), ast.keyword("dtype", name_load("float"))])
+        return Expr(ast.BinOp(s.node, ast.Mult(), ident), mt, s.mag)
+
     def s_decomp(self, scope: Scope, budget: int):
         r = self.rng
         mats = [t for t in self.ctx.types if t.kind == "mat" and t.dtype == "float32" and t.shape[0] in (2, 3)]
         mt = r.choice(mats)
         n = mt.shape[0]
-        a = self.eb.gen(mt, self.depth(), scope)
+        a = self._decomp_input(mt, scope)
         a = self.eb.bound(a, 4.0) if a.mag > 4.0 else a
         vt = T.vec(n)
         names = []

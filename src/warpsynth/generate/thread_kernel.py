@@ -206,6 +206,12 @@ class ProgramBuilder:
             final = self._uses_a_parameter(sb.eb, root, ret, final, identity)
         ret_mag = max(ret_mag, final.mag)
         body.append(ast.Return(final.node))
+        # a parameter the result does not depend on is dropped now, before any call is built (dropping
+        # it later, at every call, can make two calls equal: ``f(x, a) < f(x, b)`` -> ``f(x) < f(x)``)
+        live = live_names(body, {a.arg for a in args})
+        keep = [k for k, a in enumerate(args) if a.arg in live]
+        if keep:
+            args, params = [args[k] for k in keep], tuple(params[k] for k in keep)
         fn = ast.FunctionDef(name, ast.arguments([], args, None, [], [], None, []), body, [wp_attr("func")],
                              ret.annotation(), lineno=0)
         self.helpers.append(fn)
@@ -232,7 +238,8 @@ class ProgramBuilder:
 
     def sink(self, eb: ExprBuilder, e: Expr, dead: list[Var]) -> Expr:
         """``e`` plus up to ``policy.max_sink_terms`` of the ``dead`` locals (taken from the list),
-        each reduced to ``e``'s type (``wp.length(v)``, a cast...); squashed to its limit."""
+        each reduced to ``e``'s type (``wp.length(v)``, a cast...); squashed to its limit. A literal
+        ``e`` is replaced by the first term rather than added to."""
         total = e
         added = 0
         for v in list(dead):
@@ -242,6 +249,10 @@ class ProgramBuilder:
             if term is None:
                 continue
             dead.remove(v)
+            if not has_var(total.node):  # ``0 + wp.length(v)``: the literal adds nothing an engineer would write
+                total = eb.squash(term)
+                added += 1
+                continue
             self.ctx.use("add")
             total = eb.squash(Expr(ast.BinOp(total.node, ast.Add(), term.node), e.type, total.mag + term.mag))
             added += 1
