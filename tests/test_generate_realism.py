@@ -76,3 +76,73 @@ def test_negate_writes_the_inverse_condition():
     assert neg("not wp.isnan(x)") == "wp.isnan(x)"
     assert neg("a < b") == "a >= b" and neg("k == 2") == "k != 2"
     assert neg("a and b") == "not (a and b)"
+
+
+_CAST_DTYPE = {"float": "float32", "float32": "float32", "int": "int32", "int32": "int32", "float64": "float64",
+               "float16": "float16", "int64": "int64", "int8": "int8", "int16": "int16", "uint8": "uint8",
+               "uint16": "uint16", "uint32": "uint32", "uint64": "uint64"}
+
+
+def _name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "wp":
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _calls(tree: ast.AST, name: str):
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _name(n.func) == name]
+
+
+def _scan(check) -> dict[int, list[str]]:
+    """seed -> offending lines, over ``SEEDS`` (``check(tree)`` yields offending nodes)."""
+    out = {}
+    for s, src in zip(SEEDS, _sources()):
+        bad = [ast.unparse(n) for n in check(ast.parse(src))]
+        if bad:
+            out[s] = bad
+    return out
+
+
+def test_no_cast_of_a_parameter_to_its_own_type():
+    def check(tree):
+        for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+            dtypes = {a.arg: _CAST_DTYPE.get(_name(a.annotation) or "") for a in fn.args.args}
+            for c in ast.walk(fn):
+                if isinstance(c, ast.Call) and len(c.args) == 1 and isinstance(c.args[0], ast.Name):
+                    cast = _CAST_DTYPE.get(_name(c.func) or "")
+                    if cast is not None and dtypes.get(c.args[0].id) == cast:
+                        yield c
+
+    assert _scan(check) == {}
+
+
+def test_no_clamp_of_a_clamp_and_no_component_of_a_constructor():
+    ctors = ("vec", "mat", "vector", "matrix", "quaternion", "diag")
+
+    def is_ctor(n):
+        return isinstance(n, ast.Call) and (_name(n.func) or "").startswith(ctors)
+
+    def check(tree):
+        for c in _calls(tree, "clamp"):
+            if c.args and isinstance(c.args[0], ast.Call) and _name(c.args[0].func) == "clamp":
+                yield c
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Subscript) and (is_ctor(n.value) or (
+                    isinstance(n.value, ast.BinOp) and (is_ctor(n.value.left) or is_ctor(n.value.right)))):
+                yield n
+
+    assert _scan(check) == {}
+
+
+def test_array_indices_use_shapes_not_literal_moduli():
+    """``hist[k % hist.shape[0]]`` and ``total[0]``, never ``hist[k % 8]`` or ``total[k % 1]``."""
+    def check(tree):
+        for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+            arrays = {a.arg for a in fn.args.args if "array" in ast.unparse(a.annotation or ast.Constant(""))}
+            for n in ast.walk(fn):
+                if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in arrays:
+                    for m in ast.walk(n.slice):
+                        if isinstance(m, ast.BinOp) and isinstance(m.op, ast.Mod) and isinstance(m.right, ast.Constant):
+                            yield n
+
+    assert _scan(check) == {}

@@ -27,6 +27,25 @@ _BINOP = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div, "floo
           "lshift": ast.LShift, "rshift": ast.RShift}
 
 
+def _literal_clamp(node: ast.expr) -> tuple[ast.expr, float, float] | None:
+    """(x, lo, hi) for ``wp.clamp(x, lo, hi)`` with literal bounds, else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "clamp"
+            and len(node.args) == 3):
+        return None
+    lo, hi = literal_value(node.args[1]), literal_value(node.args[2])
+    return None if lo is None or hi is None else (node.args[0], lo, hi)
+
+
+#: constructors whose components are their arguments (``wp.vec3(a, b, c)[1]`` is ``b``)
+_CTORS = frozenset({"vector", "matrix", "quaternion", "quat", "quath", "quatd", "matrix_from_rows", "matrix_from_cols",
+                    "diag", "spatial_vector"})
+
+
+def _is_ctor(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+        node.func.attr in _CTORS or node.func.attr.startswith(("vec", "mat")))
+
+
 class ExprBuilder:
     """Builds expressions for one program (shares its ``Ctx``: rng, builtin log, pools)."""
 
@@ -176,10 +195,16 @@ class ExprBuilder:
         raise TypeError(f"no registry overload {name}({', '.join(map(str, args))})")
 
     def clamp(self, e: Expr, lo: float, hi: float) -> Expr:
+        """``wp.clamp(e, lo, hi)`` (bounds cut to the dtype's limit); a literal ``e`` becomes a literal
+        in range, and a clamp of a clamp one clamp with the tighter bounds."""
         lim = LIMIT[e.type.dtype] if e.type.kind != "bool" else 1.0
         lo, hi = max(lo, -lim), min(hi, lim)
         if not e.type.is_signed:
             lo = max(lo, 0.0)
+        inner = _literal_clamp(e.node)
+        if inner is not None and max(lo, inner[1]) <= min(hi, inner[2]):
+            lo, hi = max(lo, inner[1]), min(hi, inner[2])
+            e = Expr(inner[0], e.type, e.mag)
         if not has_var(e.node) and e.type.is_scalar:  # a literal needs no clamp: pick one in range
             return self.lit(self.rng.uniform(lo, hi) if e.type.is_float else self.rng.randint(int(lo), int(hi)), e.type)
         return self.call("clamp", [e, self.lit(lo, e.type), self.lit(hi, e.type)], mag=max(abs(lo), abs(hi)))
@@ -433,6 +458,9 @@ class ExprBuilder:
         src = self.gen(src_t, depth - 1, scope)
         if not has_var(src.node):
             return None  # ``wp.vec3(0.5, 1.0, 2.0)[1]`` is a literal
+        operands = [src.node] + ([src.node.left, src.node.right] if isinstance(src.node, ast.BinOp) else [])
+        if any(_is_ctor(x) for x in operands):
+            return None  # ``wp.vec3(a, b, c)[1]`` is ``b``, ``(wp.vec3(0.5) * dt)[0]`` is ``0.5 * dt``
         if src_t.kind == "mat":
             i, j = self.rng.randrange(src_t.shape[0]), self.rng.randrange(src_t.shape[1])
             idx: ast.expr = ast.Tuple([ast.Constant(i), ast.Constant(j)], ast.Load())

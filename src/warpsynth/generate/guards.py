@@ -12,6 +12,7 @@ registry because no cheap guard makes them safe.
 
 from __future__ import annotations
 
+import ast
 import math
 import random
 from typing import Protocol
@@ -140,10 +141,25 @@ def _at_least(b: GuardBuilder, e: Expr, eps: float) -> Expr:
     return b.call("max", [e, b.lit(eps, e.type)], mag=max(e.mag, eps))
 
 
+#: the bounds a registry ``wp.clamp`` call gets (float, int)
+_CLAMP_BOUNDS = ((0.0, 1.0), (-1.0, 1.0), (0.0, 10.0), (-10.0, 10.0))
+_INT_CLAMP_BOUNDS = ((0, 15), (-8, 8), (0, 100))
+
+
+def _is_call(node, name: str) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name
+
+
 def guard(b: GuardBuilder, name: str, args: list[Expr]) -> list[Expr] | None:
     """Rewrite ``args`` into the domain of ``name``; None rejects this call."""
     if name in REJECT:
         return None
+    if name == "clamp":  # literal bounds as engineers write them (a drawn ``lo`` could exceed ``hi``); no clamp of a clamp
+        x = args[0]
+        if not x.type.is_scalar or _is_call(x.node, "clamp"):
+            return None
+        lo, hi = b.rng.choice(_CLAMP_BOUNDS if x.type.is_float else _INT_CLAMP_BOUNDS)
+        return [x, b.lit(lo if x.type.is_signed else max(lo, 0), x.type), b.lit(hi, x.type)]
     if name == "sqrt":
         return [_at_least(b, args[0], 0.0)] if args[0].type.is_float else None
     if name in ("log", "log2", "log10"):

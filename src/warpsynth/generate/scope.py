@@ -162,6 +162,11 @@ class Scope:
         return Expr(node, a.type.elem, self.ctx.array_mag(a))
 
 
+#: scalar casts; one to its argument's own type is never emitted
+_CASTS = frozenset({"float", "int", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+                    "uint16", "uint32", "uint64"})
+
+
 @dataclass
 class HelperSig:
     name: str
@@ -241,6 +246,10 @@ class Ctx:
         return self.array_mags.get(a.name, 1.0)
 
     def allows(self, sig: registry.Signature) -> bool:
+        """Whether the expression builder may call ``sig``: its argument types are in the pool, and
+        it is not a cast to the argument's own type (``float(x)`` of a float ``x``)."""
+        if sig.name in _CASTS and sig.args == (sig.ret,):
+            return False
         dtypes = {t.dtype for t in self.types}
         return all((a in self.types or a.is_scalar) and a.dtype in dtypes for a in sig.args)
 
