@@ -146,3 +146,21 @@ def test_array_indices_use_shapes_not_literal_moduli():
                             yield n
 
     assert _scan(check) == {}
+
+
+def test_thread_ids_index_their_own_launch_axis():
+    """``a[i, j]``, never ``a[j, j]`` or ``a[k, j, k]`` for an array of the launch shape."""
+    def check(tree):
+        kern = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and _name(n.decorator_list[0]) == "kernel")
+        tid = next((n for n in kern.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+                    and _name(n.value.func) == "tid"), None)
+        if tid is None or not isinstance(tid.targets[0], ast.Tuple):
+            return
+        axes = {e.id: d for d, e in enumerate(tid.targets[0].elts) if isinstance(e, ast.Name)}
+        for n in ast.walk(kern):
+            if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Tuple) and len(n.slice.elts) >= len(axes):
+                names = [e.id if isinstance(e, ast.Name) else None for e in n.slice.elts]
+                if any(nm in axes and axes[nm] != d and names.count(nm) > 1 for d, nm in enumerate(names)):
+                    yield n
+
+    assert _scan(check) == {}

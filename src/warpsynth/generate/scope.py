@@ -112,11 +112,19 @@ class Scope:
         if size == 1:
             return ast.Constant(0), "const"  # ``total[0]``: a one-element accumulator
         ivs = [iv for iv in self.all_index_vars() if iv.lo >= 0 and iv.hi <= size - 1]
+        n_axes = sum(iv.axis is not None for iv in self.all_index_vars())
+        if 0 < n_axes <= dim:  # a trailing channel axis: a loop counter over it or a literal channel (``rgb[i, j, 2]``)
+            counters = [iv for iv in ivs if iv.axis is None]
+            if counters and r.random() < pol.p_index_var:
+                return name_load(r.choice(counters).name), "direct"
+            return ast.Constant(r.randrange(size)), "const"
+        own = [iv for iv in ivs if iv.axis == dim]  # ``a[i, j]``: each thread id on its own axis
+        if own:  # never ``a[j, j]``: another axis's thread id where this axis has its own
+            ivs = own + [iv for iv in ivs if iv.axis is None]
         shape_d = ast.Subscript(ast.Attribute(name_load(arr), "shape", ast.Load()), ast.Constant(dim), ast.Load())
         shape_m1 = ast.BinOp(shape_d, ast.Sub(), ast.Constant(1))
         gathers = [g for g, target in self.ctx.gathers if target == size]
         if ivs and (r.random() < pol.p_index_var or not gathers):
-            own = [iv for iv in ivs if iv.axis == dim]  # ``a[i, j]``: each thread id on its own axis
             iv = r.choice(own if own and r.random() < pol.p_index_own_axis else ivs)
             pick = r.random()
             if pick < pol.p_index_direct or not self.ctx.stencil:
