@@ -102,6 +102,8 @@ class ExprBuilder:
                 ident = ast.Call(wp_attr("identity"), [], [ast.keyword("n", ast.Constant(n)),
                                                           ast.keyword("dtype", self.dtype_node(t.scalar))])
                 c = self.lit(self.rand_scalar_value(t.scalar, 2.0), t)
+                if literal_value(c.node) in (0, 1):  # ``I * 1.0`` is ``I``, ``I * 0.0`` a zero matrix
+                    return Expr(ident, t, 1.001)
                 return Expr(ast.BinOp(ident, ast.Mult(), c.node), t, c.mag + 0.001)
             if pick == 1:
                 self.ctx.use("diag")
@@ -211,7 +213,7 @@ class ExprBuilder:
 
     def positive(self, e: Expr) -> Expr:
         """An expression with every component >= 0.5 (for divisors): ``wp.max(d, 0.5)`` (policy
-        ``p_divisor_max``) or ``wp.abs(d) + 0.5`` for floats, ``wp.abs(k) + 1`` for ints."""
+        ``p_divisor_max``) or ``wp.abs(d) + 0.5`` for floats, ``wp.max(k, 1)`` for signed ints."""
         if not has_var(e.node) and (e.type.is_scalar or e.type.kind == "vec"):
             n = 1 if e.type.is_scalar else e.type.shape[0]
             lits = [self.lit(self.rng.choice([0.5, 1.5, 2.0, 4.0]) if e.type.float_based else self.rng.randint(2, 4), e.type)
@@ -220,6 +222,8 @@ class ExprBuilder:
         if e.type.float_based and e.type.kind in ("scalar", "vec") and self.rng.random() < self.pol.p_divisor_max:
             half = self.lit(0.5, e.type) if e.type.is_scalar else self.ctor(e.type, [self.lit(0.5, e.type)])
             return self.call("max", [e, half], mag=max(e.mag, 0.5))
+        if e.type.is_int and e.type.is_signed:
+            return self.call("max", [e, self.lit(1, e.type)], mag=max(e.mag, 1.0))  # ``wp.max(k, 1)``
         if e.type.is_scalar:
             return self.call("abs", [e]).plus_const(self, 0.5 if e.type.is_float else 1)
         sq = self.call("cw_mul", [e, e], mag=e.mag * e.mag)
@@ -262,7 +266,7 @@ class ExprBuilder:
             w = self.pol.table("w_squash_float")
             pick = r.choices(list(w), list(w.values()))[0]
             if pick == "bounded":
-                return self.call(r.choice(["tanh", "sin", "cos", "atan", "erf"]), [e])
+                return self.call(r.choice(["sin", "cos", "sin", "cos", "tanh"]), [e])  # real code: sin/cos, rarely tanh
             if pick == "clamp":
                 return self.clamp(e, -lim / 10, lim / 10)
             k = 10.0 ** -math.ceil(math.log10(e.mag / (lim / 10)))
@@ -397,6 +401,9 @@ class ExprBuilder:
             a = self.gen(t, depth - 1, scope)
             b = self.gen(t, depth - 1, scope)
             self.ctx.feature("ternary")
+            if r.random() < self.pol.p_ifexp_where:  # ``wp.where(c, a, b)``, as much real code writes it
+                self.ctx.use("where")
+                return Expr(ast.Call(wp_attr("where"), [cond, a.node, b.node], []), t, max(a.mag, b.mag))
             return Expr(ast.IfExp(cond, a.node, b.node), t, max(a.mag, b.mag))
         if choice == "ctor" and t.kind == "quat":
             ijk = self.gen(T.vec(3, t.dtype), depth - 1, scope)
@@ -439,6 +446,9 @@ class ExprBuilder:
             return None
         sig = self.ctx.pick_signature(sigs)
         args = [self.gen(a, depth - 1, scope) for a in sig.args]
+        for k, a in enumerate(args):  # ``wp.dot(v, wp.vec3(1.9, -1.92, -1.33))``: read a value instead of a literal
+            if not has_var(a.node) and self.rng.random() < self.pol.p_call_arg_var:
+                args[k] = self.variable(sig.args[k], scope) or a
         if not any(has_var(a.node) for a in args):
             # a call on constants only is unrealistic: feed it a variable where one exists
             k = self.rng.randrange(len(args))
@@ -508,9 +518,14 @@ class ExprBuilder:
                 self.ctx.use("bit_and")
             else:
                 b = self.lit(self.rng.randint(1, 7), t)
+            if op == "lshift" and t.is_signed and literal_value(a.node) is not None:
+                a = self.lit(abs(literal_value(a.node)), t)
+            elif op == "lshift" and t.is_signed:
+                # left shift of a negative value is undefined in C++: shift the low bits, ``(a & 255) << k``
+                mask = self.lit(63 if t.bits <= 8 else 255, t)
+                self.ctx.use("bit_and")
+                a = Expr(ast.BinOp(a.node, ast.BitAnd(), mask.node), t, min(a.mag, mask.mag))
             mag = a.mag * 128.0 if op == "lshift" else a.mag
-            if op == "lshift" and t.is_signed:
-                a = self.call("abs", [a])  # left shift of a negative value is undefined in C++
         elif op in ("bit_or", "bit_xor"):
             mag = 2.0 * max(a.mag, b.mag) + 1.0
         elif op == "bit_and":
@@ -742,7 +757,7 @@ class ExprBuilder:
         return Expr(ast.Call(wp_attr(name), args, []), t, mag)
 
     def positive_int(self, b: Expr, scope: Scope) -> Expr:
-        """A divisor >= 1 for ``b``'s type: a positive int parameter, or ``wp.abs(b) + 1``."""
+        """A divisor >= 1 for ``b``'s type: a positive int parameter, ``wp.max(b, 1)`` (signed) or ``b + 1`` (unsigned)."""
         t = b.type
         if not has_var(b.node):
             return self.lit(self.rng.randint(2, 8), t)  # ``k % 1`` is 0, ``k // 1`` is k
@@ -752,8 +767,8 @@ class ExprBuilder:
             if sizes:
                 v = self.rng.choice(sizes)
                 return Expr(v.load(), t, float(v.trip_bound))
-        if t.is_signed:
-            b = self.call("abs", [b])
+        if t.is_signed:  # ``wp.max(k, 1)``, the idiom real code guards a count with
+            return self.call("max", [b, self.lit(1, t)], mag=max(b.mag, 1.0))
         self.ctx.use("add")
         return Expr(ast.BinOp(b.node, ast.Add(), self.lit(1, t).node), t, b.mag + 1.0)
 

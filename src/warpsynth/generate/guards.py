@@ -18,6 +18,7 @@ import random
 from typing import Protocol
 
 from warpsynth.generate import types as T
+from warpsynth.generate.policy import Policy
 from warpsynth.generate.value import Expr, literal_value
 
 
@@ -33,6 +34,7 @@ class GuardBuilder(Protocol):
     def scalar_type(self, name: str) -> T.WType: ...
 
     rng: random.Random
+    pol: "Policy"
 
 #: registry builtins the expression builder must not call (no cheap domain guard)
 REJECT = frozenset(
@@ -146,6 +148,12 @@ _CLAMP_BOUNDS = ((0.0, 1.0), (-1.0, 1.0), (0.0, 10.0), (-10.0, 10.0))
 _INT_CLAMP_BOUNDS = ((0, 15), (-8, 8), (0, 100))
 
 
+def _gaussian_ok(e: Expr) -> bool:
+    """A float scalar variable (``r``, ``p.radius``): ``-r * r`` reads it twice without repeating a computation."""
+    return e.type.is_scalar and e.type.is_float and isinstance(e.node, (ast.Name, ast.Attribute)) \
+        and not (isinstance(e.node, ast.Attribute) and isinstance(e.node.value, ast.Name) and e.node.value.id == "wp")
+
+
 def _is_call(node, name: str) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name
 
@@ -168,6 +176,10 @@ def guard(b: GuardBuilder, name: str, args: list[Expr]) -> list[Expr] | None:
         return [b.clamp(args[0], -0.9, 0.9) if args[0].mag > 0.9 else args[0]]
     if name == "erfcinv":
         return [b.clamp(args[0], 0.1, 1.9)]
+    if name == "exp" and args[0].mag > 4.0 and _gaussian_ok(args[0]) and b.rng.random() < b.pol.p_exp_gaussian:
+        # ``wp.exp(-r * r)``: a Gaussian falloff, at most 1 (the argument is <= 0, so its bound for exp is 0)
+        x = args[0].node
+        return [Expr(ast.BinOp(ast.UnaryOp(ast.USub(), x), ast.Mult(), x), args[0].type, 0.0)]
     if name in ("exp", "cosh", "sinh"):
         return [b.clamp(args[0], -4.0, 4.0) if args[0].mag > 4.0 else args[0]]
     if name == "tan":

@@ -134,6 +134,12 @@ class Policy:
     p_leaf_read: float = 0.5  # ... else an array element, when variables of the type exist
     p_leaf_read_no_var: float = 0.7  # ... an array element, when no variable of the type exists
     p_leaf_derive: float = 0.75  # nothing of the type in scope: derive one (``wp.vec3(x, y, 0.5)``)
+    atomic_bound_float: float = 1000.0  # |value| a float atomic adds (clamped only above: 256 threads x 216 trips stay finite)
+    atomic_bound_int: float = 100.0  # ... an int atomic adds (far from int32 overflow)
+    p_ifexp_where: float = 0.5  # a conditional value is ``wp.where(c, a, b)`` rather than ``a if c else b``
+    p_call_arg_var: float = 0.7  # a literal argument of a builtin call reads a value of its type instead (no literals
+    # deep in call chains; guard bounds and eps are added after)
+    p_assign_copy_retry: float = 0.9  # ``b = a`` (a plain copy of a value) is drawn again as a computation
     p_bool_true: float = 0.5
     p_vec_const_splat: float = 0.25  # ``wp.vec3(0.5)`` instead of three components
     p_quat_const_identity: float = 0.3
@@ -142,11 +148,12 @@ class Policy:
     p_ctor_generic_matrix: float = 0.15  # ``wp.matrix(..., shape=, dtype=)``
     p_ctor_spatial_vector: float = 0.5  # ``wp.spatial_vector`` instead of ``wp.spatial_vectorf``
     p_transform_ctor_kw: float = 0.3  # ``wp.transformation(p, q, dtype=)``
-    w_squash_float: Table = (("bounded", 1.0), ("clamp", 0.4), ("scale", 1.0))  # over-limit float: tanh.., clamp, * 0.01
+    w_squash_float: Table = (("bounded", 0.6), ("clamp", 0.15), ("scale", 1.4))  # over-limit float: tanh.., clamp, * 0.01
     p_squash_int_mask: float = 0.5  # an over-limit int is masked (``& 63``) rather than wrapped (``% 97``)
     p_squash_vec_normalize: float = 0.5
     p_int_divisor_size: float = 0.7  # an int divisor is a positive int parameter (``k % n``) where one exists
     p_divisor_param: float = 0.7  # a float divisor is a positive parameter (``x / dt``) where one exists
+    p_exp_gaussian: float = 0.7  # ``wp.exp(x)`` of a large variable becomes ``wp.exp(-x * x)`` (else ``clamp(x, -4, 4)``)
     p_divisor_max: float = 0.6  # a divisor is ``wp.max(d, 0.5)`` rather than ``wp.abs(d) + 0.5``
     p_mat4_compose: float = 0.5  # a 4x4 matrix from ``wp.transform_compose(p, q, s)``
     p_component_attr: float = 0.3  # ``v.x`` rather than ``v[0]``

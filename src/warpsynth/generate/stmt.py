@@ -98,6 +98,8 @@ class StmtBuilder:
                 return [self.reassign(scope, self.rng.choice(outer))], 1
         t = self.pick_type()
         e = self.eb.gen(t, self.depth(), scope)
+        if isinstance(e.node, ast.Name) and self.rng.random() < self.pol.p_assign_copy_retry:
+            e = self.eb.gen(t, self.depth() + 1, scope)  # ``bits = key``: compute something instead of a copy
         stmt, _ = self.new_var(scope, t, e)
         return [stmt], 1
 
@@ -317,12 +319,17 @@ class StmtBuilder:
         t = a.type.elem
         idx = [scope.index_for(s, a.name, d)[0] for d, s in enumerate(a.shape)]
         name = "atomic_" + r.choice(self.atomic_ops.get(a.name) or ("add",))
-        e = self.eb.gen(t, self.depth(), scope)
-        e = self.eb.bound(e, 10.0) if e.mag > 10.0 else e
+        e = self.atomic_value(self.eb.gen(t, self.depth(), scope))
         args = [name_load(a.name)] + idx + [e.node]
         self.ctx.use(name)
         self.ctx.feature("atomic")
         return [ast.Expr(ast.Call(wp_attr(name), args, []))], 1  # an atomic's old value is never used (gpu_rules)
+
+    def atomic_value(self, e: Expr) -> Expr:
+        """``e`` bounded for an atomic accumulation (``policy.atomic_bound_float``/``_int``): every thread
+        and loop trip adds one, so the sum stays finite (floats) and far from int32 overflow (ints)."""
+        limit = self.pol.atomic_bound_int if e.type.is_int else self.pol.atomic_bound_float
+        return self.eb.bound(e, limit) if e.mag > limit else e
 
     # ------------------------------------------------------------------ output-parameter builtins
     def _decomp_input(self, mt: T.WType, scope: Scope) -> Expr:

@@ -403,8 +403,7 @@ class ThreadKernelBuilder(ProgramBuilder):
         """The reduction category's final atomic into its first accumulator."""
         r, ctx = self.rng, self.ctx
         acc = self.atomic_targets[0]
-        e = sb.eb.gen(acc.type.elem, r.randint(1, 2), root)
-        e = sb.eb.bound(e, 10.0) if e.mag > 10 else e
+        e = sb.atomic_value(sb.eb.gen(acc.type.elem, r.randint(1, 2), root))
         idx = [root.index_for(s, acc.name, d)[0] for d, s in enumerate(acc.shape)]
         op = "atomic_" + self.atomic_ops[acc.name][0]  # the array's one commuting kind: no mixed atomics
         ctx.use(op)
