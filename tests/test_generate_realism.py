@@ -55,6 +55,7 @@ def _reason(text: str) -> str | None:
     ("--x", "double negation"),
     ("f(a) >= f(a)", "comparison with itself"),
     ("wp.abs(wp.abs(x))", "idempotent call nested"),
+    ("wp.transform_inverse(wp.transform_inverse(X))", "inverse of an inverse"),
 ])
 def test_trivial_reason_catches_each_kind(text, reason):
     assert _reason(text) == reason
@@ -123,6 +124,18 @@ def test_no_cast_of_a_parameter_to_its_own_type():
     assert _scan(check) == {}
 
 
+def test_no_cast_of_a_cast():
+    """``int(float(k))`` is a round trip nobody writes (``wp.float64(x)`` of a literal is a literal, not a cast)."""
+    def check(tree):
+        for c in ast.walk(tree):
+            if isinstance(c, ast.Call) and _name(c.func) in _CAST_DTYPE and len(c.args) == 1:
+                inner = c.args[0]
+                if isinstance(inner, ast.Call) and _name(inner.func) in _CAST_DTYPE and literal_number(inner) is None:
+                    yield c
+
+    assert _scan(check, classic_only=True) == {}
+
+
 def test_no_clamp_of_a_clamp_and_no_component_of_a_constructor():
     ctors = ("vec", "mat", "vector", "matrix", "quaternion", "diag")
 
@@ -188,6 +201,18 @@ def test_guards_use_engineers_idioms():
                     yield n
             if isinstance(n, ast.Call) and _name(n.func) == "clamp" and len(n.args) == 3:
                 if not (bound_ok(n.args[1]) and bound_ok(n.args[2])):
+                    yield n
+
+    assert _scan(check, classic_only=True) == {}
+
+
+def test_literal_moduli_are_powers_of_two():
+    """``k % 8``, ``k & 255`` bins as engineers write them; never ``k % 7`` or ``% 97`` deep in an expression."""
+    def check(tree):
+        for n in ast.walk(tree):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Mod, ast.FloorDiv)):
+                v = literal_number(n.right)
+                if v is not None and (v < 2 or int(v) & (int(v) - 1)):
                     yield n
 
     assert _scan(check, classic_only=True) == {}

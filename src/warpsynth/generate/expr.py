@@ -15,7 +15,7 @@ import math
 from dataclasses import replace
 
 from warpsynth.generate import guards, registry
-from warpsynth.generate.quality import trivial_reason
+from warpsynth.generate.quality import CASTS, trivial_reason
 from warpsynth.generate import types as T
 from warpsynth.generate.scope import Ctx, Scope
 from warpsynth.generate.value import LIMIT, Expr, has_var, literal_value, name_load, round_lit, wp_attr
@@ -39,6 +39,11 @@ def _literal_clamp(node: ast.expr) -> tuple[ast.expr, float, float] | None:
 #: constructors whose components are their arguments (``wp.vec3(a, b, c)[1]`` is ``b``)
 _CTORS = frozenset({"vector", "matrix", "quaternion", "quat", "quath", "quatd", "matrix_from_rows", "matrix_from_cols",
                     "diag", "spatial_vector"})
+
+
+def _name_of(call: ast.Call) -> str | None:
+    f = call.func
+    return f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else None)
 
 
 def _is_ctor(node: ast.expr) -> bool:
@@ -272,7 +277,7 @@ class ExprBuilder:
             k = 10.0 ** -math.ceil(math.log10(e.mag / (lim / 10)))
             return Expr(ast.BinOp(e.node, ast.Mult(), self.lit(k, t).node), t, e.mag * k * 1.001)
         if t.is_int:
-            mod = r.choice([97, 255, 1000, 64, 31]) if lim >= 1000 else r.choice([7, 31, 63])
+            mod = r.choice([256, 1024, 64]) if lim >= 1000 else r.choice([8, 32, 64])  # powers of two, as bins are
             if r.random() < self.pol.p_squash_int_mask or not t.is_signed:
                 self.ctx.use("bit_and")
                 mask = (1 << max(2, int(math.log2(mod)))) - 1
@@ -446,6 +451,10 @@ class ExprBuilder:
             return None
         sig = self.ctx.pick_signature(sigs)
         args = [self.gen(a, depth - 1, scope) for a in sig.args]
+        if trivial_reason(ast.Call(wp_attr(sig.name), [a.node for a in args], [])) is not None:
+            return None  # ``wp.transpose(wp.transpose(M))``, ``wp.abs(wp.abs(x))``: not this call
+        if sig.name in CASTS and isinstance(args[0].node, ast.Call) and _name_of(args[0].node) in CASTS:
+            return None  # ``int(float(k))``: a cast of a cast is a round trip nobody writes
         for k, a in enumerate(args):  # ``wp.dot(v, wp.vec3(1.9, -1.92, -1.33))``: read a value instead of a literal
             if not has_var(a.node) and self.rng.random() < self.pol.p_call_arg_var:
                 args[k] = self.variable(sig.args[k], scope) or a
@@ -468,7 +477,8 @@ class ExprBuilder:
         src = self.gen(src_t, depth - 1, scope)
         if not has_var(src.node):
             return None  # ``wp.vec3(0.5, 1.0, 2.0)[1]`` is a literal
-        operands = [src.node] + ([src.node.left, src.node.right] if isinstance(src.node, ast.BinOp) else [])
+        operands = [src.node] + ([src.node.left, src.node.right] if isinstance(src.node, ast.BinOp) else []) \
+            + ([src.node.operand] if isinstance(src.node, ast.UnaryOp) else [])
         if any(_is_ctor(x) for x in operands):
             return None  # ``wp.vec3(a, b, c)[1]`` is ``b``, ``(wp.vec3(0.5) * dt)[0]`` is ``0.5 * dt``
         if src_t.kind == "mat":
@@ -760,7 +770,7 @@ class ExprBuilder:
         """A divisor >= 1 for ``b``'s type: a positive int parameter, ``wp.max(b, 1)`` (signed) or ``b + 1`` (unsigned)."""
         t = b.type
         if not has_var(b.node):
-            return self.lit(self.rng.randint(2, 8), t)  # ``k % 1`` is 0, ``k // 1`` is k
+            return self.lit(self.rng.choice([2, 4, 8]), t)  # ``k % 2``, ``k // 4``: never ``k % 1`` (0) or ``k % 7``
         if t == T.INT and self.rng.random() < self.pol.p_int_divisor_size:
             # a size known to be positive: ``k % n`` over an int parameter or ``a.shape[0]``
             sizes = [v for v in scope.all_vars() if v.type == t and not v.mutable and v.trip_bound > 0 and v.name not in scope.accum]

@@ -36,6 +36,8 @@ _SAME_ARG_CALLS = frozenset({"min", "max", "cross", "sub", "div", "mod", "bit_an
 
 #: builtins with f(f(x)) == f(x)
 _IDEMPOTENT = frozenset({"abs", "normalize", "floor", "ceil", "round", "rint", "trunc", "sign", "nonzero"})
+#: builtins with f(f(x)) == x
+_INVOLUTIONS = frozenset({"transpose", "inverse", "quat_inverse", "transform_inverse"})
 
 
 def _call_name(node: ast.Call) -> str | None:
@@ -82,12 +84,13 @@ def literal_number(node: ast.expr) -> float | None:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         v = literal_number(node.operand)
         return None if v is None else -v
-    if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and (_call_name(node) or "") in _CASTS:
+    if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and (_call_name(node) or "") in CASTS:
         return literal_number(node.args[0])
     return None
 
 
-_CASTS = frozenset({"float", "int", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+#: scalar cast builtins (``float(x)``, ``wp.float64(x)``...)
+CASTS = frozenset({"float", "int", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
                     "uint16", "uint32", "uint64"})
 #: operators whose result is 0 when the left (``0 * x``, ``0 << k``, ``0 // n``) or, for the commuting
 #: ones, either operand is the literal 0
@@ -137,7 +140,8 @@ def trivial_reason(node: ast.expr) -> str | None:
     ``wp.abs(0.5) + 0.1``, ``wp.sin(0.5)``, ``wp.vec2(1.5)[1]``, ``~0``; a literal form such as
     ``wp.vec3(1.0, 0.0, 0.0)``, ``-1.5`` or ``wp.identity(n=3, dtype=float) * 2.0`` is not one),
     ``comparison with itself``, ``constant condition``, ``equal branches`` (``a if c else a``),
-    ``idempotent call nested`` (``wp.abs(wp.abs(x))``), ``same arguments`` (``wp.min(x, x)``,
+    ``idempotent call nested`` (``wp.abs(wp.abs(x))``), ``inverse of an inverse``
+    (``wp.transpose(wp.transpose(M))``, ``wp.quat_inverse(wp.quat_inverse(q))``), ``same arguments`` (``wp.min(x, x)``,
     ``wp.cross(v, v)``) and ``double negation`` (``--x``, ``not not c``).
     """
     same = ast.dump
@@ -159,6 +163,8 @@ def trivial_reason(node: ast.expr) -> str | None:
         inner = node.args[0] if len(node.args) == 1 else None
         if name in _IDEMPOTENT and isinstance(inner, ast.Call) and _call_name(inner) == name:
             return "idempotent call nested"
+        if name in _INVOLUTIONS and isinstance(inner, ast.Call) and _call_name(inner) == name:
+            return "inverse of an inverse"
         if name in _SAME_ARG_CALLS and len(args) >= 2 and len(set(args)) < len(args):
             return "same arguments"
         if node.args and _reads_nothing(node) and not _is_literal_form(node):

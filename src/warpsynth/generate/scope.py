@@ -16,6 +16,7 @@ from typing import Callable
 from warpsynth.generate import registry
 from warpsynth.generate import types as T
 from warpsynth.generate.policy import Policy
+from warpsynth.generate.quality import CASTS
 from warpsynth.generate.value import Expr, name_load, wp_attr
 
 
@@ -170,11 +171,6 @@ class Scope:
         return Expr(node, a.type.elem, self.ctx.array_mag(a))
 
 
-#: scalar casts; one to its argument's own type is never emitted
-_CASTS = frozenset({"float", "int", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
-                    "uint16", "uint32", "uint64"})
-
-
 @dataclass
 class HelperSig:
     name: str
@@ -256,7 +252,7 @@ class Ctx:
     def allows(self, sig: registry.Signature) -> bool:
         """Whether the expression builder may call ``sig``: its argument types are in the pool, and
         it is not a cast to the argument's own type (``float(x)`` of a float ``x``)."""
-        if sig.name in _CASTS and sig.args == (sig.ret,):
+        if sig.name in CASTS and sig.args == (sig.ret,):
             return False
         dtypes = {t.dtype for t in self.types}
         return all((a in self.types or a.is_scalar) and a.dtype in dtypes for a in sig.args)
@@ -277,6 +273,7 @@ class Ctx:
         """Choose a builtin (weighted by category group and novelty), then one of its overloads."""
         names, by_name, base = _grouped(sigs)
         real = _reference_table(self.policy)
+        damping = self.policy.table("w_builtin_guard_damping")
         weights = []
         for n, (group, rare) in zip(names, base):
             w = self.group_weights.get(group, 1.0)
@@ -284,7 +281,7 @@ class Ctx:
                 w *= self.policy.builtin_repeat_factor
             if rare:
                 w *= self.policy.builtin_rare_factor  # piecewise-constant float builtins (floor, sign...)
-            w *= (1.0 + real.get(n, 0.0)) ** self.policy.builtin_reference_power
+            w *= (1.0 + real.get(n, 0.0)) ** self.policy.builtin_reference_power * damping.get(n, 1.0)
             weights.append(w)
         name = self.rng.choices(names, weights)[0]
         return self.rng.choice(by_name[name])
