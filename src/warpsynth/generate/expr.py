@@ -518,7 +518,7 @@ class ExprBuilder:
         b = self.gen(t, depth - 1, scope)
         if not has_var(a.node) and not has_var(b.node):
             return None
-        a, b = self._no_neutral_literal(a), self._no_neutral_literal(b)
+        a, b = self.no_neutral_literal(a), self.no_neutral_literal(b)
         if op in ("floordiv", "mod"):
             b = self.positive_int(b, scope)
             mag = a.mag if op == "floordiv" else b.mag
@@ -565,7 +565,7 @@ class ExprBuilder:
             a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
             if not has_var(a.node) and not has_var(b.node):
                 return None
-            a, b = self._no_neutral_literal(a), self._no_neutral_literal(b)
+            a, b = self.no_neutral_literal(a), self.no_neutral_literal(b)
             self.ctx.use(op)
             return Expr(ast.BinOp(a.node, _BINOP[op](), b.node), t, a.mag + b.mag)
         if op == "div":
@@ -617,13 +617,13 @@ class ExprBuilder:
         s = self.gen(t.scalar, depth - 1, scope) if not t.is_scalar else self.gen(t, depth - 1, scope)
         if not has_var(a.node) and not has_var(s.node):
             return None
-        a, s = self._no_neutral_literal(a), self._no_neutral_literal(s)
+        a, s = self.no_neutral_literal(a), self.no_neutral_literal(s)
         self.ctx.use("mul")
         if r.random() >= self.pol.p_scalar_mul_left:
             return Expr(ast.BinOp(a.node, ast.Mult(), s.node), t, a.mag * s.mag)
         return Expr(ast.BinOp(s.node, ast.Mult(), a.node), t, a.mag * s.mag)
 
-    def _no_neutral_literal(self, e: Expr) -> Expr:
+    def no_neutral_literal(self, e: Expr) -> Expr:
         """``e``, or a literal 2..4 (with ``e``'s sign) where ``e`` is the literal 0 or 1 (``x * 0``,
         ``x + 0``, ``x * 1``, ``0 << k`` are no computation anyone writes)."""
         v = literal_value(e.node) if e.type.is_scalar else None

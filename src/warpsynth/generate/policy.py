@@ -221,6 +221,7 @@ class Policy:
     p_tile_storage_kw: float = 0.2
     p_tile_unary_helper: float = 0.5
     p_tile_scale_by_param: float = 0.6
+    p_tile_chain: float = 0.6  # a tile op works on the newest tile (else any earlier one)
     p_tile_atomic_add: float = 0.5  # ``wp.tile_atomic_add`` rather than ``atomic_add(total, 0, s[0])``
     # --- motif families (generate/motifs) ---------------------------------------------------
     motifs: MotifPolicy = field(default_factory=MotifPolicy)

@@ -104,8 +104,9 @@ class StmtBuilder:
         return [stmt], 1
 
     def reassign(self, scope: Scope, v: Var) -> ast.stmt:
-        """``v = e`` for an existing variable (bound and unit flag updated; branches merge bounds)."""
-        e = self.eb.gen(v.type, self.depth(), scope)
+        """``v = e`` for an existing variable (bound and unit flag updated; branches merge bounds); ``e``
+        reads a value where one is readable (``a = float(1.54)`` inside a loop recomputes nothing)."""
+        e = self.eb.gen_reading(v.type, self.depth(), scope) or self.eb.gen(v.type, self.depth(), scope)
         if not has_var(e.node) and not any(isinstance(n, ast.Call) for n in ast.walk(e.node)):
             e = self._typed_literal(v.type, e)
         v.mag = e.mag

@@ -37,6 +37,26 @@ _KERNEL_NAMES = ["compute", "update", "apply", "integrate", "transform", "accumu
 _KERNEL_SUFFIX = ["kernel", "values", "field", "points", "grid", "forces", "state", "data", "particles", "bodies"]
 
 
+def _constant_locals(body: list[ast.stmt]) -> set[str]:
+    """Names assigned exactly once in ``body`` (nested blocks included), to a value that reads no variable
+    (an argument of a bare call such as ``wp.svd3(A, U, sigma, V)`` counts as written)."""
+    writes: dict[str, int] = {}
+    literal: set[str] = set()
+    for n in ast.walk(ast.Module(body, [])):
+        targets = n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, (ast.AugAssign, ast.For)) else []
+        if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call):  # ``wp.svd3(A, U, sigma, V)`` writes its arguments
+            targets = n.value.args
+        for t in targets:
+            root = t
+            while isinstance(root, (ast.Subscript, ast.Attribute)):
+                root = root.value
+            for name in (e.id for e in ast.walk(root) if isinstance(e, ast.Name)):
+                writes[name] = writes.get(name, 0) + 1
+                if isinstance(n, ast.Assign) and t is root and not has_var(n.value):
+                    literal.add(name)
+    return {name for name in literal if writes[name] == 1}
+
+
 def _input_range(t: T.WType, rng: random.Random, p_signed: float) -> tuple[float, float, float]:
     """(low, high, mag) for an input array/value of element type ``t``."""
     if t.kind in ("quat", "transform"):
@@ -225,16 +245,19 @@ class ProgramBuilder:
         for v in root.vars:
             term = eb.summary(Expr(v.load(), v.type, v.mag), ret) if v.type.kind != "struct" else None
             if term is not None:
-                other = eb.const(ret) if identity else final
+                other = eb.no_neutral_literal(eb.const(ret)) if identity else final  # ``w + 0`` returns ``w``
                 return eb.squash(Expr(ast.BinOp(term.node, ast.Add(), other.node), ret, term.mag + other.mag))
         return final
 
     def dead_locals(self, root: Scope, body: list[ast.stmt]) -> list[Var]:
-        """Top-level locals of ``body`` whose value reaches no output (``dataflow.live_names``), newest first."""
+        """Top-level locals of ``body`` whose value reaches no output (``dataflow.live_names``), newest first;
+        a local that only ever holds a literal (``key = wp.uint64(0)``) is left out: folding it into an
+        output adds a constant, and the pruner removes it."""
         live = live_names(body, {a.arg for a in self.params})
         params = {a.arg for a in self.params}
+        constant = _constant_locals(body)
         return [v for v in reversed(root.vars) if v.node is None and v.name not in params and v.name not in live
-                and v.type.kind != "struct"]
+                and v.type.kind != "struct" and v.name not in constant]
 
     def sink(self, eb: ExprBuilder, e: Expr, dead: list[Var]) -> Expr:
         """``e`` plus up to ``policy.max_sink_terms`` of the ``dead`` locals (taken from the list),

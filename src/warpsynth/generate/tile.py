@@ -142,7 +142,7 @@ class TileKernelBuilder(ProgramBuilder):
         square = self.ndim == 2 and self.tshape[0] == self.tshape[1]
         # a GEMM only where MathDx builds it for sm_80 and sm_90 at this block_dim (measured table)
         matmul = square and tile_matmul_ok(self.tshape[0], self.tshape[0], self.tshape[0], "float32", self.block_dim)
-        n_ops = max(1, min(self.config.max_statements, 1 + int(r.expovariate(1 / 3.0))))
+        n_ops = max(1, min(self.config.max_statements, 2 + int(r.expovariate(1 / 3.0))))  # one op alone repeats
         for _ in range(n_ops):
             ops = ["unary", "binary", "arith", "scale", "const"]
             if self.unary_helpers or self.binary_helpers:
@@ -153,7 +153,8 @@ class TileKernelBuilder(ProgramBuilder):
                 ops += ["scan", "arange"]
             ops += ["bcast", "astype", "reshape", "mean"]
             op = r.choice(ops)
-            name, mag, shape = r.choice(self.tiles)
+            # the newest tile most often, so the ops form a chain that reaches the store (not dead code)
+            name, mag, shape = self.tiles[-1] if r.random() < self.policy.p_tile_chain else r.choice(self.tiles)
             same = [t for t in self.tiles if t[2] == shape and t[0] != name]  # never ``t - t`` / ``min(t, t)``
             if not same and op in ("binary", "arith"):
                 op = "unary"
