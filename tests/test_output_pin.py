@@ -15,7 +15,7 @@ from pathlib import Path
 from warpsynth.cli import main
 
 # generate -n 16 --shards 2 --verify run --seed 7 (Warp 1.19.0)
-PINNED = "aa5554580d65ffeb43a84dca64757a797f013a6838e73d08992a04fd503a6118"
+PINNED = "c706cb9f7ade5d0c3f23bc66eda2c1652938f08dbc6ac8d0956e8631dd8a6666"
 
 _MARKER_DATA = ("categories", "config_hash", "index", "rejected", "rejects_by_stage", "rows", "samples", "shard", "shard_bytes", "shard_sha256")
 
