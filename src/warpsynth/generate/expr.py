@@ -402,15 +402,32 @@ class ExprBuilder:
             if e is not None:
                 return e
         if choice == "ifexp":
-            cond = self.cond(depth - 1, scope)
-            a = self.gen(t, depth - 1, scope)
-            b = self.gen(t, depth - 1, scope)
-            self.ctx.feature("ternary")
-            if r.random() < self.pol.p_ifexp_where:  # ``wp.where(c, a, b)``, as much real code writes it
-                self.ctx.use("where")
-                return Expr(ast.Call(wp_attr("where"), [cond, a.node, b.node], []), t, max(a.mag, b.mag))
-            return Expr(ast.IfExp(cond, a.node, b.node), t, max(a.mag, b.mag))
-        if choice == "ctor" and t.kind == "quat":
+            return self._conditional(t, depth, scope)
+        if choice == "ctor":
+            return self._constructed(t, depth, scope)
+        if choice in ("call", "conv"):
+            e = self.registry_call(t, depth, scope, conversion=choice == "conv")
+            if e is not None:
+                return e
+        return self.leaf(t, scope)
+
+    def _conditional(self, t: T.WType, depth: int, scope: Scope) -> Expr:
+        """``wp.where(c, a, b)`` (policy ``p_ifexp_where``) or ``a if c else b``."""
+        r = self.rng
+        cond = self.cond(depth - 1, scope)
+        a = self.gen(t, depth - 1, scope)
+        b = self.gen(t, depth - 1, scope)
+        self.ctx.feature("ternary")
+        if r.random() < self.pol.p_ifexp_where:  # ``wp.where(c, a, b)``, as much real code writes it
+            self.ctx.use("where")
+            return Expr(ast.Call(wp_attr("where"), [cond, a.node, b.node], []), t, max(a.mag, b.mag))
+        return Expr(ast.IfExp(cond, a.node, b.node), t, max(a.mag, b.mag))
+
+    def _constructed(self, t: T.WType, depth: int, scope: Scope) -> Expr:
+        """A value of ``t`` built from parts: ``wp.quaternion(ijk, w)``, ``wp.transform_compose(p, q, s)``,
+        ``wp.matrix_from_rows/cols(...)`` or a vector/matrix constructor of components."""
+        r = self.rng
+        if t.kind == "quat":
             ijk = self.gen(T.vec(3, t.dtype), depth - 1, scope)
             real = self.gen(t.scalar, depth - 1, scope)
             self.ctx.use("quaternion")
@@ -418,7 +435,7 @@ class ExprBuilder:
                 return self.leaf(t, scope)  # a quaternion of literals is a literal: take a leaf
             node = ast.Call(wp_attr("quaternion"), [ijk.node, real.node], [ast.keyword("dtype", self.dtype_node(t.scalar))])
             return Expr(node, t, max(ijk.mag, real.mag))
-        if choice == "ctor" and t == T.mat(4) and r.random() < self.pol.p_mat4_compose:
+        if t == T.mat(4) and r.random() < self.pol.p_mat4_compose:
             # 4x4 rigid-with-scale matrix from position, rotation and scale
             pos = self.gen(T.vec(3), depth - 1, scope)
             rot = self.unit(self.gen(T.quat(), depth - 1, scope))
@@ -426,20 +443,14 @@ class ExprBuilder:
             self.ctx.use("transform_compose")
             node = ast.Call(wp_attr("transform_compose"), [pos.node, rot.node, scale.node], [])
             return Expr(node, t, 3.0 * (scale.mag + 1.0) + pos.mag + 1.0)
-        if choice == "ctor" and t.kind == "mat":
+        if t.kind == "mat":
             n = t.shape[0]
             rows = [self.gen(T.vec(n, t.dtype), depth - 1, scope) for _ in range(n)]
             name = r.choice(["matrix_from_rows", "matrix_from_cols"])
             self.ctx.use(name)
             return Expr(ast.Call(wp_attr(name), [x.node for x in rows], []), t, max(x.mag for x in rows))
-        if choice == "ctor":
-            comps = [self.gen(t.scalar, depth - 1, scope) for _ in range(t.shape[0])]
-            return self.ctor(t, comps)
-        if choice in ("call", "conv"):
-            e = self.registry_call(t, depth, scope, conversion=choice == "conv")
-            if e is not None:
-                return e
-        return self.leaf(t, scope)
+        comps = [self.gen(t.scalar, depth - 1, scope) for _ in range(t.shape[0])]
+        return self.ctor(t, comps)
 
     def registry_call(self, t: T.WType, depth: int, scope: Scope, conversion: bool = False) -> Expr | None:
         sigs = self.ctx.sigs_for(t)
