@@ -137,6 +137,7 @@ class Policy:
     atomic_bound_float: float = 1000.0  # |value| a float atomic adds (clamped only above: 256 threads x 216 trips stay finite)
     atomic_bound_int: float = 100.0  # ... an int atomic adds (far from int32 overflow)
     p_ifexp_where: float = 0.5  # a conditional value is ``wp.where(c, a, b)`` rather than ``a if c else b``
+    p_loop_accumulate: float = 0.8  # inside a loop, an update of an enclosing value accumulates (``acc += e``), not ``acc = e``
     p_call_arg_var: float = 0.7  # a literal argument of a builtin call reads a value of its type instead (no literals
     # deep in call chains; guard bounds and eps are added after)
     p_assign_copy_retry: float = 0.9  # ``b = a`` (a plain copy of a value) is drawn again as a computation

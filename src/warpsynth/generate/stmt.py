@@ -95,7 +95,10 @@ class StmtBuilder:
             # inside a branch or loop, update a value of the enclosing code (it flows on from there)
             outer = [v for v in scope.writable() if v.node is None and v.type.kind != "struct" and v not in scope.vars]
             if outer:
-                return [self.reassign(scope, self.rng.choice(outer))], 1
+                v = self.rng.choice(outer)
+                if scope.loop_depth > 0 and self._augable(v) and self.rng.random() < self.pol.p_loop_accumulate:
+                    return self.s_aug(scope, budget, v)  # ``acc += e``: overwriting it each trip computes nothing new
+                return [self.reassign(scope, v)], 1
         t = self.pick_type()
         e = self.eb.gen(t, self.depth(), scope)
         if isinstance(e.node, ast.Name) and self.rng.random() < self.pol.p_assign_copy_retry:
@@ -121,8 +124,9 @@ class StmtBuilder:
         self.ctx.use(ctor)
         return Expr(ast.Call(ast.Name(ctor, ast.Load()), [e.node], []), t, e.mag)
 
-    def s_aug(self, scope: Scope, budget: int):
-        v = self.rng.choice([v for v in scope.writable() if self._augable(v)])
+    def s_aug(self, scope: Scope, budget: int, v: Var | None = None):
+        """``v += e`` / ``v -= e`` / ``v *= e`` on a writable variable (``v`` or a random one)."""
+        v = v or self.rng.choice([v for v in scope.writable() if self._augable(v)])
         t = v.type
         lim = LIMIT[t.dtype]
         r = self.rng
