@@ -15,7 +15,7 @@ from pathlib import Path
 from warpsynth.cli import main
 
 # generate -n 16 --shards 2 --verify run --seed 7 (Warp 1.19.0)
-PINNED = "c706cb9f7ade5d0c3f23bc66eda2c1652938f08dbc6ac8d0956e8631dd8a6666"
+PINNED = "2cd45408a369b9f5f92eebac6d7255f852d32daa46f48afcf88c6aaa565e1e32"
 
 _MARKER_DATA = ("categories", "config_hash", "index", "rejected", "rejects_by_stage", "rows", "samples", "shard", "shard_bytes", "shard_sha256")
 
