@@ -15,7 +15,7 @@ from pathlib import Path
 from warpsynth.cli import main
 
 # generate -n 16 --shards 2 --verify run --seed 7 (Warp 1.19.0)
-PINNED = "5b88f3652d5f2e9cbba204d9dbcc6ac61b6f3c7f4ec8a158f6e3be9a6303b73c"
+PINNED = "2cd45408a369b9f5f92eebac6d7255f852d32daa46f48afcf88c6aaa565e1e32"
 
 _MARKER_DATA = ("categories", "config_hash", "index", "rejected", "rejects_by_stage", "rows", "samples", "shard", "shard_bytes", "shard_sha256")
 
