@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from warpsynth.pipeline import generate
-from warpsynth.pipeline.ray_executor import RayExecutor, import_ray
+from warpsynth.pipeline.executors.ray_cluster import RayExecutor, import_ray
 
 
 def _bytes(root: Path) -> dict[str, bytes]:

@@ -33,11 +33,13 @@ from pathlib import Path
 
 from warpsynth import _warp
 from warpsynth.dataset.io import ShardWriter, write_rows
-from warpsynth.extract import extract, load_source
-from warpsynth.pipeline import RunConfig, ShardTask, generate
+from warpsynth.extract import load_source
+from warpsynth.pipeline import RunConfig, generate
 from warpsynth.pipeline.config import DEFAULT_GENERATOR, sample_seed
 from warpsynth.pipeline.programs import load_program_source
-from warpsynth.pipeline.task import SOURCE_TAG, _Journal, _Runner, prepare_process
+from warpsynth.pipeline.journal import Inflight
+from warpsynth.pipeline.process import prepare_process
+from warpsynth.pipeline.stages import SOURCE_TAG, SampleStages, Tally
 
 
 def floor_one(program) -> None:
@@ -51,9 +53,10 @@ def floor_one(program) -> None:
 def single_process(samples: int, seed: int, block: int = 10) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="warpsynth-bench-"))
     config = RunConfig(n=samples, seed=seed, shards=1, generator=DEFAULT_GENERATOR)
-    runner = _Runner(ShardTask(str(tmp), config, 0), None)
+    tally = Tally(config.seed)
+    sample_stages = SampleStages(config, tally)
     source = load_program_source(config.generator, {})
-    journal = _Journal(tmp / "inflight")
+    journal = Inflight(tmp / "inflight")
     indices = list(range(samples))
     t0 = time.perf_counter()
     programs = {}
@@ -67,7 +70,7 @@ def single_process(samples: int, seed: int, block: int = 10) -> dict:
 
     def pipeline_one(i: int):
         journal.set("sample", i, i + 1)
-        return runner._sample(i, source, load_source, extract)
+        return sample_stages.build(i, source)
 
     # warm-up (imports, registries, first-call caches, the Parquet writer) for both paths
     warm = []
@@ -79,8 +82,7 @@ def single_process(samples: int, seed: int, block: int = 10) -> dict:
         if item is not None:
             warm.append(item[2])
     write_rows(warm, tmp / "warm.parquet")
-    runner.rows.clear()
-    runner.timings.clear()
+    tally.seconds.clear()
     floor_s = pipe_s = 0.0
     rows = []
     for b in range(0, len(indices), block):
@@ -111,11 +113,11 @@ def single_process(samples: int, seed: int, block: int = 10) -> dict:
     pipe_s += serialize_s
     journal.close()
     n = len(indices)
-    stages = dict(runner.timings) | {"serialize": serialize_s}
+    stages = dict(tally.seconds) | {"serialize": serialize_s}
     return {
         "samples": n,
         "rows": len(rows),
-        "rejected": len(runner.rejects),
+        "rejected": len(tally.rejects),
         "floor_per_s": n / floor_s,
         "pipeline_per_s": n / pipe_s,
         "ratio": floor_s / pipe_s,

@@ -10,7 +10,8 @@ verified in the background by each path) on the seeds both contain.
 Generates ``n`` samples with this tree's generator (cpu + cuda rows), pickles them, exports
 ``src/`` of the old commit with ``git archive`` (or takes ``--old-src``), then runs
 ``bench/verify_decisions.py`` on the same pickle once per (path, level) in a subprocess
-with that path's ``src`` first on ``PYTHONPATH``, one after the other. Prints per level:
+with that path's ``src`` first on ``PYTHONPATH``, one after the other (the new path without
+the race check stage, as the pipeline runs it: its task checks races before extraction). Prints per level:
 samples per CPU-second (the verifying process plus its debug child) and per wall second
 for both paths, the ratio, and how many samples got a different level passed, a
 different reject stage, or different ``io_examples``.
@@ -41,11 +42,11 @@ def export_src(commit: str, dest: Path) -> Path:
     return dest / "src"
 
 
-def run_path(src: Path, samples: Path, out: Path, level: str, chunk: int) -> dict:
+def run_path(src: Path, samples: Path, out: Path, level: str, chunk: int, extra: tuple[str, ...] = ()) -> dict:
     env = dict(os.environ, PYTHONPATH=str(src))
     t0 = time.perf_counter()
     subprocess.run([sys.executable, str(ROOT / "bench" / "verify_decisions.py"), str(samples), str(out), "--level", level,
-                    "--chunk", str(chunk), "--warm"], check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    "--chunk", str(chunk), "--warm", *extra], check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     lines = [json.loads(x) for x in out.read_text().splitlines() if x.strip()]
     cpu, wall = sum(x["cpu_s"] for x in lines), sum(x["wall_s"] for x in lines)
     return {"samples": len(lines), "cpu_s": cpu, "wall_s": wall, "process_wall_s": time.perf_counter() - t0,
@@ -124,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, src in (("old", old_src), ("new", ROOT / "src")):
             out = work / f"{name}_{level}.jsonl"
             out.unlink(missing_ok=True)
-            r[name] = run_path(src, samples, out, level, args.chunk)
+            # the new path runs the stages as the pipeline does: the task checks races before extraction
+            r[name] = run_path(src, samples, out, level, args.chunk, () if name == "old" else ("--no-race-check",))
         d = compare(r["old"]["by_seed"], r["new"]["by_seed"])
         n = r["old"]["samples"]
         print(f"| {level} | {n / r['old']['cpu_s']:.2f} | {n / r['new']['cpu_s']:.2f} | **{r['old']['cpu_s'] / r['new']['cpu_s']:.2f}x** | "

@@ -1,6 +1,6 @@
 """Verify pickled samples chunk by chunk and write one JSON line of decisions per sample.
 
-    python bench/verify_decisions.py SAMPLES.pkl OUT.jsonl --level grad [--chunk 64]
+    python bench/verify_decisions.py SAMPLES.pkl OUT.jsonl --level grad [--chunk 64] [--no-race-check]
 
 Runs ``warpsynth.verify.verify_samples`` from whatever ``warpsynth`` is first on
 ``PYTHONPATH``: ``bench/verify_compare.py`` runs it once with the tree at commit
@@ -49,8 +49,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--level", default="grad")
     ap.add_argument("--chunk", type=int, default=64)
     ap.add_argument("--warm", action="store_true", help="verify the first sample once, untimed, first (PCHs, imports)")
+    ap.add_argument("--no-race-check", action="store_true",
+                    help="leave out the static race check stage, as the pipeline does (its task checks races before "
+                         "extraction; commit 6744e99 had no race check)")
     args = ap.parse_args(argv)
     from warpsynth.verify import VerifyOptions, verify_samples, warm_pch
+
+    kw = {}
+    if args.no_race_check:
+        from warpsynth.verify.plan import STAGES
+
+        kw["stages"] = tuple(s for s in STAGES if s.name != "race")
 
     with open(args.samples, "rb") as f:
         samples = pickle.load(f)
@@ -61,12 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     todo = [s for s in samples if s[0].seed not in done]
     warm_pch()
     if args.warm and todo:
-        verify_samples(todo[:1], args.level, VerifyOptions())
+        verify_samples(todo[:1], args.level, VerifyOptions(), **kw)
     with open(args.out, "a") as out:
         for start in range(0, len(todo), args.chunk):
             chunk = todo[start : start + args.chunk]
             c0, t0 = cpu_seconds(), time.perf_counter()
-            results = verify_samples(chunk, args.level, VerifyOptions())
+            results = verify_samples(chunk, args.level, VerifyOptions(), **kw)
             cpu, wall = cpu_seconds() - c0, time.perf_counter() - t0
             for (program, _), r in zip(chunk, results):
                 cols = r.columns or {}

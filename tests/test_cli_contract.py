@@ -107,20 +107,23 @@ IN_PROCESS = [
     ("not-an-int", ["generate", "-n", "abc", "-o", "{ws}/new"], 2, "-n: "),
     ("misspelled-option", ["generate", "-n", "2", "-o", "{ws}/new", "--worker", "2"], 2, "No such option: --worker"),
     ("unknown-command", ["nosuchcmd"], 2, "No such command 'nosuchcmd'"),
-    ("n-zero", ["generate", "-n", "0", "-o", "{ws}/new"], 2, "-n must be at least 1"),
-    ("workers-negative", ["generate", "-n", "2", "-o", "{ws}/new", "--workers", "-1"], 2, "--workers must be >= 0"),
-    ("shards-zero", ["generate", "-n", "2", "-o", "{ws}/new", "--shards", "0"], 2, "--shards must be between 1"),
+    ("n-zero", ["generate", "-n", "0", "-o", "{ws}/new"], 2, "-n: must be at least 1"),
+    ("workers-negative", ["generate", "-n", "2", "-o", "{ws}/new", "--workers", "-1"], 2, "--workers: must be >= 0"),
+    ("shards-zero", ["generate", "-n", "2", "-o", "{ws}/new", "--shards", "0"], 2, "--shards: must be between 1"),
     ("duplicate-weights", ["generate", "-n", "2", "-o", "{ws}/new", "--category-weights", "tile=1,tile=2"], 2, "'tile' is given twice"),
     ("help-example-category", ["generate", "-n", "2", "-o", "{ws}/new", "--category-weights", "elementwise=2"], 2, "unknown category 'elementwise'"),
     ("ptx-without-cuda", ["generate", "-n", "2", "-o", "{ws}/new", "--targets", "cpu", "--ptx", "sm_90"], 2, "--ptx: it applies to the CUDA code"),
     ("ptx-unsupported", ["generate", "-n", "2", "-o", "{ws}/new", "--ptx", "sm_1"], 2, "--ptx: sm_1 is not an arch"),
-    ("verify-unknown", ["generate", "-n", "2", "-o", "{ws}/new", "--verify", "perfect"], 2, "--verify must be one of codegen"),
+    ("verify-unknown", ["generate", "-n", "2", "-o", "{ws}/new", "--verify", "perfect"], 2, "--verify: must be one of codegen"),
     ("overwrite-foreign", ["generate", "-n", "2", "-o", "{ws}/mine", "--overwrite"], 2, "holds README.md, which warpsynth did not write"),
     ("ray-unreachable", ["generate", "-n", "2", "-o", "{ws}/new", "--executor", "ray", "--ray-address", "127.0.0.1:9"], 2, "--ray-address 127.0.0.1:9: unreachable"),
+    ("sample-negative-seed", ["sample", "--seed", "-4"], 2, "--seed: must be >= 0"),
+    ("sample-unknown-category", ["sample", "--seed", "1", "--category", "nope"], 2, "--category: unknown category 'nope'"),
+    ("diversity-negative-start", ["diversity", "-n", "2", "--start", "-1"], 2, "--start: must be >= 0"),
     ("validate-missing", ["validate", "{ws}/nothing"], 2, "no such dataset folder"),
     ("sample-without-recodegen", ["validate", "{ws}/ds", "--sample", "5"], 2, "--sample: only applies with --recodegen"),
-    ("sample-negative", ["validate", "{ws}/ds", "--recodegen", "--sample", "-3"], 2, "--sample must be at least 1"),
-    ("threshold-above-1", ["dedup", "{ws}/ds", "-o", "{ws}/out", "--threshold", "1.5"], 2, "--threshold must be in (0, 1]"),
+    ("sample-negative", ["validate", "{ws}/ds", "--recodegen", "--sample", "-3"], 2, "--sample: must be at least 1"),
+    ("threshold-above-1", ["dedup", "{ws}/ds", "-o", "{ws}/out", "--threshold", "1.5"], 2, "--threshold: must be in (0, 1]"),
     ("dedup-existing", ["dedup", "{ws}/ds", "-o", "{ws}/taken"], 2, "pass --overwrite"),
     ("dedup-overwrite-foreign", ["dedup", "{ws}/ds", "-o", "{ws}/taken", "--overwrite"], 2, "holds notes.txt, which warpsynth did not write"),
     ("split-fractions", ["split", "{ws}/ds", "-o", "{ws}/out", "--val", "2"], 2, "must be fractions"),
@@ -178,6 +181,38 @@ def test_bad_input_console_script(args, status, needle, ws):
     if args == []:
         assert "Usage: warpsynth" in proc.stdout
     assert snapshot(ws) == before
+
+
+@pytest.mark.parametrize("argv", [["sample", "--seed", "3"], ["generate", "-n", "2", "--workers", "0", "-o", "{ws}/piped"]])
+def test_stdout_closed_by_its_reader_exits_141_quietly(argv, ws):
+    """``warpsynth ... | head``: the reader is gone before the command prints; exit 141 (as for
+    SIGPIPE), nothing on stderr, and what the command writes to files is complete."""
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    proc = subprocess.Popen([console_script(), *_argv(argv, ws)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert err == ""
+    if argv[0] == "generate":
+        assert main(["validate", str(ws / "piped"), "--no-progress"]) == 0
+
+
+def test_library_errors_name_the_option_first():
+    """Every WarpsynthError text that starts with an option reads ``--option: reason`` or
+    ``--option VALUE: reason`` (the one-line contract), not ``--option must be ...``."""
+    import re
+    from pathlib import Path
+
+    import warpsynth
+
+    src = Path(warpsynth.__file__).parent
+    pattern = re.compile(r'WarpsynthError\(f?"(--?[a-z][a-z/-]*)([^"]*)"')
+    bad = []
+    for path in src.rglob("*.py"):
+        for option, rest in pattern.findall(path.read_text()):
+            if not re.match(r"(:| \S+?:| [a-z]+ needs)", rest):
+                bad.append(f"{path.name}: {option}{rest[:40]}")
+    assert bad == []
 
 
 def test_flags_show_no_type_in_help(capsys):
@@ -240,6 +275,20 @@ def test_validate_checks_shards_against_card_markers_and_count(ws, tmp_path, cap
     assert "1 of 2 shard(s) missing" in out and "the card says 6 rows, the shards hold 4" in out  # samples 5, 7 are rejected
 
 
+def test_validate_finds_stray_files_and_an_edited_card(ws, tmp_path, capsys):
+    gen = tmp_path / "gen"
+    shutil.copytree(ws / "gen", gen)
+    stray = gen / "data" / "extra.parquet"
+    shutil.copy(gen / "data" / "train-00000-of-00002.parquet", stray)
+    assert main(["validate", str(gen), "--no-progress"]) == 1
+    assert "data/extra.parquet: not a shard" in capsys.readouterr().out
+    stray.unlink()
+    card = gen / "README.md"
+    card.write_text(card.read_text().replace("- n<1K", "- 10K<n<100K"))
+    assert main(["validate", str(gen), "--no-progress"]) == 1
+    assert "size_categories ['10K<n<100K'] does not fit 6 rows" in capsys.readouterr().out
+
+
 def test_resume_redoes_a_garbage_or_foreign_shard(ws, tmp_path):
     gen = ws / "gen"
     shard = gen / "data" / "train-00000-of-00002.parquet"
@@ -261,7 +310,7 @@ def test_full_disk_in_dedup_leaves_the_old_output(ws, monkeypatch, capsys):
     assert main(["dedup", str(ws / "ds"), "-o", str(ws / "out"), "--exact-only"]) == 0
     capsys.readouterr()
     before = snapshot(ws)
-    monkeypatch.setattr("warpsynth.curate.common.DatasetWriter.write", _enospc)
+    monkeypatch.setattr("warpsynth.dataset.writer.DatasetWriter.write", _enospc)
     assert main(["dedup", str(ws / "ds"), "-o", str(ws / "out"), "--exact-only", "--overwrite"]) == 1
     assert_one_line(capsys.readouterr().err, "no space left on device")
     assert snapshot(ws) == before and leftovers(ws) == []

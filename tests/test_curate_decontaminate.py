@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from test_curate_support import HEADER, KERNELS, all_rows, leftovers, run_cli, truncate, write_dataset
-from warpsynth.curate.common import dataset_shards
+from warpsynth.dataset.shards import dataset_shards
 from warpsynth.curate.decontaminate import decontaminate
 from warpsynth.dataset import folder
 from warpsynth.errors import WarpsynthError

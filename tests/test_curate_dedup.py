@@ -10,7 +10,8 @@ import pytest
 
 from test_curate_support import EXACT_DUPS, KERNELS, NEAR_DUPS, all_rows, leftovers, run_cli, truncate, write_dataset
 from warpsynth.curate.cluster import find_clusters
-from warpsynth.curate.common import dataset_shards, python_text
+from warpsynth.curate.text import python_text
+from warpsynth.dataset.shards import dataset_shards
 from warpsynth.curate.dedup import dedup
 from warpsynth.curate.minhash import NearDuplicateIndex, Shingler, UnionFind, jaccard, shingle_set
 from warpsynth.curate.tokenize import tokenize

@@ -16,6 +16,8 @@ import pytest
 from warpsynth import _warp
 from warpsynth.curate.validate import validate
 from warpsynth.dataset.io import write_rows
+from warpsynth.dataset.rows import relative_code_paths
+from warpsynth.extract.row import WARP_ROOT
 from warpsynth.extract.runner import extract_paths
 
 CASES = Path(__file__).parent / "data" / "extract_cases"
@@ -43,11 +45,11 @@ def warp_truth(cases: Path, tmp: Path, specs: list[str]) -> dict:
     return json.loads(out.read_text())
 
 
-_FUNCTION_START = re.compile(r"^(?=// /)", re.MULTILINE)
+_FUNCTION_START = re.compile(r"^(?=// \S[^\n]*:\d+$)", re.MULTILINE)
 
 
 def _chunks(text: str) -> list[str]:
-    """Helper functions one by one (each starts with Warp's ``// /path:line`` comment), blank lines
+    """Helper functions one by one (each starts with Warp's ``// path:line`` comment), blank lines
     between them dropped."""
     return [c.strip("\n") for c in _FUNCTION_START.split(text) if c.strip("\n")]
 
@@ -74,7 +76,7 @@ def check_module_text(rows: list[dict], text: str, target: str) -> None:
         return
     head_chunks = _chunks(head)
     assert head.startswith(_warp.module_preamble(target, block_dim, text))
-    helper_chunks = head_chunks[1:] if head.count("// /") else []
+    helper_chunks = head_chunks[1:] if _FUNCTION_START.search(head) else []
     union = set()
     for row in rows:
         mine = _chunks(row[f"{target}_helpers"] or "")
@@ -115,8 +117,10 @@ def test_case_is_byte_identical_to_warp(case, extracted, tmp_path):
         mine = [r for r in rows if f"{r['mangled_name']}_cpu_kernel_forward" in entry["cpp"]]
         assert mine, f"no rows for Warp module {name}"
         covered.update(r["id"] for r in mine)
-        check_module_text(mine, entry["cpp"], "cpu")
-        check_module_text(mine, entry.get("cu") or entry["cu_codegen"], "cuda")
+        # Warp's text with its absolute helper paths written from the extraction root (the rows' rule)
+        roots = [str(work.resolve()), WARP_ROOT]
+        check_module_text(mine, relative_code_paths(entry["cpp"], roots), "cpu")
+        check_module_text(mine, relative_code_paths(entry.get("cu") or entry["cu_codegen"], roots), "cuda")
     assert covered == {r["id"] for r in rows}  # no row that Warp does not build
     if case == "09":
         tile = next(r for r in rows if r["kernel_name"] == "small_matmul")
@@ -141,9 +145,12 @@ def test_same_tree_at_another_path_gives_the_same_ids(extracted, tmp_path):
     first = {(r["source_file"], r["mangled_name"]): r["id"] for r in report.rows}
     second = {(r["source_file"], r["mangled_name"]): r["id"] for r in again.rows}
     assert second and all(first[k] == v for k, v in second.items())
-    # the code itself names the absolute path (Warp's helper comments), so it differs
+    # and the same code: Warp's absolute helper paths are written from the extraction root
     helpers = [r["cpu_helpers"] for r in again.rows if r["cpu_helpers"]]
-    assert helpers and all(str(other) in h for h in helpers)
+    assert helpers and not any(str(other) in h or str(work) in h for h in helpers)
+    assert any("\n// 05_wp_grad_custom_grad.py:" in h for h in helpers)
+    code = lambda rows: {(r["source_file"], r["mangled_name"]): (r["cpu_helpers"], r["cuda_helpers"], r["cpu_forward"]) for r in rows}
+    assert code(again.rows) == {k: v for k, v in code(report.rows).items() if k in code(again.rows)}
 
 
 def test_rows_carry_effective_options_provenance_and_origin(extracted):
@@ -174,3 +181,15 @@ def test_warp_library_kernels_only_on_request(tmp_path):
     assert origins == {"extracted", "warp-library"}
     lib = [r for r in report.rows if r["origin"] == "warp-library"]
     assert all(r["source_file"].startswith("warp/") and r["license"] == "Apache-2.0" for r in lib)
+
+
+def test_relative_code_paths_rewrites_only_warps_path_comments():
+    text = ("\n// /home/me/proj/code/a.py:12\nstatic int f() {}\n"
+            "    // x = a / b:3                                 <L 4>\n"
+            '#line 7 "/home/me/proj/code/a.py"\n'
+            f"// {WARP_ROOT}/warp/_src/fem/x.py:9\n// /elsewhere/lib/b.py:5\n// <warpsynth_src_ab>:3\n")
+    out = relative_code_paths(text, ["/home/me/proj", WARP_ROOT])
+    assert out == ("\n// code/a.py:12\nstatic int f() {}\n"
+                   "    // x = a / b:3                                 <L 4>\n"
+                   '#line 7 "code/a.py"\n'
+                   "// warp/_src/fem/x.py:9\n// b.py:5\n// <warpsynth_src_ab>:3\n")

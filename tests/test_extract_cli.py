@@ -40,6 +40,7 @@ def code_dir(tmp_path):
     (root / "pkg" / "uses_relative.py").write_text("from .two import first\n")
     (root / "syntax_error.py").write_text("def oops(:\n")
     (root / "needs_dep.py").write_text("import a_module_that_is_not_installed\n")
+    (root / "typo.py").write_text("import nunpy\n")
     (root / "broken_codegen.py").write_text(BROKEN_CODEGEN)
     return root
 
@@ -47,13 +48,18 @@ def code_dir(tmp_path):
 def test_extract_folder_reports_failures_and_keeps_going(code_dir, tmp_path, capsys):
     out = tmp_path / "rows.jsonl"
     status = main(["extract", str(code_dir), "-o", str(out)])
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = captured.err
     assert status == 1  # some failures
     rows = read_rows(out)
     assert sorted(r["kernel_name"] for r in rows) == ["deform", "fine", "first", "second"]
     assert "code/syntax_error.py: import failed: SyntaxError" in err
     assert "needs_dep.py: import failed" not in err  # a missing optional package is a skip, not a failure
     assert "skipped (needs a_module_that_is_not_installed)" in err
+    # a name one letter from an installed module is a typo: a failure, not a skip
+    assert "code/typo.py: import failed: ModuleNotFoundError: No module named 'nunpy' (did you mean numpy?)" in err
+    assert "skipped (needs nunpy)" not in err
+    assert "missing module nunpy" in " ".join(captured.out.split())  # the summary table row
     assert "code/broken_codegen.py::broken: codegen failed:" in err
     assert "no_such_builtin" in err
     assert "Traceback" not in err
@@ -70,8 +76,8 @@ def test_extract_parquet_with_ptx_and_summary(code_dir, tmp_path, capsys):
     [row] = read_rows(out)
     assert row["cpu_forward"] is None and row["cuda_forward"]
     assert [p["arch"] for p in row["ptx"]] == ["sm_75"] and ".target sm_75" in row["ptx"][0]["text"]
-    err = capsys.readouterr().err
-    assert "kernels extracted" in err and "files scanned" in err
+    out = capsys.readouterr().out  # the summary is on stdout, as generate's
+    assert "kernels extracted" in out and "files scanned" in out
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from pathlib import Path
 from warpsynth.cli import main
 
 # generate -n 16 --shards 2 --verify run --seed 7 (Warp 1.19.0)
-PINNED = "3520d2b4ca19d57ac3ff98416618eb0ec3faa3da59e8e16a67f845bd1a2b90d9"
+PINNED = "8a15553a3074adbb90e9c88a4efeb3b6cae508b4f3c12dcc3c8632ea5f031875"
 
 _MARKER_DATA = ("categories", "config_hash", "index", "rejected", "rejects_by_stage", "rows", "samples", "shard", "shard_bytes", "shard_sha256")
 

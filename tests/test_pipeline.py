@@ -25,7 +25,8 @@ from warpsynth.dataset.schema import SCHEMA
 from warpsynth.errors import WarpsynthError
 from warpsynth.pipeline import RunConfig, generate
 from warpsynth.pipeline.config import check_folder, parse_ptx, parse_weights, sample_seed
-from warpsynth.pipeline.task import TEST_SEGFAULT_ENV, ShardTask
+from warpsynth.pipeline.faults import TEST_SEGFAULT_ENV
+from warpsynth.pipeline.task import ShardTask
 
 TESTS_DIR = Path(__file__).parent
 REPO = TESTS_DIR.parent

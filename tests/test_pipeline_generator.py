@@ -10,7 +10,7 @@ import pytest
 from warpsynth import _warp, generate as gen
 from warpsynth.dataset.folder import read_card
 from warpsynth.errors import WarpsynthError
-from warpsynth.extract import extract, extract_overloads, load_source
+from warpsynth.extract import extract, load_source
 from warpsynth.pipeline import generate
 from warpsynth.pipeline.config import sample_seed
 
@@ -80,15 +80,15 @@ def _live_sample_modules() -> int:
 def test_samples_leave_no_warp_module_alive(tmp_path):
     """Memory stays flat: after the task's per-sample path nothing keeps a sample's Warp module
     (Warp's library modules list callers in ``dependents``; the task detaches them)."""
-    from warpsynth.pipeline import RunConfig, ShardTask
+    from warpsynth.pipeline import RunConfig
     from warpsynth.pipeline.programs import load_program_source
-    from warpsynth.pipeline.task import _Runner
+    from warpsynth.pipeline.stages import SampleStages, Tally
 
     config = RunConfig(n=40, shards=1)
-    runner = _Runner(ShardTask(str(tmp_path), config, 0), None)
+    stages = SampleStages(config, Tally(config.seed))
     source = load_program_source(config.generator, {})
     before = _live_sample_modules()
-    kept = [runner._sample(i, source, load_source, extract_overloads) for i in range(40)]
+    kept = [stages.build(i, source) for i in range(40)]
     assert sum(item is not None for item in kept) >= 35
     assert _live_sample_modules() == before
 

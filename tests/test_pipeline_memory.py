@@ -1,6 +1,6 @@
 """A worker's memory must not grow with the samples it has processed.
 
-The per-sample path (``_Runner._sample``: generate, exec, build, extract, row) runs with the real
+The per-sample path (``SampleStages.build``: generate, exec, build, extract, row) runs with the real
 generator; every Warp object of a sample (kernels, their module and adjoints) must be gone after
 the sample, Warp's and Python's registries must not grow, and the process-wide caches must stay
 within their bounds. A regression such as a module left in Warp's ``user_modules``, in a library
@@ -19,12 +19,13 @@ import weakref
 import pytest
 
 from warpsynth import _warp
-from warpsynth.extract import extract_overloads, load_source
+from warpsynth.extract import load_source
 from warpsynth.generate import scope
-from warpsynth.pipeline import RunConfig, ShardTask
+from warpsynth.pipeline import RunConfig
 from warpsynth.pipeline.config import DEFAULT_GENERATOR
 from warpsynth.pipeline.programs import load_program_source
-from warpsynth.pipeline.task import _Runner, prepare_process
+from warpsynth.pipeline.process import prepare_process
+from warpsynth.pipeline.stages import SampleStages, Tally
 
 WARM_UP = 40
 SAMPLES = 40
@@ -32,7 +33,7 @@ SAMPLES = 40
 #: (measured: ~2-3 KB/sample of first-use state early in a process; the old leaks were 30-84 KB/sample).
 MAX_GROWTH_PER_SAMPLE = 12_000
 #: Allocation sites of the bounded process-wide caches (generator signatures, builtin overloads).
-CACHE_SITES = [tracemalloc.Filter(False, "*/warpsynth/generate/scope.py"), tracemalloc.Filter(False, "*/warpsynth/_warp.py")]
+CACHE_SITES = [tracemalloc.Filter(False, "*/warpsynth/generate/scope.py"), tracemalloc.Filter(False, "*/warpsynth/_warp/*.py")]
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +47,7 @@ def _registries() -> dict[str, int]:
     return {
         "warp user_modules": len(modules),
         "warp dependents": sum(len(getattr(m, "dependents", ())) for m in modules.values()),
-        "warp function_key_counts": len(_warp._context.function_key_counts),
+        "warp function_key_counts": len(_warp.names._context.function_key_counts),
         "sys.modules": len(sys.modules),
         "linecache": len(linecache.cache),
     }
@@ -55,7 +56,6 @@ def _registries() -> dict[str, int]:
 def _run_samples(tmp_path, start: int, count: int, refs: list | None = None) -> int:
     """Run samples [start, start+count) through the task's per-sample path; returns rows made."""
     config = RunConfig(n=start + count, seed=0, shards=1, generator=DEFAULT_GENERATOR)
-    runner = _Runner(ShardTask(str(tmp_path), config, 0), None)
     source = load_program_source(config.generator, {})
 
     @contextlib.contextmanager
@@ -66,9 +66,10 @@ def _run_samples(tmp_path, start: int, count: int, refs: list | None = None) -> 
                     refs.extend([weakref.ref(kernel), weakref.ref(kernel.module), weakref.ref(kernel.adj)])
             yield loaded
 
+    stages = SampleStages(config, Tally(config.seed), load_source=tracked)
     made = 0
     for index in range(start, start + count):
-        made += runner._sample(index, source, tracked, extract_overloads) is not None
+        made += stages.build(index, source) is not None
     return made
 
 
@@ -90,13 +91,13 @@ def test_no_warp_state_of_a_sample_outlives_it(tmp_path):
     assert made >= SAMPLES * 0.8
     assert alive == []
     assert after == before
-    assert 0 < _warp.builtin_overload_cache_size() <= _warp._OVERLOAD_CACHE_MAX
+    assert 0 < _warp.builtin_overload_cache_size() <= _warp.overload_cache._OVERLOAD_CACHE_MAX
     assert len(scope._SIG_CACHE) <= scope._SIG_CACHE_MAX and len(scope._GROUP_CACHE) <= scope._SIG_CACHE_MAX
 
 
 def test_the_check_catches_a_module_that_is_not_released(tmp_path, monkeypatch):
     """Without detaching released modules from Warp's ``dependents`` (the old leak), the test above fails."""
-    monkeypatch.setattr(_warp, "detach_module_references", lambda module: None)
+    monkeypatch.setattr(_warp.module_registry, "detach_module_references", lambda module: None)
     alive, before, after, _ = _leaks(tmp_path)
     assert "Module" in alive and "Kernel" in alive
     assert after["warp dependents"] > before["warp dependents"]

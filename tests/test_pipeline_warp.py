@@ -49,7 +49,7 @@ def test_overload_cache_gives_byte_identical_code_for_every_category(no_cache):
 
 
 def test_overload_cache_enable_is_idempotent_and_disable_restores(no_cache):
-    codegen = _warp._codegen  # Warp's private codegen module, as _warp holds it
+    codegen = _warp.overload_cache._codegen  # Warp's private codegen module, as _warp holds it
 
     original = codegen.Adjoint.resolve_func
     _warp.enable_builtin_overload_cache()
@@ -74,7 +74,7 @@ def test_overload_cache_can_be_paused_with_its_entries(no_cache):
 def test_only_global_warp_classes_are_cache_keys():
     import warp as wp
 
-    assert _warp._global_warp_classes([wp.float32, wp.vec3, wp.mat33d, wp.types.vector(length=5, dtype=float)])
-    assert not _warp._global_warp_classes([wp.float32, wp.array(dtype=float)])  # annotation instance
-    assert not _warp._global_warp_classes([type("UserVec", (), {})])  # a class from user code
-    assert not _warp._global_warp_classes([None])
+    assert _warp.overload_cache._global_warp_classes([wp.float32, wp.vec3, wp.mat33d, wp.types.vector(length=5, dtype=float)])
+    assert not _warp.overload_cache._global_warp_classes([wp.float32, wp.array(dtype=float)])  # annotation instance
+    assert not _warp.overload_cache._global_warp_classes([type("UserVec", (), {})])  # a class from user code
+    assert not _warp.overload_cache._global_warp_classes([None])

@@ -10,7 +10,8 @@ import pytest
 
 from warpsynth.errors import WarpsynthError
 from warpsynth.pipeline import generate
-from warpsynth.pipeline.ray_executor import RayExecutor, executor_by_name, import_ray
+from warpsynth.pipeline.executors import executor_by_name
+from warpsynth.pipeline.executors.ray_cluster import RayExecutor, import_ray
 
 ray = pytest.importorskip("ray")
 
@@ -65,9 +66,19 @@ def test_ray_worker_segfault_is_retried(ray_instance, local_run, tmp_path, monke
 def test_ray_sample_that_always_crashes_is_rejected_and_run_finishes(ray_instance, tmp_path, monkeypatch):
     monkeypatch.setenv("WARPSYNTH_TEST_SEGFAULT", "5")
     out = tmp_path / "ds"
-    summary = generate(N, out, seed=SEED, shards=SHARDS, executor=RayExecutor(max_attempts=4), progress=False)
+    summary = generate(N, out, seed=SEED, shards=SHARDS, executor=RayExecutor(), progress=False)
     assert summary.rows == N - 1
     assert summary.rejects_by_stage.get("crash") == 1
+
+
+def test_ray_crash_outside_any_sample_follows_the_local_retry_rule(ray_instance, tmp_path, monkeypatch):
+    """The shared RetryPolicy: a crash no sample can be blamed for is retried twice, then the task fails
+    with the same message shape as under LocalExecutor (tests/test_pipeline.py)."""
+    monkeypatch.setenv("WARPSYNTH_TEST_SEGFAULT", "setup")
+    with pytest.raises(WarpsynthError, match=r"1 of 1 task\(s\) failed \(task 0: ray worker died \(\w+\) 3 times outside any sample\)"):
+        generate(4, tmp_path / "ds", seed=SEED, shards=1, executor=RayExecutor(), progress=False)
+    crashes = (tmp_path / "ds" / "_run" / "tasks" / "00000.crashes.jsonl").read_text().splitlines()
+    assert len(crashes) == 3
 
 
 def test_without_ray_the_flag_says_what_to_install(monkeypatch):

@@ -147,6 +147,23 @@ def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
     y[i] = x[wp.clamp(i, 0, x.shape[0] - 1)] * 2.0 + a * a
 ''', [arr("x"), out("y")])
 
+# The same ``x.shape`` adjoint plus a wrong custom gradient: its adjoint, launched from the debug build
+# through ``execute.PrimalGradTape``, is really compared with finite differences (rejected at grad).
+SHAPE_WRONG_GRAD = program(13, '''
+@wp.func
+def sq(v: float):
+    return v * v
+
+@wp.func_grad(sq)
+def adj_sq(v: float, adj_ret: float):
+    wp.adjoint[v] += 3.0 * v * adj_ret
+
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    y[i] = sq(x[wp.clamp(i, 0, x.shape[0] - 1)])
+''', [arr("x"), out("y")])
+
 ALL = {
     "good": GOOD,
     "oob": OOB,  # before others: the debug child aborts on it and must restart for the rest
@@ -159,6 +176,7 @@ ALL = {
     "vec": VEC,
     "vec_index": VEC_INDEX,
     "shape_adjoint": SHAPE_ADJOINT,
+    "shape_wrong_grad": SHAPE_WRONG_GRAD,
 }
 
 
@@ -224,6 +242,37 @@ def test_vector_component_index_out_of_range_is_rejected_at_run(graded):
 def test_array_shape_in_differentiable_kernel_is_not_a_false_out_of_bounds(graded):
     r = graded["shape_adjoint"]
     assert r.reject is None and r.level_passed == "grad" and r.columns["grad_max_rel_err"] < 2e-2
+
+
+def test_wrong_gradient_of_a_shape_resetting_adjoint_is_rejected_at_grad(graded):
+    r = graded["shape_wrong_grad"]
+    assert r.level_passed == "run" and r.reject[0] == "grad"
+    assert r.reject[1].startswith("gradient mismatch d(loss)/dx[") and r.columns["grad_max_rel_err"] > 0.2
+    assert "compile_cpu" not in r.timings_ms  # one (debug) build serves run and grad: no release rebuild
+
+
+def test_primal_grad_tape_passes_null_adjoints_and_gives_warps_gradient():
+    """Warp's adjoint accessors fall back to ``buf.grad`` when the adjoint array is null (array.h)."""
+    from warpsynth.verify.execute import PrimalGradTape
+
+    with load_source(SHAPE_ADJOINT.source, "primal_grad_tape") as loaded:
+        kernel = loaded.kernels()["k"]
+        grads = []
+        for tape_type in (wp.Tape, PrimalGradTape):
+            x = wp.array(np.linspace(-1.0, 1.0, 16, dtype=np.float32), requires_grad=True, device="cpu")
+            y = wp.zeros(16, dtype=float, requires_grad=True, device="cpu")
+            tape = tape_type()
+            with tape:
+                wp.launch(kernel, dim=16, inputs=[x, y], device="cpu")
+            y.grad.fill_(1.0)
+            tape.backward()
+            grads.append(x.grad.numpy().copy())
+            if tape_type is PrimalGradTape:
+                assert tape.get_adjoint(x) is None and x in tape.gradients
+                tape.zero()
+                assert not x.grad.numpy().any()
+        np.testing.assert_array_equal(grads[0], grads[1])
+        assert grads[1].any()
 
 
 def test_wrong_custom_gradient_is_rejected_at_grad(graded):
@@ -303,7 +352,21 @@ def test_split_definitions_covers_the_body_and_names_each_definition():
     assert any(n.startswith("func:helper_0(") for n in names) and any(n.startswith("func:adj_helper_0(") for n in names)
 
 
-def test_batches_dedupe_identical_definitions_and_separate_clashes():
+def test_split_definitions_skips_braces_in_comments_and_literals():
+    from warpsynth.verify.units import SplitError
+
+    text = ('#define WP_X 1\n// a } in a comment\nstatic char f() { return \'}\'; /* { */ }\n'
+            'static const char* g() { return "{;}"; };\nint h;\n')
+    defs = split_definitions(text)
+    assert "".join(d.text for d in defs) == text
+    assert [d.name for d in defs] == ["pp:#define WP_X 1", "func:f()", "func:g()", "decl:int h;"]
+    assert defs[1].norm == "static char f() { return \'}\'; }"  # comments gone, literals kept
+    for bad in ('int x = "open\n;', "static void f() {", "}"):
+        with pytest.raises(SplitError):
+            split_definitions(bad)
+
+
+def test_batches_dedupe_identical_definitions_and_namespace_clashing_helpers():
     struct = "struct S_1\n{\n    float a;\n};\n"
     f_a = "static float helper_0(float x)\n{\n    return x;\n}\n"
     f_b = "static float helper_0(float x)\n{\n    return 2.0f * x; // differs\n}\n"
@@ -312,16 +375,47 @@ def test_batches_dedupe_identical_definitions_and_separate_clashes():
     units = [make_unit(0, struct + f_a + k(0)), make_unit(1, struct + f_a + k(1)), make_unit(2, struct + f_b + k(2)),
              make_unit(3, f_c + k(3))]
     batches = make_batches(units, max_size=64)
-    assert [b.indices for b in batches] == [[0, 1], [2], [3]]
-    assert batches[0].body.count("struct S_1") == 1 and batches[0].body.count("helper_0(") == 1
-    assert batches[0].owners_of_lines({2}) == {0, 1}  # the shared struct
-    assert batches[0].owners_of_lines({batches[0].body.count("\n") - 1}) == {1}  # kern_1, last
+    assert [b.indices for b in batches] == [[0, 1, 2, 3]]  # clashing helpers: one namespace per unit
+    body = batches[0].body
+    assert body.count("struct S_1") == 1 and body.count("helper_0(") == 3
+    assert "namespace wsu_2 {" in body and "namespace wsu_3 {" in body and "wsu_0" not in body
+    assert body.index("namespace wsu_2 {") < body.index("return 2.0f * x") < body.index("kern_2") < body.index("namespace wsu_3 {")
+    assert batches[0].owners_of_lines({2}) == {0, 1, 2}  # the shared struct
+    assert batches[0].owners_of_lines({body.count("\n") - 1}) == {3}  # unit 3's namespace, last
+    # a shared definition that calls a clashing helper moves into the namespace with it
+    g = "static float g_0(float x)\n{\n    return helper_0(x) + 1.0f;\n}\n"
+    calls = make_batches([make_unit(0, f_a + g + k(0)), make_unit(1, f_b + g + k(1))], 64)
+    inner = calls[0].body.split("namespace wsu_1 {")[1]
+    assert len(calls) == 1 and "g_0(" in inner and calls[0].body.count("g_0(") == 2
+    # a clash on a struct, or on an extern "C" entry point, still needs another batch
+    other_struct = struct.replace("float a", "double a")
+    assert len(make_batches([make_unit(0, struct + k(0)), make_unit(1, other_struct + k(1))], 64)) == 2
+    entry = 'extern "C" {\nvoid kern_entry()\n{\n}\n}\n'
+    assert len(make_batches([make_unit(0, f_a + entry), make_unit(1, f_b + entry)], 64)) == 2
     # comment-only differences are not clashes
     same = make_batches([make_unit(0, f_a), make_unit(1, f_a.replace("{", "{ // note", 1))], 64)
-    assert len(same) == 1
+    assert len(same) == 1 and "namespace" not in same[0].body
     # overloads on other parameter types (each struct's own ``add`` operator) are not clashes
     overload = make_batches([make_unit(0, f_a), make_unit(1, f_b.replace("float x", "double x"))], 64)
-    assert len(overload) == 1
+    assert len(overload) == 1 and "namespace" not in overload[0].body
+
+
+# GOOD's kernel with another body for the helper of the same name (both are ``helper_0`` in C++)
+OTHER_HELPER = program(14, GOOD.source[len(HEAD):].replace("wp.sin(v) * 2.0", "wp.cos(v) * 3.0"), GOOD.args)
+
+
+def test_samples_with_clashing_helpers_share_one_compile_and_keep_their_own_helper(pch_dir):
+    samples = [sample(GOOD), sample(OTHER_HELPER)]
+    assert samples[0][1]["cpu_helpers"] != samples[1][1]["cpu_helpers"] and "helper_0" in samples[1][1]["cpu_helpers"]
+    results = verify_samples(samples, "run", VerifyOptions(pch_dir=pch_dir, ptx_archs=(75,)))
+    for r, fn, c in zip(results, (np.sin, np.cos), (2.0, 3.0)):
+        assert r.reject is None and r.level_passed == "run"
+        x, y = json.loads(r.columns["io_examples"])["args"][:2]
+        expected = [c * fn(np.float32(v)) + 0.5 * v * v for v in x["in"]]
+        np.testing.assert_allclose(y["out"], expected, rtol=1e-5, atol=1e-6)
+    # one batch per build: the two samples' shares of one compile are equal
+    assert results[0].timings_ms["compile_debug"] == results[1].timings_ms["compile_debug"]
+    assert results[0].timings_ms["compile_cuda"] == results[1].timings_ms["compile_cuda"]
 
 
 def test_batched_object_runs_through_warp_launch(tmp_path, pch_dir):
@@ -347,6 +441,43 @@ def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
         y = wp.zeros(4, dtype=float, device="cpu")
         wp.launch(kernel, dim=4, inputs=[x, y], device="cpu")
         np.testing.assert_array_equal(y.numpy(), [0.0, 3.0, 6.0, 9.0])
+
+
+def test_one_batch_object_linked_once_serves_several_modules(tmp_path, pch_dir):
+    """_warp.SharedCpuObject: the modules of two sources launch (forward and adjoint) from one JIT
+    handle; releasing one module leaves the object loaded for the other."""
+    srcs = {f: HEAD + f'''
+@wp.kernel
+def {f}(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    y[i] = x[i] * x[i] * {c}
+''' for f, c in (("k_two", "2.0"), ("k_three", "3.0"))}
+    with load_source(srcs["k_two"], "sh2") as two, load_source(srcs["k_three"], "sh3") as three:
+        kernels = [two.kernels()["k_two"], three.kernels()["k_three"]]
+        body = "".join(extract(k, targets=("cpu",)).targets["cpu"].text for k in kernels)
+        cpp, obj, meta = tmp_path / "m.cpp", tmp_path / "m.o", tmp_path / "m.meta"
+        cpp.write_text(_warp.module_preamble("cpu", 1, body) + body)
+        with captured_native_output():
+            cpu_compile_fn("debug", pch_dir)(str(cpp), str(obj))
+        meta.write_text("{}")
+        shared = _warp.SharedCpuObject(str(obj), str(meta))
+        for k in kernels:
+            shared.load(k.module, 1)
+        handles = {e.handle for k in kernels for e in k.module.execs.values()}
+        assert len(handles) == 1
+        for k, c in zip(kernels, (2.0, 3.0)):
+            x = wp.array(np.arange(4, dtype=np.float32), device="cpu", requires_grad=True)
+            y = wp.zeros(4, dtype=float, device="cpu", requires_grad=True)
+            tape = wp.Tape()
+            with tape:
+                wp.launch(k, dim=4, inputs=[x, y], device="cpu")
+            y.grad.fill_(1.0)
+            tape.backward()
+            np.testing.assert_array_equal(y.numpy(), c * np.arange(4) ** 2)
+            np.testing.assert_array_equal(x.grad.numpy(), 2 * c * np.arange(4))
+            shared.release(k.module)  # the first release must not unload the object the second uses
+            assert not k.module.execs
+        shared.close()
 
 
 def test_ptx_already_in_the_row_is_not_compiled_again(pch_dir):
@@ -394,13 +525,13 @@ def test_ptx_compile_uses_warps_precompiled_header_setting(tmp_path, monkeypatch
     """PTX is compiled as Warp's load compiles it: NVRTC's automatic PCH when Warp uses PCHs
     (a single-sample baseline without it would be ~0.2 s per program slower than Warp)."""
     seen = {}
-    real = _warp._build.build_cuda
+    real = _warp.compiler._build.build_cuda
 
     def spy(*args, **kwargs):
         seen.update(kwargs)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_warp._build, "build_cuda", spy)
+    monkeypatch.setattr(_warp.compiler._build, "build_cuda", spy)
     cu = tmp_path / "m.cu"
     cu.write_text(_warp.module_preamble("cuda", 256, ""))
     opts = {"mode": "release", "fast_math": False, "fuse_fp": True, "lineinfo": False, "optimization_level": None}

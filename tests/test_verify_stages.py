@@ -27,7 +27,7 @@ def test_each_level_plans_its_own_stages():
     assert names("codegen") == ["CodegenCheck", "RaceCheck"]  # the race check runs at every level
     assert names("compile") == ["CodegenCheck", "RaceCheck", "WarpBuild"]  # exactly as Warp compiles, whole text
     assert names("run") == ["CodegenCheck", "RaceCheck", "DebugBuild", "KernelPtx", "DebugLaunches"]
-    assert names("grad") == ["CodegenCheck", "RaceCheck", "DebugBuild", "KernelPtx", "DebugLaunches", "ReleaseGrad"]
+    assert names("grad") == ["CodegenCheck", "RaceCheck", "DebugBuild", "KernelPtx", "DebugLaunches"]
     assert names("cuda") == names("grad") + ["CudaCompare"]
     with pytest.raises(ValueError, match="unknown verify level 'fast'"):
         plan("fast")

@@ -161,7 +161,7 @@ def export_cmd(
 def extract_cmd(
     paths: O.Paths,
     output: Annotated[Path, typer.Option("-o", "--output", help="output file, .jsonl or .parquet", show_default=False)],
-    targets: O.Targets = "cpu,cuda",
+    targets: O.Targets = O.DEFAULT_TARGETS,
     ptx: O.Ptx = None,
     no_backward: Annotated[bool, O.flag("--no-backward", "drop adjoint code (never adds any)")] = False,
     cuda_arch: Annotated[Optional[str], typer.Option("--cuda-arch", help="arch of the CUDA text, e.g. sm_90 (default: highest --ptx arch, else sm_90)")] = None,
@@ -191,7 +191,7 @@ def generate_cmd(
     seed: Annotated[int, typer.Option("--seed", help="run seed; sample i gets seed*2**32+i")] = 0,
     workers: Annotated[Optional[int], typer.Option("--workers", help="worker processes (default: CPU count; 0: in-process)")] = None,
     shards: Annotated[Optional[int], typer.Option("--shards", help="tasks = shard files (default: ~500 samples each, a multiple of 4)")] = None,
-    targets: O.Targets = "cpu,cuda",
+    targets: O.Targets = O.DEFAULT_TARGETS,
     ptx: O.Ptx = None,
     no_backward: O.NoBackward = False,
     category_weights: Annotated[Optional[str], typer.Option("--category-weights", help="NAME=WEIGHT,... over the generator's categories, e.g. tile=2,random=0.5 (list: warpsynth diversity)")] = None,
@@ -200,20 +200,20 @@ def generate_cmd(
     row_timings: Annotated[bool, O.flag("--row-timings", "store per-stage verify timings in each row (output is then not byte-identical run to run)")] = False,
     overwrite: Annotated[bool, O.flag("--overwrite", "replace a run with different settings in -o (only files a warpsynth run wrote)")] = False,
     no_progress: O.NoProgress = False,
-    generator: Annotated[str, typer.Option("--generator", hidden=True)] = "warpsynth.pipeline.programs:warp_generator",
+    generator: Annotated[Optional[str], typer.Option("--generator", hidden=True, help="module:function (default: the pipeline's DEFAULT_GENERATOR)")] = None,
     executor: Annotated[str, typer.Option("--executor", help="local (worker processes) or ray")] = "local",
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster address (default: local Ray)")] = None,
 ) -> None:
     """Generate N kernels into a Hugging Face-style dataset folder (resumable); exit 1 when no row was written."""
     from warpsynth.pipeline import config as C, generate
-    from warpsynth.pipeline.ray_executor import executor_by_name
+    from warpsynth.pipeline.executors import executor_by_name
 
     target_list = C.parse_targets(targets)
     summary = generate(
         n, output, seed=seed, shards=shards, targets=target_list, ptx=C.parse_ptx(ptx, target_list),
         backward=not no_backward, category_weights=dict(C.parse_weights(category_weights)), fmt=fmt, verify=verify,
         row_timings=row_timings, workers=workers, overwrite=overwrite, progress=O.progress_enabled(no_progress),
-        generator=generator, executor=executor_by_name(executor, workers, ray_address),
+        generator=generator or C.DEFAULT_GENERATOR, executor=executor_by_name(executor, workers, ray_address),
     )
     summary.print()
     raise typer.Exit(summary.exit_status())

@@ -9,6 +9,7 @@ Every command of ``warpsynth`` takes its common options from here (so ``--overwr
 1    partial failure (the command printed a summary), or a run that wrote no rows
 2    usage or input error: one line ``error: <option or file>: <reason>`` on stderr
 130  interrupted (Ctrl-C), one line on stderr
+141  stdout was closed by its reader (``| head``): no message, as a process killed by SIGPIPE
 ==== =====================================================================================
 
 Typer 0.29 vendors its own copy of click (``typer._click``); its usage errors derive from
@@ -19,6 +20,7 @@ that is what is caught here -- not the separately installed ``click`` package's 
 from __future__ import annotations
 
 import errno
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Callable, List, Optional
@@ -26,9 +28,12 @@ from typing import Annotated, Callable, List, Optional
 import typer
 
 from warpsynth.dataset.io import check_output_file  # noqa: F401  (re-exported for the commands)
+from warpsynth.dataset.schema import TARGETS
 from warpsynth.errors import PartialFailure, WarpsynthError
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: 128 + SIGPIPE: what a shell reports for a writer whose reader went away.
+EXIT_BROKEN_PIPE = 141
 
 
 def flag(name: str, help: str) -> typer.models.OptionInfo:
@@ -40,7 +45,9 @@ def flag(name: str, help: str) -> typer.models.OptionInfo:
 Overwrite = Annotated[bool, flag("--overwrite", "replace existing output (only files warpsynth wrote; anything else is refused)")]
 NoProgress = Annotated[bool, flag("--no-progress", "no progress bar (it is also off when stderr is not a terminal)")]
 NoBackward = Annotated[bool, flag("--no-backward", "forward code only (no adjoint)")]
-Targets = Annotated[str, typer.Option("--targets", help="comma-separated code targets: cpu,cuda")]
+Targets = Annotated[str, typer.Option("--targets", help=f"comma-separated code targets: {','.join(TARGETS)}")]
+#: ``--targets`` when not given: every target.
+DEFAULT_TARGETS = ",".join(TARGETS)
 Ptx = Annotated[Optional[str], typer.Option("--ptx", help="PTX archs via Warp's bundled NVRTC, e.g. sm_80,sm_90 (needs the cuda target)")]
 DatasetDir = Annotated[Path, typer.Argument(help="dataset folder (data/*.parquet|jsonl + README.md card)", show_default=False)]
 OutputDir = Annotated[Path, typer.Option("-o", "--output", help="new dataset folder", show_default=False)]
@@ -85,6 +92,14 @@ def _os_error_line(exc: OSError) -> str:
     return f"{where}: {reason}"
 
 
+def _stdout_closed() -> int:
+    """The reader of stdout left (``warpsynth sample | head``). Point stdout at devnull so the
+    interpreter's own flush at exit does not fail again (Python docs, "Note on SIGPIPE")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
+
+
 def run_app(app: Callable[..., object], argv: Optional[List[str]]) -> int:
     """Run the typer ``app`` on ``argv`` and map its outcome to the exit status (see module doc)."""
     try:
@@ -104,10 +119,20 @@ def run_app(app: Callable[..., object], argv: Optional[List[str]]) -> int:
             return EXIT_USAGE
         _say(_usage_line(exc))
         return getattr(exc, "exit_code", EXIT_USAGE)
+    except BrokenPipeError:
+        return _stdout_closed()
+    except SystemExit as exc:  # typer (and rich) answer a closed stdout with sys.exit(1)
+        if isinstance(exc.__context__, OSError) and exc.__context__.errno == errno.EPIPE:
+            return _stdout_closed()
+        raise
     except OSError as exc:  # full disk, permission denied... on a path the command writes or reads
         _say(_os_error_line(exc))
         return EXIT_PARTIAL if exc.errno == errno.ENOSPC else EXIT_USAGE
     status = status if isinstance(status, int) else EXIT_OK
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _stdout_closed()
     if status == EXIT_INTERRUPTED:  # typer turns Ctrl-C into Exit(130) without a word
         print("interrupted (Ctrl-C); output is left as it was or resumable: rerun the same command", file=sys.stderr)
     return status

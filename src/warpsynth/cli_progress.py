@@ -16,7 +16,7 @@ from warpsynth.errors import WarpsynthError
 def dataset_rows(directory: Path) -> int | None:
     """Rows in the dataset folder from shard metadata (None when it cannot be read: the command
     itself then reports why)."""
-    from warpsynth.curate.common import dataset_shards, shard_num_rows
+    from warpsynth.dataset.shards import dataset_shards, shard_num_rows
 
     try:
         return sum(shard_num_rows(s.path) for s in dataset_shards(directory))

@@ -29,10 +29,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from warpsynth.curate.common import Shard, check_dataset, conform, python_text, shard_num_rows
 from warpsynth.curate.minhash import NUM_PERM, SHINGLE, THRESHOLD, NearDuplicateIndex, Shingler, Signer, UnionFind
+from warpsynth.curate.text import python_text
 from warpsynth.curate.tokenize import tokenize
 from warpsynth.dataset.io import iter_batches
+from warpsynth.dataset.shards import Shard, check_dataset, conform, shard_num_rows
 from warpsynth.errors import WarpsynthError
 
 COLUMNS = ["id", "kernel_name", "source", "kernel_source"]

@@ -33,9 +33,11 @@ from typing import Callable, Iterator
 import numpy as np
 import pyarrow as pa
 
-from warpsynth.curate.common import DatasetWriter, check_dataset, iter_rows, max_shard_rows, python_text
+from warpsynth.curate.text import python_text
 from warpsynth.curate.tokenize import tokenize
 from warpsynth.dataset import folder
+from warpsynth.dataset.shards import check_dataset, iter_rows, max_shard_rows
+from warpsynth.dataset.writer import DatasetWriter
 from warpsynth.errors import WarpsynthError
 
 NGRAM = 20
@@ -55,7 +57,7 @@ class NgramHasher:
 
     def __init__(self, n: int = NGRAM):
         if n < 1:
-            raise WarpsynthError(f"--ngram must be at least 1 (got {n})")
+            raise WarpsynthError(f"--ngram: must be at least 1 (got {n})")
         self.n = n
         self._vocab: dict[str, int] = {}
 
@@ -213,7 +215,7 @@ def decontaminate(
     if not against:
         raise WarpsynthError("--against: give at least one evaluation file or folder")
     if not 0 < min_overlap <= 1:
-        raise WarpsynthError(f"--min-overlap must be in (0, 1] (got {min_overlap})")
+        raise WarpsynthError(f"--min-overlap: must be in (0, 1] (got {min_overlap})")
     shards = check_dataset(root)
     in_place = out is None
     out = Path(root) if in_place else Path(out)

@@ -15,8 +15,9 @@ import numpy as np
 import pyarrow as pa
 
 from warpsynth.curate.cluster import Clusters, find_clusters
-from warpsynth.curate.common import DatasetWriter, check_dataset, iter_rows, max_shard_rows
 from warpsynth.curate.minhash import NUM_PERM, SHINGLE, THRESHOLD
+from warpsynth.dataset.shards import check_dataset, iter_rows, max_shard_rows
+from warpsynth.dataset.writer import DatasetWriter
 from warpsynth.errors import WarpsynthError
 
 REPORT = "dedup.json"
@@ -41,7 +42,7 @@ def dedup(
     bad threshold or output folder (``overwrite`` replaces only a folder warpsynth wrote).
     """
     if not (isinstance(threshold, (int, float)) and 0 < threshold <= 1):
-        raise WarpsynthError(f"--threshold must be in (0, 1] (a Jaccard similarity), got {threshold}")
+        raise WarpsynthError(f"--threshold: must be in (0, 1] (a Jaccard similarity), got {threshold}")
     shards = check_dataset(root)
     with DatasetWriter(out, source=root, rows_per_shard=max_shard_rows(shards), overwrite=overwrite) as writer:
         clusters = find_clusters(root, threshold=threshold, num_perm=num_perm, shingle=shingle, near=near, shards=shards, workers=workers, progress=progress)

@@ -15,10 +15,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterator
 
-from warpsynth.curate.common import check_dataset, iter_rows, python_text
 from warpsynth.curate.licenses import license_allowed, parse_allow_list
 from warpsynth.curate.templates import TASKS, load_templates
+from warpsynth.curate.text import python_text
 from warpsynth.dataset.io import check_output_file, write_jsonl
+from warpsynth.dataset.shards import check_dataset, iter_rows
 from warpsynth.errors import WarpsynthError
 
 FORMATS = ("chat", "completion")

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from warpsynth.curate.common import Shard, read_json, run_dir, shard_num_rows
 from warpsynth.dataset import folder
-from warpsynth.dataset.io import file_matches
+from warpsynth.dataset.run_layout import CONFIG_FILE, TASK_MARKER, run_dir, task_file
+from warpsynth.dataset.io import file_matches, read_json
+from warpsynth.dataset.shards import Shard, shard_num_rows
 from warpsynth.errors import WarpsynthError
 
 
@@ -49,6 +50,9 @@ def _card_problems(root: Path, shards: list[Shard], rows: dict[Path, int]) -> li
     problems = []
     if declared is not None and declared != total:
         problems.append(f"README.md: the card says {declared:,} rows, the shards hold {total:,}")
+    sizes = meta.get("size_categories")
+    if sizes is not None and sizes != [folder.size_category(total)]:
+        problems.append(f"README.md: size_categories {sizes} does not fit {total:,} rows (expected {folder.size_category(total)})")
     listed = {p for c in meta.get("configs") or [] for f in c.get("data_files") or [] for p in (f.get("path") or [])}
     listed = {p for p in listed if "*" not in p}
     on_disk = {s.path.relative_to(root).as_posix() for s in shards}
@@ -60,7 +64,7 @@ def _card_problems(root: Path, shards: list[Shard], rows: dict[Path, int]) -> li
 
 def _marker_problems(root: Path, shards: list[Shard], rows: dict[Path, int]) -> list[str]:
     """A generated (not curated) folder: every task's marker and shard agree."""
-    stored = read_json(run_dir(root) / "config.json")
+    stored = read_json(run_dir(root) / CONFIG_FILE)
     meta = folder.read_card(root)
     if not isinstance(stored, dict) or (meta.get("warpsynth") or {}).get("curation"):
         return []  # extracted/curated folders carry no markers for their own shards
@@ -69,7 +73,7 @@ def _marker_problems(root: Path, shards: list[Shard], rows: dict[Path, int]) -> 
         return []
     problems = []
     for i in range(count):
-        path = run_dir(root) / "tasks" / f"{i:05d}.done.json"
+        path = task_file(root, i, TASK_MARKER)
         marker = read_json(path)
         if not isinstance(marker, dict) or marker.get("config_hash") != config_hash:
             problems.append(f"_run/tasks/{path.name}: no completion marker of this run for task {i} (the run is incomplete: rerun it to resume)")
@@ -86,6 +90,19 @@ def _marker_problems(root: Path, shards: list[Shard], rows: dict[Path, int]) -> 
     return problems
 
 
+def _stray_problems(root: Path) -> list[str]:
+    """Files in ``data/`` that are not shards: no loader of the card reads them, so they are
+    either left over or put there by hand; either way the folder does not hold what it says."""
+    data = root / folder.DATA_DIR
+    if not data.is_dir():
+        return []
+    stray = sorted(p.name for p in data.iterdir() if folder.parse_shard_name(p.name) is None)
+    if not stray:
+        return []
+    more = f" (and {len(stray) - 1} more)" if len(stray) > 1 else ""
+    return [f"{folder.DATA_DIR}/{stray[0]}: not a shard (names are SPLIT-NNNNN-of-NNNNN.parquet|jsonl){more}"]
+
+
 def layout_problems(root: str | Path, shards: list[Shard]) -> list[str]:
     """Everything wrong with the folder as a whole, one line each (empty: consistent)."""
     root = Path(root)
@@ -95,4 +112,4 @@ def layout_problems(root: str | Path, shards: list[Shard]) -> list[str]:
             rows[s.path] = shard_num_rows(s.path)
         except (WarpsynthError, json.JSONDecodeError):
             pass  # the per-shard "readable" check reports it
-    return _shard_count_problems(shards) + _card_problems(root, shards, rows) + _marker_problems(root, shards, rows)
+    return _shard_count_problems(shards) + _stray_problems(root) + _card_problems(root, shards, rows) + _marker_problems(root, shards, rows)

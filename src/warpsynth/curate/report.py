@@ -26,12 +26,15 @@ from typing import Callable
 
 import numpy as np
 
-from warpsynth.curate.common import check_dataset, curate_dir, iter_rows, python_text, read_json, run_dir
+from warpsynth.curate.text import python_text
 from warpsynth.curate.tokenize import count_tokens
 from warpsynth.dataset import folder
-from warpsynth.dataset.io import check_output_file, write_text_atomic
-from warpsynth.errors import WarpsynthError
+from warpsynth.dataset.folder import curate_dir
+from warpsynth.dataset.run_layout import CONFIG_FILE, REJECTS_FILE, STATS_FILE, run_dir
+from warpsynth.dataset.io import check_output_file, read_json, write_text_atomic
 from warpsynth.dataset.levels import LEVELS
+from warpsynth.dataset.shards import check_dataset, iter_rows, shard_num_rows
+from warpsynth.errors import WarpsynthError
 
 TOKEN_SAMPLE = 20_000
 COLUMNS = [
@@ -106,8 +109,6 @@ def _in_token_sample(rid: str, rows: int, sample: int) -> bool:
 
 def collect(root: Path, token_sample: int = TOKEN_SAMPLE, progress: Callable[[int], None] | None = None) -> Stats:
     shards = check_dataset(root)
-    from warpsynth.curate.common import shard_num_rows
-
     total = sum(shard_num_rows(s.path) for s in shards)
     st = Stats()
     for shard, batch in iter_rows(root, COLUMNS, shards):
@@ -262,17 +263,8 @@ class Section:
     notes: list = field(default_factory=list)
 
 
-def build_sections(root: Path, st: Stats) -> list[Section]:
-    meta = {}
-    try:
-        meta = folder.read_card(root)
-    except Exception:
-        pass
-    run_config = read_json(run_dir(root) / "config.json") or {}
-    stats = read_json(run_dir(root) / "stats.json") or {}
-    rejects = _read_rejects(run_dir(root) / "rejects.jsonl")
-    sections = []
-
+def _overview_section(root: Path, st: Stats, meta: dict) -> Section:
+    """Rows, splits, size on disk, origins, Warp versions, category and feature counts."""
     s = Section("Overview")
     size = sum(p.stat().st_size for p in (root / folder.DATA_DIR).glob("*") if p.is_file())
     s.tables.append(
@@ -290,15 +282,21 @@ def build_sections(root: Path, st: Stats) -> list[Section]:
             ],
         )
     )
-    sections.append(s)
+    return s
 
+
+def _categories_section(st: Stats) -> Section:
+    """Rows per category and per feature."""
     s = Section("Categories and features")
     s.tables.append((("category", "rows", "share"), [(k, f"{v:,}", _pct(v, st.rows)) for k, v in sorted(st.categories.items(), key=lambda kv: (-kv[1], kv[0]))]))
     for alt, img in (("categories", _bar(st.categories, "Rows per category")), ("features", _bar(st.features, "Rows per feature (top 30)", color="#228833"))):
         if img:
             s.images.append((alt, img))
-    sections.append(s)
+    return s
 
+
+def _lengths_section(st: Stats) -> Section:
+    """Characters and tokens per text column."""
     s = Section("Source and code lengths")
     header = ("text", "unit", "p5", "median", "p90", "p99", "max")
     rows = []
@@ -312,8 +310,11 @@ def build_sections(root: Path, st: Stats) -> list[Section]:
     for alt, img in (("chars", _hists(st.chars, "Characters per row", "characters")), ("tokens", _hists(st.tokens, "Tokens per row", "tokens"))):
         if img:
             s.images.append((alt, img))
-    sections.append(s)
+    return s
 
+
+def _ratio_section(st: Stats) -> Section:
+    """Generated code size over Python size, per target."""
     s = Section("Python : generated code size")
     s.tables.append(
         (
@@ -324,8 +325,11 @@ def build_sections(root: Path, st: Stats) -> list[Section]:
     img = _ratio_plot(st.ratio_cuda, st.ratio_cpu)
     if img:
         s.images.append(("ratio", img))
-    sections.append(s)
+    return s
 
+
+def _coverage_section(st: Stats) -> Section:
+    """Which Warp builtins and types the rows use."""
     s = Section("Builtin and type coverage")
     known = _warp_builtins()
     used = set(st.builtins)
@@ -343,8 +347,11 @@ def build_sections(root: Path, st: Stats) -> list[Section]:
     for alt, img in (("builtins", _bar(st.builtins, "Rows per builtin (top 40)", top=40, color="#aa3377")), ("types", _bar(st.types, "Rows per type (top 30)", color="#ccbb44"))):
         if img:
             s.images.append((alt, img))
-    sections.append(s)
+    return s
 
+
+def _verification_section(st: Stats, stats: dict, rejects: list) -> Section:
+    """Verify levels reached, generation pass rate, reject stages and reasons, gradient errors."""
     s = Section("Verification")
     vrows = [(k, f"{v:,}", _pct(v, st.rows)) for k, v in sorted(st.verify.items(), key=lambda kv: (-kv[1], kv[0]))]
     s.tables.append((("verify level", "rows", "share"), vrows))
@@ -361,34 +368,42 @@ def build_sections(root: Path, st: Stats) -> list[Section]:
     if st.grad_err:
         g = np.asarray(st.grad_err)
         s.notes.append(f"Gradient check max relative error over {len(g):,} rows: median {np.median(g):.2e}, p99 {np.percentile(g, 99):.2e}, max {g.max():.2e}.")
-    sections.append(s)
+    return s
 
+
+def _curation_section(root: Path) -> Section | None:
+    """What dedup/split/decontaminate did (from ``_curate/``); None when no curation ran."""
     cur = curate_dir(root)
     dd, sp, dc = read_json(cur / "dedup.json"), read_json(cur / "split.json"), read_json(cur / "decontaminate.json")
-    if dd or sp or dc:
-        s = Section("Curation")
-        if isinstance(dd, dict):
-            s.tables.append(
-                (
-                    ("deduplication", ""),
-                    [
-                        ("rows in", f"{dd['rows_in']:,}"),
-                        ("rows kept", f"{dd['rows_kept']:,}"),
-                        ("exact duplicates dropped", f"{dd['exact_duplicate_rows']:,}"),
-                        ("near duplicates dropped", f"{dd['near_duplicate_rows']:,}"),
-                        ("clusters", f"{dd['clusters']:,}"),
-                        ("cluster sizes (size: count)", ", ".join(f"{k}: {v}" for k, v in dd["cluster_sizes"].items())),
-                    ],
-                )
+    if not (dd or sp or dc):
+        return None
+    s = Section("Curation")
+    if isinstance(dd, dict):
+        s.tables.append(
+            (
+                ("deduplication", ""),
+                [
+                    ("rows in", f"{dd['rows_in']:,}"),
+                    ("rows kept", f"{dd['rows_kept']:,}"),
+                    ("exact duplicates dropped", f"{dd['exact_duplicate_rows']:,}"),
+                    ("near duplicates dropped", f"{dd['near_duplicate_rows']:,}"),
+                    ("clusters", f"{dd['clusters']:,}"),
+                    ("cluster sizes (size: count)", ", ".join(f"{k}: {v}" for k, v in dd["cluster_sizes"].items())),
+                ],
             )
-        if isinstance(sp, dict):
-            order = [k for k in folder.SPLITS if k in sp["rows"]] + sorted(k for k in sp["rows"] if k not in folder.SPLITS)
-            s.tables.append((("split", "rows", "clusters", "share"), [(k, f"{sp['rows'][k]:,}", f"{sp['clusters'][k]:,}", f"{100 * sp['fractions'][k]:.1f}%") for k in order]))
-        if isinstance(dc, dict):
-            s.notes.append(f"Decontamination against {', '.join(Path(p).name for p in dc['against'])}: {dc['rows_dropped']:,} of {dc['rows_in']:,} rows dropped ({dc['ngram_tokens']}-token n-grams).")
-        sections.append(s)
+        )
+    if isinstance(sp, dict):
+        order = [k for k in folder.SPLITS if k in sp["rows"]] + sorted(k for k in sp["rows"] if k not in folder.SPLITS)
+        s.tables.append((("split", "rows", "clusters", "share"), [(k, f"{sp['rows'][k]:,}", f"{sp['clusters'][k]:,}", f"{100 * sp['fractions'][k]:.1f}%") for k in order]))
+    if isinstance(dc, dict):
+        s.notes.append(f"Decontamination against {', '.join(Path(p).name for p in dc['against'])}: {dc['rows_dropped']:,} of {dc['rows_in']:,} rows dropped ({dc['ngram_tokens']}-token n-grams).")
+    return s
 
+
+def _throughput_section(stats: dict, run_config: dict) -> Section:
+    """Wall time, throughput, CPU time per stage and verify level, run config (from ``_run/``)."""
     s = Section("Run throughput")
+    totals = stats.get("totals") if isinstance(stats, dict) else None
     inv = stats.get("invocation") if isinstance(stats, dict) else None
     if isinstance(inv, dict) and inv.get("seconds"):
         secs = float(inv["seconds"])
@@ -418,7 +433,25 @@ def build_sections(root: Path, st: Stats) -> list[Section]:
             s.notes.append("Run config: " + ", ".join(f"{k}={cfg[k]}" for k in ("n", "seed", "targets", "backward", "ptx_archs", "verify") if k in cfg))
     else:
         s.notes.append("No run statistics (`_run/stats.json`): this dataset was not made by `warpsynth generate`, or its run metadata was removed.")
-    sections.append(s)
+    return s
+
+
+def build_sections(root: Path, st: Stats) -> list[Section]:
+    """The report's sections, in order, from the collected ``st`` and the folder's card and ``_run/``."""
+    meta = {}
+    try:
+        meta = folder.read_card(root)
+    except Exception:
+        pass
+    run_config = read_json(run_dir(root) / CONFIG_FILE) or {}
+    stats = read_json(run_dir(root) / STATS_FILE) or {}
+    rejects = _read_rejects(run_dir(root) / REJECTS_FILE)
+    sections = [_overview_section(root, st, meta), _categories_section(st), _lengths_section(st), _ratio_section(st),
+                _coverage_section(st), _verification_section(st, stats, rejects)]
+    curation = _curation_section(root)
+    if curation is not None:
+        sections.append(curation)
+    sections.append(_throughput_section(stats, run_config))
     return sections
 
 
@@ -562,7 +595,7 @@ def report(
     any work). ``progress(rows)`` is called per batch read.
     """
     root = Path(root)
-    out = Path(out) if out is not None else root / "_report"
+    out = Path(out) if out is not None else root / folder.REPORT_DIR
     for name in ("report.html", "report.md"):
         check_output_file(out / name, overwrite)
     if out.exists() and not out.is_dir():

@@ -19,19 +19,25 @@ import numpy as np
 import pyarrow as pa
 
 from warpsynth.curate.cluster import find_clusters
-from warpsynth.curate.common import DatasetWriter, check_dataset, iter_rows, max_shard_rows
 from warpsynth.curate.licenses import license_mask, parse_allow_list
+from warpsynth.dataset.folder import SPLITS
+from warpsynth.dataset.shards import check_dataset, iter_rows, max_shard_rows
+from warpsynth.dataset.writer import DatasetWriter
 from warpsynth.errors import WarpsynthError
 
-SPLITS = ("train", "validation", "test")
 REPORT = "split.json"
+
+
+def check_fractions(val: float, test: float) -> None:
+    """Raise WarpsynthError unless ``val`` and ``test`` are fractions in [0, 1) with a sum below 1."""
+    if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
+        raise WarpsynthError(f"--val/--test: {val} and {test} must be fractions in [0, 1) with a sum below 1")
 
 
 def assign(ids: list[str], roots: np.ndarray, val: float, test: float, seed: int = 0) -> np.ndarray:
     """Split index (0 train, 1 validation, 2 test) per row; whole clusters only."""
     n = len(ids)
-    if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
-        raise WarpsynthError(f"--val {val} and --test {test} must be fractions in [0, 1) with a sum below 1")
+    check_fractions(val, test)
     smallest: dict[int, str] = {}
     size: Counter = Counter()
     for i, r in enumerate(roots.tolist()):
@@ -71,8 +77,7 @@ def split(
     """
     allow = parse_allow_list(licenses)
     shards = check_dataset(root)
-    if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
-        raise WarpsynthError(f"--val {val} and --test {test} must be fractions in [0, 1) with a sum below 1")
+    check_fractions(val, test)
     with DatasetWriter(out, source=root, rows_per_shard=max_shard_rows(shards), overwrite=overwrite) as writer:
         clusters = find_clusters(root, shards=shards, progress=progress)
         where = assign(clusters.ids, clusters.roots, val, test, seed)

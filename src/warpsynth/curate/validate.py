@@ -28,12 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from warpsynth.curate.common import check_schema, dataset_shards, read_json, run_dir, shard_schema
-from warpsynth.dataset import folder
-from warpsynth.dataset.io import iter_batches
-from warpsynth.dataset.rows import content_id
-from warpsynth.dataset.schema import TARGET_COLUMNS
 from warpsynth.curate.layout import layout_problems
+from warpsynth.dataset import folder
+from warpsynth.dataset.run_layout import CONFIG_FILE, run_dir
+from warpsynth.dataset.io import iter_batches, read_json
+from warpsynth.dataset.rows import content_id
+from warpsynth.dataset.schema import ORIGIN_EXTRACTED, ORIGIN_WARP_LIBRARY, TARGET_COLUMNS
+from warpsynth.dataset.shards import check_schema, dataset_shards, shard_schema
 from warpsynth.errors import WarpsynthError
 
 CHECKS = ("layout", "readable", "schema", "required", "python", "code", "id", "recodegen")
@@ -96,7 +97,7 @@ class ValidationReport:
 
 def requested_targets(root: Path) -> list[str] | None:
     """Targets the generating run asked for (run config, else card), or None when unknown."""
-    config = read_json(run_dir(root) / "config.json")
+    config = read_json(run_dir(root) / CONFIG_FILE)
     if isinstance(config, dict):
         run = config.get("config") if isinstance(config.get("config"), dict) else config
         if run.get("targets"):
@@ -228,7 +229,7 @@ def recodegen_row(row: dict) -> list[str]:
 def _self_contained(row: dict) -> bool:
     """Rows whose source is a standalone program (generated); file-extracted rows (and Warp
     library rows, origin ``warp-library``) need their file and its imports."""
-    return row.get("origin") not in ("extracted", "warp-library")
+    return row.get("origin") not in (ORIGIN_EXTRACTED, ORIGIN_WARP_LIBRARY)
 
 
 def validate(
@@ -245,7 +246,7 @@ def validate(
     if sample is not None and not recodegen:
         raise WarpsynthError("--sample: only applies with --recodegen (it picks the rows to re-extract)")
     if sample is not None and sample < 1:
-        raise WarpsynthError(f"--sample must be at least 1, got {sample}")
+        raise WarpsynthError(f"--sample: must be at least 1, got {sample}")
     root = Path(root)
     shards = dataset_shards(root)
     targets = requested_targets(root)

@@ -2,7 +2,7 @@
 
     DIR/README.md                       dataset card (YAML front matter + summary)
     DIR/data/{split}-{i:05d}-of-{k:05d}.parquet
-    DIR/_run/                           run config, task markers, stats, rejects
+    DIR/_run/                           run config, task markers, stats, rejects (dataset.run_layout)
 
 ``datasets.load_dataset(DIR)`` reads the card's ``configs`` to find the shards.
 """
@@ -18,12 +18,18 @@ import pyarrow as pa
 import yaml
 
 from warpsynth.dataset.io import write_text_atomic
+from warpsynth.dataset.run_layout import RUN_DIR
 from warpsynth.errors import WarpsynthError
 
 DATA_DIR = "data"
-RUN_DIR = "_run"
+#: Curation reports live next to ``_run/`` in a dataset folder.
+CURATE_DIR = "_curate"
+#: ``warpsynth report``'s default output folder.
+REPORT_DIR = "_report"
+#: The dataset card (YAML front matter + Markdown), where Hugging Face looks for it.
+CARD_FILE = "README.md"
 #: Folders warpsynth writes inside a dataset folder besides data/: run state, curation and report output.
-OWNED_DIRS = (RUN_DIR, "_curate", "_report")
+OWNED_DIRS = (RUN_DIR, CURATE_DIR, REPORT_DIR)
 SPLITS = ("train", "validation", "test")
 _SHARD_RE = re.compile(r"^(?P<split>[A-Za-z0-9_]+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.(?P<fmt>parquet|jsonl)$")
 
@@ -33,7 +39,13 @@ _SHARD_RE = re.compile(r"^(?P<split>[A-Za-z0-9_]+)-(?P<index>\d{5})-of-(?P<count
 GENERATED_LICENSE = "Apache-2.0"
 
 def shard_path(root: str | os.PathLike, split: str, index: int, count: int, fmt: str = "parquet") -> Path:
+    """``root/data/{split}-{index:05d}-of-{count:05d}.{fmt}``."""
     return Path(root) / DATA_DIR / f"{split}-{index:05d}-of-{count:05d}.{fmt}"
+
+
+def curate_dir(root: str | os.PathLike) -> Path:
+    """``root/_curate``: the curation steps' JSON reports."""
+    return Path(root) / CURATE_DIR
 
 
 def parse_shard_name(name: str) -> tuple[str, int, int] | None:
@@ -131,14 +143,14 @@ def write_card(
     if extra:
         meta["warpsynth"].update(extra)
     text = "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n" + summary_markdown.rstrip() + "\n"
-    path = Path(root) / "README.md"
+    path = Path(root) / CARD_FILE
     write_text_atomic(path, text)
     return path
 
 
 def read_card(root: str | os.PathLike) -> dict:
     """The card's YAML front matter as a dict ({} when there is no card)."""
-    path = Path(root) / "README.md"
+    path = Path(root) / CARD_FILE
     if not path.exists():
         return {}
     text = path.read_text(encoding="utf-8")
@@ -174,7 +186,7 @@ def foreign_entries(root: str | os.PathLike) -> list[Path]:
     for entry in sorted(root.iterdir()):
         if entry.name in OWNED_DIRS and entry.is_dir():
             continue
-        if entry.name == "README.md" and _is_card(entry):
+        if entry.name == CARD_FILE and _is_card(entry):
             continue
         if entry.name == DATA_DIR and entry.is_dir():
             foreign += [p for p in sorted(entry.iterdir()) if not (p.is_file() and (_SHARD_RE.match(p.name) or _is_temp(p.name)))]
@@ -203,4 +215,4 @@ def remove_dataset(root: str | os.PathLike, what: str = "--overwrite") -> None:
     for name in (DATA_DIR, *OWNED_DIRS):
         if (root / name).is_dir():
             shutil.rmtree(root / name)
-    (root / "README.md").unlink(missing_ok=True)
+    (root / CARD_FILE).unlink(missing_ok=True)

@@ -36,6 +36,7 @@ def jsonl_line(row: dict) -> str:
 
 
 def format_of(path: str | os.PathLike) -> str:
+    """``"parquet"`` or ``"jsonl"`` by the file extension (.parquet; .jsonl/.json); WarpsynthError otherwise."""
     suffix = Path(path).suffix.lower()
     if suffix == ".parquet":
         return "parquet"
@@ -55,6 +56,7 @@ def check_output_file(path: str | os.PathLike, overwrite: bool, option: str = "-
 
 
 def rows_to_table(rows: list[dict], schema: pa.Schema = SCHEMA) -> pa.Table:
+    """Row dicts as an Arrow table of ``schema`` (missing keys become nulls)."""
     return pa.Table.from_pylist(rows, schema=schema)
 
 
@@ -73,16 +75,11 @@ def _atomic_target(path: Path) -> tuple[int, str]:
 
 
 def write_table(table: pa.Table, path: str | os.PathLike) -> None:
-    """Write a Parquet file atomically (temp file + rename)."""
-    path = Path(path)
-    fd, tmp = _atomic_target(path)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE, **PARQUET_OPTIONS)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write a Parquet file atomically (temp file + rename), in row groups of ``ROW_GROUP_SIZE``
+    rows: the bytes ``pyarrow.parquet.write_table`` gives."""
+    with ShardWriter(path, table.schema) as writer:
+        writer.write_table(table)
+        writer.commit()
 
 
 def write_lines_atomic(lines: Iterable[str], path: str | os.PathLike) -> None:
@@ -99,6 +96,7 @@ def write_lines_atomic(lines: Iterable[str], path: str | os.PathLike) -> None:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) atomically: readers see the old file or the whole new one."""
     write_lines_atomic([text], path)
 
 
@@ -122,7 +120,10 @@ class ShardWriter:
     ``SHARD_ROW_GROUP_ROWS`` rows whatever the sizes of the :meth:`write` calls, so the
     bytes depend only on the rows; :meth:`commit` renames the finished file into place.
     Leaving the ``with`` block without ``commit`` (an exception) removes the temp file; a
-    killed process leaves it behind for the next run to delete.
+    killed process leaves it behind for the next run to delete. Columnar data that is
+    already an Arrow table goes in with :meth:`write_table` instead (Parquet only).
+    This is the one Parquet writer of the project: single files (:func:`write_table`),
+    pipeline shards and curated folders (``dataset.writer.DatasetWriter``) all use it.
 
     Memory: only one row group's rows and Arrow table are held at a time, and Arrow's
     allocator hands the freed memory back to the OS after each row group (mimalloc
@@ -135,6 +136,7 @@ class ShardWriter:
         self.schema = schema
         self.rows_written = 0
         self._pending: list[dict] = []
+        self._tables_written = 0
         self._committed = False
         fd, self._tmp = _atomic_target(self.path)
         try:
@@ -165,18 +167,31 @@ class ShardWriter:
             self._file.writelines(map(jsonl_line, rows))
         self.rows_written += len(rows)
 
+    def write_table(self, table: pa.Table, row_group_size: int = ROW_GROUP_SIZE) -> None:
+        """Append an Arrow table as it is: each call writes its own row groups of at most
+        ``row_group_size`` rows (Parquet only; not mixed with :meth:`write` in one file)."""
+        if self.fmt != "parquet" or self._pending:
+            raise ValueError(f"{self.path}: write_table needs a Parquet file without pending rows")
+        self._writer.write_table(table, row_group_size=row_group_size)
+        self.rows_written += table.num_rows
+        self._tables_written += 1
+
     def _close(self) -> None:
         if self.fmt == "parquet":
             self._writer.close()
         else:
             self._file.close()
 
-    def commit(self) -> None:
-        """Write what is pending, close the file and rename it into place."""
+    def commit(self, empty_row_group: bool = True) -> None:
+        """Write what is pending, close the file and rename it into place.
+
+        A Parquet file nothing was written to gets one empty row group (what
+        ``pyarrow.parquet.write_table`` gives for no rows), or none with ``empty_row_group=False``.
+        """
         self._flush(self._pending)
         self._pending.clear()
-        if self.fmt == "parquet" and self.rows_written == 0:
-            self._writer.write_table(rows_to_table([], self.schema))  # one empty row group, as write_table gives
+        if self.fmt == "parquet" and self.rows_written == 0 and not self._tables_written and empty_row_group:
+            self._writer.write_table(rows_to_table([], self.schema))
         self._close()
         os.replace(self._tmp, self.path)
         self._committed = True
@@ -204,6 +219,20 @@ def remove_temp_files(path: str | os.PathLike) -> list[Path]:
     for p in found:
         p.unlink(missing_ok=True)
     return found
+
+
+def read_json(path: Path) -> dict | list | None:
+    """A JSON file, or None when absent or unreadable (metadata is optional)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(path: Path, value: object) -> None:
+    """Write ``value`` as indented JSON with sorted keys (a small metadata file; not atomic)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def file_sha256(path: str | os.PathLike) -> str:

@@ -4,20 +4,42 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Sequence
 
 from warpsynth.dataset.schema import ID_FIELDS, OPTIONAL_ID_FIELDS
 
 
-#: Absolute file paths Warp writes into generated code: the ``// /abs/file.py:12`` comment
-#: above each helper function and debug builds' ``#line 12 "/abs/file.py"`` directives.
-_PATH_IN_CODE = re.compile(r'^(// |[ \t]*#line \d+ ")((?:/|[A-Za-z]:[\\/])[^\n"]*?)([^/\\\n"]+)(:\d+$|"$)', re.MULTILINE)
+#: File paths Warp writes into generated code: the ``// /abs/file.py:12`` comment above each
+#: helper function and debug builds' ``#line 12 "/abs/file.py"`` directives. Groups: the
+#: prefix, the folders (absolute, relative or none), the file name, the ``:12`` / ``"`` end.
+_PATH_IN_CODE = re.compile(r'^(// |[ \t]*#line \d+ ")([^\n"]*[/\\])?([^/\\\n"]+)(:\d+$|"$)', re.MULTILINE)
 
 
 def path_free(text: str) -> str:
-    """``text`` with the folders of absolute paths in Warp's file comments and ``#line``
-    directives removed (``// /home/me/proj/a.py:12`` -> ``// a.py:12``), so a hash of it
-    does not depend on where a checkout lives."""
+    """``text`` with the folders of the paths in Warp's file comments and ``#line`` directives
+    removed (``// /home/me/proj/a.py:12`` and ``// proj/a.py:12`` -> ``// a.py:12``), so a hash
+    of it does not depend on where a file lives."""
     return _PATH_IN_CODE.sub(r"\1\3\4", text)
+
+
+def relative_code_paths(text: str, roots: Sequence[str]) -> str:
+    """``text`` with each absolute path in Warp's file comments and ``#line`` directives written
+    relative to the first of ``roots`` (absolute folder paths) that holds it, in POSIX form
+    (``// /home/me/proj/code/a.py:12`` with root ``/home/me/proj`` -> ``// code/a.py:12``); a
+    path under none of them keeps only its file name. Comments and line markers only: the
+    compiled code is the same, and the text no longer depends on where the tree lives."""
+    prefixes = [r.rstrip("/\\") + sep for r in roots for sep in ("/", "\\")]
+
+    def relative(m: re.Match) -> str:
+        full = (m.group(2) or "") + m.group(3)
+        if not (full.startswith("/") or re.match(r"[A-Za-z]:[\\/]", full)):
+            return m.group(0)  # already relative, or a pseudo-file such as <warpsynth_src_...>
+        for prefix in prefixes:
+            if full.startswith(prefix):
+                return m.group(1) + full[len(prefix):].replace("\\", "/") + m.group(4)
+        return m.group(1) + m.group(3) + m.group(4)
+
+    return _PATH_IN_CODE.sub(relative, text)
 
 
 def content_id(row: dict) -> str:

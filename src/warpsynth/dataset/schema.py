@@ -60,7 +60,19 @@ SCHEMA = pa.schema(
 
 COLUMNS = tuple(SCHEMA.names)
 
-#: Code columns per target; a run asks for some targets and those must be non-empty.
+#: A row's ``origin``: made by the generator (``warpsynth generate``), extracted from a user's
+#: file or from Warp's own library kernels (``warpsynth extract [--include-warp]``), or one of
+#: the kernels warp.fem generated for the Poisson solve (``warpsynth poisson --emit-kernels``).
+ORIGIN_GENERATED = "generated"
+ORIGIN_EXTRACTED = "extracted"
+ORIGIN_WARP_LIBRARY = "warp-library"
+ORIGIN_FEM = "fem"
+
+#: The code targets Warp generates for, in the order rows and options list them: the CPU (C++)
+#: and CUDA. The one definition (extract, pipeline, fem and the CLI import it).
+TARGETS = ("cpu", "cuda")
+
+#: Code columns per target (keys: ``TARGETS``); a run asks for some targets and those must be non-empty.
 TARGET_COLUMNS = {
     "cpu": ("cpu_forward", "cpu_backward", "cpu_entry", "cpu_helpers"),
     "cuda": ("cuda_forward", "cuda_backward", "cuda_helpers"),

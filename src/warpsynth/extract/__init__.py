@@ -1,4 +1,12 @@
-"""Extraction: the exact code Warp generates for a kernel."""
+"""Extraction: the exact code Warp generates for a kernel.
+
+- ``kernel``: one kernel (or every overload of a generic one) -> ``ir.KernelIR``, Warp's code per
+  target; ``source``: Python text -> live kernels (generated programs); ``row``: IR -> dataset row.
+- ``runner``: many files -> rows, each file in a worker process (``worker``: one file's import and
+  extraction; ``preload``: what the workers' fork server loads once; ``files``: finding and
+  importing files under their real names; ``license``: the SPDX id of a file's project).
+- ``cli_report``: the console side of ``warpsynth extract``.
+"""
 
 from warpsynth.extract.ir import KernelArg, KernelIR, TargetCode
 from warpsynth.extract.kernel import (

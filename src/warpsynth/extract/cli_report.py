@@ -52,12 +52,13 @@ def run_extract(
         )
         if report.kernels_extracted:
             _commit(writer, output)
-    console.print(summary_table(report, output if report.kernels_extracted else None))
+    summary = Console()  # the summary on stdout, as every command's; progress and failures stay on stderr
+    summary.print(summary_table(report, output if report.kernels_extracted else None))
     if report.kernels_found == 0:
-        console.print(f"no kernels found in {', '.join(map(str, paths))}: nothing written", markup=False, highlight=False)
+        summary.print(f"no kernels found in {', '.join(map(str, paths))}: nothing written", markup=False, highlight=False)
         return 1
     if report.kernels_extracted == 0:
-        console.print("no kernel could be extracted: nothing written", markup=False, highlight=False)
+        summary.print("no kernel could be extracted: nothing written", markup=False, highlight=False)
     return 0 if not report.failures and report.kernels_extracted else 1
 
 

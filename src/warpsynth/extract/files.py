@@ -10,9 +10,11 @@ a loose script is imported under its own name with its folder on ``sys.path``, a
 from __future__ import annotations
 
 import contextlib
+import difflib
 import importlib
 import importlib.util
 import io
+import pkgutil
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -135,6 +137,20 @@ def missing_optional_package(exc: BaseException, file: Path) -> str | None:
     top = exc.name.split(".")[0]
     with _sys_path_first(module_name_for(file)[1]):
         try:
-            return top if importlib.util.find_spec(top) is None else None
+            if importlib.util.find_spec(top) is not None:
+                return None
         except (ImportError, ValueError):
             return None
+        return None if misspelled_module(top) else top
+
+
+def misspelled_module(name: str) -> str | None:
+    """An importable top-level module (stdlib, installed, or on ``sys.path``) whose name is
+    within one or two letters of ``name`` (``nunpy`` -> ``numpy``; ties go to a shared first
+    letter, then alphabetical order): the import then reads as
+    a typo, not as an optional package the user has not installed. ``difflib`` ratio >= 0.8."""
+    known = set(sys.stdlib_module_names) | {m.name for m in pkgutil.iter_modules()}
+    known.discard(name)
+    scored = [(difflib.SequenceMatcher(None, name, k).ratio(), k[:1] == name[:1], k) for k in known]
+    best = max((t for t in scored if t[0] >= 0.8), default=None, key=lambda t: (t[0], t[1], [-ord(c) for c in t[2]]))
+    return best[2] if best else None

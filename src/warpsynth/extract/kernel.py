@@ -9,10 +9,10 @@ from typing import Any, Iterable, Sequence
 import warp as wp
 
 from warpsynth import _warp
+from warpsynth.dataset.schema import TARGETS
 from warpsynth.errors import WarpsynthError
 from warpsynth.extract.ir import KernelArg, KernelIR, TargetCode
 
-TARGETS = ("cpu", "cuda")
 #: CUDA arch of the CUDA text when none is asked for and no PTX arch is given (Hopper, sm_90).
 #: Only MathDx tile ops (tile_matmul, tile_fft, Cholesky/solves) make the text arch-dependent.
 DEFAULT_CUDA_ARCH = 90

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from pathlib import Path
+from typing import Any, Sequence
+
+import warp as wp
 
 from warpsynth._version import __version__
-from warpsynth.dataset.rows import content_id
-from warpsynth.dataset.schema import COLUMNS
+from warpsynth.dataset.rows import content_id, relative_code_paths
+from warpsynth.dataset.schema import COLUMNS, TARGET_COLUMNS
 from warpsynth.extract.ir import KernelIR
 
 
@@ -15,12 +18,24 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def row_from_ir(ir: KernelIR, *, source: str, origin: str, **extra: Any) -> dict:
+#: The folder holding the ``warp`` package: paths into Warp's own files are written from there
+#: (``warp/_src/fem/space/...``).
+WARP_ROOT = str(Path(wp.__file__).resolve().parent.parent)
+
+#: Code columns whose text can hold Warp's ``// /abs/file.py:12`` helper comments.
+_PATH_COLUMNS = (*TARGET_COLUMNS["cpu"], *TARGET_COLUMNS["cuda"], "structs", "cuda_declarations")
+
+
+def row_from_ir(ir: KernelIR, *, source: str, origin: str, code_roots: Sequence[str | Path] = (), **extra: Any) -> dict:
     """One dataset row for an extracted kernel.
 
     ``source`` is the Python text the kernel came from (a whole generated
     program, or the file it was defined in); ``extra`` fills generator and
     verification columns (category, features, seed, launch, verify_*...).
+    The code is Warp's text except that the absolute paths Warp writes in its helper
+    comments and ``#line`` directives are made relative to the first of ``code_roots``
+    (then Warp's own folder) that holds them (``dataset.rows.relative_code_paths``), so
+    a row does not depend on where the tree was extracted from.
     """
     row: dict = dict.fromkeys(COLUMNS)
     row.update(
@@ -55,6 +70,10 @@ def row_from_ir(ir: KernelIR, *, source: str, origin: str, **extra: Any) -> dict
         row.update(cuda_forward=cuda.forward, cuda_backward=cuda.backward, cuda_helpers=cuda.helpers)
         row["cuda_declarations"] = cuda.declarations or None
         row["structs"] = cuda.structs
+    roots = [str(Path(r).resolve()) for r in code_roots] + [WARP_ROOT]
+    for column in _PATH_COLUMNS:
+        if row[column]:
+            row[column] = relative_code_paths(row[column], roots)
     unknown = set(extra) - set(COLUMNS)
     if unknown:
         raise KeyError(f"not dataset columns: {sorted(unknown)}")

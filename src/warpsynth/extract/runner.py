@@ -63,7 +63,8 @@ class ExtractReport:
 def short_reason(reason: str) -> str:
     """Group reasons: 'No module named pxr' -> 'missing module pxr'; else the exception type."""
     if reason.startswith("ModuleNotFoundError: No module named "):
-        return "missing module " + reason.split("named ", 1)[1].strip("'\"").split(".")[0]
+        name, _, hint = reason.split("named ", 1)[1].partition(" ")
+        return "missing module " + name.strip("'\"").split(".")[0] + (" " + hint if hint else "")
     return reason.split(":", 1)[0]
 
 

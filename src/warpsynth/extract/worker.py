@@ -20,21 +20,23 @@ from typing import Any
 import warp as wp
 
 from warpsynth import _warp
+from warpsynth.dataset.schema import ORIGIN_EXTRACTED, ORIGIN_WARP_LIBRARY, TARGETS
 from warpsynth.extract.row import row_from_ir
-from warpsynth.extract.files import import_file, missing_optional_package
+from warpsynth.extract.files import import_file, misspelled_module, missing_optional_package
 from warpsynth.extract.kernel import extract_module_kernels
 from warpsynth.extract.license import license_of_folder, warp_license
+from warpsynth.errors import last_line_reason
 
 WARP_DIR = Path(wp.__file__).resolve().parent
-ORIGIN_USER = "extracted"
-ORIGIN_WARP = "warp-library"
+ORIGIN_USER = ORIGIN_EXTRACTED
+ORIGIN_WARP = ORIGIN_WARP_LIBRARY
 
 
 @dataclass(frozen=True)
 class Settings:
     """What to extract (see ``warpsynth.extract.extract``)."""
 
-    targets: tuple[str, ...] = ("cpu", "cuda")
+    targets: tuple[str, ...] = TARGETS
     ptx_archs: tuple[int, ...] = ()
     backward: bool = True
     cuda_arch: int | None = None
@@ -67,14 +69,6 @@ class FileResult:
     library: int = 0  # Warp library kernels left out
     identical: int = 0  # kernels identical to another of their module (Warp builds one of them)
     generic_without_overloads: list[str] = field(default_factory=list)  # nothing to extract: no wp.overload
-
-
-def one_line(exc: BaseException) -> str:
-    """``Type: message`` on one line; Warp's codegen errors put the real reason on their last line."""
-    lines = [line.strip().lstrip(";").strip() for line in str(exc).splitlines()]
-    lines = [line for line in lines if line]
-    detail = lines[-1] if lines else ""
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
 def _kernel_file(kernel: Any) -> Path | None:
@@ -125,7 +119,7 @@ def _extract_each(module: Any, pairs: list, settings: Settings, result: FileResu
             [ir] = extract_module_kernels(module, *args, only=kernel, cuda_arch=settings.cuda_arch)
             out.append((ir, parent))
         except Exception as exc:
-            result.failures.append(Failure(result.shown, kernel.key, "codegen", one_line(exc)))
+            result.failures.append(Failure(result.shown, kernel.key, "codegen", last_line_reason(exc)))
     return out
 
 
@@ -139,9 +133,17 @@ def _row(ir: Any, parent: Any, origin: str, display_root: Path, texts: dict) -> 
         source=texts[path],
         origin=origin,
         source_file=path.relative_to(root).as_posix(),
+        code_roots=[display_root],
         source_line=_warp.kernel_definition_line(parent),
         license=warp_license() if origin == ORIGIN_WARP else license_of_folder(path.parent),
     )
+
+
+def _import_reason(exc: BaseException) -> str:
+    reason = last_line_reason(exc)
+    if isinstance(exc, ModuleNotFoundError) and exc.name and (close := misspelled_module(exc.name.split(".")[0])):
+        reason += f" (did you mean {close}?)"
+    return reason
 
 
 def extract_file(file: Path, display_root: Path, scanned: frozenset, settings: Settings) -> FileResult:
@@ -158,7 +160,7 @@ def extract_file(file: Path, display_root: Path, scanned: frozenset, settings: S
             if missing is not None:
                 result.skipped_for = missing
             else:
-                result.failures.append(Failure(result.shown, None, "import", one_line(exc)))
+                result.failures.append(Failure(result.shown, None, "import", _import_reason(exc)))
             return result
     result.imported = True
     texts: dict = {}

@@ -1,4 +1,9 @@
-"""Finite-element solvers on ``warp.fem``, verified against analytic solutions."""
+"""Finite-element solvers on ``warp.fem``, verified against analytic solutions.
+
+``poisson`` (the solver, manufactured solutions, convergence studies), ``kernels`` (dataset rows
+for the kernels ``warp.fem`` generates), ``plots`` (PNG plots), ``cli_report`` (the console side
+of ``warpsynth poisson`` / ``poisson-study``).
+"""
 
 from warpsynth.fem.poisson import (
     MESHES,

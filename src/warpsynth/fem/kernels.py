@@ -18,10 +18,11 @@ import warp as wp
 
 from warpsynth import _warp
 from warpsynth.dataset.io import format_of, write_rows
+from warpsynth.dataset.schema import ORIGIN_FEM, TARGETS
 from warpsynth.extract.row import row_from_ir
 from warpsynth.extract import extract_module_kernels
 
-ORIGIN = "fem"
+ORIGIN = ORIGIN_FEM
 _POISSON_MODULE = "warpsynth.fem.poisson"
 _FEM_DYNAMIC_PREFIX = "warp._src.fem."  # a module *name* prefix: warp.fem's on-the-fly kernels
 
@@ -47,6 +48,10 @@ def fem_generated_modules(integrand_module: str = _POISSON_MODULE) -> list[Any]:
     ]
 
 
+#: The folder holding the ``warpsynth`` package: the integrands' paths in code are written from it.
+_WARPSYNTH_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
 def _site_relative(path: str | None) -> str | None:
     """``.../site-packages/warp/_src/fem/x.py`` -> ``warp/_src/fem/x.py`` (no machine paths in rows)."""
     if not path:
@@ -60,7 +65,7 @@ def _site_relative(path: str | None) -> str | None:
 
 
 def fem_kernel_rows(
-    targets: Sequence[str] = ("cpu", "cuda"),
+    targets: Sequence[str] = TARGETS,
     ptx_archs: Sequence[int] = (),
     integrand_module: str = _POISSON_MODULE,
 ) -> list[dict]:
@@ -87,13 +92,14 @@ def fem_kernel_rows(
                     source=user_source if integrand and user_source else ir.python_source,
                     origin=ORIGIN,
                     source_file=_site_relative(user_source_path if integrand else ir.source_file),
+                    code_roots=[_WARPSYNTH_ROOT],
                     category="fem-integrand" if integrand else "fem-internal",
                 )
             )
     return rows
 
 
-def emit_fem_kernels(path: str | os.PathLike, targets: Sequence[str] = ("cpu", "cuda"), ptx_archs: Sequence[int] = ()) -> int:
+def emit_fem_kernels(path: str | os.PathLike, targets: Sequence[str] = TARGETS, ptx_archs: Sequence[int] = ()) -> int:
     """Write the rows of ``fem_kernel_rows`` to ``path`` (.jsonl or .parquet); returns the row count."""
     format_of(path)  # refuse an unknown extension before extracting
     rows = fem_kernel_rows(targets, ptx_archs)

@@ -183,6 +183,71 @@ def make_geometry(res: int, mesh: str):
 _KERNEL_OPTIONS = {"enable_backward": False}
 
 
+def _assemble(geo, space, cells, quadrature, kind: int):
+    """The stiffness matrix and load vector on ``space``, Dirichlet rows projected out
+    (``fem.project_linear_system``): a float64 BSR matrix and array of ``n_dofs`` values."""
+    test = fem.make_test(space=space, domain=cells)
+    trial = fem.make_trial(space=space, domain=cells)
+    opts = _KERNEL_OPTIONS
+    matrix = fem.integrate(poisson_stiffness_form, fields={"u": trial, "v": test}, kernel_options=opts)
+    rhs = fem.integrate(
+        poisson_source_form, quadrature=quadrature, fields={"v": test}, values={"kind": kind}, kernel_options=opts
+    )
+
+    boundary = fem.BoundarySides(geo)
+    bd_test = fem.make_test(space=space, domain=boundary)
+    bd_trial = fem.make_trial(space=space, domain=boundary)
+    bd_matrix = fem.integrate(
+        dirichlet_projector_form, fields={"u": bd_trial, "v": bd_test}, assembly="nodal", kernel_options=opts
+    )
+    bd_values = fem.integrate(
+        dirichlet_value_form, fields={"v": bd_test}, values={"kind": kind}, assembly="nodal", kernel_options=opts
+    )
+    fem.project_linear_system(matrix, rhs, bd_matrix, bd_values)
+    return matrix, rhs
+
+
+def _solve_cg(matrix, rhs, tol: float, max_iters: int | None):
+    """Diagonally preconditioned CG from x0 = 0 until ``||r|| <= tol ||b||``.
+
+    Returns ``(x, iterations, residual, atol, true_relative_residual)``: the last two are
+    CG's own stopping threshold and ``||b - A x|| / ||b||`` recomputed from ``x``.
+    """
+    x = wp.zeros_like(rhs)
+    n = rhs.shape[0]
+    # One "batch" spanning all unknowns: on CPU, Warp then reduces dot products with a plain
+    # one-thread kernel instead of its 512-wide tiled reduction, which is ~5-40x slower on CPU
+    # (measured: res=32 degree 3 tri, 271 iterations: 23.6 s -> 5.3 s); same iterates.
+    operator = aslinearoperator(matrix, batch_offsets=wp.array([0, n], dtype=int), max_batch_length=n)
+    iters, residual, atol = cg(
+        operator,
+        rhs,
+        x,
+        tol=tol,
+        atol=0.0,  # purely relative criterion: ||r|| <= tol * ||b|| (x0 = 0)
+        maxiter=max_iters if max_iters is not None else 10 * n,
+        M=preconditioner(matrix, "diag"),
+        check_every=1,
+        use_cuda_graph=False,
+    )
+    ax = wp.zeros_like(rhs)
+    bsr_mv(matrix, x, ax)
+    b_np = rhs.numpy().copy()
+    b_norm = float(np.linalg.norm(b_np))
+    true_rel = float(np.linalg.norm(b_np - ax.numpy())) / b_norm if b_norm > 0 else 0.0
+    return x, iters, residual, atol, true_rel
+
+
+def _l2_error(space, x, quadrature, kind: int) -> float:
+    """``||u_h - u_exact||_L2`` of the discrete solution with dof values ``x``."""
+    u_h = space.make_field()
+    u_h.dof_values = x
+    sq = fem.integrate(
+        squared_error_form, quadrature=quadrature, fields={"u": u_h}, values={"kind": kind}, kernel_options=_KERNEL_OPTIONS
+    )
+    return math.sqrt(max(float(sq), 0.0))
+
+
 def solve_poisson(
     res: int = 16,
     degree: int = 1,
@@ -202,63 +267,16 @@ def solve_poisson(
     with wp.ScopedLogLevel(wp.LOG_WARNING):
         _warp.init_quiet()
     sol = SOLUTIONS[solution]
-    kind = sol.kind
     start = time.perf_counter()
     with wp.ScopedDevice("cpu"), wp.ScopedLogLevel(wp.LOG_WARNING):
         geo = make_geometry(int(res), mesh)
         space = fem.make_polynomial_space(geo, degree=int(degree), dtype=wp.float64)
         cells = fem.Cells(geometry=geo)
-        test = fem.make_test(space=space, domain=cells)
-        trial = fem.make_trial(space=space, domain=cells)
-        opts = _KERNEL_OPTIONS
-        matrix = fem.integrate(poisson_stiffness_form, fields={"u": trial, "v": test}, kernel_options=opts)
         # f is not a polynomial: integrate it (and the error) with order 2p+2, not the default order p
         quadrature = fem.RegularQuadrature(domain=cells, order=2 * int(degree) + 2)
-        rhs = fem.integrate(
-            poisson_source_form, quadrature=quadrature, fields={"v": test}, values={"kind": kind}, kernel_options=opts
-        )
-
-        boundary = fem.BoundarySides(geo)
-        bd_test = fem.make_test(space=space, domain=boundary)
-        bd_trial = fem.make_trial(space=space, domain=boundary)
-        bd_matrix = fem.integrate(
-            dirichlet_projector_form, fields={"u": bd_trial, "v": bd_test}, assembly="nodal", kernel_options=opts
-        )
-        bd_values = fem.integrate(
-            dirichlet_value_form, fields={"v": bd_test}, values={"kind": kind}, assembly="nodal", kernel_options=opts
-        )
-        fem.project_linear_system(matrix, rhs, bd_matrix, bd_values)
-
-        x = wp.zeros_like(rhs)
-        n = rhs.shape[0]
-        # One "batch" spanning all unknowns: on CPU, Warp then reduces dot products with a plain
-        # one-thread kernel instead of its 512-wide tiled reduction, which is ~5-40x slower on CPU
-        # (measured: res=32 degree 3 tri, 271 iterations: 23.6 s -> 5.3 s); same iterates.
-        operator = aslinearoperator(matrix, batch_offsets=wp.array([0, n], dtype=int), max_batch_length=n)
-        iters, residual, atol = cg(
-            operator,
-            rhs,
-            x,
-            tol=tol,
-            atol=0.0,  # purely relative criterion: ||r|| <= tol * ||b|| (x0 = 0)
-            maxiter=max_iters if max_iters is not None else 10 * n,
-            M=preconditioner(matrix, "diag"),
-            check_every=1,
-            use_cuda_graph=False,
-        )
-        ax = wp.zeros_like(rhs)
-        bsr_mv(matrix, x, ax)
-        b_np = rhs.numpy().copy()
-        b_norm = float(np.linalg.norm(b_np))
-        true_rel = float(np.linalg.norm(b_np - ax.numpy())) / b_norm if b_norm > 0 else 0.0
-
-        u_h = space.make_field()
-        u_h.dof_values = x
-        sq = fem.integrate(
-            squared_error_form, quadrature=quadrature, fields={"u": u_h}, values={"kind": kind}, kernel_options=opts
-        )
-        l2 = math.sqrt(max(float(sq), 0.0))
-
+        matrix, rhs = _assemble(geo, space, cells, quadrature, sol.kind)
+        x, iters, residual, atol, true_rel = _solve_cg(matrix, rhs, tol, max_iters)
+        l2 = _l2_error(space, x, quadrature, sol.kind)
         nodes = space.node_positions().numpy().copy()
         values = x.numpy().copy()
     exact = sol.exact(nodes[:, 0], nodes[:, 1])
@@ -268,7 +286,7 @@ def solve_poisson(
         mesh=mesh,
         solution=solution,
         h=1.0 / res,
-        n_dofs=int(n),
+        n_dofs=int(values.shape[0]),
         l2_error=l2,
         max_nodal_error=float(np.max(np.abs(values - exact))),
         cg_tol=float(tol),

@@ -163,7 +163,7 @@ class _Liveness:
                 if b:
                     out.append(ast.If(s.test, b, e))
                 elif e:
-                    out.append(ast.If(ast.UnaryOp(ast.Not(), s.test), e, []))
+                    out.append(ast.If(negate(s.test), e, []))
             elif isinstance(s, (ast.For, ast.While)):
                 if self.mark(s.body, False):
                     b = self.sweep(s.body, True)
@@ -173,6 +173,19 @@ class _Liveness:
                     s = ast.Expr(s.value)  # ``old = wp.atomic_add(...)`` with ``old`` unread
                 out.append(s)
         return out
+
+
+_INVERSE = {ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE, ast.LtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
+
+
+def negate(test: ast.expr) -> ast.expr:
+    """The condition ``not test`` as an engineer writes it: ``c`` for ``not c``, ``a >= b`` for
+    ``a < b`` (generated inputs are finite, so no NaN makes the two differ), else ``not test``."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return test.operand
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _INVERSE:
+        return ast.Compare(test.left, [_INVERSE[type(test.ops[0])]()], test.comparators)
+    return ast.UnaryOp(ast.Not(), test)
 
 
 def live_names(body: list[ast.stmt], params: set[str]) -> set[str]:

@@ -15,7 +15,7 @@ import math
 from dataclasses import replace
 
 from warpsynth.generate import guards, registry
-from warpsynth.generate.quality import trivial_reason
+from warpsynth.generate.quality import CASTS, trivial_reason
 from warpsynth.generate import types as T
 from warpsynth.generate.scope import Ctx, Scope
 from warpsynth.generate.value import LIMIT, Expr, has_var, literal_value, name_load, round_lit, wp_attr
@@ -25,6 +25,30 @@ __all__ = ["ExprBuilder", "Expr", "LIMIT", "has_var", "name_load", "round_lit", 
 _BINOP = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div, "floordiv": ast.FloorDiv,
           "mod": ast.Mod, "bit_and": ast.BitAnd, "bit_or": ast.BitOr, "bit_xor": ast.BitXor,
           "lshift": ast.LShift, "rshift": ast.RShift}
+
+
+def _literal_clamp(node: ast.expr) -> tuple[ast.expr, float, float] | None:
+    """(x, lo, hi) for ``wp.clamp(x, lo, hi)`` with literal bounds, else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "clamp"
+            and len(node.args) == 3):
+        return None
+    lo, hi = literal_value(node.args[1]), literal_value(node.args[2])
+    return None if lo is None or hi is None else (node.args[0], lo, hi)
+
+
+#: constructors whose components are their arguments (``wp.vec3(a, b, c)[1]`` is ``b``)
+_CTORS = frozenset({"vector", "matrix", "quaternion", "quat", "quath", "quatd", "matrix_from_rows", "matrix_from_cols",
+                    "diag", "spatial_vector"})
+
+
+def _name_of(call: ast.Call) -> str | None:
+    f = call.func
+    return f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else None)
+
+
+def _is_ctor(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+        node.func.attr in _CTORS or node.func.attr.startswith(("vec", "mat")))
 
 
 class ExprBuilder:
@@ -83,6 +107,8 @@ class ExprBuilder:
                 ident = ast.Call(wp_attr("identity"), [], [ast.keyword("n", ast.Constant(n)),
                                                           ast.keyword("dtype", self.dtype_node(t.scalar))])
                 c = self.lit(self.rand_scalar_value(t.scalar, 2.0), t)
+                if literal_value(c.node) in (0, 1):  # ``I * 1.0`` is ``I``, ``I * 0.0`` a zero matrix
+                    return Expr(ident, t, 1.001)
                 return Expr(ast.BinOp(ident, ast.Mult(), c.node), t, c.mag + 0.001)
             if pick == 1:
                 self.ctx.use("diag")
@@ -176,25 +202,33 @@ class ExprBuilder:
         raise TypeError(f"no registry overload {name}({', '.join(map(str, args))})")
 
     def clamp(self, e: Expr, lo: float, hi: float) -> Expr:
+        """``wp.clamp(e, lo, hi)`` (bounds cut to the dtype's limit); a literal ``e`` becomes a literal
+        in range, and a clamp of a clamp one clamp with the tighter bounds."""
         lim = LIMIT[e.type.dtype] if e.type.kind != "bool" else 1.0
         lo, hi = max(lo, -lim), min(hi, lim)
         if not e.type.is_signed:
             lo = max(lo, 0.0)
+        inner = _literal_clamp(e.node)
+        if inner is not None and max(lo, inner[1]) <= min(hi, inner[2]):
+            lo, hi = max(lo, inner[1]), min(hi, inner[2])
+            e = Expr(inner[0], e.type, e.mag)
         if not has_var(e.node) and e.type.is_scalar:  # a literal needs no clamp: pick one in range
             return self.lit(self.rng.uniform(lo, hi) if e.type.is_float else self.rng.randint(int(lo), int(hi)), e.type)
         return self.call("clamp", [e, self.lit(lo, e.type), self.lit(hi, e.type)], mag=max(abs(lo), abs(hi)))
 
     def positive(self, e: Expr) -> Expr:
         """An expression with every component >= 0.5 (for divisors): ``wp.max(d, 0.5)`` (policy
-        ``p_divisor_max``) or ``wp.abs(d) + 0.5`` for floats, ``wp.abs(k) + 1`` for ints."""
+        ``p_divisor_max``) or ``wp.abs(d) + 0.5`` for floats, ``wp.max(k, 1)`` for signed ints."""
         if not has_var(e.node) and (e.type.is_scalar or e.type.kind == "vec"):
             n = 1 if e.type.is_scalar else e.type.shape[0]
-            lits = [self.lit(round_lit(self.rng.uniform(0.5, 2.0)) if e.type.float_based else self.rng.randint(1, 4), e.type)
-                    for _ in range(n)]
+            lits = [self.lit(self.rng.choice([0.5, 1.5, 2.0, 4.0]) if e.type.float_based else self.rng.randint(2, 4), e.type)
+                    for _ in range(n)]  # a divisor of 1 divides by nothing
             return lits[0] if e.type.is_scalar else self.ctor(e.type, lits)
         if e.type.float_based and e.type.kind in ("scalar", "vec") and self.rng.random() < self.pol.p_divisor_max:
             half = self.lit(0.5, e.type) if e.type.is_scalar else self.ctor(e.type, [self.lit(0.5, e.type)])
             return self.call("max", [e, half], mag=max(e.mag, 0.5))
+        if e.type.is_int and e.type.is_signed:
+            return self.call("max", [e, self.lit(1, e.type)], mag=max(e.mag, 1.0))  # ``wp.max(k, 1)``
         if e.type.is_scalar:
             return self.call("abs", [e]).plus_const(self, 0.5 if e.type.is_float else 1)
         sq = self.call("cw_mul", [e, e], mag=e.mag * e.mag)
@@ -237,13 +271,13 @@ class ExprBuilder:
             w = self.pol.table("w_squash_float")
             pick = r.choices(list(w), list(w.values()))[0]
             if pick == "bounded":
-                return self.call(r.choice(["tanh", "sin", "cos", "atan", "erf"]), [e])
+                return self.call(r.choice(["sin", "cos", "sin", "cos", "tanh"]), [e])  # real code: sin/cos, rarely tanh
             if pick == "clamp":
                 return self.clamp(e, -lim / 10, lim / 10)
             k = 10.0 ** -math.ceil(math.log10(e.mag / (lim / 10)))
             return Expr(ast.BinOp(e.node, ast.Mult(), self.lit(k, t).node), t, e.mag * k * 1.001)
         if t.is_int:
-            mod = r.choice([97, 255, 1000, 64, 31]) if lim >= 1000 else r.choice([7, 31, 63])
+            mod = r.choice([256, 1024, 64]) if lim >= 1000 else r.choice([8, 32, 64])  # powers of two, as bins are
             if r.random() < self.pol.p_squash_int_mask or not t.is_signed:
                 self.ctx.use("bit_and")
                 mask = (1 << max(2, int(math.log2(mod)))) - 1
@@ -277,6 +311,15 @@ class ExprBuilder:
         if e.type != t:
             raise TypeError(f"generator bug: wanted {t}, built {e.type}")
         return self.squash(e)
+
+    def gen_reading(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
+        """Like ``gen``, but an expression that reads a variable or array (up to
+        ``policy.trivial_retries`` tries, then a variable of type ``t``); None if nothing of ``t`` is readable."""
+        for _ in range(self.pol.trivial_retries):
+            e = self.gen(t, depth, scope)
+            if has_var(e.node):
+                return e
+        return self.variable(t, scope)
 
     def _pick_var(self, cands: list) -> Expr:
         """One of ``cands`` (``scope.Var``s), values nobody has read yet first, so computed values
@@ -359,18 +402,40 @@ class ExprBuilder:
             if e is not None:
                 return e
         if choice == "ifexp":
-            cond = self.cond(depth - 1, scope)
-            a = self.gen(t, depth - 1, scope)
-            b = self.gen(t, depth - 1, scope)
-            self.ctx.feature("ternary")
-            return Expr(ast.IfExp(cond, a.node, b.node), t, max(a.mag, b.mag))
-        if choice == "ctor" and t.kind == "quat":
+            return self._conditional(t, depth, scope)
+        if choice == "ctor":
+            return self._constructed(t, depth, scope)
+        if choice in ("call", "conv"):
+            e = self.registry_call(t, depth, scope, conversion=choice == "conv")
+            if e is not None:
+                return e
+        return self.leaf(t, scope)
+
+    def _conditional(self, t: T.WType, depth: int, scope: Scope) -> Expr:
+        """``wp.where(c, a, b)`` (policy ``p_ifexp_where``) or ``a if c else b``."""
+        r = self.rng
+        cond = self.cond(depth - 1, scope)
+        a = self.gen(t, depth - 1, scope)
+        b = self.gen(t, depth - 1, scope)
+        self.ctx.feature("ternary")
+        if r.random() < self.pol.p_ifexp_where:  # ``wp.where(c, a, b)``, as much real code writes it
+            self.ctx.use("where")
+            return Expr(ast.Call(wp_attr("where"), [cond, a.node, b.node], []), t, max(a.mag, b.mag))
+        return Expr(ast.IfExp(cond, a.node, b.node), t, max(a.mag, b.mag))
+
+    def _constructed(self, t: T.WType, depth: int, scope: Scope) -> Expr:
+        """A value of ``t`` built from parts: ``wp.quaternion(ijk, w)``, ``wp.transform_compose(p, q, s)``,
+        ``wp.matrix_from_rows/cols(...)`` or a vector/matrix constructor of components."""
+        r = self.rng
+        if t.kind == "quat":
             ijk = self.gen(T.vec(3, t.dtype), depth - 1, scope)
             real = self.gen(t.scalar, depth - 1, scope)
             self.ctx.use("quaternion")
+            if not has_var(ijk.node) and not has_var(real.node):
+                return self.leaf(t, scope)  # a quaternion of literals is a literal: take a leaf
             node = ast.Call(wp_attr("quaternion"), [ijk.node, real.node], [ast.keyword("dtype", self.dtype_node(t.scalar))])
             return Expr(node, t, max(ijk.mag, real.mag))
-        if choice == "ctor" and t == T.mat(4) and r.random() < self.pol.p_mat4_compose:
+        if t == T.mat(4) and r.random() < self.pol.p_mat4_compose:
             # 4x4 rigid-with-scale matrix from position, rotation and scale
             pos = self.gen(T.vec(3), depth - 1, scope)
             rot = self.unit(self.gen(T.quat(), depth - 1, scope))
@@ -378,20 +443,14 @@ class ExprBuilder:
             self.ctx.use("transform_compose")
             node = ast.Call(wp_attr("transform_compose"), [pos.node, rot.node, scale.node], [])
             return Expr(node, t, 3.0 * (scale.mag + 1.0) + pos.mag + 1.0)
-        if choice == "ctor" and t.kind == "mat":
+        if t.kind == "mat":
             n = t.shape[0]
             rows = [self.gen(T.vec(n, t.dtype), depth - 1, scope) for _ in range(n)]
             name = r.choice(["matrix_from_rows", "matrix_from_cols"])
             self.ctx.use(name)
             return Expr(ast.Call(wp_attr(name), [x.node for x in rows], []), t, max(x.mag for x in rows))
-        if choice == "ctor":
-            comps = [self.gen(t.scalar, depth - 1, scope) for _ in range(t.shape[0])]
-            return self.ctor(t, comps)
-        if choice in ("call", "conv"):
-            e = self.registry_call(t, depth, scope, conversion=choice == "conv")
-            if e is not None:
-                return e
-        return self.leaf(t, scope)
+        comps = [self.gen(t.scalar, depth - 1, scope) for _ in range(t.shape[0])]
+        return self.ctor(t, comps)
 
     def registry_call(self, t: T.WType, depth: int, scope: Scope, conversion: bool = False) -> Expr | None:
         sigs = self.ctx.sigs_for(t)
@@ -403,6 +462,13 @@ class ExprBuilder:
             return None
         sig = self.ctx.pick_signature(sigs)
         args = [self.gen(a, depth - 1, scope) for a in sig.args]
+        if trivial_reason(ast.Call(wp_attr(sig.name), [a.node for a in args], [])) is not None:
+            return None  # ``wp.transpose(wp.transpose(M))``, ``wp.abs(wp.abs(x))``: not this call
+        if sig.name in CASTS and isinstance(args[0].node, ast.Call) and _name_of(args[0].node) in CASTS:
+            return None  # ``int(float(k))``: a cast of a cast is a round trip nobody writes
+        for k, a in enumerate(args):  # ``wp.dot(v, wp.vec3(1.9, -1.92, -1.33))``: read a value instead of a literal
+            if not has_var(a.node) and self.rng.random() < self.pol.p_call_arg_var:
+                args[k] = self.variable(sig.args[k], scope) or a
         if not any(has_var(a.node) for a in args):
             # a call on constants only is unrealistic: feed it a variable where one exists
             k = self.rng.randrange(len(args))
@@ -420,6 +486,12 @@ class ExprBuilder:
             return None
         src_t = self.rng.choice(pool)
         src = self.gen(src_t, depth - 1, scope)
+        if not has_var(src.node):
+            return None  # ``wp.vec3(0.5, 1.0, 2.0)[1]`` is a literal
+        operands = [src.node] + ([src.node.left, src.node.right] if isinstance(src.node, ast.BinOp) else []) \
+            + ([src.node.operand] if isinstance(src.node, ast.UnaryOp) else [])
+        if any(_is_ctor(x) for x in operands):
+            return None  # ``wp.vec3(a, b, c)[1]`` is ``b``, ``(wp.vec3(0.5) * dt)[0]`` is ``0.5 * dt``
         if src_t.kind == "mat":
             i, j = self.rng.randrange(src_t.shape[0]), self.rng.randrange(src_t.shape[1])
             idx: ast.expr = ast.Tuple([ast.Constant(i), ast.Constant(j)], ast.Load())
@@ -432,86 +504,144 @@ class ExprBuilder:
         return Expr(ast.Subscript(src.node, idx, ast.Load()), t, src.mag)
 
     def operator(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
-        r = self.rng
+        """A Python operator expression of type ``t`` (None for bool and other types without one)."""
         if t.kind == "bool":
             return None
         if t.is_int:
-            op = r.choice(["add", "sub", "mul", "floordiv", "mod", "bit_and", "bit_or", "bit_xor", "lshift", "rshift", "neg", "invert"])
-            if not t.is_signed and op in ("sub", "neg", "invert"):
-                op = "add"  # wrap-around would break the magnitude bound (and divisors built from it)
-            a = self.gen(t, depth - 1, scope)
-            if op in ("neg", "invert"):
-                self.ctx.use(op)
-                node = ast.UnaryOp(ast.USub() if op == "neg" else ast.Invert(), a.node)
-                return Expr(node, t, a.mag + 1.0)
-            b = self.gen(t, depth - 1, scope)
-            if op in ("floordiv", "mod"):
-                b = self.positive_int(b, scope)
-                mag = a.mag if op == "floordiv" else b.mag
-            elif op in ("lshift", "rshift"):
-                if has_var(b.node):
-                    b = Expr(ast.BinOp(b.node, ast.BitAnd(), self.lit(7, t).node), t, 7.0)
-                    self.ctx.use("bit_and")
-                else:
-                    b = self.lit(self.rng.randint(1, 7), t)
-                mag = a.mag * 128.0 if op == "lshift" else a.mag
-                if op == "lshift" and t.is_signed:
-                    a = self.call("abs", [a])  # left shift of a negative value is undefined in C++
-            elif op in ("bit_or", "bit_xor"):
-                mag = 2.0 * max(a.mag, b.mag) + 1.0
-            elif op == "bit_and":
-                mag = max(a.mag, b.mag)
-            elif op == "mul":
-                mag = a.mag * b.mag
-            else:
-                mag = a.mag + b.mag
-            self.ctx.use(op)
-            self.ctx.feature("bitwise" if op.startswith(("bit_", "lshift", "rshift")) else "int_arith")
-            return Expr(ast.BinOp(a.node, _BINOP[op](), b.node), t, mag)
+            return self._int_operator(t, depth, scope)
         if t.kind in ("vec", "svec") or t.is_float or t.kind in ("mat", "smat", "quat"):
-            op = r.choice(["add", "sub", "mul", "mul", "div", "neg"])
-            if t.kind in ("quat",) and op in ("div",):
-                op = "mul"
-            if op == "neg":
-                a = self.gen(t, depth - 1, scope)
-                self.ctx.use("neg")
-                return Expr(ast.UnaryOp(ast.USub(), a.node), t, a.mag, unit=a.unit)
-            if op in ("add", "sub"):
-                a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
-                self.ctx.use(op)
-                return Expr(ast.BinOp(a.node, _BINOP[op](), b.node), t, a.mag + b.mag)
-            if op == "div":
-                a = self.gen(t, depth - 1, scope)
-                sizes = [v for v in scope.all_vars() if v.type == t.scalar and v.lo and v.name not in scope.accum]
-                self.ctx.use("div")
-                if sizes and r.random() < self.pol.p_divisor_param:  # ``x / dt``: a parameter known to be positive
-                    v = r.choice(sizes)
-                    return Expr(ast.BinOp(a.node, ast.Div(), v.load()), t, a.mag / v.lo)
-                s = self.gen(t.scalar, depth - 1, scope)
-                d = self.positive(s)
-                self.ctx.feature("safe_div")
-                return Expr(ast.BinOp(a.node, ast.Div(), d.node), t, 2.0 * a.mag)  # divisor >= 0.5
-            # mul
-            if t.kind == "quat":
-                a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
-                self.ctx.use("mul")
-                return Expr(ast.BinOp(a.node, ast.Mult(), b.node), t, 4 * a.mag * b.mag, unit=a.unit and b.unit)
-            if t.kind == "vec" and t.float_based and t.shape[0] in (2, 3, 4) and T.mat(t.shape[0], t.dtype) in self.ctx.types and r.random() < self.pol.p_vec_matvec:
-                m = self.gen(T.mat(t.shape[0], t.dtype), depth - 1, scope)
-                v = self.gen(t, depth - 1, scope)
-                self.ctx.use("mul")
-                return Expr(ast.BinOp(m.node, ast.Mult(), v.node), t, t.shape[0] * m.mag * v.mag)
-            if t.kind == "mat" and r.random() < self.pol.p_mat_matmul:
-                a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
-                self.ctx.use("mul")
-                return Expr(ast.BinOp(a.node, ast.Mult(), b.node), t, t.shape[0] * a.mag * b.mag)
-            a = self.gen(t, depth - 1, scope)
-            s = self.gen(t.scalar, depth - 1, scope) if not t.is_scalar else self.gen(t, depth - 1, scope)
-            self.ctx.use("mul")
-            if r.random() >= self.pol.p_scalar_mul_left:
-                return Expr(ast.BinOp(a.node, ast.Mult(), s.node), t, a.mag * s.mag)
-            return Expr(ast.BinOp(s.node, ast.Mult(), a.node), t, a.mag * s.mag)
+            return self._float_operator(t, depth, scope)
         return None
+
+    def _int_operator(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
+        """``a op b`` over ints: arithmetic, ``//``/``%`` by a positive divisor, bit ops, shifts by ``& 7``;
+        None when every operand is a literal (the caller takes a leaf: an operator folds to one)."""
+        op = self.rng.choice(["add", "sub", "mul", "floordiv", "mod", "bit_and", "bit_or", "bit_xor", "lshift", "rshift", "neg", "invert"])
+        if not t.is_signed and op in ("sub", "neg", "invert"):
+            op = "add"  # wrap-around would break the magnitude bound (and divisors built from it)
+        a = self.gen(t, depth - 1, scope)
+        if op in ("neg", "invert"):
+            if not has_var(a.node):
+                return None
+            self.ctx.use(op)
+            node = ast.UnaryOp(ast.USub() if op == "neg" else ast.Invert(), a.node)
+            return Expr(node, t, a.mag + 1.0)
+        b = self.gen(t, depth - 1, scope)
+        if not has_var(a.node) and not has_var(b.node):
+            return None
+        a, b = self.no_neutral_literal(a), self.no_neutral_literal(b)
+        if op in ("floordiv", "mod"):
+            b = self.positive_int(b, scope)
+            mag = a.mag if op == "floordiv" else b.mag
+        elif op in ("lshift", "rshift"):
+            if has_var(b.node):
+                b = Expr(ast.BinOp(b.node, ast.BitAnd(), self.lit(7, t).node), t, 7.0)
+                self.ctx.use("bit_and")
+            else:
+                b = self.lit(self.rng.randint(1, 7), t)
+            if op == "lshift" and t.is_signed and literal_value(a.node) is not None:
+                a = self.lit(abs(literal_value(a.node)), t)
+            elif op == "lshift" and t.is_signed:
+                # left shift of a negative value is undefined in C++: shift the low bits, ``(a & 255) << k``
+                mask = self.lit(63 if t.bits <= 8 else 255, t)
+                self.ctx.use("bit_and")
+                a = Expr(ast.BinOp(a.node, ast.BitAnd(), mask.node), t, min(a.mag, mask.mag))
+            mag = a.mag * 128.0 if op == "lshift" else a.mag
+        elif op in ("bit_or", "bit_xor"):
+            mag = 2.0 * max(a.mag, b.mag) + 1.0
+        elif op == "bit_and":
+            mag = max(a.mag, b.mag)
+        elif op == "mul":
+            mag = a.mag * b.mag
+        else:
+            mag = a.mag + b.mag
+        self.ctx.use(op)
+        self.ctx.feature("bitwise" if op.startswith(("bit_", "lshift", "rshift")) else "int_arith")
+        return Expr(ast.BinOp(a.node, _BINOP[op](), b.node), t, mag)
+
+    def _float_operator(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
+        """``a + b``, ``a - b``, ``-a``, a division by a positive divisor, or a product (scalar,
+        matrix-vector, matrix-matrix, quaternion) of float-based values; None when every operand
+        is a literal."""
+        op = self.rng.choice(["add", "sub", "mul", "mul", "div", "neg"])
+        if t.kind in ("quat",) and op in ("div",):
+            op = "mul"
+        if op == "neg":
+            a = self.gen(t, depth - 1, scope)
+            if not has_var(a.node):
+                return None
+            self.ctx.use("neg")
+            return Expr(ast.UnaryOp(ast.USub(), a.node), t, a.mag, unit=a.unit)
+        if op in ("add", "sub"):
+            a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
+            if not has_var(a.node) and not has_var(b.node):
+                return None
+            a, b = self.no_neutral_literal(a), self.no_neutral_literal(b)
+            self.ctx.use(op)
+            return Expr(ast.BinOp(a.node, _BINOP[op](), b.node), t, a.mag + b.mag)
+        if op == "div":
+            return self._float_div(t, depth, scope)
+        return self._float_mul(t, depth, scope)
+
+    def _float_div(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
+        """``a / dt`` over a parameter known to be positive, else ``a / positive(s)``; None for a
+        literal numerator."""
+        r = self.rng
+        a = self.gen(t, depth - 1, scope)
+        if not has_var(a.node):
+            return None
+        sizes = [v for v in scope.all_vars() if v.type == t.scalar and v.lo and v.name not in scope.accum]
+        self.ctx.use("div")
+        if sizes and r.random() < self.pol.p_divisor_param:
+            v = r.choice(sizes)
+            return Expr(ast.BinOp(a.node, ast.Div(), v.load()), t, a.mag / v.lo)
+        s = self.gen(t.scalar, depth - 1, scope)
+        d = self.positive(s)
+        self.ctx.feature("safe_div")
+        return Expr(ast.BinOp(a.node, ast.Div(), d.node), t, 2.0 * a.mag)  # divisor >= 0.5
+
+    def _float_mul(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
+        """A product: quaternion * quaternion, matrix * vector, matrix * matrix or value * scalar;
+        None when both factors are literals."""
+        r = self.rng
+        if t.kind == "quat":
+            a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
+            if not has_var(a.node) and not has_var(b.node):
+                return None
+            self.ctx.use("mul")
+            return Expr(ast.BinOp(a.node, ast.Mult(), b.node), t, 4 * a.mag * b.mag, unit=a.unit and b.unit)
+        if t.kind == "vec" and t.float_based and t.shape[0] in (2, 3, 4) and T.mat(t.shape[0], t.dtype) in self.ctx.types \
+                and r.random() < self.pol.p_vec_matvec:
+            m = self.gen(T.mat(t.shape[0], t.dtype), depth - 1, scope)
+            v = self.gen(t, depth - 1, scope)
+            if not has_var(m.node) and not has_var(v.node):
+                return None
+            self.ctx.use("mul")
+            return Expr(ast.BinOp(m.node, ast.Mult(), v.node), t, t.shape[0] * m.mag * v.mag)
+        if t.kind == "mat" and r.random() < self.pol.p_mat_matmul:
+            a, b = self.gen(t, depth - 1, scope), self.gen(t, depth - 1, scope)
+            if not has_var(a.node) and not has_var(b.node):
+                return None
+            self.ctx.use("mul")
+            return Expr(ast.BinOp(a.node, ast.Mult(), b.node), t, t.shape[0] * a.mag * b.mag)
+        a = self.gen(t, depth - 1, scope)
+        s = self.gen(t.scalar, depth - 1, scope) if not t.is_scalar else self.gen(t, depth - 1, scope)
+        if not has_var(a.node) and not has_var(s.node):
+            return None
+        a, s = self.no_neutral_literal(a), self.no_neutral_literal(s)
+        self.ctx.use("mul")
+        if r.random() >= self.pol.p_scalar_mul_left:
+            return Expr(ast.BinOp(a.node, ast.Mult(), s.node), t, a.mag * s.mag)
+        return Expr(ast.BinOp(s.node, ast.Mult(), a.node), t, a.mag * s.mag)
+
+    def no_neutral_literal(self, e: Expr) -> Expr:
+        """``e``, or a literal 2..4 (with ``e``'s sign) where ``e`` is the literal 0 or 1 (``x * 0``,
+        ``x + 0``, ``x * 1``, ``0 << k`` are no computation anyone writes)."""
+        v = literal_value(e.node) if e.type.is_scalar else None
+        if v is None or abs(v) not in (0, 1):
+            return e
+        k = self.rng.randint(2, 4)
+        return self.lit(-k if v < 0 and e.type.is_signed else k, e.type)
 
     @staticmethod
     def helper_ok(h, scope: Scope) -> bool:
@@ -648,22 +778,39 @@ class ExprBuilder:
         return Expr(ast.Call(wp_attr(name), args, []), t, mag)
 
     def positive_int(self, b: Expr, scope: Scope) -> Expr:
-        """A divisor >= 1 for ``b``'s type: a positive int parameter, or ``wp.abs(b) + 1``."""
+        """A divisor >= 1 for ``b``'s type: a positive int parameter, ``wp.max(b, 1)`` (signed) or ``b + 1`` (unsigned)."""
         t = b.type
         if not has_var(b.node):
-            return self.lit(self.rng.randint(1, 8), t)
+            return self.lit(self.rng.choice([2, 4, 8]), t)  # ``k % 2``, ``k // 4``: never ``k % 1`` (0) or ``k % 7``
         if t == T.INT and self.rng.random() < self.pol.p_int_divisor_size:
             # a size known to be positive: ``k % n`` over an int parameter or ``a.shape[0]``
             sizes = [v for v in scope.all_vars() if v.type == t and not v.mutable and v.trip_bound > 0 and v.name not in scope.accum]
             if sizes:
                 v = self.rng.choice(sizes)
                 return Expr(v.load(), t, float(v.trip_bound))
-        if t.is_signed:
-            b = self.call("abs", [b])
+        if t.is_signed:  # ``wp.max(k, 1)``, the idiom real code guards a count with
+            return self.call("max", [b, self.lit(1, t)], mag=max(b.mag, 1.0))
         self.ctx.use("add")
         return Expr(ast.BinOp(b.node, ast.Add(), self.lit(1, t).node), t, b.mag + 1.0)
 
     # ------------------------------------------------------------------ conditions
+    def _fallback_cond(self, scope: Scope) -> ast.expr:
+        """A condition on whatever is readable when the drawn type had nothing to read: an index
+        against a small bound (``i > 2``), else a scalar against a literal (never a constant)."""
+        r = self.rng
+        if scope.all_index_vars():
+            return ast.Compare(name_load(r.choice(scope.all_index_vars()).name), [ast.Gt()], [ast.Constant(r.randint(0, 3))])
+        cands = [v for v in scope.all_vars() if v.type.kind in ("scalar", "vec", "mat", "quat") and v.name not in scope.accum
+                 and (v.type.scalar.is_float or v.type.scalar.is_int)]
+        if not cands:
+            return ast.Constant(True)  # nothing readable at all: ``if True`` (the trivial check reports it)
+        v = self._pick_var(cands)
+        node = v.node
+        if v.type.kind != "scalar":  # a component: ``v[0] > 0.5``, ``M[0, 0] < 1.0``
+            idx = ast.Tuple([ast.Constant(0), ast.Constant(0)], ast.Load()) if v.type.kind == "mat" else ast.Constant(0)
+            node = ast.Subscript(node, idx, ast.Load())
+        return ast.Compare(node, [r.choice([ast.Lt(), ast.Gt()])], [self.const(v.type.scalar).node])
+
     def cond(self, depth: int, scope: Scope) -> ast.expr:
         r = self.rng
         pick = r.random()
@@ -672,8 +819,11 @@ class ExprBuilder:
             a, b = self.cond(depth - 1, scope), self.cond(depth - 1, scope)
             return ast.BoolOp(r.choice([ast.And(), ast.Or()]), [a, b])
         if pick < pol.p_cond_boolop + pol.p_cond_not and depth > 0:
+            inner = self.cond(depth - 1, scope)
+            if isinstance(inner, ast.UnaryOp) and isinstance(inner.op, ast.Not):
+                return inner.operand  # ``not not c`` is ``c``
             self.ctx.use("unot")
-            return ast.UnaryOp(ast.Not(), self.cond(depth - 1, scope))
+            return ast.UnaryOp(ast.Not(), inner)
         if pick < pol.p_cond_boolop + pol.p_cond_not + pol.p_cond_predicate:
             pool = [x for x in self.ctx.types if x.float_based and x.kind in ("scalar", "vec", "mat", "quat") and scope.readable(x)]
             if pool:
@@ -690,8 +840,7 @@ class ExprBuilder:
         if not has_var(a.node):
             a = self.variable(t, scope) or a
         if not has_var(a.node):
-            return ast.Compare(name_load(r.choice(scope.all_index_vars()).name), [ast.Gt()], [ast.Constant(r.randint(0, 3))]) \
-                if scope.all_index_vars() else ast.Constant(r.random() < 0.5)
+            return self._fallback_cond(scope)
         if r.random() < pol.p_cond_rhs_const:
             b = self.const(t)
         else:

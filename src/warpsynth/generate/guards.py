@@ -12,11 +12,13 @@ registry because no cheap guard makes them safe.
 
 from __future__ import annotations
 
+import ast
 import math
 import random
 from typing import Protocol
 
 from warpsynth.generate import types as T
+from warpsynth.generate.policy import Policy
 from warpsynth.generate.value import Expr, literal_value
 
 
@@ -32,6 +34,7 @@ class GuardBuilder(Protocol):
     def scalar_type(self, name: str) -> T.WType: ...
 
     rng: random.Random
+    pol: "Policy"
 
 #: registry builtins the expression builder must not call (no cheap domain guard)
 REJECT = frozenset(
@@ -140,10 +143,31 @@ def _at_least(b: GuardBuilder, e: Expr, eps: float) -> Expr:
     return b.call("max", [e, b.lit(eps, e.type)], mag=max(e.mag, eps))
 
 
+#: the bounds a registry ``wp.clamp`` call gets (float, int)
+_CLAMP_BOUNDS = ((0.0, 1.0), (-1.0, 1.0), (0.0, 10.0), (-10.0, 10.0))
+_INT_CLAMP_BOUNDS = ((0, 15), (-8, 8), (0, 100))
+
+
+def _gaussian_ok(e: Expr) -> bool:
+    """A float scalar variable (``r``, ``p.radius``): ``-r * r`` reads it twice without repeating a computation."""
+    return e.type.is_scalar and e.type.is_float and isinstance(e.node, (ast.Name, ast.Attribute)) \
+        and not (isinstance(e.node, ast.Attribute) and isinstance(e.node.value, ast.Name) and e.node.value.id == "wp")
+
+
+def _is_call(node, name: str) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name
+
+
 def guard(b: GuardBuilder, name: str, args: list[Expr]) -> list[Expr] | None:
     """Rewrite ``args`` into the domain of ``name``; None rejects this call."""
     if name in REJECT:
         return None
+    if name == "clamp":  # literal bounds as engineers write them (a drawn ``lo`` could exceed ``hi``); no clamp of a clamp
+        x = args[0]
+        if not x.type.is_scalar or _is_call(x.node, "clamp"):
+            return None
+        lo, hi = b.rng.choice(_CLAMP_BOUNDS if x.type.is_float else _INT_CLAMP_BOUNDS)
+        return [x, b.lit(lo if x.type.is_signed else max(lo, 0), x.type), b.lit(hi, x.type)]
     if name == "sqrt":
         return [_at_least(b, args[0], 0.0)] if args[0].type.is_float else None
     if name in ("log", "log2", "log10"):
@@ -152,6 +176,10 @@ def guard(b: GuardBuilder, name: str, args: list[Expr]) -> list[Expr] | None:
         return [b.clamp(args[0], -0.9, 0.9) if args[0].mag > 0.9 else args[0]]
     if name == "erfcinv":
         return [b.clamp(args[0], 0.1, 1.9)]
+    if name == "exp" and args[0].mag > 4.0 and _gaussian_ok(args[0]) and b.rng.random() < b.pol.p_exp_gaussian:
+        # ``wp.exp(-r * r)``: a Gaussian falloff, at most 1 (the argument is <= 0, so its bound for exp is 0)
+        x = args[0].node
+        return [Expr(ast.BinOp(ast.UnaryOp(ast.USub(), x), ast.Mult(), x), args[0].type, 0.0)]
     if name in ("exp", "cosh", "sinh"):
         return [b.clamp(args[0], -4.0, 4.0) if args[0].mag > 4.0 else args[0]]
     if name == "tan":

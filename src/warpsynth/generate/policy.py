@@ -148,6 +148,13 @@ class Policy:
     p_leaf_read: float = 0.5  # ... else an array element, when variables of the type exist
     p_leaf_read_no_var: float = 0.7  # ... an array element, when no variable of the type exists
     p_leaf_derive: float = 0.75  # nothing of the type in scope: derive one (``wp.vec3(x, y, 0.5)``)
+    atomic_bound_float: float = 1000.0  # |value| a float atomic adds (clamped only above: 256 threads x 216 trips stay finite)
+    atomic_bound_int: float = 100.0  # ... an int atomic adds (far from int32 overflow)
+    p_ifexp_where: float = 0.5  # a conditional value is ``wp.where(c, a, b)`` rather than ``a if c else b``
+    p_loop_accumulate: float = 0.8  # inside a loop, an update of an enclosing value accumulates (``acc += e``), not ``acc = e``
+    p_call_arg_var: float = 0.7  # a literal argument of a builtin call reads a value of its type instead (no literals
+    # deep in call chains; guard bounds and eps are added after)
+    p_assign_copy_retry: float = 0.9  # ``b = a`` (a plain copy of a value) is drawn again as a computation
     p_bool_true: float = 0.5
     p_vec_const_splat: float = 0.25  # ``wp.vec3(0.5)`` instead of three components
     p_quat_const_identity: float = 0.3
@@ -156,11 +163,12 @@ class Policy:
     p_ctor_generic_matrix: float = 0.15  # ``wp.matrix(..., shape=, dtype=)``
     p_ctor_spatial_vector: float = 0.5  # ``wp.spatial_vector`` instead of ``wp.spatial_vectorf``
     p_transform_ctor_kw: float = 0.3  # ``wp.transformation(p, q, dtype=)``
-    w_squash_float: Table = (("bounded", 1.0), ("clamp", 0.4), ("scale", 1.0))  # over-limit float: tanh.., clamp, * 0.01
+    w_squash_float: Table = (("bounded", 0.6), ("clamp", 0.15), ("scale", 1.4))  # over-limit float: tanh.., clamp, * 0.01
     p_squash_int_mask: float = 0.5  # an over-limit int is masked (``& 63``) rather than wrapped (``% 97``)
     p_squash_vec_normalize: float = 0.5
     p_int_divisor_size: float = 0.7  # an int divisor is a positive int parameter (``k % n``) where one exists
     p_divisor_param: float = 0.7  # a float divisor is a positive parameter (``x / dt``) where one exists
+    p_exp_gaussian: float = 0.7  # ``wp.exp(x)`` of a large variable becomes ``wp.exp(-x * x)`` (else ``clamp(x, -4, 4)``)
     p_divisor_max: float = 0.6  # a divisor is ``wp.max(d, 0.5)`` rather than ``wp.abs(d) + 0.5``
     p_mat4_compose: float = 0.5  # a 4x4 matrix from ``wp.transform_compose(p, q, s)``
     p_component_attr: float = 0.3  # ``v.x`` rather than ``v[0]``
@@ -181,6 +189,9 @@ class Policy:
     #: (``w_builtin_reference``: the counts above), pulling the call mix towards real code
     w_builtin_reference: Table = REFERENCE_BUILTIN_CALLS
     builtin_reference_power: float = 0.5
+    #: factor on drawing these as plain calls: guards and squashing already emit them far more often
+    #: than real code calls them (clamp 7%, max 10%, abs 5% of generated calls against 1.8%, 5.3%, 3.6%)
+    w_builtin_guard_damping: Table = (("clamp", 0.25), ("max", 0.5), ("abs", 0.5))
     # --- statements (stmt.py) --------------------------------------------------------------
     w_stmt: Table = (("assign", 4.0), ("aug", 2.0), ("comp", 0.5), ("ifs", 1.0), ("forl", 0.6), ("whilel", 0.15),
                      ("brk", 0.15), ("cont", 0.1), ("atomic", 0.0), ("decomp", 0.0))
@@ -225,6 +236,7 @@ class Policy:
     p_tile_storage_kw: float = 0.2
     p_tile_unary_helper: float = 0.5
     p_tile_scale_by_param: float = 0.6
+    p_tile_chain: float = 0.6  # a tile op works on the newest tile (else any earlier one)
     p_tile_atomic_add: float = 0.5  # ``wp.tile_atomic_add`` rather than ``atomic_add(total, 0, s[0])``
     # --- motif families (generate/motifs) ---------------------------------------------------
     motifs: MotifPolicy = field(default_factory=MotifPolicy)

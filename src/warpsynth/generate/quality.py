@@ -36,6 +36,8 @@ _SAME_ARG_CALLS = frozenset({"min", "max", "cross", "sub", "div", "mod", "bit_an
 
 #: builtins with f(f(x)) == f(x)
 _IDEMPOTENT = frozenset({"abs", "normalize", "floor", "ceil", "round", "rint", "trunc", "sign", "nonzero"})
+#: builtins with f(f(x)) == x
+_INVOLUTIONS = frozenset({"transpose", "inverse", "quat_inverse", "transform_inverse"})
 
 
 def _call_name(node: ast.Call) -> str | None:
@@ -61,8 +63,62 @@ def _is_literal_form(node: ast.expr) -> bool:
             return all(_is_literal_form(a) for a in node.args) and all(_is_literal_form(k.value) for k in node.keywords)
         return False
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):  # ``wp.identity(n=3, dtype=float) * 2.0``
-        return _is_literal_form(node.left) and _is_literal_form(node.right)
+        # a literal form scaled by a number (``wp.identity(n=3, dtype=float) * 2.0``, ``wp.tile_arange(8) * 0.125``)
+        # or a number times a named constant (``2.0 * wp.pi``); ``0 * 2`` is a constant expression
+        for a, b in ((node.left, node.right), (node.right, node.left)):
+            if literal_number(b) is not None and ((isinstance(a, ast.Call) and _is_literal_form(a))
+                                           or (isinstance(a, ast.Attribute) and a.attr in _NAMED_CONSTANTS)):
+                return True
     return False
+
+
+#: Warp's named float constants (``wp.pi``...), written times a number in real code
+_NAMED_CONSTANTS = frozenset({"pi", "tau", "e", "half_pi", "inf", "nan", "log2e", "log10e", "ln2", "ln10", "phi"})
+
+
+def literal_number(node: ast.expr) -> float | None:
+    """The number a scalar literal denotes (``2``, ``-0.5``, ``wp.float64(0.5)``, ``int(3)``), else None
+    (``value.literal_value`` is this function)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        v = literal_number(node.operand)
+        return None if v is None else -v
+    if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and (_call_name(node) or "") in CASTS:
+        return literal_number(node.args[0])
+    return None
+
+
+#: scalar cast builtins (``float(x)``, ``wp.float64(x)``...)
+CASTS = frozenset({"float", "int", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+                    "uint16", "uint32", "uint64"})
+#: operators whose result is 0 when the left (``0 * x``, ``0 << k``, ``0 // n``) or, for the commuting
+#: ones, either operand is the literal 0
+_ZERO_LEFT = (ast.Mult, ast.BitAnd, ast.LShift, ast.RShift, ast.FloorDiv, ast.Mod, ast.Div)
+_ZERO_EITHER = (ast.Mult, ast.BitAnd)
+#: (operator, literal right operand) pairs that leave the left operand unchanged: ``x + 0``, ``x * 1``
+_NEUTRAL_RIGHT = ((ast.Add, 0), (ast.Sub, 0), (ast.Mult, 1), (ast.Div, 1), (ast.FloorDiv, 1), (ast.BitOr, 0),
+                  (ast.BitXor, 0), (ast.LShift, 0), (ast.RShift, 0))
+
+
+def _binop_reason(node: ast.BinOp) -> str | None:
+    """Why a binary operator is trivial: self-cancelling, absorbed by a 0, neutral, or constant."""
+    if isinstance(node.op, _SELF_CANCELLING_OPS) and ast.dump(node.left) == ast.dump(node.right):
+        return "self-cancelling operator"
+    left, right = literal_number(node.left), literal_number(node.right)
+    if (left == 0 and isinstance(node.op, _ZERO_LEFT)) or (right == 0 and isinstance(node.op, _ZERO_EITHER)):
+        return "zero operand"
+    if right == 1 and isinstance(node.op, ast.Mod):
+        return "modulo one"
+    stride = isinstance(node.op, ast.Add) and right == 0 and isinstance(node.left, ast.BinOp) \
+        and isinstance(node.left.op, ast.Mult) and literal_number(node.left.right) is not None  # ``edges[t * 2 + 0]``
+    if not stride and right is not None and any(isinstance(node.op, op) and right == v for op, v in _NEUTRAL_RIGHT) \
+            or left is not None and ((isinstance(node.op, (ast.Add, ast.BitOr, ast.BitXor)) and left == 0)
+                                     or (isinstance(node.op, ast.Mult) and left == 1)):
+        return "neutral operand"
+    if _reads_nothing(node) and not _is_literal_form(node):
+        return "constant expression"
+    return None
 
 
 def _reads_nothing(node: ast.expr) -> bool:
@@ -76,14 +132,22 @@ def is_self_assignment(node: ast.AST) -> bool:
 
 
 def trivial_reason(node: ast.expr) -> str | None:
-    """Why ``node`` (top level only) is trivially constant or self-cancelling, or None."""
+    """Why ``node`` (top level only) is trivially constant or self-cancelling, or None.
+
+    Kinds (the reason strings): ``self-cancelling operator`` (``x - x``, ``k ^ k``), ``zero operand``
+    (``0 * x``, ``x & 0``, ``0 << k``), ``modulo one`` (``k % 1``), ``neutral operand`` (``x + 0``, ``x * 1``), ``constant
+    expression`` (an operator, math call, component or negation of literals only:
+    ``wp.abs(0.5) + 0.1``, ``wp.sin(0.5)``, ``wp.vec2(1.5)[1]``, ``~0``; a literal form such as
+    ``wp.vec3(1.0, 0.0, 0.0)``, ``-1.5`` or ``wp.identity(n=3, dtype=float) * 2.0`` is not one),
+    ``comparison with itself``, ``constant condition``, ``equal branches`` (``a if c else a``),
+    ``idempotent call nested`` (``wp.abs(wp.abs(x))``), ``inverse of an inverse``
+    (``wp.transpose(wp.transpose(M))``, ``wp.quat_inverse(wp.quat_inverse(q))``), ``same arguments`` (``wp.min(x, x)``,
+    ``wp.cross(v, v)``) and ``double negation`` (``--x``, ``not not c``).
+    """
     same = ast.dump
     if isinstance(node, ast.BinOp):
-        if isinstance(node.op, _SELF_CANCELLING_OPS) and same(node.left) == same(node.right):
-            return "self-cancelling operator"
-        if _reads_nothing(node) and not _is_literal_form(node):
-            return "constant expression"
-    elif isinstance(node, ast.Compare) and len(node.comparators) == 1:
+        return _binop_reason(node)
+    if isinstance(node, ast.Compare) and len(node.comparators) == 1:
         if same(node.left) == same(node.comparators[0]):
             return "comparison with itself"
         if _reads_nothing(node):
@@ -99,12 +163,19 @@ def trivial_reason(node: ast.expr) -> str | None:
         inner = node.args[0] if len(node.args) == 1 else None
         if name in _IDEMPOTENT and isinstance(inner, ast.Call) and _call_name(inner) == name:
             return "idempotent call nested"
+        if name in _INVOLUTIONS and isinstance(inner, ast.Call) and _call_name(inner) == name:
+            return "inverse of an inverse"
         if name in _SAME_ARG_CALLS and len(args) >= 2 and len(set(args)) < len(args):
             return "same arguments"
         if node.args and _reads_nothing(node) and not _is_literal_form(node):
             return "constant expression"
     elif isinstance(node, ast.UnaryOp):
+        if isinstance(node.operand, ast.UnaryOp) and type(node.operand.op) is type(node.op):
+            return "double negation"  # ``--x``, ``~~k``, ``not not c``
         if _reads_nothing(node) and not _is_literal_form(node):  # ``-1.5`` is a literal, ``~0`` is not
+            return "constant expression"
+    elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.value, ast.Call):
+        if _reads_nothing(node.value) and _is_literal_form(node.value):  # ``wp.vec2(1.5, 0.5)[1]``
             return "constant expression"
     return None
 

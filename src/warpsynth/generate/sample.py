@@ -14,12 +14,21 @@ def config_for(category: str | None) -> GeneratorConfig:
     if category is None:
         return GeneratorConfig()
     if category not in catalog.names():
-        raise WarpsynthError(f"unknown category {category!r}: choose from {', '.join(catalog.names())}")
+        raise WarpsynthError(f"--category: unknown category {category!r}: choose from {', '.join(catalog.names())}")
     return GeneratorConfig.only(category)
 
 
+def _check_seed(option: str, seed: int) -> None:
+    if seed < 0:
+        raise WarpsynthError(f"{option}: must be >= 0 (a generate run's sample i has seed SEED*2**32+i), got {seed}")
+
+
 def sample_text(seed: int, category: str | None = None, meta: bool = False) -> str:
-    """The program for ``seed`` (optionally only ``category``), with its metadata as comments if ``meta``."""
+    """The program for ``seed`` (optionally only ``category``), with its metadata as comments if ``meta``.
+
+    Raises WarpsynthError for a negative seed (generate's samples have seeds >= 0) or an unknown category.
+    """
+    _check_seed("--seed", seed)
     prog = kernel(seed, config_for(category))
     if not meta:
         return prog.source
@@ -37,6 +46,7 @@ def diversity_text(n: int, category: str | None = None, start: int = 0, as_json:
     from warpsynth.generate.diversity import format_report, report
 
     if n < 1:
-        raise WarpsynthError(f"-n must be at least 1, got {n}")
+        raise WarpsynthError(f"-n: must be at least 1, got {n}")
+    _check_seed("--start", start)
     r = report(n, config_for(category), start=start, reference_dir=reference)
     return json.dumps(r, indent=1, sort_keys=True) if as_json else format_report(r)

@@ -16,6 +16,7 @@ from typing import Callable
 from warpsynth.generate import registry
 from warpsynth.generate import types as T
 from warpsynth.generate.policy import Policy
+from warpsynth.generate.quality import CASTS
 from warpsynth.generate.value import Expr, name_load, wp_attr
 
 
@@ -105,15 +106,26 @@ class Scope:
 
         Thread ids and loop counters in range index directly (or, in stencil kernels, as
         clamped/periodic neighbours); an index array gathers; any other counter is wrapped
-        (``k % n``) or clamped against ``arr.shape[dim]``.  A literal index is used only where
-        no index variable exists at all.
+        (``k % arr.shape[dim]``) or clamped against ``arr.shape[dim]``.  A literal index is used
+        for a one-element array (``total[0]``) and where no index variable exists at all.
         """
         r, pol = self.ctx.rng, self.ctx.policy
+        if size == 1:
+            return ast.Constant(0), "const"  # ``total[0]``: a one-element accumulator
         ivs = [iv for iv in self.all_index_vars() if iv.lo >= 0 and iv.hi <= size - 1]
-        shape_m1 = ast.BinOp(ast.Subscript(ast.Attribute(name_load(arr), "shape", ast.Load()), ast.Constant(dim), ast.Load()), ast.Sub(), ast.Constant(1))
+        n_axes = sum(iv.axis is not None for iv in self.all_index_vars())
+        if 0 < n_axes <= dim:  # a trailing channel axis: a loop counter over it or a literal channel (``rgb[i, j, 2]``)
+            counters = [iv for iv in ivs if iv.axis is None]
+            if counters and r.random() < pol.p_index_var:
+                return name_load(r.choice(counters).name), "direct"
+            return ast.Constant(r.randrange(size)), "const"
+        own = [iv for iv in ivs if iv.axis == dim]  # ``a[i, j]``: each thread id on its own axis
+        if own:  # never ``a[j, j]``: another axis's thread id where this axis has its own
+            ivs = own + [iv for iv in ivs if iv.axis is None]
+        shape_d = ast.Subscript(ast.Attribute(name_load(arr), "shape", ast.Load()), ast.Constant(dim), ast.Load())
+        shape_m1 = ast.BinOp(shape_d, ast.Sub(), ast.Constant(1))
         gathers = [g for g, target in self.ctx.gathers if target == size]
         if ivs and (r.random() < pol.p_index_var or not gathers):
-            own = [iv for iv in ivs if iv.axis == dim]  # ``a[i, j]``: each thread id on its own axis
             iv = r.choice(own if own and r.random() < pol.p_index_own_axis else ivs)
             pick = r.random()
             if pick < pol.p_index_direct or not self.ctx.stencil:
@@ -127,7 +139,7 @@ class Scope:
                 self.ctx.use("max")
                 return ast.Call(wp_attr("max"), [ast.BinOp(name_load(iv.name), ast.Sub(), ast.Constant(off)), ast.Constant(0)], []), "stencil"
             self.ctx.use("mod")
-            return ast.BinOp(ast.BinOp(name_load(iv.name), ast.Add(), ast.Constant(off)), ast.Mod(), ast.Constant(size)), "stencil"
+            return ast.BinOp(ast.BinOp(name_load(iv.name), ast.Add(), ast.Constant(off)), ast.Mod(), shape_d), "stencil"
         if gathers and (r.random() < pol.p_index_gather or not ivs):
             g = r.choice(gathers)
             gi = [self.index_for(s, g.name, d)[0] for d, s in enumerate(g.shape)]
@@ -140,7 +152,7 @@ class Scope:
             iv = r.choice(any_ivs)
             if r.random() < pol.p_index_wrap_mod:
                 self.ctx.use("mod")
-                return ast.BinOp(name_load(iv.name), ast.Mod(), ast.Constant(size)), "wrap"
+                return ast.BinOp(name_load(iv.name), ast.Mod(), shape_d), "wrap"  # ``k % a.shape[0]``
             self.ctx.use("clamp")
             return ast.Call(wp_attr("clamp"), [name_load(iv.name), ast.Constant(0), shape_m1], []), "clamp"
         return ast.Constant(r.randrange(size)), "const"
@@ -238,6 +250,10 @@ class Ctx:
         return self.array_mags.get(a.name, 1.0)
 
     def allows(self, sig: registry.Signature) -> bool:
+        """Whether the expression builder may call ``sig``: its argument types are in the pool, and
+        it is not a cast to the argument's own type (``float(x)`` of a float ``x``)."""
+        if sig.name in CASTS and sig.args == (sig.ret,):
+            return False
         dtypes = {t.dtype for t in self.types}
         return all((a in self.types or a.is_scalar) and a.dtype in dtypes for a in sig.args)
 
@@ -257,6 +273,7 @@ class Ctx:
         """Choose a builtin (weighted by category group and novelty), then one of its overloads."""
         names, by_name, base = _grouped(sigs)
         real = _reference_table(self.policy)
+        damping = self.policy.table("w_builtin_guard_damping")
         weights = []
         for n, (group, rare) in zip(names, base):
             w = self.group_weights.get(group, 1.0)
@@ -264,7 +281,7 @@ class Ctx:
                 w *= self.policy.builtin_repeat_factor
             if rare:
                 w *= self.policy.builtin_rare_factor  # piecewise-constant float builtins (floor, sign...)
-            w *= (1.0 + real.get(n, 0.0)) ** self.policy.builtin_reference_power
+            w *= (1.0 + real.get(n, 0.0)) ** self.policy.builtin_reference_power * damping.get(n, 1.0)
             weights.append(w)
         name = self.rng.choices(names, weights)[0]
         return self.rng.choice(by_name[name])

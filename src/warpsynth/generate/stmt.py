@@ -95,15 +95,21 @@ class StmtBuilder:
             # inside a branch or loop, update a value of the enclosing code (it flows on from there)
             outer = [v for v in scope.writable() if v.node is None and v.type.kind != "struct" and v not in scope.vars]
             if outer:
-                return [self.reassign(scope, self.rng.choice(outer))], 1
+                v = self.rng.choice(outer)
+                if scope.loop_depth > 0 and self._augable(v) and self.rng.random() < self.pol.p_loop_accumulate:
+                    return self.s_aug(scope, budget, v)  # ``acc += e``: overwriting it each trip computes nothing new
+                return [self.reassign(scope, v)], 1
         t = self.pick_type()
         e = self.eb.gen(t, self.depth(), scope)
+        if isinstance(e.node, ast.Name) and self.rng.random() < self.pol.p_assign_copy_retry:
+            e = self.eb.gen(t, self.depth() + 1, scope)  # ``bits = key``: compute something instead of a copy
         stmt, _ = self.new_var(scope, t, e)
         return [stmt], 1
 
     def reassign(self, scope: Scope, v: Var) -> ast.stmt:
-        """``v = e`` for an existing variable (bound and unit flag updated; branches merge bounds)."""
-        e = self.eb.gen(v.type, self.depth(), scope)
+        """``v = e`` for an existing variable (bound and unit flag updated; branches merge bounds); ``e``
+        reads a value where one is readable (``a = float(1.54)`` inside a loop recomputes nothing)."""
+        e = self.eb.gen_reading(v.type, self.depth(), scope) or self.eb.gen(v.type, self.depth(), scope)
         if not has_var(e.node) and not any(isinstance(n, ast.Call) for n in ast.walk(e.node)):
             e = self._typed_literal(v.type, e)
         v.mag = e.mag
@@ -118,8 +124,9 @@ class StmtBuilder:
         self.ctx.use(ctor)
         return Expr(ast.Call(ast.Name(ctor, ast.Load()), [e.node], []), t, e.mag)
 
-    def s_aug(self, scope: Scope, budget: int):
-        v = self.rng.choice([v for v in scope.writable() if self._augable(v)])
+    def s_aug(self, scope: Scope, budget: int, v: Var | None = None):
+        """``v += e`` / ``v -= e`` / ``v *= e`` on a writable variable (``v`` or a random one)."""
+        v = v or self.rng.choice([v for v in scope.writable() if self._augable(v)])
         t = v.type
         lim = LIMIT[t.dtype]
         r = self.rng
@@ -317,20 +324,38 @@ class StmtBuilder:
         t = a.type.elem
         idx = [scope.index_for(s, a.name, d)[0] for d, s in enumerate(a.shape)]
         name = "atomic_" + r.choice(self.atomic_ops.get(a.name) or ("add",))
-        e = self.eb.gen(t, self.depth(), scope)
-        e = self.eb.bound(e, 10.0) if e.mag > 10.0 else e
+        e = self.atomic_value(self.eb.gen(t, self.depth(), scope))
         args = [name_load(a.name)] + idx + [e.node]
         self.ctx.use(name)
         self.ctx.feature("atomic")
         return [ast.Expr(ast.Call(wp_attr(name), args, []))], 1  # an atomic's old value is never used (gpu_rules)
 
+    def atomic_value(self, e: Expr) -> Expr:
+        """``e`` bounded for an atomic accumulation (``policy.atomic_bound_float``/``_int``): every thread
+        and loop trip adds one, so the sum stays finite (floats) and far from int32 overflow (ints)."""
+        limit = self.pol.atomic_bound_int if e.type.is_int else self.pol.atomic_bound_float
+        return self.eb.bound(e, limit) if e.mag > limit else e
+
     # ------------------------------------------------------------------ output-parameter builtins
+    def _decomp_input(self, mt: T.WType, scope: Scope) -> Expr:
+        """The matrix a decomposition takes: one computed from the kernel's values (a decomposition
+        of a literal matrix is a constant), else ``s * wp.identity(...)`` over a readable float."""
+        a = self.eb.gen_reading(mt, self.depth(), scope)
+        if a is not None:
+            return a
+        s = self.eb.gen_reading(mt.scalar, 1, scope)
+        if s is None:
+            return self.eb.gen(mt, self.depth(), scope)
+        self.ctx.use("identity")
+        ident = ast.Call(wp_attr("identity"), [], [ast.keyword("n", ast.Constant(mt.shape[0])), ast.keyword("dtype", name_load("float"))])
+        return Expr(ast.BinOp(s.node, ast.Mult(), ident), mt, s.mag)
+
     def s_decomp(self, scope: Scope, budget: int):
         r = self.rng
         mats = [t for t in self.ctx.types if t.kind == "mat" and t.dtype == "float32" and t.shape[0] in (2, 3)]
         mt = r.choice(mats)
         n = mt.shape[0]
-        a = self.eb.gen(mt, self.depth(), scope)
+        a = self._decomp_input(mt, scope)
         a = self.eb.bound(a, 4.0) if a.mag > 4.0 else a
         vt = T.vec(n)
         names = []

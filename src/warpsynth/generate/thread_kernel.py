@@ -37,6 +37,26 @@ _KERNEL_NAMES = ["compute", "update", "apply", "integrate", "transform", "accumu
 _KERNEL_SUFFIX = ["kernel", "values", "field", "points", "grid", "forces", "state", "data", "particles", "bodies"]
 
 
+def _constant_locals(body: list[ast.stmt]) -> set[str]:
+    """Names assigned exactly once in ``body`` (nested blocks included), to a value that reads no variable
+    (an argument of a bare call such as ``wp.svd3(A, U, sigma, V)`` counts as written)."""
+    writes: dict[str, int] = {}
+    literal: set[str] = set()
+    for n in ast.walk(ast.Module(body, [])):
+        targets = n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, (ast.AugAssign, ast.For)) else []
+        if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call):  # ``wp.svd3(A, U, sigma, V)`` writes its arguments
+            targets = n.value.args
+        for t in targets:
+            root = t
+            while isinstance(root, (ast.Subscript, ast.Attribute)):
+                root = root.value
+            for name in (e.id for e in ast.walk(root) if isinstance(e, ast.Name)):
+                writes[name] = writes.get(name, 0) + 1
+                if isinstance(n, ast.Assign) and t is root and not has_var(n.value):
+                    literal.add(name)
+    return {name for name in literal if writes[name] == 1}
+
+
 def _input_range(t: T.WType, rng: random.Random, p_signed: float) -> tuple[float, float, float]:
     """(low, high, mag) for an input array/value of element type ``t``."""
     if t.kind in ("quat", "transform"):
@@ -206,6 +226,12 @@ class ProgramBuilder:
             final = self._uses_a_parameter(sb.eb, root, ret, final, identity)
         ret_mag = max(ret_mag, final.mag)
         body.append(ast.Return(final.node))
+        # a parameter the result does not depend on is dropped now, before any call is built (dropping
+        # it later, at every call, can make two calls equal: ``f(x, a) < f(x, b)`` -> ``f(x) < f(x)``)
+        live = live_names(body, {a.arg for a in args})
+        keep = [k for k, a in enumerate(args) if a.arg in live]
+        if keep:
+            args, params = [args[k] for k in keep], tuple(params[k] for k in keep)
         fn = ast.FunctionDef(name, ast.arguments([], args, None, [], [], None, []), body, [wp_attr("func")],
                              ret.annotation(), lineno=0)
         self.helpers.append(fn)
@@ -219,20 +245,24 @@ class ProgramBuilder:
         for v in root.vars:
             term = eb.summary(Expr(v.load(), v.type, v.mag), ret) if v.type.kind != "struct" else None
             if term is not None:
-                other = eb.const(ret) if identity else final
+                other = eb.no_neutral_literal(eb.const(ret)) if identity else final  # ``w + 0`` returns ``w``
                 return eb.squash(Expr(ast.BinOp(term.node, ast.Add(), other.node), ret, term.mag + other.mag))
         return final
 
     def dead_locals(self, root: Scope, body: list[ast.stmt]) -> list[Var]:
-        """Top-level locals of ``body`` whose value reaches no output (``dataflow.live_names``), newest first."""
+        """Top-level locals of ``body`` whose value reaches no output (``dataflow.live_names``), newest first;
+        a local that only ever holds a literal (``key = wp.uint64(0)``) is left out: folding it into an
+        output adds a constant, and the pruner removes it."""
         live = live_names(body, {a.arg for a in self.params})
         params = {a.arg for a in self.params}
+        constant = _constant_locals(body)
         return [v for v in reversed(root.vars) if v.node is None and v.name not in params and v.name not in live
-                and v.type.kind != "struct"]
+                and v.type.kind != "struct" and v.name not in constant]
 
     def sink(self, eb: ExprBuilder, e: Expr, dead: list[Var]) -> Expr:
         """``e`` plus up to ``policy.max_sink_terms`` of the ``dead`` locals (taken from the list),
-        each reduced to ``e``'s type (``wp.length(v)``, a cast...); squashed to its limit."""
+        each reduced to ``e``'s type (``wp.length(v)``, a cast...); squashed to its limit. A literal
+        ``e`` is replaced by the first term rather than added to."""
         total = e
         added = 0
         for v in list(dead):
@@ -242,6 +272,10 @@ class ProgramBuilder:
             if term is None:
                 continue
             dead.remove(v)
+            if not has_var(total.node):  # ``0 + wp.length(v)``: the literal adds nothing an engineer would write
+                total = eb.squash(term)
+                added += 1
+                continue
             self.ctx.use("add")
             total = eb.squash(Expr(ast.BinOp(total.node, ast.Add(), term.node), e.type, total.mag + term.mag))
             added += 1
@@ -249,11 +283,45 @@ class ProgramBuilder:
 
 
 class ThreadKernelBuilder(ProgramBuilder):
-    """A ``wp.launch`` kernel of one classic category (``Plan``)."""
+    """A ``wp.launch`` kernel of one classic category (``Plan``).
+
+    ``build`` runs these jobs in order, all drawing from the job's rng: the launch layout
+    (``_layout``), the parameters (``_inputs``, ``_scalars_struct_seed``, ``_accumulators_outputs``,
+    helpers), the prologue (``_prologue``: ``wp.tid()``, ``wp.rand_init``, preloaded inputs), the
+    body statements, the reduction's final atomic (``_reduction``) and the output stores
+    (``_stores``, with dead locals folded into the stored values).
+    """
 
     def build(self) -> Built:
         r, p, ctx = self.rng, self.p, self.ctx
-        ndim = r.choice(p.ndims)
+        root = self._layout()
+        inputs = self._inputs(root)
+        struct_t, seed_var = self._scalars_struct_seed(root)
+        self._accumulators_outputs(root)
+        n_helpers = min(r.randint(*p.helpers), self.config.max_helpers)
+        for _ in range(n_helpers):
+            self.add_helper(struct_t)
+        sb = StmtBuilder(ctx, p.stmts, self.config.max_expr_depth)
+        sb.atomic_targets = self.atomic_targets
+        sb.atomic_ops = self.atomic_ops
+        body = self._prologue(sb, root, inputs, seed_var)
+        n_stmts = self.config.min_statements + int(r.expovariate(1.0 / self.policy.mean_body_statements))
+        body += sb.block(root, min(n_stmts, self.config.max_statements))
+        if p.reduction:
+            body.append(self._reduction(sb, root))
+        body += self._stores(sb, root, body)
+        kname = ctx.fresh(f"{r.choice(_KERNEL_NAMES)}_{r.choice(_KERNEL_SUFFIX)}")
+        kfn = ast.FunctionDef(kname, ast.arguments([], self.params, None, [], [], None, []), body, [wp_attr("kernel")], None, lineno=0)
+        for part in p.parts:
+            ctx.feature(part)
+        ctx.features |= p.extra_features
+        return Built(self.structs + self.helpers + [kfn], kname, tuple(self.args), self.shape, features=set(ctx.features))
+
+    def _layout(self) -> Scope:
+        """Launch shape (1-3 dims) and thread-index names; the kernel's root scope with one
+        ``IndexVar`` per launch axis."""
+        r, ctx = self.rng, self.ctx
+        self.ndim = ndim = r.choice(self.p.ndims)
         if ndim == 1:
             shape: tuple[int, ...] = (r.choice([16, 32, 50, 64, 100, 128, 256]),)
             tids = [r.choice(["i", "tid", "idx"])]
@@ -263,13 +331,19 @@ class ThreadKernelBuilder(ProgramBuilder):
         else:
             shape = (r.randint(2, 6), r.randint(2, 6), r.randint(2, 6))
             tids = r.choice([["i", "j", "k"], ["x", "y", "z"]])
-        tids = [ctx.fresh(t) for t in tids]
+        self.shape = shape
+        self.tids = [ctx.fresh(t) for t in tids]
         ctx.feature(f"launch{ndim}d")
         root = Scope()
         root.ctx = ctx
-        for name, n in zip(tids, shape):
+        for name, n in zip(self.tids, shape):
             root.index_vars.append(IndexVar(name, 0, n - 1, axis=len(root.index_vars)))
+        return root
 
+    def _inputs(self, root: Scope) -> list[ArrayRef]:
+        """Input arrays of the launch shape (maybe one with a channel axis), a small table and a
+        gather index array if the plan asks for them."""
+        r, p, ctx, shape = self.rng, self.p, self.ctx, self.shape
         inputs = [self.add_array(root, _IN_NAMES, self.value_type(), shape, "in") for _ in range(r.randint(1, 3))]
         if r.random() < self.policy.p_channel_axis:
             # one more array with a trailing channel axis (a 4-D array under a 3-D launch)
@@ -281,11 +355,17 @@ class ThreadKernelBuilder(ProgramBuilder):
             L = r.randint(3, 12)
             table = self.add_array(root, _TABLE_NAMES, self.value_type(allow_int=False), (L,), "in")
         if p.gather:
-            target = table or (inputs[0] if ndim == 1 else None)
+            target = table or (inputs[0] if self.ndim == 1 else None)
             if target is not None:
                 size = target.shape[0]
                 g = self.add_array(root, ["idx", "perm", "indices", "nbr"], T.INT, shape, "in", low=0, high=size - 1, readable=False)
                 ctx.gathers.append((g, size))
+        return inputs
+
+    def _scalars_struct_seed(self, root: Scope) -> tuple[T.WType | None, str | None]:
+        """Scalar (or vec3) parameters, the plan's struct parameter and RNG seed parameter;
+        returns (struct type or None, seed parameter name or None)."""
+        r, p, ctx = self.rng, self.p, self.ctx
         n_scalar = r.randint(*p.scalar_params)
         for _ in range(n_scalar):
             t = r.choice([T.FLOAT, T.FLOAT, T.INT] + [t for t in ctx.types if t.is_scalar and t.is_float])
@@ -302,6 +382,11 @@ class ThreadKernelBuilder(ProgramBuilder):
             seed_var = self.ctx.fresh("seed")
             self.params.append(ast.arg(seed_var, T.INT.annotation()))
             self.args.append(ArgSpec(seed_var, "scalar", "int32", value=r.randint(0, 10_000)))
+        return struct_t, seed_var
+
+    def _accumulators_outputs(self, root: Scope) -> None:
+        """Write-only atomic accumulators (each with its one commuting op kind) and output arrays."""
+        r, p, ctx = self.rng, self.p, self.ctx
         if p.atomics:
             for _ in range(r.randint(1, 2)):
                 elem = T.INT if (T.INT in ctx.types and r.random() < self.policy.p_atomic_int and not p.reduction) else T.FLOAT
@@ -313,65 +398,57 @@ class ThreadKernelBuilder(ProgramBuilder):
         w_out = self.policy.table("w_outputs")
         n_out = int(r.choices(list(w_out), list(w_out.values()))[0])
         for _ in range(n_out):
-            self.outputs.append(self.add_array(root, _OUT_NAMES, self.value_type(), shape, "out", low=0.0, high=0.0, readable=False))
+            self.outputs.append(self.add_array(root, _OUT_NAMES, self.value_type(), self.shape, "out", low=0.0, high=0.0, readable=False))
 
-        n_helpers = min(r.randint(*p.helpers), self.config.max_helpers)
-        for _ in range(n_helpers):
-            self.add_helper(struct_t)
-
-        sb = StmtBuilder(ctx, p.stmts, self.config.max_expr_depth)
-        sb.atomic_targets = self.atomic_targets
-        sb.atomic_ops = self.atomic_ops
+    def _prologue(self, sb: StmtBuilder, root: Scope, inputs: list[ArrayRef], seed_var: str | None) -> list[ast.stmt]:
+        """``i = wp.tid()``, ``state = wp.rand_init(seed, flat_index)`` and some inputs preloaded into locals."""
+        r, ctx, tids = self.rng, self.ctx, self.tids
         body: list[ast.stmt] = []
-        tid_target: ast.expr = ast.Name(tids[0], ast.Store()) if ndim == 1 else ast.Tuple([ast.Name(t, ast.Store()) for t in tids], ast.Store())
+        tid_target: ast.expr = ast.Name(tids[0], ast.Store()) if self.ndim == 1 else ast.Tuple([ast.Name(t, ast.Store()) for t in tids], ast.Store())
         body.append(ast.Assign([tid_target], ast.Call(wp_attr("tid"), [], []), lineno=0))
         ctx.use("tid")
         if seed_var is not None:
             st = ctx.fresh(r.choice(["state", "rng", "rstate"]))
             flat: ast.expr = name_load(tids[0])
-            for t, n in zip(tids[1:], shape[1:]):
+            for t, n in zip(tids[1:], self.shape[1:]):
                 flat = ast.BinOp(ast.BinOp(flat, ast.Mult(), ast.Constant(n)), ast.Add(), name_load(t))
             body.append(ast.Assign([ast.Name(st, ast.Store())], ast.Call(wp_attr("rand_init"), [name_load(seed_var), flat], []), lineno=0))
             ctx.use("rand_init")
             ctx.rand_state = st
             ctx.feature("random")
-        # preload some inputs into locals, as real kernels do
-        for a in inputs:
+        for a in inputs:  # preload some inputs into locals, as real kernels do
             if r.random() < self.policy.p_preload_input:
-                e = root.read(a)
-                stmt, _ = sb.new_var(root, a.type.elem, e)
+                stmt, _ = sb.new_var(root, a.type.elem, root.read(a))
                 body.append(stmt)
-        n_stmts = self.config.min_statements + int(r.expovariate(1.0 / self.policy.mean_body_statements))
-        n_stmts = min(n_stmts, self.config.max_statements)
-        body += sb.block(root, n_stmts)
-        if p.reduction:
-            acc = self.atomic_targets[0]
-            e = sb.eb.gen(acc.type.elem, r.randint(1, 2), root)
-            e = sb.eb.bound(e, 10.0) if e.mag > 10 else e
-            idx = [root.index_for(s, acc.name, d)[0] for d, s in enumerate(acc.shape)]
-            op = "atomic_" + self.atomic_ops[acc.name][0]  # the array's one commuting kind: no mixed atomics
-            body.append(ast.Expr(ast.Call(wp_attr(op), [name_load(acc.name)] + idx + [e.node], [])))
-            ctx.use(op)
-            ctx.feature("reduction")
-            ctx.feature("atomic")
+        return body
+
+    def _reduction(self, sb: StmtBuilder, root: Scope) -> ast.stmt:
+        """The reduction category's final atomic into its first accumulator."""
+        r, ctx = self.rng, self.ctx
+        acc = self.atomic_targets[0]
+        e = sb.atomic_value(sb.eb.gen(acc.type.elem, r.randint(1, 2), root))
+        idx = [root.index_for(s, acc.name, d)[0] for d, s in enumerate(acc.shape)]
+        op = "atomic_" + self.atomic_ops[acc.name][0]  # the array's one commuting kind: no mixed atomics
+        ctx.use(op)
+        ctx.feature("reduction")
+        ctx.feature("atomic")
+        return ast.Expr(ast.Call(wp_attr(op), [name_load(acc.name)] + idx + [e.node], []))
+
+    def _stores(self, sb: StmtBuilder, root: Scope, body: list[ast.stmt]) -> list[ast.stmt]:
+        """``out[i] = value`` per output; locals whose value would reach no output are folded in."""
+        r = self.rng
         values = []
         for out in self.outputs:
             e = sb.eb.gen(out.type.elem, r.randint(1, self.config.max_expr_depth), root)
             if not has_var(e.node):
                 e = sb.eb.squash(sb.eb.leaf(out.type.elem, root))
             values.append(e)
-        idx = [name_load(t) for t in tids]
-        index = idx[0] if ndim == 1 else ast.Tuple(idx, ast.Load())
+        idx = [name_load(t) for t in self.tids]
+        index = idx[0] if self.ndim == 1 else ast.Tuple(idx, ast.Load())
         stores = lambda: [ast.Assign([ast.Subscript(name_load(o.name), index, ast.Store())], e.node, lineno=0)  # noqa: E731
                           for o, e in zip(self.outputs, values)]
         dead = self.dead_locals(root, body + stores())
         for k in range(len(values)):  # what would not reach an output goes into one
             values[k] = self.sink(sb.eb, values[k], dead)
-        body += stores()
-        ctx.use("array_store")
-        kname = ctx.fresh(f"{r.choice(_KERNEL_NAMES)}_{r.choice(_KERNEL_SUFFIX)}")
-        kfn = ast.FunctionDef(kname, ast.arguments([], self.params, None, [], [], None, []), body, [wp_attr("kernel")], None, lineno=0)
-        for part in p.parts:
-            ctx.feature(part)
-        ctx.features |= p.extra_features
-        return Built(self.structs + self.helpers + [kfn], kname, tuple(self.args), shape, features=set(ctx.features))
+        self.ctx.use("array_store")
+        return stores()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from warpsynth.generate import types as T
+from warpsynth.generate.quality import literal_number
 
 #: largest |value| an expression of each dtype may reach before it is squashed
 LIMIT = {
@@ -65,23 +66,8 @@ def has_var(node: ast.expr) -> bool:
     return any(isinstance(n, ast.Name) and n.id not in ("wp", "float", "int") for n in walk(node))
 
 
-_SCALAR_CASTS = frozenset({"float", "int", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
-                           "uint16", "uint32", "uint64"})
-
-
-def literal_value(node: ast.expr) -> float | None:
-    """The number a scalar literal denotes (``1.5``, ``-2``, ``wp.float64(0.5)``, ``int(3)``), else None."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        v = literal_value(node.operand)
-        return None if v is None else -v
-    if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
-        f = node.func
-        name = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else None)
-        if name in _SCALAR_CASTS:
-            return literal_value(node.args[0])
-    return None
+#: the number a scalar literal denotes (``1.5``, ``-2``, ``wp.float64(0.5)``, ``int(3)``), else None
+literal_value = literal_number
 
 
 def round_lit(x: float) -> float:

@@ -16,17 +16,15 @@ from pathlib import Path
 
 from warpsynth import _warp
 from warpsynth._version import __version__
-from warpsynth.dataset.schema import SCHEMA_VERSION
+from warpsynth.dataset.io import FORMATS
+from warpsynth.dataset.schema import SCHEMA_VERSION, TARGETS
 from warpsynth.errors import WarpsynthError
 from warpsynth.dataset.levels import LEVELS
+from warpsynth.dataset.run_layout import CONFIG_FILE, run_dir
 
-FORMATS = ("parquet", "jsonl")
-TARGETS = ("cpu", "cuda")
 VERIFY_LEVELS = LEVELS  # the one list, in warpsynth.dataset.levels
 DEFAULT_GENERATOR = "warpsynth.pipeline.programs:warp_generator"
 SPLIT = "train"
-RUN_DIR = "_run"
-CONFIG_FILE = "config.json"
 #: Sample seeds are ``seed * SEED_STRIDE + index``: readable, and disjoint across run seeds.
 SEED_STRIDE = 2**32
 MAX_RUN_SEED = 2**31 - 1
@@ -70,15 +68,15 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         if self.n < 1:
-            raise WarpsynthError(f"-n must be at least 1 (got {self.n})")
+            raise WarpsynthError(f"-n: must be at least 1 (got {self.n})")
         if not 0 <= self.seed <= MAX_RUN_SEED:
-            raise WarpsynthError(f"--seed must be in [0, {MAX_RUN_SEED}] (got {self.seed})")
+            raise WarpsynthError(f"--seed: must be in [0, {MAX_RUN_SEED}] (got {self.seed})")
         if self.n >= SEED_STRIDE:
-            raise WarpsynthError(f"-n must be below {SEED_STRIDE}")
+            raise WarpsynthError(f"-n: must be below {SEED_STRIDE}")
         if self.shards == 0:
             object.__setattr__(self, "shards", default_shards(self.n))
         if not 1 <= self.shards <= self.n:
-            raise WarpsynthError(f"--shards must be between 1 and -n ({self.n}); got {self.shards}")
+            raise WarpsynthError(f"--shards: must be between 1 and -n ({self.n}); got {self.shards}")
         if not self.targets:
             raise WarpsynthError("--targets: name at least one of cpu, cuda")
         bad = [t for t in self.targets if t not in TARGETS]
@@ -95,11 +93,11 @@ class RunConfig:
             raise WarpsynthError("--category-weights: at least one weight must be > 0")
         object.__setattr__(self, "category_weights", tuple(sorted((k, float(v)) for k, v in weights.items())))
         if self.fmt not in FORMATS:
-            raise WarpsynthError(f"--format must be one of {', '.join(FORMATS)} (got {self.fmt!r})")
+            raise WarpsynthError(f"--format: must be one of {', '.join(FORMATS)} (got {self.fmt!r})")
         if self.verify not in VERIFY_LEVELS:
-            raise WarpsynthError(f"--verify must be one of {', '.join(VERIFY_LEVELS)} (got {self.verify!r})")
+            raise WarpsynthError(f"--verify: must be one of {', '.join(VERIFY_LEVELS)} (got {self.verify!r})")
         if self.row_timings and self.verify == "codegen":
-            raise WarpsynthError("--row-timings records verification timings: it needs --verify compile, run or grad")
+            raise WarpsynthError("--row-timings: records verification timings: it needs --verify compile, run or grad")
 
     # -- derived -------------------------------------------------------------------------------
     def task_range(self, index: int) -> range:
@@ -182,10 +180,6 @@ def parse_weights(spec: str | None) -> tuple[tuple[str, float], ...]:
         except ValueError:
             raise WarpsynthError(f"--category-weights: weight {value!r} of {name.strip()!r} is not a number") from None
     return tuple(sorted(out.items()))
-
-
-def run_dir(root: str | os.PathLike) -> Path:
-    return Path(root) / RUN_DIR
 
 
 def stored_config(root: str | os.PathLike) -> dict | None:

@@ -1,131 +1,99 @@
-"""Run-level results: merge per-task markers and rejects, write ``_run/`` reports and the card.
-
-Everything that goes into the dataset card is deterministic (counts only);
-timings and memory go to ``_run/stats.json`` only.
-"""
+"""Task statistics: the counts that add up over tasks, and a task's completion-marker record."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
-from typing import Sequence
-
-from warpsynth.dataset.folder import write_card
-from warpsynth.pipeline.config import SPLIT, RunConfig, run_dir
-from warpsynth.dataset.schema import SCHEMA
-from warpsynth.dataset.io import write_text_atomic
-from warpsynth.pipeline.task import ShardTask
-
-REJECTS_FILE = "rejects.jsonl"
-STATS_FILE = "stats.json"
+from dataclasses import asdict, dataclass, field
+from typing import Iterable
 
 
-def merge_rejects(root: Path, tasks: Sequence[ShardTask]) -> Path:
-    """``_run/rejects.jsonl``: every task's rejects, in sample order."""
-    text = "".join(t.rejects_path.read_text(encoding="utf-8") for t in tasks)
-    path = run_dir(root) / REJECTS_FILE
-    write_text_atomic(path, text)
-    return path
+@dataclass(frozen=True)
+class Counts:
+    """Deterministic sample counts of one task or, added up (``a + b``, :meth:`total`), of a run.
+
+    ``rejects_by_stage`` and ``categories`` are sorted ``{name: count}`` dicts (category
+    ``""``: rows without one). These are what the dataset card reports.
+    """
+
+    samples: int = 0
+    rows: int = 0
+    rejected: int = 0
+    rejects_by_stage: dict[str, int] = field(default_factory=dict)
+    categories: dict[str, int] = field(default_factory=dict)
+
+    def __add__(self, other: "Counts") -> "Counts":
+        return Counts(
+            samples=self.samples + other.samples,
+            rows=self.rows + other.rows,
+            rejected=self.rejected + other.rejected,
+            rejects_by_stage=_sorted_sum(self.rejects_by_stage, other.rejects_by_stage),
+            categories=_sorted_sum(self.categories, other.categories),
+        )
+
+    @classmethod
+    def from_marker(cls, marker: dict) -> "Counts":
+        """The counts in a completion marker as read from disk (a dict)."""
+        return cls(marker["samples"], marker["rows"], marker["rejected"],
+                   dict(sorted(marker.get("rejects_by_stage", {}).items())), dict(sorted(marker.get("categories", {}).items())))
+
+    @classmethod
+    def total(cls, markers: Iterable[dict]) -> "Counts":
+        """Sum over the completion markers of a run's finished tasks."""
+        return sum((cls.from_marker(m) for m in markers), cls())
+
+    def to_dict(self) -> dict:
+        """``{"samples", "rows", "rejected", "rejects_by_stage", "categories"}`` (``stats.json`` totals)."""
+        return asdict(self)
 
 
-def totals(markers: Sequence[dict]) -> dict:
-    """Deterministic counts over completed tasks."""
-    categories: Counter = Counter()
-    stages: Counter = Counter()
-    for m in markers:
-        categories.update(m.get("categories", {}))
-        stages.update(m.get("rejects_by_stage", {}))
-    return {
-        "samples": sum(m["samples"] for m in markers),
-        "rows": sum(m["rows"] for m in markers),
-        "rejected": sum(m["rejected"] for m in markers),
-        "rejects_by_stage": dict(sorted(stages.items())),
-        "categories": dict(sorted(categories.items())),
-    }
+def _sorted_sum(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    total = Counter(a)
+    total.update(b)
+    return dict(sorted(total.items()))
 
 
-def write_stats(root: Path, config: RunConfig, markers: Sequence[dict], invocation: dict) -> Path:
-    """``_run/stats.json``: totals, this invocation's timing/memory, and each task's stats."""
-    stage_seconds: Counter = Counter()
-    for m in markers:
-        stage_seconds.update(m.get("stage_seconds", {}))
-    peak: dict[int, float] = {}
-    for m in markers:
-        if m.get("pid") is not None:
-            peak[m["pid"]] = max(peak.get(m["pid"], 0.0), m.get("peak_rss_mb", 0.0))
-    data = {
-        "config_hash": config.hash,
-        "totals": totals(markers),
-        "invocation": invocation,
-        "stage_seconds_all_tasks": {k: round(v, 3) for k, v in sorted(stage_seconds.items())},
-        "peak_rss_mb_per_worker_pid": {str(k): v for k, v in sorted(peak.items())},
-        "tasks": list(markers),
-    }
-    path = run_dir(root) / STATS_FILE
-    write_text_atomic(path, json.dumps(data, indent=1) + "\n")
-    return path
+@dataclass(frozen=True)
+class TaskStats:
+    """A finished task's completion marker, ``_run/tasks/NNNNN.done.json``.
 
+    Data (deterministic): the task, its config hash, its shard (name, bytes, SHA-256) and the
+    counts. Measurements (differ run to run): seconds (wall, CPU, per stage; verify stages in
+    seconds from their ms), Unix start/end times, the worker's pid and RSS in MiB (start, end,
+    peak, and ``[samples done, MiB]`` after each chunk).
+    """
 
-def _table(rows: list[tuple], header: tuple) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
+    index: int
+    config_hash: str
+    shard: str
+    shard_bytes: int
+    shard_sha256: str
+    samples: int
+    rows: int
+    rejected: int
+    rejects_by_stage: dict[str, int]
+    categories: dict[str, int]
+    crashes_before: int
+    seconds: float
+    cpu_seconds: float
+    started_at: float
+    finished_at: float
+    samples_per_s: float | None
+    stage_seconds: dict[str, float]
+    verify_seconds_by_stage: dict[str, float]
+    pid: int
+    rss_start_mb: float
+    rss_end_mb: float
+    peak_rss_mb: float
+    rss_trace_mb: list[list[float]]
 
+    @property
+    def counts(self) -> Counts:
+        return Counts(self.samples, self.rows, self.rejected, self.rejects_by_stage, self.categories)
 
-def card_markdown(config: RunConfig, total: dict) -> str:
-    rows, samples = total["rows"], total["samples"]
-    cats = sorted(total["categories"].items(), key=lambda kv: (-kv[1], kv[0]))
-    stages = total["rejects_by_stage"]
-    ptx = ", ".join(f"sm_{a}" for a in config.ptx_archs) or "none"
-    parts = [
-        "# warpsynth: Warp kernels paired with generated C++/CUDA",
-        "",
-        f"{rows:,} synthetic [NVIDIA Warp](https://github.com/NVIDIA/warp) `@wp.kernel` programs, each paired with "
-        f"the code Warp {config.warp_version} generates for it ({', '.join(config.targets)}"
-        f"{', forward + backward' if config.backward else ', forward only'}; PTX: {ptx}).",
-        "One row per kernel; the columns are documented in `docs/schema.md` of warpsynth.",
-        "",
-        "## Contents",
-        "",
-        _table(
-            [
-                ("rows", f"{rows:,}"),
-                ("samples attempted", f"{samples:,}"),
-                ("rejected", f"{total['rejected']:,}" + (f" ({', '.join(f'{k}: {v}' for k, v in stages.items())})" if stages else "")),
-                ("shards", f"{config.shards} x {config.fmt}"),
-                ("verification level", config.verify),
-                ("run seed", config.seed),
-                ("run config hash", f"`{config.hash}`"),
-            ],
-            ("", ""),
-        ),
-        "",
-    ]
-    if cats:
-        parts += ["## Categories", "", _table([(c or "(none)", f"{n:,}", f"{100 * n / max(rows, 1):.1f}%") for c, n in cats], ("category", "rows", "share")), ""]
-    parts += [
-        "## Usage",
-        "",
-        "```python",
-        "import datasets",
-        f'ds = datasets.load_dataset("path/to/this/folder", split="{SPLIT}")',
-        "```",
-        "",
-        "Rejected samples (seed, stage, reason) are listed in `_run/rejects.jsonl`; the run config is in `_run/config.json`.",
-    ]
-    return "\n".join(parts) + "\n"
+    def to_dict(self) -> dict:
+        return asdict(self)
 
-
-def write_dataset_card(root: Path, config: RunConfig, total: dict, generator_config: dict) -> Path:
-    path = write_card(
-        root,
-        splits={SPLIT: [f"data/{SPLIT}-*.{config.fmt}"]},
-        num_rows=total["rows"],
-        warp_version=config.warp_version,
-        summary_markdown=card_markdown(config, total),
-        generator_config={"run": config.to_dict(), "run_config_hash": config.hash, "generator": generator_config},
-        pretty_name="warpsynth Warp kernels",
-        features=SCHEMA,
-    )
-    return path
+    def to_json(self) -> str:
+        """The marker file's text: keys sorted, one per line."""
+        return json.dumps(self.to_dict(), indent=1, sort_keys=True) + "\n"

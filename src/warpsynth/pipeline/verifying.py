@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from warpsynth.errors import WarpsynthError
+from warpsynth.errors import WarpsynthError, reject_reason
 from warpsynth.pipeline.config import RunConfig
-from warpsynth.pipeline.task import one_line
 
 #: Row columns the pipeline keeps out of data files (non-deterministic timings).
 TIMING_COLUMNS = ("verify_ms",)
@@ -71,7 +70,7 @@ def verify_chunk(items: list, config: RunConfig) -> Iterator[tuple]:
         results = verify_samples([(program, row) for _, program, row in items], config.verify, options, stages=stages)
     except Exception as exc:  # an unexpected failure of the whole batch: reject each sample, go on
         for index, program, row in items:
-            yield index, program, row, ("verify", one_line(exc)), {}
+            yield index, program, row, ("verify", reject_reason(exc)), {}
         return
     for (index, program, row), result in zip(items, results, strict=True):
         timings = dict(result.timings_ms or {})

@@ -29,8 +29,8 @@ def warm_pch(pch_dir: str | None = None) -> str:
     """Build the CPU precompiled header once (before workers start); return its directory.
 
     Compiles an empty module with the preamble of each CPU build the levels use (release at
-    Warp's default -O2 and at ``optimization_level`` 0, debug), which makes clang write each
-    PCH variant into ``pch_dir``.
+    Warp's default -O2 for ``compile``, debug for ``run`` and ``grad``), which makes clang write
+    each PCH variant into ``pch_dir``.
     """
     _warp.init_quiet()
     pch_dir = pch_dir or default_pch_dir()
@@ -39,7 +39,7 @@ def warm_pch(pch_dir: str | None = None) -> str:
         src = os.path.join(tmp, "warm.cpp")
         with open(src, "w") as f:
             f.write(_warp.module_preamble("cpu", 1, ""))
-        for mode, opt in (("release", None), ("release", 0), ("debug", None)):
+        for mode, opt in (("release", None), ("debug", None)):
             with compiler.captured_native_output():
                 compiler.cpu_compile_fn(mode, pch_dir, 1, opt)(src, os.path.join(tmp, f"warm_{mode}_{opt}.o"))
     return pch_dir

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from warpsynth.dataset.levels import LEVELS, level_index
-from warpsynth.verify.options import ADJOINT_SHAPE_RESET, VerifyOptions
+from warpsynth.verify.options import VerifyOptions
 
 
 @dataclass
@@ -62,11 +62,6 @@ class Chunk:
     def reaches(self, level: str) -> bool:
         """Whether this chunk's target level is ``level`` or a later one."""
         return level_index(self.target) >= level_index(level)
-
-    def launches_adjoint_in_debug(self, i: int) -> bool:
-        """Whether sample ``i``'s adjoint runs from its debug build: its gradient is checked and its
-        adjoint does not reset an adjoint array's shape (``ADJOINT_SHAPE_RESET``: those run in release)."""
-        return self.checks_gradient(i) and not ADJOINT_SHAPE_RESET.search(self.samples[i].row.get("cpu_backward") or "")
 
 
 def cpu_seconds() -> float:

@@ -162,14 +162,16 @@ def cpu_compile_fn(mode: str, pch_dir: str | None, block_dim: int = 1, optimizat
     return compile_file
 
 
-def cuda_compile_fn(arch: int, block_dim: int):
+def cuda_compile_fn(arch: int, block_dim: int, optimization_level: int | None = None):
+    """A ``compile_file(src, out)`` for PTX with Warp's release NVRTC flags; ``optimization_level``
+    is Warp's module option of that name (None: Warp's default, NVRTC -O3)."""
     options = {
         "mode": "release",
         "fast_math": False,
         "fuse_fp": True,
         "lineinfo": False,
         "block_dim": block_dim,
-        "optimization_level": None,
+        "optimization_level": optimization_level,
     }
 
     def compile_file(src: str, out: str) -> None:

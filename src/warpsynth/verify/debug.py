@@ -11,7 +11,7 @@ gradients), ``grad i`` (``execute.grad_check``), ``gres i JSON``, ``ok i`` and
 ``err i reason``. When the child dies, the sample it had begun is the culprit, in the
 phase it had reached; the parent records it and restarts the child on the samples
 after it. The object is built once per sample (debug mode, see ``stages.DebugBuild``);
-only ``launches.ReleaseGrad`` launches anything in the worker.
+nothing is launched in the worker.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class DebugJob:
     block_dim: int
     seed: int
     backward: bool  # launch the adjoint (bounds-checked) and, when ``grad``, check it against FD
-    grad: bool = False  # execute.grad_check in this child (False: the parent checks the gradient)
+    grad: bool = False  # execute.grad_check in this child
+    primal_grad: bool = False  # take the adjoint with execute.PrimalGradTape (ADJOINT_SHAPE_RESET kernels)
     atomic: bool = False
     atomic_rtol: float = 1e-5
     atomic_atol: float = 1e-6

@@ -41,7 +41,7 @@ def _launch_job(job: DebugJob, kernel, note) -> None:
         for v in values:
             if isinstance(v, wp.array) and v.numpy().dtype.kind == "f":
                 v.requires_grad = True
-        tape = wp.Tape()
+        tape = execute.make_tape(job.primal_grad)
         with tape:
             launch(job.program, kernel, values, device="cpu")
         for v in values:
@@ -51,7 +51,8 @@ def _launch_job(job: DebugJob, kernel, note) -> None:
         tape.backward()
         if job.grad:
             note(f"grad {job.index}")
-            g = execute.grad_check(job.program, kernel, job.seed, run.changed, job.tolerances or execute.GradTolerances())
+            g = execute.grad_check(job.program, kernel, job.seed, run.changed, job.tolerances or execute.GradTolerances(),
+                                   primal_grad=job.primal_grad)
             note(f"gres {job.index} " + json.dumps({"differentiable": g.differentiable, "reject": g.reject,
                                                     "max_rel_err": g.max_rel_err, "checked": g.checked, "note": g.note,
                                                     "s": time.perf_counter() - t1}))
@@ -64,7 +65,7 @@ def run_batch(jobs_path: str, progress_path: str) -> None:
 
     with open(jobs_path, "rb") as f:
         jobs: list[DebugJob] = pickle.load(f)
-    metas: dict[str, str] = {}
+    objects: dict[str, _warp.SharedCpuObject] = {}  # per batch object: linked once, serves every job in it
     progress = open(progress_path, "a", buffering=1)
 
     def note(line: str) -> None:  # flushed: in the kernel before the next launch, so an abort keeps it
@@ -81,20 +82,23 @@ def run_batch(jobs_path: str, progress_path: str) -> None:
                 launched = _warp.launch_mangled_name(kernel, job.block_dim)
                 if launched != job.mangled_name:
                     raise RuntimeError(f"re-executed kernel is {launched}, row stores {job.mangled_name}")
-                meta = metas.get(job.obj_path)
-                if meta is None:
-                    meta = metas[job.obj_path] = job.obj_path + ".meta"
+                shared = objects.get(job.obj_path)
+                if shared is None:
+                    meta = job.obj_path + ".meta"
                     with open(meta, "w") as f:
                         json.dump({}, f)
-                _warp.load_cpu_object(kernel.module, job.obj_path, meta, job.block_dim)
+                    shared = objects[job.obj_path] = _warp.SharedCpuObject(job.obj_path, meta)
+                shared.load(kernel.module, job.block_dim)
                 try:
                     _launch_job(job, kernel, note)
                 finally:
-                    _warp.unload_module(kernel.module)
+                    shared.release(kernel.module)
         except Exception as exc:
             note(f"err {job.index} {type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
             continue
         note(f"ok {job.index}")
+    for shared in objects.values():
+        shared.close()
     note("done")
     progress.close()
 

@@ -198,15 +198,46 @@ class GradTolerances:
     atol64: float = 1e-8
 
 
-def grad_check(program: Any, kernel: Any, seed: int, changed: list[int], tol: GradTolerances) -> GradOutcome:
-    """``wp.Tape`` adjoint vs central finite differences on a few input elements.
+class PrimalGradTape(wp.Tape):
+    """A ``wp.Tape`` whose backward launches pass null adjoint arrays, so each adjoint accessor
+    accumulates into the array's own ``.grad`` through the primal array's descriptor, bounds-checked
+    (debug mode) against the primal array's shape.
 
-    Loss = sum(w * outputs) with fixed random weights w. Finite differences use
-    steps h and h/2: where they disagree grossly the point straddles a branch
-    discontinuity and is skipped; otherwise the Richardson estimate is compared
-    with the adjoint, allowing the FD error estimate on top of the tolerance.
+    Source: Warp 1.19 ``native/array.h``: ``adj_address``, ``adj_array_store``, ``adj_atomic_add``,
+    ``adj_load``, ... use ``index(adj_buf, ...)`` when ``adj_buf.data`` is set and otherwise
+    ``index_grad(buf, ...)``: the same element of ``buf.grad``, with the same zeroing rule. Used for
+    kernels whose adjoint resets ``adj_x.shape`` (``options.ADJOINT_SHAPE_RESET``): with Warp's own
+    tape their debug bounds checks on ``adj_x`` fail whatever the index; with this one the checks
+    read the primal's shape, which the adjoint does not touch.
     """
-    make_inputs, launch = _launch_api()
+
+    def get_adjoint(self, a: Any) -> Any:
+        if is_array(a):
+            if a.grad is not None:
+                self.gradients[a] = a.grad  # zeroed by ``tape.zero()``, as Warp's tape does
+            return None
+        return super().get_adjoint(a)
+
+
+def make_tape(primal_grad: bool = False) -> wp.Tape:
+    """``PrimalGradTape()`` when ``primal_grad`` (adjoint through the primal arrays' ``.grad``), else ``wp.Tape()``."""
+    return PrimalGradTape() if primal_grad else wp.Tape()
+
+
+@dataclass
+class _GradSetup:
+    """What the gradient check of one sample works on: argument indices, precision, loss weights."""
+
+    inputs: list[int]  # float arrays the kernel only reads
+    outputs: list[int]  # float arrays it writes (not in-out)
+    f64: bool
+    rng: np.random.Generator
+    weights: dict[int, np.ndarray]  # per output: fixed random loss weights, float64, the output's shape
+
+
+def _grad_setup(program: Any, kernel: Any, seed: int, changed: list[int]) -> _GradSetup | GradOutcome:
+    """The check's set-up, or a ``GradOutcome`` that ends it (non-differentiable, no float pair)."""
+    make_inputs, _ = _launch_api()
     if not program.differentiable:
         return GradOutcome(False, note="generator marked the kernel non-differentiable")
     probe = make_inputs(program, seed, kernel)
@@ -218,116 +249,146 @@ def grad_check(program: Any, kernel: Any, seed: int, changed: list[int], tol: Gr
         return GradOutcome(False, note="no float input->output array pair")
     if any(kinds[i] == "f16" for i in kinds):
         return GradOutcome(False, note="float16 arrays: finite differences not meaningful")
-    f64 = all(kinds[i] == "f64" for i in inputs + outputs)
-    eps, rtol, atol_rel = (tol.eps64, tol.rtol64, tol.atol64) if f64 else (tol.eps32, tol.rtol32, tol.atol32)
     rng = np.random.default_rng(seed ^ 0x5EED)
     weights = {j: rng.standard_normal(np.shape(probe[j].numpy())) for j in outputs}
+    return _GradSetup(inputs, outputs, all(kinds[i] == "f64" for i in inputs + outputs), rng, weights)
 
-    def loss(values) -> float:
-        total = 0.0
-        for j in outputs:
-            total += float(np.sum(weights[j] * values[j].numpy().astype(np.float64)))
-        return total
 
-    # adjoint
+def _adjoint(program: Any, kernel: Any, seed: int, g: _GradSetup, primal_grad: bool) -> tuple[dict, dict]:
+    """One taped launch with ``output.grad = weights``: (flat float64 adjoint per input, float64 outputs)."""
+    make_inputs, launch = _launch_api()
     values = make_inputs(program, seed, kernel)
-    for i in inputs + outputs:
+    for i in g.inputs + g.outputs:
         values[i].requires_grad = True
-    tape = wp.Tape()
+    tape = make_tape(primal_grad)
     with tape:
         launch(program, kernel, values, device="cpu")
-    base_out = {j: np.array(values[j].numpy(), dtype=np.float64) for j in outputs}
-    for j in outputs:
-        values[j].grad.numpy()[...] = weights[j].astype(values[j].grad.numpy().dtype)
+    base_out = {j: np.array(values[j].numpy(), dtype=np.float64) for j in g.outputs}
+    for j in g.outputs:
+        values[j].grad.numpy()[...] = g.weights[j].astype(values[j].grad.numpy().dtype)
     tape.backward()
-    adjoint = {i: np.array(values[i].grad.numpy(), dtype=np.float64).reshape(-1) for i in inputs}
+    adjoint = {i: np.array(values[i].grad.numpy(), dtype=np.float64).reshape(-1) for i in g.inputs}
     tape.zero()
-    if not all(np.all(np.isfinite(a)) for a in adjoint.values()):
-        return GradOutcome(True, reject="adjoint has non-finite values")
-    # absolute tolerance relative to the gradient's own scale (not the outputs'): a small
-    # gradient that is wrong by 20% must not hide under the size of the outputs
-    grad_scale = max(float(np.max(np.abs(a), initial=0.0)) for a in adjoint.values())
-    out_scale = max(float(np.max(np.abs(weights[j] * base_out[j]), initial=0.0)) for j in outputs)
-    atol = atol_rel * max(grad_scale, 1e-12)
+    return adjoint, base_out
 
-    # candidate points: the largest adjoints and random ones
+
+def _candidates(g: _GradSetup, adjoint: dict, points: int) -> list[tuple[int, int]]:
+    """Up to ``3 * points`` (input, flat element) pairs: the largest adjoints first, then random ones."""
     cands: list[tuple[int, int]] = []
-    flat_all = [(i, k) for i in inputs for k in range(adjoint[i].size)]
+    flat_all = [(i, k) for i in g.inputs for k in range(adjoint[i].size)]
     by_mag = sorted(flat_all, key=lambda p: -abs(adjoint[p[0]][p[1]]))
-    order = by_mag[: max(1, tol.points // 2)] + [flat_all[k] for k in rng.permutation(len(flat_all))]
+    order = by_mag[: max(1, points // 2)] + [flat_all[k] for k in g.rng.permutation(len(flat_all))]
     for p in order:
         if p not in cands:
             cands.append(p)
-        if len(cands) >= 3 * tol.points:
+        if len(cands) >= 3 * points:
             break
+    return cands
 
-    unit = 2.0**-52 if f64 else 2.0**-23
 
-    def outputs_at(i: int, k: int, delta: float) -> tuple[dict, float]:
+@dataclass
+class _Scale:
+    """Per-sample constants of the finite-difference comparison (see ``grad_check``)."""
+
+    eps: float  # relative step
+    rtol: float
+    atol: float  # absolute tolerance: a fraction of the largest adjoint
+    unit: float  # float epsilon of the kernel's precision
+    out_scale: float  # largest |weight * output|
+
+
+def _fd_point(program: Any, kernel: Any, seed: int, g: _GradSetup, i: int, k: int, s: _Scale) -> dict | None:
+    """Richardson central difference of the loss in input ``i``, element ``k``, with its error
+    estimate; None where the point is skipped (no room in the domain, non-finite, not smooth)."""
+    make_inputs, launch = _launch_api()
+    spec = program.args[i]
+
+    def outputs_at(delta: float) -> tuple[dict, float]:
         vals = make_inputs(program, seed, kernel)
         view = vals[i].numpy().reshape(-1)
         view[k] = view[k] + view.dtype.type(delta)
         actual = float(view[k])
         launch(program, kernel, vals, device="cpu")
-        return {j: np.array(vals[j].numpy(), dtype=np.float64) for j in outputs}, actual
+        return {j: np.array(vals[j].numpy(), dtype=np.float64) for j in g.outputs}, actual
 
     def loss_of(outs: dict) -> float:
-        return float(sum(np.sum(weights[j] * outs[j]) for j in outputs))
+        return float(sum(np.sum(g.weights[j] * outs[j]) for j in g.outputs))
 
+    base, x0 = outputs_at(0.0)
+    h = s.eps * max(1.0, abs(x0))
+    room = min(x0 - spec.low, spec.high - x0) if spec.high > spec.low else h
+    if room < h:
+        if room < h / 10:
+            return None
+        h = room
+    f0 = loss_of(base)
+    f, x = {}, {}
+    for step in (h, -h, h / 2, -h / 2):
+        outs, x[step] = outputs_at(step)
+        f[step] = loss_of(outs)
+        if step == h:  # rounding differs between the two launches only in the outputs this element moves
+            moved = math.sqrt(sum(float(np.sum(((g.weights[j] * base[j])[outs[j] != base[j]]) ** 2)) for j in g.outputs))
+    if not all(math.isfinite(v) for v in f.values()) or len(set(x.values()) | {x0}) < 5:
+        return None
+    c1 = (f[h] - f[-h]) / (x[h] - x[-h])
+    c2 = (f[h / 2] - f[-h / 2]) / (x[h / 2] - x[-h / 2])
+    # one-sided asymmetry: ~h*f'' (so it halves with h) where f is smooth; a kink or jump
+    # within the stencil keeps it from halving
+    a1 = (f[h] - f0) / (x[h] - x0) - (f0 - f[-h]) / (x0 - x[-h])
+    a2 = (f[h / 2] - f0) / (x[h / 2] - x0) - (f0 - f[-h / 2]) / (x0 - x[-h / 2])
+    # loss rounding (a few ulps of the moved outputs) over the step, and the resolution floor:
+    # a derivative so small that the step moves no output by an ulp reads as exactly 0
+    noise = 4.0 * s.unit * moved / (h / 2) + 2.0 * s.unit * s.out_scale / h
+    if abs(a2 - a1 / 2) > 0.25 * s.rtol * max(abs(c2), s.atol) + noise:
+        return None
+    fd = (4.0 * c2 - c1) / 3.0  # Richardson: cancels the h^2 term
+    fd_err = 2.0 * abs(c1 - c2) + noise  # truncation + rounding, estimated from the two steps
+    return {"arg": spec.name, "k": k, "x": x0, "h": h, "c1": c1, "c2": c2, "fd": fd, "fd_err": fd_err,
+            "a1": a1, "a2": a2, "noise": noise}
+
+
+def grad_check(program: Any, kernel: Any, seed: int, changed: list[int], tol: GradTolerances,
+               primal_grad: bool = False) -> GradOutcome:
+    """``wp.Tape`` adjoint vs central finite differences on a few input elements.
+
+    Loss = sum(w * outputs) with fixed random weights w. Finite differences use
+    steps h and h/2: where they disagree grossly the point straddles a branch
+    discontinuity and is skipped; otherwise the Richardson estimate is compared
+    with the adjoint, allowing the FD error estimate on top of the tolerance.
+    ``primal_grad``: take the adjoint with ``PrimalGradTape`` (kernels with ``ADJOINT_SHAPE_RESET``).
+    """
+    g = _grad_setup(program, kernel, seed, changed)
+    if isinstance(g, GradOutcome):
+        return g
+    eps, rtol, atol_rel = (tol.eps64, tol.rtol64, tol.atol64) if g.f64 else (tol.eps32, tol.rtol32, tol.atol32)
+    adjoint, base_out = _adjoint(program, kernel, seed, g, primal_grad)
+    if not all(np.all(np.isfinite(a)) for a in adjoint.values()):
+        return GradOutcome(True, reject="adjoint has non-finite values")
+    # absolute tolerance relative to the gradient's own scale (not the outputs'): a small
+    # gradient that is wrong by 20% must not hide under the size of the outputs
+    grad_scale = max(float(np.max(np.abs(a), initial=0.0)) for a in adjoint.values())
+    out_scale = max(float(np.max(np.abs(g.weights[j] * base_out[j]), initial=0.0)) for j in g.outputs)
+    scale = _Scale(eps, rtol, atol_rel * max(grad_scale, 1e-12), 2.0**-52 if g.f64 else 2.0**-23, out_scale)
     out = GradOutcome(True, max_rel_err=0.0)
-    for i, k in cands:
+    for i, k in _candidates(g, adjoint, tol.points):
         if out.checked >= tol.points:
             break
-        spec = program.args[i]
-        base, x0 = outputs_at(i, k, 0.0)
-        h = eps * max(1.0, abs(x0))
-        room = min(x0 - spec.low, spec.high - x0) if spec.high > spec.low else h
-        if room < h:
-            if room < h / 10:
-                out.skipped += 1
-                continue
-            h = room
-        f0 = loss_of(base)
-        f, x = {}, {}
-        for step in (h, -h, h / 2, -h / 2):
-            outs, x[step] = outputs_at(i, k, step)
-            f[step] = loss_of(outs)
-            if step == h:  # roundoff of the loss: only the outputs this element changes differ
-                # rounding differs between the two launches only in the outputs this element moves
-                changed = math.sqrt(sum(float(np.sum(((weights[j] * base[j])[outs[j] != base[j]]) ** 2)) for j in outputs))
-        if not all(math.isfinite(v) for v in f.values()) or len(set(x.values()) | {x0}) < 5:
+        p = _fd_point(program, kernel, seed, g, i, k, scale)
+        if p is None:
             out.skipped += 1
             continue
-        c1 = (f[h] - f[-h]) / (x[h] - x[-h])
-        c2 = (f[h / 2] - f[-h / 2]) / (x[h / 2] - x[-h / 2])
-        # one-sided asymmetry: ~h*f'' (so it halves with h) where f is smooth; a kink or jump
-        # within the stencil keeps it from halving
-        a1 = (f[h] - f0) / (x[h] - x0) - (f0 - f[-h]) / (x0 - x[-h])
-        a2 = (f[h / 2] - f0) / (x[h / 2] - x0) - (f0 - f[-h / 2]) / (x0 - x[-h / 2])
-        mag = max(abs(c2), atol)
-        # loss rounding (a few ulps of the moved outputs) over the step, and the resolution floor:
-        # a derivative so small that the step moves no output by an ulp reads as exactly 0
-        noise = 4.0 * unit * changed / (h / 2) + 2.0 * unit * out_scale / h
-        if abs(a2 - a1 / 2) > 0.25 * rtol * mag + noise:
-            out.skipped += 1
-            continue
-        fd = (4.0 * c2 - c1) / 3.0  # Richardson: cancels the h^2 term
-        fd_err = 2.0 * abs(c1 - c2) + noise  # truncation + rounding, estimated from the two steps
-        ad = adjoint[i][k]
+        ad, fd = adjoint[i][k], p["fd"]
         diff = abs(ad - fd)
-        allowed = atol + rtol * max(abs(ad), abs(fd)) + fd_err
+        allowed = scale.atol + rtol * max(abs(ad), abs(fd)) + p["fd_err"]
         # relative to what finite differences can resolve: two values both below the FD error
         # agree "within noise", they do not differ by 100%
-        rel = diff / max(abs(ad), abs(fd), atol + fd_err)
-        out.points.append({"arg": spec.name, "k": k, "x": x0, "h": h, "adjoint": ad, "c1": c1, "c2": c2, "fd": fd,
-                           "a1": a1, "a2": a2, "noise": noise, "allowed": allowed, "rel": rel})
+        rel = diff / max(abs(ad), abs(fd), scale.atol + p["fd_err"])
+        out.points.append(dict(p, adjoint=ad, allowed=allowed, rel=rel))
         out.checked += 1
         out.max_rel_err = float(max(out.max_rel_err, rel))
         if diff > allowed:
-            out.reject = (
-                f"gradient mismatch d(loss)/d{spec.name}[{k}]: adjoint {ad:.6g} vs finite difference {fd:.6g} "
-                f"(rel err {rel:.3g}, allowed {allowed:.3g})"
-            )
+            out.reject = (f"gradient mismatch d(loss)/d{p['arg']}[{k}]: adjoint {ad:.6g} vs finite difference {fd:.6g} "
+                          f"(rel err {rel:.3g}, allowed {allowed:.3g})")
             return out
     if out.checked == 0:
         out.max_rel_err = None

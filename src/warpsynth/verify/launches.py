@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import time
 
-from warpsynth import _warp
 from warpsynth.verify import execute
 from warpsynth.verify.chunk import Chunk
 from warpsynth.verify.debug import DebugJob, DebugOutcome, run_debug_pass
-from warpsynth.verify.options import cpu_block_dim
-from warpsynth.verify.stages import Stage, cpu_objects, from_level
+from warpsynth.verify.options import ADJOINT_SHAPE_RESET, cpu_block_dim
+from warpsynth.verify.stages import Stage, from_level
 
 
 def _job(chunk: Chunk, i: int) -> DebugJob:
     s, opts = chunk.samples[i], chunk.opts
-    backward = chunk.launches_adjoint_in_debug(i)
+    backward = chunk.checks_gradient(i)
     return DebugJob(
         index=i, program=s.program, mangled_name=s.row["mangled_name"], obj_path=s.artifacts["cpu_debug_object"],
         block_dim=cpu_block_dim(s.row),
         seed=s.program.seed + opts.input_seed_offset, backward=backward, grad=backward,
+        primal_grad=bool(ADJOINT_SHAPE_RESET.search(s.row.get("cpu_backward") or "")),
         atomic="wp::atomic_" in (s.row.get("cpu_forward") or ""), atomic_rtol=opts.atomic_rtol,
         atomic_atol=opts.atomic_atol, tolerances=opts.grad,
     )
@@ -34,9 +33,11 @@ class DebugLaunches(Stage):
     """run (and grad): every launch in a child process, from the debug-mode object.
 
     Per sample: ``execute.run_checks`` (two bounds-checked launches on fresh seeded inputs:
-    out-of-bounds, NaN/Inf, bitwise determinism, I/O examples); for grad, the adjoint
-    launch and ``execute.grad_check`` (tape vs finite differences). An abort (failed
-    bounds assert) or a hang rejects the sample at the level of the phase it was in.
+    out-of-bounds, NaN/Inf, bitwise determinism, I/O examples); for grad, the bounds-checked
+    adjoint launch and ``execute.grad_check`` (tape vs finite differences). Kernels whose
+    adjoint resets ``adj_x.shape`` (``ADJOINT_SHAPE_RESET``) take their adjoint through
+    ``execute.PrimalGradTape``, so its bounds checks read the primal arrays' shapes. An abort
+    (failed bounds assert) or a hang rejects the sample at the level of the phase it was in.
     """
 
     name = "debug_launches"
@@ -89,50 +90,4 @@ class DebugLaunches(Stage):
             if o.grad["reject"]:
                 chunk.fail(i, "grad", o.grad["reject"])
             elif o.grad["differentiable"] and o.grad["checked"] > 0:
-                chunk.passed(i, "grad")
-
-
-class ReleaseGrad(Stage):
-    """grad, for kernels whose adjoint resets ``adj_x.shape`` (``ADJOINT_SHAPE_RESET``): their debug
-    adjoint asserts regardless of the indices (a Warp artifact), so their gradient is checked in
-    this process on a release build at Warp's ``optimization_level`` 0 (the debug build's
-    optimisation level; the forward was already bounds-checked by ``DebugLaunches``)."""
-
-    name = "release_grad"
-    levels = from_level("grad")
-    needs = ("changed_outputs",)
-    timing_levels = {"compile_cpu": "grad", "grad": "grad"}
-
-    def run(self, chunk: Chunk) -> None:
-        todo = [i for i in chunk.alive() if chunk.checks_gradient(i) and not chunk.launches_adjoint_in_debug(i) and chunk.samples[i].level == "run"]
-        if not todo:
-            return
-        objects = cpu_objects(chunk, todo, "release", lambda i: True, "compile_cpu", optimization_level=0)
-        from warpsynth.extract import load_source
-
-        for i, batch in objects.items():
-            s = chunk.samples[i]
-            t0 = time.perf_counter()
-            meta = batch.path + ".meta"
-            with open(meta, "w") as f:
-                json.dump({}, f)
-            try:
-                with load_source(s.program.source, f"verify{i}") as loaded:
-                    kernel = loaded.kernels()[s.program.kernel_name]
-                    block_dim = cpu_block_dim(s.row)
-                    _warp.load_cpu_object(kernel.module, batch.path, meta, block_dim)
-                    try:
-                        g = execute.grad_check(s.program, kernel, s.program.seed + chunk.opts.input_seed_offset,
-                                               s.artifacts["changed_outputs"], chunk.opts.grad)
-                    finally:
-                        _warp.unload_module(kernel.module)
-            except Exception as exc:
-                chunk.fail(i, "grad", f"{type(exc).__name__}: {exc}")
-                continue
-            finally:
-                chunk.add_ms(i, "grad", time.perf_counter() - t0)
-            _set_grad_columns(chunk, i, g.differentiable, g.max_rel_err)
-            if g.reject:
-                chunk.fail(i, "grad", g.reject)
-            elif g.differentiable and g.checked > 0:
                 chunk.passed(i, "grad")

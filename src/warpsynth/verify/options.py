@@ -15,8 +15,8 @@ DEFAULT_PTX_ARCH = 75
 
 #: Warp 1.19 emits ``adj_a.shape = adj_N;`` in the adjoint of ``a.shape``: it zeroes the adjoint
 #: array's shape (harmless in release, where adjoint writes use strides; gradients are right), after
-#: which every debug-mode bounds check on ``adj_a`` fails. Such kernels never launch their adjoint
-#: from a debug build: their gradient is checked on a release build (``launches.ReleaseGrad``).
+#: which every debug-mode bounds check on ``adj_a`` fails. Such kernels launch their adjoint with
+#: null adjoint arrays (``execute.PrimalGradTape``): Warp's accessors then use the primal's ``.grad``.
 ADJOINT_SHAPE_RESET = re.compile(r"\badj_\w+\.shape = adj_\w+;")
 
 

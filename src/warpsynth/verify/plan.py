@@ -17,13 +17,13 @@ from typing import Any
 from warpsynth import _warp
 from warpsynth.verify.chunk import Chunk, SampleState, cpu_seconds
 from warpsynth.verify.gpu_stages import CudaCompare, RaceCheck
-from warpsynth.verify.launches import DebugLaunches, ReleaseGrad
+from warpsynth.verify.launches import DebugLaunches
 from warpsynth.dataset.levels import level_index
 from warpsynth.verify.options import VerifyOptions, VerifyResult, default_pch_dir
 from warpsynth.verify.stages import CodegenCheck, DebugBuild, KernelPtx, Stage, WarpBuild
 
 STAGES: tuple[Stage, ...] = (
-    CodegenCheck(), RaceCheck(), WarpBuild(), DebugBuild(), KernelPtx(), DebugLaunches(), ReleaseGrad(), CudaCompare(),
+    CodegenCheck(), RaceCheck(), WarpBuild(), DebugBuild(), KernelPtx(), DebugLaunches(), CudaCompare(),
 )
 
 

@@ -20,6 +20,7 @@ import os
 import sys
 
 from warpsynth.dataset.levels import LEVELS, level_index
+from warpsynth.dataset.run_layout import REJECTS_FILE, TASK_REJECTS, TASKS_DIR, run_dir
 
 #: reject stage -> index of the level it failed (stages before verification fail codegen)
 _STAGE_LEVEL = {"extract": 0, "generate": 0, "race": 0} | {level: level_index(level) for level in LEVELS}
@@ -39,9 +40,9 @@ def _rows(folder: str) -> list[dict]:
 
 
 def _rejects(folder: str) -> list[dict]:
-    path = os.path.join(folder, "_run", "rejects.jsonl")
+    path = os.path.join(run_dir(folder), REJECTS_FILE)
     # a run still in progress has only its finished tasks' reject files
-    paths = [path] if os.path.exists(path) else sorted(glob.glob(os.path.join(folder, "_run", "tasks", "*.rejects.jsonl")))
+    paths = [path] if os.path.exists(path) else sorted((run_dir(folder) / TASKS_DIR).glob("*" + TASK_REJECTS))
     out = []
     for p in paths:
         with open(p) as f:

@@ -82,14 +82,15 @@ def cpu_objects(chunk: Chunk, indices: list[int], mode: str, backward_of: Callab
                         lambda i: cpu_block_dim(chunk.samples[i].row), for_key, timing_key, "cpu")
 
 
-def ptx_files(chunk: Chunk, indices: list[int], backward_of: Callable[[int], bool]) -> None:
+def ptx_files(chunk: Chunk, indices: list[int], backward_of: Callable[[int], bool], optimization_level: int | None = None) -> None:
     """PTX of the rows' stored CUDA text with Warp's release NVRTC flags, per arch; rows that
-    already carry PTX for an arch were compiled by NVRTC from this same text during extraction."""
+    already carry PTX for an arch were compiled by NVRTC from this same text during extraction.
+    ``optimization_level``: Warp's module option of that name (None: Warp's default, -O3)."""
     for arch in list(chunk.opts.ptx_archs) or [chunk.opts.cuda_check_arch]:
         need = [i for i in indices if chunk.samples[i].reject is None and not has_ptx(chunk.samples[i].row, arch)]
 
         def for_key(block_dim, arch=arch):
-            return (compiler.cuda_compile_fn(arch, block_dim),
+            return (compiler.cuda_compile_fn(arch, block_dim, optimization_level),
                     lambda body: _warp.module_preamble("cuda", block_dim, body), ".cu", ".ptx")
 
         compile_each(chunk, need, lambda i: cuda_body(chunk.samples[i].row, backward_of(i)),
@@ -134,8 +135,8 @@ class WarpBuild(Stage):
 
 class DebugBuild(Stage):
     """run/grad: one CPU object per sample in Warp's debug mode (-O0, bounds-checked accessors),
-    the object these levels launch; the adjoint is compiled only where it is launched from it
-    (``Chunk.launches_adjoint_in_debug``)."""
+    the object these levels launch; the adjoint is compiled only where it is launched
+    (``Chunk.checks_gradient``)."""
 
     name = "debug_build"
     levels = from_level("run")
@@ -145,15 +146,17 @@ class DebugBuild(Stage):
     def run(self, chunk: Chunk) -> None:
         if "cpu" not in chunk.opts.targets:
             return  # DebugLaunches rejects them, after KernelPtx proved their CUDA code compiles
-        objects = cpu_objects(chunk, chunk.alive(), "debug", chunk.launches_adjoint_in_debug, "compile_debug")
+        objects = cpu_objects(chunk, chunk.alive(), "debug", chunk.checks_gradient, "compile_debug")
         for i, batch in objects.items():
             chunk.samples[i].artifacts["cpu_debug_object"] = batch.path
 
 
 class KernelPtx(Stage):
-    """run/grad: PTX (Warp's release NVRTC flags) of the forward kernel, the CUDA counterpart of
-    what these levels launch (no level launches the CUDA adjoint; the whole CUDA text is compiled
-    at ``compile``). Last build stage: the samples still alive passed compile."""
+    """run/grad: PTX of the forward kernel with Warp's NVRTC flags at ``optimization_level`` 0 (as
+    ``wp.set_module_options({"optimization_level": 0})`` compiles; -O0 like the CPU debug build), the
+    CUDA counterpart of what these levels launch (no level launches the CUDA adjoint; the whole CUDA
+    text is compiled exactly as Warp's release load at ``compile``). Last build stage: the samples
+    still alive passed compile."""
 
     name = "kernel_ptx"
     levels = from_level("run")
@@ -162,4 +165,4 @@ class KernelPtx(Stage):
 
     def run(self, chunk: Chunk) -> None:
         if "cuda" in chunk.opts.targets:
-            ptx_files(chunk, chunk.alive(), lambda i: False)
+            ptx_files(chunk, chunk.alive(), lambda i: False, optimization_level=0)

@@ -4,8 +4,10 @@ Several samples are compiled as one translation unit to amortize the compiler
 start-up. Two samples can define the same symbol: an identical struct (struct
 names carry a hash of their fields), an identical kernel, or a helper whose
 name comes from a per-process counter (``helper_0``) with a different body in
-each sample. Identical definitions are emitted once; a sample whose definition
-clashes with a different one of the same name goes into another batch.
+each sample. Identical definitions are emitted once; a sample whose helper
+clashes with a different one of the same name is compiled in a namespace of its
+own (``Batch``); one whose struct, entry point or declaration clashes goes into
+another batch.
 """
 
 from __future__ import annotations
@@ -28,38 +30,22 @@ class Definition:
     norm: str  # code with comments removed and whitespace collapsed (what the compiler sees)
 
 
+#: a comment, a string or character literal, or an unterminated one (a lone quote)
+_COMMENT_OR_LITERAL = re.compile(r'//[^\n]*|/\*.*?(?:\*/|\Z)|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|["\']', re.S)
+#: what splitting looks at: comments and literals (skipped whole), braces, semicolons, ``#``
+_TOKEN = re.compile(_COMMENT_OR_LITERAL.pattern + r"|[{};#]", re.S)
+
+
 def _strip_comments(text: str) -> str:
-    out, i, n = [], 0, len(text)
-    while i < n:
-        c = text[i]
-        if text.startswith("//", i):
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-        elif text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-        elif c in "\"'":
-            j = _skip_literal(text, i)
-            out.append(text[i:j])
-            i = j
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
-def _skip_literal(text: str, i: int) -> int:
-    quote, j, n = text[i], i + 1, len(text)
-    while j < n:
-        if text[j] == "\\":
-            j += 2
-            continue
-        if text[j] == quote:
-            return j + 1
-        if text[j] == "\n":
+    def keep_literal(m: re.Match) -> str:
+        s = m.group(0)
+        if s[0] == "/":
+            return ""
+        if len(s) == 1:
             raise SplitError("unterminated literal")
-        j += 1
-    raise SplitError("unterminated literal")
+        return s
+
+    return _COMMENT_OR_LITERAL.sub(keep_literal, text)
 
 
 def _name_of(code: str) -> str:
@@ -111,10 +97,13 @@ def _param_types(params: str) -> list[str]:
 
 
 def split_definitions(text: str) -> list[Definition]:
-    """Top-level definitions of a module body, in order; their texts concatenate to ``text``."""
+    """Top-level definitions of a module body, in order; their texts concatenate to ``text``.
+
+    A definition ends at a top-level ``}`` (with an optional ``;`` after it on the same line), a
+    top-level ``;``, or the end of a preprocessor line; comments and literals are skipped whole.
+    """
     defs: list[Definition] = []
-    i, n, depth, start = 0, len(text), 0, 0
-    at_line_start = True
+    n, depth, start = len(text), 0, 0
 
     def close(end: int) -> None:
         nonlocal start
@@ -130,45 +119,34 @@ def split_definitions(text: str) -> list[Definition]:
             defs.append(Definition("blank", chunk, ""))
         start = end
 
-    while i < n:
-        c = text[i]
-        if text.startswith("//", i) or text.startswith("/*", i):
-            j = text.find("\n" if text[i + 1] == "/" else "*/", i + 2)
-            i = n if j < 0 else (j if text[i + 1] == "/" else j + 2)
-            continue
-        if c in "\"'":
-            i = _skip_literal(text, i)
-            at_line_start = False
-            continue
-        if c == "#" and at_line_start and depth == 0:
-            j = text.find("\n", i)
-            i = n if j < 0 else j + 1
-            close(i)
-            at_line_start = True
-            continue
-        if c == "{":
+    i = 0
+    while True:
+        m = _TOKEN.search(text, i)
+        if m is None:
+            break
+        tok, i = m.group(0), m.end()
+        if tok == "{":
             depth += 1
-        elif c == "}":
+        elif tok == "}":
             depth -= 1
             if depth < 0:
                 raise SplitError("unbalanced '}'")
             if depth == 0:
-                j = i + 1
+                j = i
                 while j < n and text[j] in " \t":
                     j += 1
-                if j < n and text[j] == ";":
-                    j += 1
-                i = j
+                i = j + 1 if j < n and text[j] == ";" else j
                 close(i)
-                at_line_start = False
-                continue
-        elif c == ";" and depth == 0:
-            close(i + 1)
-        if c == "\n":
-            at_line_start = True
-        elif not c.isspace():
-            at_line_start = False
-        i += 1
+        elif tok == ";":
+            if depth == 0:
+                close(i)
+        elif tok == "#":
+            if depth == 0 and not text[text.rfind("\n", 0, m.start()) + 1 : m.start()].strip():  # at a line start
+                j = text.find("\n", i)
+                i = n if j < 0 else j + 1
+                close(i)
+        elif len(tok) == 1:  # a lone quote: a literal without its end on this line
+            raise SplitError("unterminated literal")
     if depth != 0:
         raise SplitError("unbalanced '{'")
     if start < n:
@@ -185,37 +163,91 @@ class Unit:
     defs: list[Definition] | None  # None: could not split; compiled alone, verbatim
 
 
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+
+
+def _identifier(name: str) -> str | None:
+    """The C++ identifier a definition name declares (``func:f(int)`` -> ``f``); None for declarations."""
+    kind, _, rest = name.partition(":")
+    return rest.split("(", 1)[0] if kind in ("func", "struct", "extern") else None
+
+
 @dataclass
 class Batch:
-    """A set of units whose definitions do not clash, and the source body they make."""
+    """A set of units compiled as one translation unit, and the source body they make.
+
+    A unit whose function clashes with a different one of the same name (per-sample helper
+    names such as ``evaluate_0``) is put in a C++ namespace of its own (``namespace wsu_<index>``)
+    with every definition of it that is not shared with the batch, plus the shared ones that
+    call into it; unqualified lookup from inside the namespace finds its own definitions first,
+    and ``extern "C"`` entry points keep their unmangled symbol names.
+    """
 
     units: list[Unit] = field(default_factory=list)
-    names: dict[str, str] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # definitions at global scope: name -> norm
     parts: list[str] = field(default_factory=list)
     owners: list[list[int]] = field(default_factory=list)  # per part: indices of the units defining it
     _part_of: dict[str, int] = field(default_factory=dict)
+    _c_symbols: set[str] = field(default_factory=set)  # extern "C" names defined inside namespaces
+
+    def _namespaced(self, unit: Unit) -> set[str] | None:
+        """Names of ``unit``'s definitions to put in its own namespace: empty when nothing clashes,
+        None when it cannot join this batch (a clash on a struct, an entry point or a declaration,
+        a preprocessor line, an ``extern "C"`` name defined here already)."""
+        defs = unit.defs or []
+        if any(d.name.startswith("extern:") and d.name in self._c_symbols for d in defs):
+            return None
+        clash = {d.name for d in defs if self.names.get(d.name, d.norm) != d.norm}
+        if not clash:
+            return set()
+        if any(not n.startswith("func:") for n in clash) or any(d.name.startswith("pp:") for d in defs):
+            return None
+        if any(d.name.startswith("extern:") and d.name in self.names for d in defs):
+            return None
+        inside = {d.name for d in defs if d.name not in self.names} | clash
+        moved = True
+        while moved:  # a shared definition that refers to one inside must move inside too
+            moved = False
+            idents = {_identifier(n) for n in inside} - {None}
+            for d in defs:
+                if d.name not in inside and idents & set(_IDENT.findall(d.norm)):
+                    inside.add(d.name)
+                    moved = True
+        return inside
 
     def fits(self, unit: Unit) -> bool:
         if unit.defs is None:
             return not self.units
         if any(u.defs is None for u in self.units):
             return False
-        return all(self.names.get(d.name, d.norm) == d.norm for d in unit.defs)
+        return self._namespaced(unit) is not None
 
     def add(self, unit: Unit) -> None:
+        inside = self._namespaced(unit) if unit.defs is not None else set()
         self.units.append(unit)
-        if unit.defs is None:
+        if unit.defs is None or inside is None:
             self.parts.append(unit.body)
             self.owners.append([unit.index])
             return
+        if inside:
+            self.parts.append(f"namespace wsu_{unit.index} {{\n")
+            self.owners.append([unit.index])
         for d in unit.defs:
-            if d.name not in self.names:
+            if d.name in inside:
+                self.parts.append(d.text)
+                self.owners.append([unit.index])
+                if d.name.startswith("extern:"):
+                    self._c_symbols.add(d.name)
+            elif d.name not in self.names:
                 self.names[d.name] = d.norm
                 self._part_of[d.name] = len(self.parts)
                 self.parts.append(d.text)
                 self.owners.append([unit.index])
             elif unit.index not in self.owners[self._part_of[d.name]]:
                 self.owners[self._part_of[d.name]].append(unit.index)
+        if inside:
+            self.parts.append(f"\n}}  // namespace wsu_{unit.index}\n")
+            self.owners.append([unit.index])
 
     def owners_of_lines(self, body_lines: set[int]) -> set[int]:
         """Indices of the units owning the given 1-based lines of ``body``."""

@@ -3,11 +3,12 @@
 Ray is an optional extra (``pip install 'warpsynth[ray]'``) and is imported only
 here, only when this executor is used. Tasks are unchanged: each writes its own
 shard and completion marker under the run folder, which must be a path every
-node can reach (a shared filesystem). Crash handling mirrors ``LocalExecutor``:
-Ray's own retries are off, so that when a worker process dies the driver can
-call ``task.record_crash`` (which pins the crash to the sample in flight, from
-the task's journal on the shared folder) before resubmitting, a bounded number
-of times.
+node can reach (a shared filesystem). Crashes follow the same ``RetryPolicy`` as
+``LocalExecutor``: Ray's own retries are off, so that when a worker process dies
+the driver can record the crash (pinned to the sample in flight, from the task's
+journal on the shared folder) before resubmitting the task.
+
+(Named ``ray_cluster`` so that ``import ray`` here is never this module.)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import socket
 from typing import Sequence
 
 from warpsynth.errors import WarpsynthError
-from warpsynth.pipeline.executor import Executor, OnProgress
+from warpsynth.pipeline.executors.base import Executor, OnProgress, RetryPolicy
 from warpsynth.pipeline.task import ShardTask, TaskResult
 
 #: Seconds to wait for a TCP connection to ``--ray-address`` before giving up (Ray's own
@@ -64,20 +65,20 @@ class RayExecutor(Executor):
     """One ``@ray.remote`` task per shard.
 
     ``address``: a running cluster (``ray://host:10001`` or ``auto``); None starts or
-    joins a local instance. ``max_attempts``: how often a task whose worker died is
-    run again before the run reports it failed. ``env``: extra worker environment.
+    joins a local instance. ``retry``: what happens when a task's worker dies
+    (:class:`RetryPolicy`, the same rule as locally). ``env``: extra worker environment.
     """
 
     def __init__(
         self,
         address: str | None = None,
-        max_attempts: int = 3,
+        retry: RetryPolicy = RetryPolicy(),
         num_cpus_per_task: float = 1,
         env: dict[str, str] | None = None,
         workers: int | None = None,
     ):
         self.address = address
-        self.max_attempts = max_attempts
+        self.retry = retry
         self.num_cpus_per_task = num_cpus_per_task
         self.env = dict(env or {})
         self.workers = workers or 1
@@ -102,26 +103,21 @@ class RayExecutor(Executor):
         self._connect(ray)
         remote = ray.remote(max_retries=0, num_cpus=self.num_cpus_per_task)(_run_task)
         options = {"runtime_env": self.runtime_env()} if self.runtime_env() else {}
-        attempts = {t.index: 0 for t in tasks}
+        retries = self.retry.start()
         results: dict[int, TaskResult] = {}
-
-        def submit(task: ShardTask):
-            attempts[task.index] += 1
-            return remote.options(**options).remote(task)
-
-        in_flight = {submit(t): t for t in tasks}
+        died = (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError, ray.exceptions.LocalRayletDiedError)
+        in_flight = {remote.options(**options).remote(t): t for t in tasks}
         while in_flight:
             [ref], _ = ray.wait(list(in_flight), num_returns=1)
             task = in_flight.pop(ref)
             try:
                 result = ray.get(ref)
-            except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError, ray.exceptions.LocalRayletDiedError) as exc:
-                reason = f"ray worker died ({type(exc).__name__})"
-                task.record_crash(reason)
-                if attempts[task.index] < self.max_attempts:
-                    in_flight[submit(task)] = task
+            except died as exc:
+                failed = retries.after_crash(task, f"ray worker died ({type(exc).__name__})")
+                if failed is None:
+                    in_flight[remote.options(**options).remote(task)] = task
                 else:
-                    results[task.index] = TaskResult(task.index, "failed", error=f"{reason} {attempts[task.index]} times")
+                    results[task.index] = failed
                 continue
             except ray.exceptions.RayTaskError as exc:
                 cause = exc.cause if getattr(exc, "cause", None) is not None else exc
@@ -131,16 +127,3 @@ class RayExecutor(Executor):
             if on_progress is not None:
                 on_progress(task.index, result.rows + result.rejected, result.rejected)
         return [results[t.index] for t in tasks]
-
-
-def executor_by_name(name: str, workers: int | None = None, ray_address: str | None = None) -> Executor | None:
-    """``--executor`` choice -> executor (None: ``generate`` picks its local default)."""
-    if name == "local":
-        if ray_address is not None:
-            raise WarpsynthError("--ray-address needs --executor ray")
-        return None
-    if name == "ray":
-        import_ray()
-        check_reachable(ray_address)  # before the output folder is touched
-        return RayExecutor(address=ray_address, workers=workers)
-    raise WarpsynthError(f"--executor: unknown executor {name!r} (choose local or ray)")

@@ -1,13 +1,8 @@
-"""Executors run shard tasks. ``Executor`` is the interface; ``LocalExecutor`` uses worker processes.
+"""``LocalExecutor``: shard tasks in long-lived worker processes on this machine.
 
-To add a cluster executor (e.g. Ray), subclass :class:`Executor` and implement
-``run``: ship each task (a small picklable value) to a worker that sees the
-output folder, call ``task.run(progress)`` there, and return one
-:class:`TaskResult` per task. If a remote worker dies (segfault, OOM kill),
-call ``task.record_crash(reason)`` on the driver and submit the task again;
-``record_crash`` returns False when the crash could not be pinned to a sample,
-and such crashes must be bounded (see ``LocalExecutor.max_unattributed``).
-Tasks never need to change: resume, atomic writes and crash bookkeeping live in them.
+Workers are ``spawn``ed, run one task at a time, stream progress over a pipe, and
+die with the parent (``PR_SET_PDEATHSIG``). A worker that dies is noticed through
+its process sentinel; the task's retry follows the shared ``RetryPolicy``.
 """
 
 from __future__ import annotations
@@ -17,45 +12,12 @@ import multiprocessing as mp
 import os
 import signal
 import traceback
-from abc import ABC, abstractmethod
 from collections import deque
 from multiprocessing.connection import wait
-from typing import Callable, Sequence
+from typing import Sequence
 
+from warpsynth.pipeline.executors.base import Executor, OnProgress, Retries, RetryPolicy
 from warpsynth.pipeline.task import ShardTask, TaskResult
-
-#: on_progress(task_index, samples_done_delta, samples_rejected_delta); deltas may be negative
-#: when a crashed task's progress is rolled back before its retry.
-OnProgress = Callable[[int, int, int], None]
-
-
-class Executor(ABC):
-    """Runs shard tasks; returns one TaskResult per task, in the order given.
-
-    A task that fails is reported with ``status="failed"`` and an ``error``, not raised.
-    """
-
-    @abstractmethod
-    def run(self, tasks: Sequence[ShardTask], on_progress: OnProgress | None = None) -> list[TaskResult]: ...
-
-    #: How many tasks run at once (for the progress display and the report).
-    workers: int = 1
-
-
-class InlineExecutor(Executor):
-    """Runs tasks one after another in this process (debugging, benchmarks). No crash isolation."""
-
-    workers = 1
-
-    def run(self, tasks: Sequence[ShardTask], on_progress: OnProgress | None = None) -> list[TaskResult]:
-        out = []
-        for task in tasks:
-            report = (lambda d, r, i=task.index: on_progress(i, d, r)) if on_progress else None
-            try:
-                out.append(task.run(report))
-            except Exception as exc:
-                out.append(TaskResult(task.index, "failed", error=f"{type(exc).__name__}: {exc}"))
-        return out
 
 
 def _die_with_parent() -> None:
@@ -142,23 +104,23 @@ class LocalExecutor(Executor):
     """Runs tasks in ``workers`` long-lived processes on this machine.
 
     Each worker runs one task at a time, so a worker that dies is pinned to its
-    task: the task records the crash (``ShardTask.record_crash``) and is queued
-    again on a fresh worker. Only the dead task's in-flight work is lost.
+    task, which is queued again on a fresh worker under ``retry``
+    (:class:`RetryPolicy`). Only the dead task's in-flight work is lost.
     """
 
-    def __init__(self, workers: int = 2, start_method: str = "spawn", max_unattributed: int = 2):
+    def __init__(self, workers: int = 2, start_method: str = "spawn", retry: RetryPolicy = RetryPolicy()):
         if workers < 1:
             raise ValueError("workers must be >= 1")
         self.workers = workers
         self.start_method = start_method
-        self.max_unattributed = max_unattributed
+        self.retry = retry
 
     def run(self, tasks: Sequence[ShardTask], on_progress: OnProgress | None = None) -> list[TaskResult]:
         on_progress = on_progress or (lambda i, d, r: None)
         ctx = mp.get_context(self.start_method)
         pending = deque(tasks)
         results: dict[int, TaskResult] = {}
-        unattributed: dict[int, int] = {}
+        retries = self.retry.start()
         pool: list[_Worker] = []
         try:
             pool = [_Worker(ctx) for _ in range(min(self.workers, len(pending)))]
@@ -178,7 +140,7 @@ class LocalExecutor(Executor):
                     if worker.task is not None and worker.process.sentinel in ready and not worker.process.is_alive():
                         self._drain(worker, results, on_progress)  # messages sent before it died
                         if worker.task is not None:
-                            self._crashed(worker, pending, results, unattributed, on_progress)
+                            self._crashed(worker, pending, results, retries, on_progress)
                         pool.remove(worker)
                         worker.kill()
                         if pending:
@@ -215,17 +177,13 @@ class LocalExecutor(Executor):
         except (EOFError, OSError):
             pass
 
-    def _crashed(self, worker: _Worker, pending: deque, results: dict, unattributed: dict, on_progress) -> None:
+    def _crashed(self, worker: _Worker, pending: deque, results: dict, retries: Retries, on_progress: OnProgress) -> None:
+        """The worker running ``worker.task`` died: roll back its progress, then retry or fail (RetryPolicy)."""
         task = worker.task
-        reason = _exit_reason(worker.process.exitcode)
-        attributed = task.record_crash(reason)
         on_progress(task.index, -worker.done, -worker.rejected)
         worker.task = None
-        if not attributed:
-            unattributed[task.index] = unattributed.get(task.index, 0) + 1
-            if unattributed[task.index] > self.max_unattributed:
-                results[task.index] = TaskResult(
-                    task.index, "failed", error=f"{reason} {unattributed[task.index]} times outside any sample"
-                )
-                return
-        pending.appendleft(task)
+        failed = retries.after_crash(task, _exit_reason(worker.process.exitcode))
+        if failed is not None:
+            results[task.index] = failed
+        else:
+            pending.appendleft(task)
