@@ -15,7 +15,7 @@ from pathlib import Path
 from warpsynth.cli import main
 
 # generate -n 16 --shards 2 --verify run --seed 7 (Warp 1.19.0)
-PINNED = "8a15553a3074adbb90e9c88a4efeb3b6cae508b4f3c12dcc3c8632ea5f031875"
+PINNED = "8bf74e72afa1d516e33f33dd371255bc00c3bb1545cfb6c48fe72782a948c17d"
 
 _MARKER_DATA = ("categories", "config_hash", "index", "rejected", "rejects_by_stage", "rows", "samples", "shard", "shard_bytes", "shard_sha256")
 

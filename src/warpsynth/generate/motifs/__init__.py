@@ -46,7 +46,7 @@ MOTIF_CATEGORIES: tuple[str, ...] = tuple(f"motif_{name}" for name in FAMILIES)
 #: the families with the fewest distinct shapes, so the two with the most (particles, whose
 #: post-steps are picked and ordered per program, and the tile kernels, which also bring the
 #: tile builtins real code calls most) weigh more.
-MOTIF_WEIGHT = 0.45
+MOTIF_WEIGHT = 0.4
 MOTIF_WEIGHTS: dict[str, float] = {"particles": 2.0, "tiled": 1.8}
 
 
