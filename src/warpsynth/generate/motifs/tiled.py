@@ -142,7 +142,7 @@ def _dense_layer(b: MotifBuilder) -> KernelProgram:
             if act is None or b.rng.random() < 0.5:
                 act = _activation(b, p.scalar())  # a new one, or the first layer's again
             out = wp.tile_map(act, name(z))
-        if not last or b.rng.random() < 0.5:
+        if not isinstance(out.node, ast.Name) and (not last or b.rng.random() < 0.5):  # no copies of a name
             h = b.fresh(b.pick(["a", "act", "h"]))
             body.append(assign(h, out))
             out = name(h)
