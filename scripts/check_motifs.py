@@ -119,7 +119,8 @@ def main() -> int:
         if "crashed" in r:
             print(f"== run: child process crashed:\n{r['crashed']}")
             return 1
-        print(f"== CPU debug compile + run, {a.run_per_family} seeds x 10 families ({time.time() - t2:.0f} s): "
+        families = r["n"] // a.run_per_family
+        print(f"== CPU debug compile + run, {a.run_per_family} seeds x {families} families ({time.time() - t2:.0f} s): "
               f"{r['n'] - len(r['failures'])}/{r['n']} pass, outputs finite")
         for f in r["failures"][:10]:
             print(f"  {f}")

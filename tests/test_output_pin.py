@@ -15,7 +15,7 @@ from pathlib import Path
 from warpsynth.cli import main
 
 # generate -n 16 --shards 2 --verify run --seed 7 (Warp 1.19.0)
-PINNED = "2cd45408a369b9f5f92eebac6d7255f852d32daa46f48afcf88c6aaa565e1e32"
+PINNED = "8bf74e72afa1d516e33f33dd371255bc00c3bb1545cfb6c48fe72782a948c17d"
 
 _MARKER_DATA = ("categories", "config_hash", "index", "rejected", "rejects_by_stage", "rows", "samples", "shard", "shard_bytes", "shard_sha256")
 

@@ -389,3 +389,46 @@ def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
 '''
     assert any("tile operations in a launch that is not tiled" in p for p in check(untiled, dim=(4,)))
     assert check(untiled, dim=(4,), tiled=True, block_dim=32) == []
+
+
+def test_module_integer_constants_are_read_as_their_values():
+    """Tile code declares its extents as module constants (``TILE_M = wp.constant(8)``); the check
+    reads them as Warp's codegen does, so shapes, offsets and the MathDx GEMM key are known."""
+    gemm = """
+TILE_M = wp.constant(8)
+TILE_N = 8
+TILE_K = wp.constant(8)
+
+@wp.kernel
+def k(A: wp.array2d(dtype=float), B: wp.array2d(dtype=float), C: wp.array2d(dtype=float)):
+    i, j = wp.tid()
+    acc = wp.tile_zeros(shape=(TILE_M, TILE_N), dtype=float)
+    for kk in range(int(A.shape[1] / TILE_K)):
+        a = wp.tile_load(A, shape=(TILE_M, TILE_K), offset=(i * TILE_M, kk * TILE_K))
+        b = wp.tile_load(B, shape=(TILE_K, TILE_N), offset=(kk * TILE_K, j * TILE_N))
+        wp.tile_matmul(a, b, acc)
+    wp.tile_store(C, acc, offset=(i * TILE_M, j * TILE_N))
+"""
+    shapes = {"A": (16, 16), "B": (16, 16), "C": (16, 16)}
+    assert check(gemm, dim=(2, 2), tiled=True, block_dim=32, shapes=shapes) == []
+    assert any("4x4x4" not in p and "MathDx" in p for p in check(gemm, dim=(2, 2), tiled=True, block_dim=16, shapes=shapes))
+    # a constant store offset is still shared by every thread; a name the kernel assigns is not a constant
+    racy = """
+ROW = wp.constant(3)
+
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    y[ROW] = x[i]
+"""
+    assert any("'y'" in p for p in check(racy))
+    shadowed = """
+S = 4
+
+@wp.kernel
+def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    S = i
+    y[S] = x[i]
+"""
+    assert check(shadowed) == []

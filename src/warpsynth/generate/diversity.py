@@ -1,6 +1,7 @@
 """Diversity report over consecutive seeds (``warpsynth diversity -n N``).
 
-Measures structural uniqueness (distinct ``canonical_form`` texts), distinct
+Measures structural uniqueness (distinct ``canonical_form`` texts; the duplicates counted per
+category, which is what bounds each category's weight), distinct
 Warp builtins emitted, distinct Warp types used, category/feature histograms,
 generation time and size statistics, the code-quality counts of ``quality``
 (unused values/parameters, uncalled or identity helpers, trivial expressions,
@@ -61,6 +62,7 @@ def report(n: int, config: GeneratorConfig | None = None, start: int = 0, refere
     builtins: Counter = Counter()
     types: Counter = Counter()
     cats: Counter = Counter()
+    dupes: Counter = Counter()  # programs whose canonical form an earlier seed already had, by category
     feats: Counter = Counter()
     lines = []
     t_gen = 0.0
@@ -83,7 +85,10 @@ def report(n: int, config: GeneratorConfig | None = None, start: int = 0, refere
                     bad[k][2].append(f"seed {seed}: {found[0]}")
         guards += m.guards
         code_lines += m.lines
-        canon.add(hashlib.sha256(canonical_form(prog.source).encode()).hexdigest())
+        form = hashlib.sha256(canonical_form(prog.source).encode()).hexdigest()
+        if form in canon:
+            dupes[prog.category] += 1
+        canon.add(form)
         builtins.update(prog.builtins)
         types.update(types_used(prog.source))
         cats[prog.category] += 1
@@ -109,6 +114,7 @@ def report(n: int, config: GeneratorConfig | None = None, start: int = 0, refere
         "distinct_types": len(types),
         "types": dict(sorted(types.items())),
         "categories": {c: cats.get(c, 0) for c in catalog.names()},
+        "duplicates_by_category": {c: dupes[c] for c in catalog.names() if dupes.get(c)},
         "missing_categories": [c for c in catalog.names() if float(config.weights.get(c, 0)) > 0 and not cats.get(c)],
         "features": dict(sorted(feats.items())),
         "kernel_lines": {"min": min(lines), "median": statistics.median(lines), "max": max(lines)} if lines else {},
@@ -134,7 +140,8 @@ def format_report(r: dict) -> str:
         + ", ".join(f"{k} {a}/{b}" for k, a, b in r["top_builtin_calls"]),
         "categories:",
     ]
-    out += [f"  {c:18} {k}" for c, k in r["categories"].items()]
+    dupes = r.get("duplicates_by_category", {})
+    out += [f"  {c:18} {k}" + (f"  ({dupes[c]} structural duplicates)" if dupes.get(c) else "") for c, k in r["categories"].items()]
     if r["missing_categories"]:
         out.append(f"MISSING categories: {', '.join(r['missing_categories'])}")
     out.append("features:")

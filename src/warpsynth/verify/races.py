@@ -88,6 +88,38 @@ def _tid_count(nodes: list[ast.AST]) -> int:
     return n
 
 
+def _inline_int_constants(tree: ast.Module) -> None:
+    """Replace reads of module-level integer constants (``TILE = 8``, ``TILE = wp.constant(8)``) inside
+    functions by their value, as Warp does at codegen, so tile shapes and offsets written with them
+    are literal to the check. A name a function assigns itself is left alone."""
+    consts: dict[str, int] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            if isinstance(value, ast.Call) and wp_name(value.func) == "constant" and len(value.args) == 1 and not value.keywords:
+                value = value.args[0]
+            if isinstance(value, ast.Constant) and type(value.value) is int:
+                consts[node.targets[0].id] = value.value
+            else:
+                consts.pop(node.targets[0].id, None)
+    if not consts:
+        return
+    for fn in tree.body:
+        if not isinstance(fn, ast.FunctionDef):
+            continue
+        own = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        own |= {a.arg for a in fn.args.args}
+        for node in ast.walk(fn):
+            for field, value in ast.iter_fields(node):
+                if isinstance(value, ast.Name) and isinstance(value.ctx, ast.Load) and value.id in consts and value.id not in own:
+                    setattr(node, field, ast.copy_location(ast.Constant(consts[value.id]), value))
+                elif isinstance(value, list):
+                    for k, item in enumerate(value):
+                        if isinstance(item, ast.Name) and isinstance(item.ctx, ast.Load) and item.id in consts \
+                                and item.id not in own:
+                            value[k] = ast.copy_location(ast.Constant(consts[item.id]), item)
+
+
 def check_races(source: str, kernel_name: str, launch: LaunchSpec | str | dict | None = None) -> list[str]:
     """Problems that can make ``kernel_name``'s results differ between CPU and GPU: ``[]`` when proven race-free.
 
@@ -101,6 +133,7 @@ def check_races(source: str, kernel_name: str, launch: LaunchSpec | str | dict |
         tree = ast.parse(source)
     except SyntaxError as exc:
         raise WarpsynthError(f"race check: kernel source does not parse: {exc}") from None
+    _inline_int_constants(tree)
     kernels, funcs = _functions(tree)
     fn = kernels.get(kernel_name)
     if fn is None:

@@ -28,6 +28,12 @@ _STRUCTURAL = frozenset({"tid", "range", "int", "int32", "uint32", "min", "max",
                          "volume_index_to_world", "mesh_query_point", "mesh_query_ray", "mesh_eval_position"})
 
 
+def _simple(v: X) -> bool:
+    """A name, attribute or subscript of names/constants: cheap and clear to write twice."""
+    return all(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Tuple, ast.Load))
+               for n in ast.walk(v.node))
+
+
 @dataclass(frozen=True)
 class Prec:
     """Floating-point precision of a program and how its scalar type is spelled."""
@@ -189,14 +195,17 @@ class MotifBuilder:
 
     def length(self, v: X) -> X:
         """A vector's length, spelled as engineers do (policy ``spelling["length"]`` weights):
-        ``wp.length(v)``, ``wp.sqrt(wp.dot(v, v))`` or ``wp.norm_l2(v)``."""
+        ``wp.length(v)``, ``wp.sqrt(wp.dot(v, v))`` or ``wp.norm_l2(v)``; the forms that repeat ``v``
+        only when ``v`` is a name, a component or an element (not a computed expression)."""
         form = self._spell("length")
+        if form == "sqrt_dot" and not _simple(v):
+            form = "length"
         return {"length": lambda: wp.length(v), "sqrt_dot": lambda: wp.sqrt(wp.dot(v, v)),
                 "norm_l2": lambda: wp.norm_l2(v)}[form]()
 
     def length_sq(self, v: X) -> X:
-        """``wp.dot(v, v)`` or ``wp.length_sq(v)`` (policy ``spelling["length_sq"]``)."""
-        return wp.dot(v, v) if self._spell("length_sq") == "dot" else wp.length_sq(v)
+        """``wp.dot(v, v)`` or ``wp.length_sq(v)`` (policy ``spelling["length_sq"]``; ``dot`` only for a simple ``v``)."""
+        return wp.dot(v, v) if self._spell("length_sq") == "dot" and _simple(v) else wp.length_sq(v)
 
     def eps(self, value: float = 1.0e-6) -> X:
         """A small tolerance: a literal, or (policy ``module_constant``) one ``EPS`` module constant."""
@@ -316,22 +325,65 @@ class MotifBuilder:
         return obj.dot(fname)
 
     def _bounds_guard(self, body: list[ast.stmt], launch_dim: tuple[int, ...], tiled: bool) -> None:
-        """Optionally ``if tid >= n: return`` right after ``tid = wp.tid()`` of a 1-D launch, against an
-        element-count parameter or the first array's length (launches are often padded in real code)."""
+        """Optionally guard the thread indices right after ``wp.tid()`` (launches are often padded in
+        real code): ``if tid >= n: return`` or the rest of the body inside ``if tid < n:`` (policy
+        ``guard_form``), against element-count parameters, an array's ``shape`` or, in 1-D, ``len(a)``
+        (policy ``guard_limit``); for 2-D/3-D launches every index is tested (``i >= nx or j >= ny``)."""
         first = body[0] if body else None
-        if tiled or len(launch_dim) != 1 or not (isinstance(first, ast.Assign) and isinstance(first.targets[0], ast.Name)
-                                                 and ast.unparse(first.value) == "wp.tid()"):
+        if tiled or not (isinstance(first, ast.Assign) and ast.unparse(first.value) == "wp.tid()"):
             return
-        if not self.chance("bounds_guard"):
+        target = first.targets[0]
+        ids = [target.id] if isinstance(target, ast.Name) else [e.id for e in target.elts]
+        if len(ids) != len(launch_dim) or not self.chance("bounds_guard"):
             return
-        tid = name(first.targets[0].id)
-        arrays = [a for a in self.args if a.kind == "array" and a.shape and a.shape[0] == launch_dim[0] and not a.fields]
-        if arrays and self.rng.random() < 0.5:
-            limit = name(arrays[0].name).dot("shape")[0]
+        arrays = [a for a in self.args if a.kind == "array" and tuple(a.shape[: len(ids)]) == tuple(launch_dim) and not a.fields
+                  and len(a.shape) >= len(ids)]
+        style = self._weighted(self.policy.guard_limit if arrays else {"param": 1.0})
+        if style == "len" and len(ids) > 1:
+            style = "shape"
+        if style == "param":
+            stems = [["n", "num_points", "num_elements"], ["nx", "width", "rows"], ["ny", "height", "cols"], ["nz", "depth"]]
+            limits = [self.int_param(self.pick(stems[0] if len(ids) == 1 else stems[k + 1]), launch_dim[k]) for k in range(len(ids))]
+        elif style == "len":
+            limits = [name("len")(name(arrays[0].name))]
         else:
-            limit = self.int_param(self.pick(["n", "count", "num_elements"]), launch_dim[0])
-        body.insert(1, ast.If(tid.ge(limit).node, [ret()], []))
+            limits = [name(arrays[0].name).dot("shape")[k] for k in range(len(ids))]
+        wrap = self._weighted(self.policy.guard_form) == "wrap"
+        tests = [(name(i).lt(lim) if wrap else name(i).ge(lim)) for i, lim in zip(ids, limits)]
+        cond = tests[0]
+        for t in tests[1:]:
+            cond = cond.and_(t) if wrap else cond.or_(t)
+        if wrap:
+            body[1:] = [ast.If(cond.node, body[1:], [])]
+        else:
+            body.insert(1, ast.If(cond.node, [ret()], []))
         self.features.add("bounds_guard")
+
+    def _tile_style(self, body: list[ast.stmt]) -> None:
+        """Spellings tile code uses (policy ``tile_lane_tid`` / ``tile_positional_shape``): unpack the
+        block's lane as ``i, _ = wp.tid()``, and pass ``wp.tile_load``'s shape positionally
+        (``wp.tile_load(x, TILE, offset=...)``)."""
+        first = body[0] if body else None
+        if isinstance(first, ast.Assign) and ast.unparse(first.value) == "wp.tid()" and self.chance("tile_lane_tid"):
+            target = first.targets[0]
+            names = [target.id] if isinstance(target, ast.Name) else [e.id for e in target.elts]
+            first.targets = [ast.Tuple([ast.Name(n, ast.Store()) for n in names + ["_"]], ast.Store())]
+        if not self.chance("tile_positional_shape"):
+            return
+        for node in ast.walk(ast.Module(body, [])):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "wp.tile_load" and len(node.args) == 1:
+                shape = [k for k in node.keywords if k.arg == "shape"]
+                if shape:
+                    node.args.append(shape[0].value)
+                    node.keywords = [k for k in node.keywords if k.arg != "shape"]
+
+    def _weighted(self, table: dict) -> str:
+        keys = list(table)
+        return self.rng.choices(keys, [float(table[k]) for k in keys])[0]
+
+    def pick_weighted(self, table: dict) -> str:
+        """A key of ``table`` (a policy weight table ``{choice: weight}``) drawn by weight."""
+        return self._weighted(table)
 
     def _declare_settings(self) -> None:
         if self._settings_slot is None:
@@ -410,6 +462,8 @@ class MotifBuilder:
         """Render the module and return its program; ``overload`` registers ``wp.overload(kernel, {...})``."""
         kname = self.fresh(kname)
         self._bounds_guard(body, launch_dim, tiled)
+        if tiled:
+            self._tile_style(body)
         self._declare_settings()
         if self.generic_mode:
             overload = self.overload

@@ -142,7 +142,10 @@ def _fk_chain(b: MotifBuilder, n: int) -> KernelProgram:
     else:
         axis = b.value(b.pick(["axis", "joint_axis"]), p.vec_dtype(), p.vec(), 0.3, 1.0)
     as_xform = b.rng.random() < 0.4
-    if as_xform:
+    as_matrix = as_xform and b.rng.random() < 0.3  # 4x4 world matrices (e.g. for rendering)
+    if as_matrix:
+        out = b.array(b.pick(["link_mat", "world_matrix"]), p.mat_dtype(4), p.mat(4), (n, links), role="out")
+    elif as_xform:
         out = b.array(b.pick(["body_q", "link_X_w"]), p.transform_dtype(), p.transform(), (n, links), role="out")
     else:
         out = b.array(b.pick(["link_pos", "body_pos", "joint_world"]), p.vec_dtype(), p.vec(), (n, links), role="out")
@@ -162,7 +165,8 @@ def _fk_chain(b: MotifBuilder, n: int) -> KernelProgram:
     loop: list[ast.stmt] = []
     rot = b.let("r", wp.quat_from_axis_angle(ax, angles[t, name(j)]), loop)
     loop += [assign(X0, name(X0) * p.transform()(offset[name(j)], rot)),
-             assign(out[t, name(j)], name(X0) if as_xform else wp.transform_get_translation(name(X0)))]
+             assign(out[t, name(j)], wp.transform_to_matrix(name(X0)) if as_matrix else name(X0) if as_xform
+                    else wp.transform_get_translation(name(X0)))]
     body.append(for_(j, trips, loop))
     return b.finish(b.pick(["eval_fk", "forward_kinematics", "fk_chain"]), body, (n,))
 
@@ -210,8 +214,89 @@ def _slerp(b: MotifBuilder, n: int) -> KernelProgram:
     return b.finish(b.pick(["interpolate_rotations", "slerp_keyframes", "blend_orientations"]), body, shape)
 
 
+def _planar_fk(b: MotifBuilder, n: int) -> KernelProgram:
+    """A planar arm: accumulate joint angles and step along each link with ``cos``/``sin``."""
+    p = b.prec
+    links = b.pick([2, 3, 4])
+    degrees = b.rng.random() < 0.3
+    q = b.array(b.pick(["joint_q", "angles", "theta"]), p.dtype, p.scalar(), (n, links),
+                low=-90.0 if degrees else -1.5, high=90.0 if degrees else 1.5)
+    length = b.array(b.pick(["link_length", "lengths", "bone_length"]), p.dtype, p.scalar(), (links,), low=0.2, high=1.0)
+    out = b.array(b.pick(["link_pos", "joint_pos", "tip"]), p.vec_dtype(2), p.vec(2), (n, links), role="out")
+    t_stmt, (t,) = common.tid(b, (b.pick(["tid", "arm", "env"]),))
+    phi, pos, j = b.fresh(b.pick(["phi", "angle"])), b.fresh(b.pick(["pos", "x"])), b.fresh(b.pick(["j", "link"]))
+    body: list[ast.stmt] = [t_stmt, assign(phi, p.lit(0.0) if p.f64 else name("float")(0.0)), assign(pos, b.zero(p.vec(2)))]
+    angle = wp.radians(q[t, name(j)]) if degrees else q[t, name(j)]
+    loop = [assign(phi, name(phi) + angle),
+            assign(pos, name(pos) + length[name(j)] * p.vec(2)(wp.cos(name(phi)), wp.sin(name(phi)))),
+            assign(out[t, name(j)], name(pos))]
+    L = b.constant("NUM_LINKS", links) if b.chance("module_constant") else links
+    body.append(for_(j, [wp.static(L)] if not isinstance(L, int) and b.chance("static_expr") else [L], loop))
+    return b.finish(b.pick(["planar_fk", "eval_planar_arm", "arm_forward_kinematics"]), body, (n,))
+
+
+def _animate(b: MotifBuilder, n: int) -> KernelProgram:
+    """Procedural animation: points orbit or bob around their rest position with ``sin``/``cos`` of time."""
+    p = b.prec
+    shape, t_stmt, t = _index(b, n, ["tid", "i"])
+    rest = b.array(b.pick(["rest_pos", "x0", "anchor"]), p.vec_dtype(), p.vec(), shape)
+    time = b.scalar(b.pick(["time", "t", "sim_time"]), b.pick([0.0, 0.5, 1.25]))
+    omega = common.physical(b, "OMEGA", b.pick(["omega", "frequency"]), b.pick([1.0, 2.0, 6.28]))
+    amp = common.physical(b, "AMPLITUDE", b.pick(["amplitude", "radius"]), b.pick([0.05, 0.1, 0.5]))
+    body: list[ast.stmt] = [t_stmt]
+    phase = b.array(b.pick(["phase", "phase_offset"]), p.dtype, p.scalar(), shape, low=0.0, high=6.0)[t] \
+        if b.rng.random() < 0.5 else None
+    arg = omega * time + phase if phase is not None else omega * time
+    a = name(b.fresh(b.pick(["arg", "angle", "theta"])))  # used twice: always bound
+    body.append(assign(a, arg))
+    out = b.array(b.pick(["x_out", "positions", "x"]), p.vec_dtype(), p.vec(), shape, role="out")
+    if b.rng.random() < 0.5:  # circular orbit in the xz plane
+        offset = p.vec()(amp * wp.cos(a), p.lit(0.0), amp * wp.sin(a))
+    else:  # vertical bobbing
+        offset = p.vec()(p.lit(0.0), amp * wp.sin(a), p.lit(0.0))
+    b.store(out, t, rest[t] + offset, body)
+    if b.rng.random() < 0.5:  # analytic velocity d/dt
+        vout = b.array(b.pick(["v_out", "velocities"]), p.vec_dtype(), p.vec(), shape, role="out")
+        w = amp * omega
+        vel = p.vec()(-w * wp.sin(a), p.lit(0.0), w * wp.cos(a)) if "cos" in ast.unparse(offset.node) else \
+            p.vec()(p.lit(0.0), w * wp.cos(a), p.lit(0.0))
+        b.store(vout, t, vel, body)
+    return b.finish(b.pick(["animate_points", "kinematic_update", "drive_targets"]), body, shape)
+
+
+def _relative_rotation(b: MotifBuilder, n: int) -> KernelProgram:
+    """Angular velocity from two orientations: ``axis, angle = quat_to_axis_angle(q1 * inv(q0))``;
+    or a point expressed in a body's local frame with ``transform_inverse``."""
+    p = b.prec
+    b.differentiable = False  # the axis is undefined at zero rotation
+    shape, t_stmt, t = _index(b, n, ["tid", "i", "body"])
+    body: list[ast.stmt] = [t_stmt]
+    if b.rng.random() < 0.5:
+        xf = b.array(b.pick(["body_q", "xforms"]), p.transform_dtype(), p.transform(), shape, low=0.1, high=1.0)
+        pts = b.array(b.pick(["x_world", "points"]), p.vec_dtype(), p.vec(), shape)
+        out = b.array(b.pick(["x_local", "local_pos"]), p.vec_dtype(), p.vec(), shape, role="out")
+        X0 = b.fresh("X")
+        body += [assign(X0, xf[t]),
+                 assign(X0, p.transform()(wp.transform_get_translation(name(X0)), wp.normalize(wp.transform_get_rotation(name(X0)))))]
+        b.store(out, t, wp.transform_point(wp.transform_inverse(name(X0)), pts[t]), body)
+        return b.finish(b.pick(["to_local_frame", "world_to_body", "inverse_transform_points"]), body, shape)
+    q0 = b.array(b.pick(["q_prev", "rot0"]), p.quat_dtype(), p.quat(), shape, low=0.1, high=1.0)
+    q1 = b.array(b.pick(["q_next", "rot1"]), p.quat_dtype(), p.quat(), shape, low=0.1, high=1.0)
+    dt = b.scalar("dt", b.pick([1.0 / 60.0, 0.01]))
+    out = b.array(b.pick(["omega", "ang_vel", "w_out"]), p.vec_dtype(), p.vec(), shape, role="out")
+    dq, axis, angle = b.fresh("dq"), b.fresh("axis"), b.fresh("angle")
+    body += [assign(dq, wp.normalize(q1[t]) * wp.quat_inverse(wp.normalize(q0[t]))),
+             assign([axis, angle], wp.quat_to_axis_angle(name(dq)))]
+    if b.rng.random() < 0.5:  # the short way round
+        pi = wp.float64(wp.pi) if p.f64 else wp.pi
+        body.append(if_(name(angle).gt(pi), [assign(angle, name(angle) - p.lit(2.0) * pi)]))
+    b.store(out, t, name(axis) * (name(angle) / dt), body)
+    return b.finish(b.pick(["finite_diff_omega", "angular_velocity", "relative_rotation"]), body, shape)
+
+
 def build(b: MotifBuilder) -> KernelProgram:
     variant = b.variant()
     n = b.pick([16, 32, 64, 128])
     return {"rigid_integrate": _rigid, "transform_points": _transform_points, "fk_chain": _fk_chain,
-            "quat_rotate": _quat_rotate, "slerp": _slerp}[variant](b, n)
+            "quat_rotate": _quat_rotate, "slerp": _slerp, "planar_fk": _planar_fk, "animate": _animate,
+            "relative_rotation": _relative_rotation}[variant](b, n)

@@ -140,37 +140,53 @@ def _covariance(b: MotifBuilder) -> KernelProgram:
 
 
 def _tile_cholesky(b: MotifBuilder) -> KernelProgram:
-    """One block: ``A = M M^T + reg I``, ``L = cholesky(A)``, solve ``A x = rhs``, store ``x``."""
+    """One block: ``A = M M^T + reg I`` (or ``(M + M^T) / 2 + reg I``), ``L = cholesky(A)``, solve ``A x = rhs``,
+    store ``x``; optionally factor and solve in place."""
     b.force_f32()
     b.differentiable = False
     N = b.pick([4, 8, 16])
-    # literal tile shapes (the race check, verify/races.py, does not resolve module constants);
     # a batch of systems is stacked along the first axis and addressed with tile offsets
     batch = b.pick([2, 4]) if b.rng.random() < 0.4 else 0
     rows = (batch or 1) * N
     M = b.array(b.pick(["M", "A_factor", "B"]), "float32", name("float"), (rows, N))
     rhs = b.array(b.pick(["rhs", "b", "y"]), "float32", name("float"), (rows,))
-    reg = b.scalar(b.pick(["reg", "shift"]), b.pick([0.5, 1.0, float(N)]))
+    source = b.pick(["gram", "gram", "sym"])  # SPD from a Gram matrix M M^T, or the symmetric part of a given A
+    # 0.5 (A + A^T) + reg I is SPD once reg exceeds its spectral radius (entries in [-1, 1]: reg = 2N)
+    reg = b.scalar(b.pick(["reg", "shift"]), b.pick([0.5, 1.0, float(N)]) if source == "gram" else float(2 * N))
     out = b.array(b.pick(["x", "sol", "result"]), "float32", name("float"), (rows,), role="out")
-    size = N
+    size = b.constant(b.pick(["N", "DIM", "TILE_N"]), N) if b.chance("module_constant") else N
+    inplace = b.rng.random() < 0.35  # factor and solve in place: A becomes L, the right-hand side becomes x
     m, A, L, r, x = (b.fresh(s) for s in ("m", "A", "L", "r", b.pick(["x_tile", "sol_tile", "y_tile"])))
+    if inplace:
+        L, x = A, r
     body: list[ast.stmt] = []
     off1: dict = {}
     off2: dict = {}
     if batch:
         t_stmt, (t,) = common.tid(b, (b.pick(["i", "system", "batch"]),))
         body.append(t_stmt)
-        off1, off2 = {"offset": t * N}, {"offset": (t * N, 0)}
-    body += [assign(m, wp.tile_load(M, shape=(size, size), **off2)),
-             assign(A, wp.tile_matmul(name(m), wp.tile_transpose(name(m))) if b.rng.random() < 0.6
-                    else wp.tile_matmul(wp.tile_transpose(name(m)), name(m))),
-             assign(A, wp.tile_diag_add(name(A), wp.tile_full(shape=size, value=reg, dtype=name("float")))),
-             assign(L, wp.tile_cholesky(name(A)))]
+        off1, off2 = {"offset": t * size}, {"offset": (t * size, 0)}
+    body.append(assign(m, wp.tile_load(M, shape=(size, size), **off2)))
+    if source == "gram":
+        body.append(assign(A, wp.tile_matmul(name(m), wp.tile_transpose(name(m))) if b.rng.random() < 0.6
+                           else wp.tile_matmul(wp.tile_transpose(name(m)), name(m))))
+    else:
+        body.append(assign(A, 0.5 * (name(m) + wp.tile_transpose(name(m)))))
+    shift = wp.tile_full(shape=size, value=reg, dtype=name("float")) if b.rng.random() < 0.6 else \
+        wp.tile_ones(shape=size, dtype=name("float")) * reg
+    body += [assign(A, wp.tile_diag_add(name(A), shift)),
+             expr(wp.tile_cholesky_inplace(name(A))) if inplace else assign(L, wp.tile_cholesky(name(A)))]
     if b.rng.random() < 0.3:  # keep the factor for later solves
         L_out = b.array(b.pick(["L_out", "factor", "chol"]), "float32", name("float"), (rows, N), role="out")
         body.append(expr(wp.tile_store(L_out, name(L), **off2)))
     body.append(assign(r, wp.tile_load(rhs, shape=size, **off1)))
-    if b.rng.random() < 0.5:
+    if inplace and b.rng.random() < 0.5:
+        body.append(expr(wp.tile_cholesky_solve_inplace(name(L), name(r))))
+    elif inplace:
+        body += [expr(wp.tile_lower_solve_inplace(name(L), name(r))),
+                 expr(wp.tile_upper_solve_inplace(wp.tile_transpose(name(L)), name(r)))]
+        b.features.add("triangular_solve")
+    elif b.rng.random() < 0.5:
         body.append(assign(x, wp.tile_cholesky_solve(name(L), name(r))))
     else:
         z = b.fresh("z")

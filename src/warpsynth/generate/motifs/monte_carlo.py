@@ -62,8 +62,15 @@ def _integrate(b: MotifBuilder, state: X, t: X, n: int, body: list[ast.stmt]) ->
     ns = _samples(b)
     lo, hi = b.scalar(b.pick(["a", "lower"]), b.pick([0.0, -1.0])), b.scalar(b.pick(["b", "upper"]), b.pick([1.0, 2.0]))
     acc, x = b.fresh(b.pick(["acc", "total"])), b.fresh("x")
-    body += [assign(acc, F(0.0)),
-             for_("_", [ns], [assign(x, wp.randf(state, lo, hi)), aug(acc, "+", name(f)(name(x)))])]
+    if b.rng.random() < 0.35:  # stratified: one jittered sample per sub-interval
+        k = b.fresh("k")
+        u = (F(name(k)) + wp.randf(state)) / F(ns)
+        body += [assign(acc, F(0.0)),
+                 for_(k, [ns], [assign(x, lo + (hi - lo) * u), aug(acc, "+", name(f)(name(x)))])]
+        b.features.add("stratified")
+    else:
+        body += [assign(acc, F(0.0)),
+                 for_("_", [ns], [assign(x, wp.randf(state, lo, hi)), aug(acc, "+", name(f)(name(x)))])]
     est = (hi - lo) * name(acc) / F(ns)
     if b.rng.random() < 0.4:
         total = b.array(b.pick(["integral", "result"]), "float32", F, (1,), role="out")
@@ -96,11 +103,27 @@ def _walk(b: MotifBuilder, state: X, t: X, n: int, body: list[ast.stmt]) -> str:
 
 def _hemisphere(b: MotifBuilder, state: X, t: X, n: int, body: list[ast.stmt]) -> str:
     ns = _samples(b)
-    normals = b.array(b.pick(["normals", "n"]), "vec3", wp.vec3, (n,))
+    style = b.rng.random()
+    normals = b.array(b.pick(["normals", "n"]), "vec3", wp.vec3, (n,)) if style >= 0.3 else None
     out = b.array(b.pick(["irradiance", "ao", "coverage"]), "float32", F, (n,), role="out")
     nrm, acc, d = b.fresh("nrm"), b.fresh("acc"), b.fresh("d")
     loop: list[ast.stmt] = []
-    if b.rng.random() < 0.5:
+    if style < 0.3:  # cosine-weighted directions about +z from two uniforms (polar form)
+        u1, u2, r, phi, tx, ty = (b.fresh(v) for v in ("u1", "u2", "r", "phi", "tx", "ty"))
+        helper = b.rng.random() < 0.5
+        loop += [assign(u1, wp.randf(state)), assign(u2, wp.randf(state)), assign(r, wp.sqrt(name(u1))),
+                 assign(phi, 2.0 * wp.pi * name(u2))]
+        local = wp.vec3(name(r) * wp.cos(name(phi)), name(r) * wp.sin(name(phi)), wp.sqrt(wp.max(1.0 - name(u1), 0.0)))
+        if helper:  # the visibility / radiance term of each direction, as a function of the local direction
+            w = b.func(b.pick(["sky_radiance", "radiance", "env_light"]), [("d", wp.vec3)],
+                       [ret(0.5 + 0.5 * name("d").dot("z"))], F)
+            loop.append(aug(acc, "+", name(w)(local)))
+        else:
+            loop += [assign(d, local), aug(acc, "+", name(d).dot("z") * name(d).dot("z"))]
+        body += [assign(acc, F(0.0)), for_("_", [ns], loop)]
+        b.store(out, t, name(acc) / F(ns), body)
+        return b.pick(["cosine_sample", "integrate_sky", "sample_cosine"])
+    if style < 0.65:
         loop.append(assign(d, wp.sample_unit_sphere_surface(state)))
         cos = b.let("cos_theta", wp.dot(name(d), name(nrm)), loop)
         if b.rng.random() < 0.5:
@@ -120,20 +143,40 @@ def _jitter(b: MotifBuilder, state: X, t: X, n: int, body: list[ast.stmt]) -> st
     pts = b.array(b.pick(["points", "x", "grid_points"]), vd, vt, (n,))
     amp = b.scalar(b.pick(["jitter", "amplitude", "noise_scale"]), b.pick([0.01, 0.05, 0.1]))
     out = b.array(b.pick(["x_out", "jittered", "samples"]), vd, vt, (n,), role="out")
-    kind = b.pick(["uniform", "gaussian", "disk"] if two_d else ["uniform", "gaussian"])
+    kind = b.pick(["uniform", "gaussian", "disk", "polar"] if two_d else ["uniform", "gaussian"])
     if kind == "uniform":
         comps = [wp.randf(state, -1.0, 1.0) for _ in range(2 if two_d else 3)]
         off = vt(*comps)
     elif kind == "gaussian":
         off = vt(*[wp.randn(state) for _ in range(2 if two_d else 3)])
+    elif kind == "polar":  # uniform in the unit disk: r = sqrt(u), theta = 2 pi v
+        r, th = b.fresh("r"), b.fresh("theta")
+        body += [assign(r, wp.sqrt(wp.randf(state))), assign(th, 2.0 * wp.pi * wp.randf(state))]
+        off = wp.vec2(name(r) * wp.cos(name(th)), name(r) * wp.sin(name(th)))
     else:
         off = wp.sample_unit_disk(state)
     b.store(out, t, pts[t] + off * amp, body)
     return b.pick(["jitter_points", "perturb", "add_noise"])
 
 
+def _resample(b: MotifBuilder, state: X, t: X, n: int, body: list[ast.stmt]) -> str:
+    """Bootstrap statistics: each thread draws random elements of a data array (``wp.randi``) and
+    estimates their mean (or mean square) from the resample."""
+    ns = _samples(b)
+    m = b.pick([16, 32, 64, 100])
+    data = b.array(b.pick(["data", "observations", "samples"]), "float32", F, (m,))
+    acc, j = b.fresh(b.pick(["acc", "total"])), b.fresh(b.pick(["j", "idx", "pick"]))
+    upper = data.dot("shape")[0] if b.rng.random() < 0.6 else m
+    square = b.rng.random() < 0.3
+    draw = [assign(j, wp.randi(state, 0, upper)), aug(acc, "+", data[name(j)] * data[name(j)] if square else data[name(j)])]
+    body += [assign(acc, F(0.0)), for_("_", [ns], draw)]
+    out = b.array(b.pick(["means", "bootstrap", "estimates"]), "float32", F, (n,), role="out")
+    b.store(out, t, name(acc) / F(ns), body)
+    return b.pick(["bootstrap_mean", "resample", "bootstrap"])
+
+
 _VARIANTS = {"pi_estimate": _pi, "random_walk": _walk, "sphere_sampling": _hemisphere, "jitter": _jitter,
-             "integrate": _integrate}
+             "integrate": _integrate, "resample": _resample}
 
 
 def build(b: MotifBuilder) -> KernelProgram:

@@ -55,10 +55,33 @@ def _mass(b: MotifBuilder, n: int, j: X) -> X:
     return common.physical(b, "PARTICLE_MASS", b.pick(["mass", "particle_mass"]), b.pick([0.01, 0.02, 0.1]))
 
 
+def _reorder(b: MotifBuilder) -> KernelProgram:
+    """Gather particle data into the grid's cell order (``wp.hash_grid_point_id``), as SPH and DEM
+    codes do before the neighbour passes so that neighbours are close in memory."""
+    n = b.pick([32, 64, 128])
+    x = b.array(b.pick(["x", "particle_x", "positions"]), "vec3", wp.vec3, (n,), low=0.0, high=1.0)
+    grid = b.host(b.pick(["grid", "hash_grid"]), "hashgrid", (8, 8, 8), value=b.pick([0.1, 0.2]), refs=(x.text(),))
+    t_stmt, (t,) = common.tid(b, (b.pick(["tid", "k"]),))
+    i = b.fresh(b.pick(["i", "src", "pid"]))
+    body: list[ast.stmt] = [t_stmt, assign(i, wp.hash_grid_point_id(grid, t))]
+    xs = b.array(b.pick(["x_sorted", "sorted_x", "x_cell_order"]), "vec3", wp.vec3, (n,), role="out")
+    body.append(assign(xs[t], x[name(i)]))
+    if b.rng.random() < 0.6:
+        v = b.array(b.pick(["v", "particle_v", "velocities"]), "vec3", wp.vec3, (n,), low=-0.5, high=0.5)
+        vs = b.array(b.pick(["v_sorted", "sorted_v"]), "vec3", wp.vec3, (n,), role="out")
+        body.append(assign(vs[t], v[name(i)]))
+    if b.rng.random() < 0.5:
+        ids = b.array(b.pick(["original_index", "sort_index", "perm"]), "int32", name("int"), (n,), role="out")
+        body.append(assign(ids[t], name(i)))
+    return b.finish(b.pick(["reorder_particles", "sort_by_cell", "gather_sorted"]), body, (n,))
+
+
 def build(b: MotifBuilder) -> KernelProgram:
     b.force_f32()
     b.differentiable = False
     variant = b.variant()
+    if variant == "reorder":
+        return _reorder(b)
     n = b.pick([32, 64, 128])
     x = b.array(b.pick(["x", "particle_x", "positions"]), "vec3", wp.vec3, (n,), low=0.0, high=1.0)
     radius_value = b.pick([0.1, 0.15, 0.2, 0.25])
@@ -107,7 +130,11 @@ def build(b: MotifBuilder) -> KernelProgram:
             cap = b.pick([8, 16, 32])
             nbrs = b.array(b.pick(["neighbor_list", "nbrs"]), "int32", name("int"), (n, cap), role="out")
             keep = [if_(name(acc).lt(nbrs.dot("shape")[1]), [assign(nbrs[t, name(acc)], j)]), aug(acc, "+", 1)]
-        inner += [if_(name(r).le(radius), keep)]
+        if b.rng.random() < 0.4:  # squared distances: no sqrt for a pure range test
+            inner = [st for st in inner if not (isinstance(st, ast.Assign) and ast.unparse(st.targets[0]) == r)]
+            inner.append(if_(b.length_sq(name(d)).le(radius * radius), keep))
+        else:
+            inner += [if_(name(r).le(radius), keep)]
         body += _loop(b, grid, name(xi), radius, inner, index)
         b.store(out, t, name(acc), body)
     else:

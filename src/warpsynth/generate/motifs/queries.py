@@ -13,7 +13,7 @@ import ast
 
 from warpsynth.generate.motifs import common
 from warpsynth.generate.motifs.builder import MotifBuilder
-from warpsynth.generate.motifs.kit import X, aug, assign, if_, name, ret, while_, wp
+from warpsynth.generate.motifs.kit import X, aug, assign, for_, if_, name, ret, ternary, while_, wp
 from warpsynth.generate.program import KernelProgram
 
 F = name("float")
@@ -32,12 +32,17 @@ def _closest(b: MotifBuilder) -> KernelProgram:
     t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
     p, q, cp = b.fresh("p"), b.fresh(b.pick(["query", "q"])), b.fresh(b.pick(["closest", "cp"]))
     body: list[ast.stmt] = [t_stmt] + common.active_guard(b, n, t) + [assign(p, pts[t])]
-    signed = b.rng.random() < 0.5
-    body.append(assign(q, (wp.mesh_query_point if signed else wp.mesh_query_point_no_sign)(mesh, name(p), max_dist)))
+    query = b.pick(["point", "point", "no_sign", "no_sign", "sign_normal", "winding_number"])
+    signed = query != "no_sign"
+    fn = {"point": wp.mesh_query_point, "no_sign": wp.mesh_query_point_no_sign,
+          "sign_normal": wp.mesh_query_point_sign_normal, "winding_number": wp.mesh_query_point_sign_winding_number}[query]
+    body.append(assign(q, fn(mesh, name(p), max_dist)))
     face, u, v = name(q).dot("face"), name(q).dot("u"), name(q).dot("v")
     hit = [assign(cp, wp.mesh_eval_position(mesh, face, u, v))]
     miss: list[ast.stmt] = []
-    outputs = b.rng.sample(["dist", "closest", "normal", "bary"], b.rng.randint(1, 3))
+    outputs = b.rng.sample(["dist", "closest", "normal", "bary", "parity"], b.rng.randint(1, 3))
+    if outputs == ["parity"]:  # the query's own result is needed too
+        outputs.append("dist")
     for o in outputs:
         if o == "dist":
             arr = b.array(b.pick(["sdf", "distance", "dist"]), "float32", F, (n,), role="out")
@@ -48,6 +53,10 @@ def _closest(b: MotifBuilder) -> KernelProgram:
             arr = b.array(b.pick(["closest_points", "projected", "x_proj"]), "vec3", wp.vec3, (n,), role="out")
             hit.append(assign(arr[t], name(cp)))
             miss.append(assign(arr[t], name(p)))
+        elif o == "parity":  # inside/outside by the parity of crossings along +y (valid far from the query too)
+            arr = b.array(b.pick(["inside", "is_inside", "below"]), "int32", name("int"), (n,), role="out")
+            crossings = wp.mesh_query_ray_count_intersections(mesh, name(p), wp.vec3(0.0, 1.0, 0.0))
+            body.append(assign(arr[t], crossings % 2))
         elif o == "normal":
             arr = b.array(b.pick(["normals", "contact_normal"]), "vec3", wp.vec3, (n,), role="out")
             nrm = wp.mesh_eval_face_normal(mesh, face) if b.rng.random() < 0.6 else wp.normalize(name(p) - name(cp))
@@ -113,12 +122,18 @@ def _ray(b: MotifBuilder) -> KernelProgram:
         else:
             light = b.value(b.pick(["light_dir", "sun"]), "vec3", wp.vec3, 0.2, 1.0)
             hit, miss = wp.max(wp.dot(name(q).dot("normal"), wp.normalize(light)), 0.0), F(0.0)
+            if b.rng.random() < 0.5:  # shadow ray towards the light: any hit means the point is occluded
+                lit = wp.mesh_query_ray_anyhit(mesh, name(ro) + name(rd) * name(q).dot("t") + name(q).dot("normal") * 1.0e-3,
+                                               wp.normalize(light), max_t)
+                hit = ternary(lit, F(0.0), hit)
+                b.features.add("shadow_ray")
+    px = at[0] if len(at) == 1 else tuple(at)
     if b.rng.random() < 0.5:
-        body.append(if_(name(q).dot("result"), [assign(img[at], hit)], [assign(img[at], miss)]))
+        body.append(if_(name(q).dot("result"), [assign(img[px], hit)], [assign(img[px], miss)]))
     else:  # start from the background value, overwrite on a hit, store once
         c = b.fresh(b.pick(["color", "value", "shade"]))
         body += [assign(c, miss), if_(name(q).dot("result"), [assign(c, hit)])]
-        b.store(img, tuple(at) if len(at) > 1 else at[0], name(c), body)
+        b.store(img, px, name(c), body)
     return b.finish(b.pick(["draw", "raycast", "render", "trace_rays"]), body, shape)
 
 
@@ -153,9 +168,12 @@ def _bvh(b: MotifBuilder, ray: bool) -> KernelProgram:
         else:
             r = b.scalar(b.pick(["radius", "margin"]), b.pick([0.1, 0.25, 0.5]))
         c, lo, hi = b.fresh("c"), b.fresh("lower"), b.fresh("upper")
-        ext = b.let("ext", wp.vec3(r, r, r) if b.rng.random() < 0.5 else wp.vec3(r), body)
-        body += [assign(c, pts[t]), assign(lo, name(c) - ext), assign(hi, name(c) + ext),
-                 assign(q, wp.bvh_query_aabb(bvh, name(lo), name(hi)))]
+        if not narrow and b.rng.random() < 0.4:  # boxes overlapping a sphere around the point
+            body += [assign(c, pts[t]), assign(q, wp.bvh_query_sphere(bvh, name(c), r))]
+        else:
+            ext = b.let("ext", wp.vec3(r, r, r) if b.rng.random() < 0.5 else wp.vec3(r), body)
+            body += [assign(c, pts[t]), assign(lo, name(c) - ext), assign(hi, name(c) + ext),
+                     assign(q, wp.bvh_query_aabb(bvh, name(lo), name(hi)))]
     any_hit = b.rng.random() < 0.3  # only whether anything is hit: stop at the first one
     acc = b.fresh(b.pick(["hit", "occluded"]) if any_hit else "count")
     found = [aug(acc, "+", 1)] + ([ast.Break()] if any_hit else [])
@@ -211,6 +229,40 @@ def _bvh_nearest(b: MotifBuilder, t: X, body: list[ast.stmt], q: str, idx: str, 
     return b.finish(b.pick(["raycast_boxes", "closest_hit", "trace_bvh"]), body, (n,))
 
 
+def _mesh_aabb(b: MotifBuilder) -> KernelProgram:
+    """Triangles of a mesh overlapping a box around each point (``wp.mesh_query_aabb``): count
+    them, or find the nearest vertex among them (``wp.mesh_get_index`` / ``wp.mesh_get_point``)."""
+    n = b.pick([32, 64, 128])
+    mesh = _mesh(b)
+    pts = b.array(b.pick(["points", "query_points", "x"]), "vec3", wp.vec3, (n,), low=-1.0, high=1.0)
+    half = b.scalar(b.pick(["half_extent", "radius", "margin"]), b.pick([0.1, 0.25, 0.5]))
+    t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
+    p, q, face = b.fresh("p"), b.fresh("query"), b.fresh(b.pick(["face", "tri", "f"]))
+    body: list[ast.stmt] = [t_stmt] + common.active_guard(b, n, t) + [assign(p, pts[t])]
+    ext = b.let("ext", wp.vec3(half, half, half) if b.rng.random() < 0.5 else wp.vec3(half), body)
+    body.append(assign(q, wp.mesh_query_aabb(mesh, name(p) - ext, name(p) + ext)))
+    body.append(assign(face, name("int")(0)))
+    if b.rng.random() < 0.5:
+        count, out = b.fresh(b.pick(["count", "num_tris"])), b.array(b.pick(["counts", "overlaps", "num_faces"]), "int32",
+                                                                    name("int"), (n,), role="out")
+        body += [assign(count, name("int")(0)), while_(wp.mesh_query_aabb_next(name(q), name(face)), [aug(count, "+", 1)])]
+        b.store(out, t, name(count), body)
+        return b.finish(b.pick(["count_overlapping_faces", "mesh_broad_phase", "faces_in_box"]), body, (n,))
+    best, best_d, k, vi, dv, d = (b.fresh(v) for v in (b.pick(["nearest", "best_vertex"]), b.pick(["best_d", "min_d"]),
+                                                       "k", "vi", "dv", "d"))
+    inner = [assign(vi, wp.mesh_get_index(mesh, name(face) * 3 + name(k))),
+             assign(dv, wp.mesh_get_point(mesh, name(vi)) - name(p)), assign(d, b.length_sq(name(dv))),
+             if_(name(d).lt(name(best_d)), [assign(best_d, name(d)), assign(best, name(vi))])]
+    body += [assign(best, name("int")(-1)), assign(best_d, F(1.0e6)),
+             while_(wp.mesh_query_aabb_next(name(q), name(face)), [for_(k, [3], inner)])]
+    out = b.array(b.pick(["nearest_vertex", "closest_vertex", "vertex_ids"]), "int32", name("int"), (n,), role="out")
+    body.append(assign(out[t], name(best)))
+    if b.rng.random() < 0.5:
+        dist = b.array(b.pick(["vertex_dist", "dist_sq"]), "float32", F, (n,), role="out")
+        body.append(assign(dist[t], name(best_d)))
+    return b.finish(b.pick(["nearest_mesh_vertex", "snap_to_vertex", "closest_vertex"]), body, (n,))
+
+
 def build(b: MotifBuilder) -> KernelProgram:
     b.force_f32()
     b.differentiable = False
@@ -219,4 +271,6 @@ def build(b: MotifBuilder) -> KernelProgram:
         return _closest(b)
     if variant == "mesh_ray":
         return _ray(b)
+    if variant == "mesh_aabb":
+        return _mesh_aabb(b)
     return _bvh(b, ray=variant == "bvh_ray")

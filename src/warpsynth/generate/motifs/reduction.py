@@ -13,7 +13,7 @@ import ast
 
 from warpsynth.generate.motifs import common
 from warpsynth.generate.motifs.builder import MotifBuilder
-from warpsynth.generate.motifs.kit import X, assign, expr, for_, if_, name, ret, tup, wp
+from warpsynth.generate.motifs.kit import X, assign, aug, expr, for_, if_, name, ret, tup, wp
 from warpsynth.generate.program import KernelProgram
 
 
@@ -35,11 +35,37 @@ def _index(b: MotifBuilder, n: int) -> tuple[tuple[int, ...], list[ast.stmt], X,
     return shape, [t_stmt], t, None
 
 
+def _quantity(b: MotifBuilder, stems: list[str], shape: tuple[int, ...], t: X, body: list[ast.stmt], low: float = -1.0,
+              high: float = 1.0) -> X:
+    """The per-element value a reduction reduces: a scalar array read, or (policy
+    ``reduce_quantity`` weights) a physical quantity of particle state computed on the fly, as
+    diagnostics kernels do: speed, kinetic energy, displacement, height."""
+    p = b.prec
+    kind = b.pick_weighted(b.policy.reduce_quantity)
+    if kind == "scalar":
+        return b.array(b.pick(stems), p.dtype, p.scalar(), shape, low=low, high=high)[t]
+    if kind == "speed":
+        v = b.array(b.pick(["vel", "velocities", "particle_qd"]), p.vec_dtype(), p.vec(), shape, low=-0.5, high=0.5)
+        return b.length(v[t])
+    if kind == "kinetic_energy":
+        v = b.array(b.pick(["vel", "velocities", "particle_qd"]), p.vec_dtype(), p.vec(), shape, low=-0.5, high=0.5)
+        vi = b.let("vi", v[t], body)
+        if b.rng.random() < 0.5:
+            mass = b.array(b.pick(["mass", "particle_mass"]), p.dtype, p.scalar(), shape, low=0.5, high=2.0)
+            return p.lit(0.5) * mass[t] * b.length_sq(vi)
+        return p.lit(0.5) * b.length_sq(vi)
+    if kind == "displacement":
+        x = b.array(b.pick(["pos", "positions", "particle_q"]), p.vec_dtype(), p.vec(), shape)
+        x0 = b.array(b.pick(["x0", "rest", "x_prev"]), p.vec_dtype(), p.vec(), shape)
+        return b.length(x[t] - x0[t])
+    x = b.array(b.pick(["pos", "positions", "particle_q"]), p.vec_dtype(), p.vec(), shape)
+    return x[t][1]  # height (y component)
+
+
 def _histogram(b: MotifBuilder, n: int) -> KernelProgram:
     p = b.prec
     bins = b.pick([8, 16, 32, 64])
     shape, body, t, env = _index(b, n)
-    vals = b.array(b.pick(["values", "samples", "x"]), p.dtype, p.scalar(), shape, low=0.0, high=1.0)
     weighted = b.rng.random() < 0.3
     w = b.array(b.pick(["weights", "w"]), p.dtype, p.scalar(), shape, low=0.0, high=1.0) if weighted else None
     helper = b.chance("helper_func")
@@ -54,7 +80,7 @@ def _histogram(b: MotifBuilder, n: int) -> KernelProgram:
                    p.scalar() if weighted else name("int"), hshape, role="out")
     _mask(b, shape, t, body)
     v, k = b.fresh("v"), b.fresh(b.pick(["bin", "b", "slot"]))
-    body.append(assign(v, vals[t]))
+    body.append(assign(v, _quantity(b, ["values", "samples", "x"], shape, t, body, 0.0, 1.0)))
     if b.rng.random() < 0.4:
         lo = b.scalar(b.pick(["lo", "range_min"]), 0.0)
         hi = b.scalar(b.pick(["hi", "range_max"]), 1.0)
@@ -67,7 +93,9 @@ def _histogram(b: MotifBuilder, n: int) -> KernelProgram:
                        [ret(wp.clamp(name("int")(name("x") * p.cast(name("n"))), 0, name("n") - 1))], name("int"))
         body.append(assign(k, name(fname)(name(v), limit)))
     else:
-        body += [assign(k, name("int")(name(v) * p.cast(nb))), assign(k, wp.clamp(name(k), 0, limit - 1))]
+        scaled = name(v) * p.cast(nb)
+        body += [assign(k, name("int")(wp.floor(scaled)) if b.rng.random() < 0.3 else name("int")(scaled)),
+                 assign(k, wp.clamp(name(k), 0, limit - 1))]
     amount = w[t] if w is not None else 1
     where = [env, name(k)] if env is not None else [name(k)]
     body.append(expr(wp.atomic_add(hist, *where, amount)))
@@ -135,14 +163,16 @@ def _segmented(b: MotifBuilder, n: int) -> KernelProgram:
 def _minmax(b: MotifBuilder, n: int) -> KernelProgram:
     p = b.prec
     shape, body, t, env = _index(b, n)
-    x = b.array(b.pick(["x", "values", "data"]), p.dtype, p.scalar(), shape)
     which = b.pick(["both", "both", "min", "max"])
     slot = (shape[0],) if env is not None else (1,)
     lo = b.array(b.pick(["min_out", "lower"]), p.dtype, p.scalar(), slot, low=1.0e3, high=1.0e3, role="inout") if which != "max" else None
     hi = b.array(b.pick(["max_out", "upper"]), p.dtype, p.scalar(), slot, low=-1.0e3, high=-1.0e3, role="inout") if which != "min" else None
     _mask(b, shape, t, body)
     v = b.fresh("v")
-    body.append(assign(v, wp.abs(x[t]) if b.rng.random() < 0.3 else x[t]))
+    q = _quantity(b, ["x", "values", "data"], shape, t, body)
+    body.append(assign(v, wp.abs(q) if b.rng.random() < 0.3 and isinstance(q.node, ast.Subscript) else q))
+    if b.rng.random() < 0.3:  # ignore NaN/Inf entries
+        body.append(if_(X(ast.UnaryOp(ast.Not(), wp.isfinite(name(v)).node)), [ret()]))
     at = env if env is not None else 0
     if lo is not None:
         body.append(expr(wp.atomic_min(lo, at, name(v))))
@@ -158,12 +188,12 @@ def _count_if(b: MotifBuilder, n: int) -> KernelProgram:
     """Count (and optionally sum) the elements passing a threshold test with ``wp.atomic_add``."""
     p = b.prec
     shape, body, t, env = _index(b, n)
-    x = b.array(b.pick(["x", "values", "residual"]), p.dtype, p.scalar(), shape)
     thresh = b.scalar(b.pick(["threshold", "tol", "cutoff"]), b.pick([0.0, 0.5, 0.9]))
     slot = (shape[0],) if env is not None else (1,)
     count = b.array(b.pick(["count", "num_above", "num_active"]), "int32", name("int"), slot, role="out")
     at = env if env is not None else 0
-    v = b.let("v", wp.abs(x[t]) if b.rng.random() < 0.4 else x[t], body)
+    q = _quantity(b, ["x", "values", "residual"], shape, t, body)
+    v = b.let("v", wp.abs(q) if b.rng.random() < 0.4 and isinstance(q.node, ast.Subscript) else q, body)
     hit = [expr(wp.atomic_add(count, at, 1))]
     if b.rng.random() < 0.4:
         total = b.array(b.pick(["sum_above", "excess"]), p.dtype, p.scalar(), slot, role="out")
@@ -184,13 +214,23 @@ def _tile_sum(b: MotifBuilder) -> KernelProgram:
     p = b.prec
     tile = b.pick([16, 32, 64])
     blocks = b.pick([2, 4, 8])
-    n = tile * blocks
+    per_block = b.pick([2, 4]) if b.rng.random() < 0.3 else 1  # several tiles per block, summed into an accumulator
+    n = tile * blocks * per_block
     size = b.constant("TILE_SIZE", tile) if b.chance("module_constant") else tile
     x = b.array(b.pick(["x", "values", "data"]), p.dtype, p.scalar(), (n,))
     t_stmt, (t,) = common.tid(b, (b.pick(["i", "block", "tile_id"]),))
     a = b.fresh(b.pick(["a", "t", "chunk"]))
-    body: list[ast.stmt] = [t_stmt, assign(a, wp.tile_load(x, shape=size, offset=t * size))]
-    op = b.pick(["sum", "sum", "sum_sq", "abs", "max"])
+    if per_block > 1:
+        k, acc = b.fresh("k"), b.fresh(b.pick(["acc", "block_acc"]))
+        count = b.constant("TILES_PER_BLOCK", per_block) if b.chance("module_constant") else per_block
+        body: list[ast.stmt] = [t_stmt, assign(acc, wp.tile_zeros(shape=size, dtype=p.scalar())),
+                                for_(k, [count], [assign(a, wp.tile_load(x, shape=size, offset=(t * count + name(k)) * size)),
+                                                  aug(acc, "+", name(a)) if b.rng.random() < 0.5
+                                                  else assign(acc, name(acc) + name(a))])]
+        a = acc
+    else:
+        body = [t_stmt, assign(a, wp.tile_load(x, shape=size, offset=t * size))]
+    op = b.pick(["sum", "sum", "sum_sq", "abs", "max", "min"]) if per_block == 1 else b.pick(["sum", "sum_sq", "abs"])
     if op == "sum_sq":
         sq = b.fresh("sq")
         body.append(assign(sq, wp.tile_map(wp.mul, name(a), name(a))))
@@ -201,23 +241,24 @@ def _tile_sum(b: MotifBuilder) -> KernelProgram:
         body.append(assign(ab, wp.tile_map(wp.abs, name(a))))
         a = ab
         b.features.add("tile_map")
-    if op == "max":
-        red = wp.tile_max(name(a))
+    if op in ("max", "min"):
+        red = getattr(wp, f"tile_{op}")(name(a))
     elif b.rng.random() < 0.3:
         red = wp.tile_reduce(wp.add, name(a))
     else:
         red = wp.tile_sum(name(a))
     s = b.fresh(b.pick(["s", "partial"]))
     body.append(assign(s, red))
-    if op != "max" and b.rng.random() < 0.5:
+    if op not in ("max", "min") and b.rng.random() < 0.5:
         out = b.array(b.pick(["total", "result", "out"]), p.dtype, p.scalar(), (1,), role="out")
         body.append(expr(wp.tile_atomic_add(out, name(s))))
         b.features.add("atomic")
     else:
-        out = b.array(b.pick(["partials", "block_sums", "block_max"]), p.dtype, p.scalar(), (blocks,), role="out")
+        out = b.array(b.pick({"max": ["block_max", "partial_max"], "min": ["block_min", "partial_min"]}.get(
+            op, ["partials", "block_sums"])), p.dtype, p.scalar(), (blocks,), role="out")
         body.append(expr(wp.tile_store(out, name(s), offset=t)))
     b.features.add("tile")
-    if op == "max":
+    if op in ("max", "min"):
         b.differentiable = False
     return b.finish(b.pick(["block_reduce", "tile_reduce_kernel", "reduce_tiles"]), body, (blocks,), tiled=True,
                     block_dim=b.pick([16, 32, 64]))

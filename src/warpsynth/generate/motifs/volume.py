@@ -12,7 +12,7 @@ import ast
 
 from warpsynth.generate.motifs import common
 from warpsynth.generate.motifs.builder import MotifBuilder
-from warpsynth.generate.motifs.kit import X, aug, assign, for_, if_, name, wp
+from warpsynth.generate.motifs.kit import X, assign, aug, for_, if_, name, ret, wp
 from warpsynth.generate.program import KernelProgram
 
 F = name("float")
@@ -59,7 +59,18 @@ def _points(b: MotifBuilder, vol: X, n: int, extent: float, res: int, variant: s
         return b.finish(b.pick(["sample_volume", "sample_field", "lookup_density"]), body, (n,))
     grad, d = b.fresh(b.pick(["grad", "g"])), b.fresh(b.pick(["d", "phi", "value"]))
     uvw = _index_point(b, vol, name(p), body)
-    body += [assign(grad, b.zero(wp.vec3)), assign(d, wp.volume_sample_grad_f(vol, uvw, wp.Volume.dot("LINEAR"), name(grad)))]
+    if b.rng.random() < 0.3:  # central differences in index space through a sampling helper
+        q = name("q")
+        at = b.func(b.pick(["sample", "sdf_at", "field_at"]), [("v", wp.uint64), ("q", wp.vec3)],
+                    [ret(wp.volume_sample_f(name("v"), q, wp.Volume.dot("LINEAR")))], F)
+        c = name(b.fresh("c")) if not isinstance(uvw.node, ast.Name) else uvw
+        if c is not uvw:
+            body.append(assign(c, uvw))
+        ex, ey, ez = wp.vec3(1.0, 0.0, 0.0), wp.vec3(0.0, 1.0, 0.0), wp.vec3(0.0, 0.0, 1.0)
+        comps = [name(at)(vol, c + e) - name(at)(vol, c - e) for e in (ex, ey, ez)]
+        body += [assign(d, name(at)(vol, c)), assign(grad, wp.vec3(*comps) * 0.5)]
+    else:
+        body += [assign(grad, b.zero(wp.vec3)), assign(d, wp.volume_sample_grad_f(vol, uvw, wp.Volume.dot("LINEAR"), name(grad)))]
     if variant == "sample_gradient":
         out = b.array(b.pick(["gradients", "grad_out", "normals"]), "vec3", wp.vec3, (n,), role="out")
         values = b.array(b.pick(["values", "phi_out", "sdf_values"]), "float32", F, (n,), role="out")
@@ -128,6 +139,10 @@ def _voxels(b: MotifBuilder, vol: X, res: int) -> KernelProgram:
     t_stmt, (i, j, k) = common.tid(b, ("i", "j", "k"))
     L = lambda a, c, e: wp.volume_lookup_f(vol, a, c, e)  # noqa: E731
     body: list[ast.stmt] = [t_stmt]
+    if b.rng.random() < 0.35:  # also write each voxel centre's world position
+        centers = b.array(b.pick(["voxel_pos", "centers", "world_pos"]), "vec3", wp.vec3, (res, res, res), role="out")
+        ijk = wp.vec3(F(i), F(j), F(k))
+        body.append(assign(centers[i, j, k], wp.volume_index_to_world(vol, ijk)))
     if b.rng.random() < 0.5:  # skip the border (lookups outside the grid return the background value)
         n = out.dot("shape")[0]
         edge = i.eq(0).or_(j.eq(0)).or_(k.eq(0)).or_(i.eq(n - 1)).or_(j.eq(n - 1)).or_(k.eq(n - 1))
