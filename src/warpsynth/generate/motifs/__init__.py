@@ -4,6 +4,12 @@
 family, config_hash)`` makes one program. Each family is one entry ``motif_<family>`` of the
 generator's registry (``catalog``), registered below; its probabilities are the
 ``motifs`` part of the generator's ``Policy``.
+
+Families: ``particles``, ``springs``, ``neighbors``, ``queries`` (mesh and BVH), ``volume``,
+``stencil``, ``reduction``, ``kinematics``, ``monte_carlo``, ``linalg``, ``tiled``. Shared:
+``builder`` (a motif's names, parameters, module-level definitions), ``kit`` (the typed-``ast``
+vocabulary), ``common`` (particle state, thread ids, constants), ``audit`` (static audits used by
+the tests and ``scripts/check_motifs.py``).
 """
 
 from __future__ import annotations
