@@ -91,52 +91,11 @@ def build(b: MotifBuilder) -> KernelProgram:
         body.append(if_(_border(ids, sizes), [ret()]))
         b.features.add("early_return")
     if variant in ("laplacian", "diffusion", "wave"):
-        lap = b.fresh(b.pick(["lap", "del2"]))
-        ann = b.arr_ann(p.scalar(), ndim)
-        params = [("f", ann, u)] + [(nm, name("int"), e) for nm, e in zip(("i", "j", "k"), ids)]
-        if mode != "border":
-            params += [(nm, name("int"), e) for nm, e in zip(("nx", "ny", "nz"), sizes)]
-        stencil = b.maybe_func(["laplacian", "discrete_laplacian", "lap5" if ndim == 2 else "lap7"], params,
-                               lambda f, *rest: _laplacian(b, f, tuple(rest[:ndim]), tuple(rest[ndim:]) or sizes, mode), p.scalar())
-        body.append(assign(lap, stencil * inv_h2))
-        if variant == "laplacian":
-            b.store(out, ids, name(lap), body)
-        elif variant == "diffusion":
-            if b.rng.random() < 0.3:
-                kappa = b.array(b.pick(["kappa", "diffusivity"]), p.dtype, p.scalar(), shape, low=0.01, high=0.25)[ids]
-            else:
-                kappa = common.physical(b, "KAPPA", b.pick(["kappa", "diffusivity", "alpha"]), b.pick([0.01, 0.1, 0.25]))
-            dt = b.scalar("dt", b.pick([1.0e-3, 1.0e-4, 5.0e-4]))
-            rate = kappa * name(lap)
-            if b.rng.random() < 0.3:
-                rate = rate + b.array(b.pick(["source", "heat_source", "q"]), p.dtype, p.scalar(), shape)[ids]
-            b.store(out, ids, u[ids] + dt * rate, body)
-        else:
-            prev = b.array(b.pick(["u_prev", "h_prev", "prev"]), p.dtype, p.scalar(), shape)
-            c = common.physical(b, "WAVE_SPEED", b.pick(["c", "wave_speed"]), b.pick([0.5, 1.0, 2.0]))
-            dt = b.scalar("dt", b.pick([1.0e-3, 5.0e-4]))
-            nxt = p.lit(2.0) * u[ids] - prev[ids] + (c * dt) * (c * dt) * name(lap)
-            if b.rng.random() < 0.4:
-                damp = common.physical(b, "DAMPING", "damping", b.pick([0.99, 0.995, 0.999]))
-                nxt = nxt * damp
-            b.store(out, ids, nxt, body)
-    elif variant == "jacobi":  # one Jacobi sweep of the pressure Poisson equation  lap(p) = div
-        div = b.array(b.pick(["div", "divergence", "rhs"]), p.dtype, p.scalar(), shape)
-        total = None
-        for d in range(ndim):
-            for step in (-1, 1):
-                nb = tuple(_neighbour(b, mode, ids[e], sizes[e], step) if e == d else ids[e] for e in range(ndim))
-                total = u[nb] if total is None else total + u[nb]
-        s_ = b.let(b.pick(["s", "nbr_sum"]), total, body)
-        h2 = dx * dx
-        b.store(out, ids, (s_ - h2 * div[ids]) / p.lit(2.0 * ndim), body)
+        _laplacian_step(b, variant, u, out, ids, sizes, mode, inv_h2, shape, body)
+    elif variant == "jacobi":
+        _jacobi(b, u, out, ids, sizes, mode, dx, shape, body)
     elif variant == "gradient":
-        comps = []
-        for d in range(ndim):
-            hi = tuple(_neighbour(b, mode, ids[e], sizes[e], 1) if e == d else ids[e] for e in range(ndim))
-            lo = tuple(_neighbour(b, mode, ids[e], sizes[e], -1) if e == d else ids[e] for e in range(ndim))
-            comps.append((u[hi] - u[lo]) * p.lit(0.5) / dx)
-        b.store(out, ids, p.vec(ndim)(*comps), body)
+        _gradient(b, u, out, ids, sizes, mode, dx, body)
     else:
         _advect(b, u, out, ids, sizes, dx, body)
     return b.finish(b.pick({"laplacian": ["laplacian", "apply_laplacian", "compute_laplacian"],
@@ -144,6 +103,71 @@ def build(b: MotifBuilder) -> KernelProgram:
                             "advection": ["advect", "advect_semi_lagrangian", "advect_scalar"],
                             "gradient": ["gradient", "compute_gradient", "pressure_gradient"],
                             "jacobi": ["jacobi_iteration", "pressure_solve", "jacobi_step"]}[variant]), body, shape)
+
+
+def _laplacian_step(b: MotifBuilder, variant: str, u: X, out: X, ids: tuple[X, ...], sizes: tuple[X, ...], mode: str,
+                    inv_h2: X, shape: tuple[int, ...], body: list[ast.stmt]) -> None:
+    """The Laplacian itself, an explicit diffusion step or a wave step (the Laplacian maybe as a helper)."""
+    p = b.prec
+    ndim = len(ids)
+    lap = b.fresh(b.pick(["lap", "del2"]))
+    ann = b.arr_ann(p.scalar(), ndim)
+    params = [("f", ann, u)] + [(nm, name("int"), e) for nm, e in zip(("i", "j", "k"), ids)]
+    if mode != "border":
+        params += [(nm, name("int"), e) for nm, e in zip(("nx", "ny", "nz"), sizes)]
+    stencil = b.maybe_func(["laplacian", "discrete_laplacian", "lap5" if ndim == 2 else "lap7"], params,
+                           lambda f, *rest: _laplacian(b, f, tuple(rest[:ndim]), tuple(rest[ndim:]) or sizes, mode), p.scalar())
+    body.append(assign(lap, stencil * inv_h2))
+    if variant == "laplacian":
+        b.store(out, ids, name(lap), body)
+    elif variant == "diffusion":
+        if b.rng.random() < 0.3:
+            kappa = b.array(b.pick(["kappa", "diffusivity"]), p.dtype, p.scalar(), shape, low=0.01, high=0.25)[ids]
+        else:
+            kappa = common.physical(b, "KAPPA", b.pick(["kappa", "diffusivity", "alpha"]), b.pick([0.01, 0.1, 0.25]))
+        dt = b.scalar("dt", b.pick([1.0e-3, 1.0e-4, 5.0e-4]))
+        rate = kappa * name(lap)
+        if b.rng.random() < 0.3:
+            rate = rate + b.array(b.pick(["source", "heat_source", "q"]), p.dtype, p.scalar(), shape)[ids]
+        b.store(out, ids, u[ids] + dt * rate, body)
+    else:
+        prev = b.array(b.pick(["u_prev", "h_prev", "prev"]), p.dtype, p.scalar(), shape)
+        c = common.physical(b, "WAVE_SPEED", b.pick(["c", "wave_speed"]), b.pick([0.5, 1.0, 2.0]))
+        dt = b.scalar("dt", b.pick([1.0e-3, 5.0e-4]))
+        nxt = p.lit(2.0) * u[ids] - prev[ids] + (c * dt) * (c * dt) * name(lap)
+        if b.rng.random() < 0.4:
+            damp = common.physical(b, "DAMPING", "damping", b.pick([0.99, 0.995, 0.999]))
+            nxt = nxt * damp
+        b.store(out, ids, nxt, body)
+
+
+def _jacobi(b: MotifBuilder, u: X, out: X, ids: tuple[X, ...], sizes: tuple[X, ...], mode: str, dx: X,
+            shape: tuple[int, ...], body: list[ast.stmt]) -> None:
+    """One Jacobi sweep of the pressure Poisson equation ``lap(p) = div``."""
+    p = b.prec
+    ndim = len(ids)
+    div = b.array(b.pick(["div", "divergence", "rhs"]), p.dtype, p.scalar(), shape)
+    total = None
+    for d in range(ndim):
+        for step in (-1, 1):
+            nb = tuple(_neighbour(b, mode, ids[e], sizes[e], step) if e == d else ids[e] for e in range(ndim))
+            total = u[nb] if total is None else total + u[nb]
+    s_ = b.let(b.pick(["s", "nbr_sum"]), total, body)
+    h2 = dx * dx
+    b.store(out, ids, (s_ - h2 * div[ids]) / p.lit(2.0 * ndim), body)
+
+
+def _gradient(b: MotifBuilder, u: X, out: X, ids: tuple[X, ...], sizes: tuple[X, ...], mode: str, dx: X,
+              body: list[ast.stmt]) -> None:
+    """Central-difference gradient into a vector array."""
+    p = b.prec
+    ndim = len(ids)
+    comps = []
+    for d in range(ndim):
+        hi = tuple(_neighbour(b, mode, ids[e], sizes[e], 1) if e == d else ids[e] for e in range(ndim))
+        lo = tuple(_neighbour(b, mode, ids[e], sizes[e], -1) if e == d else ids[e] for e in range(ndim))
+        comps.append((u[hi] - u[lo]) * p.lit(0.5) / dx)
+    b.store(out, ids, p.vec(ndim)(*comps), body)
 
 
 def _advect(b: MotifBuilder, q: X, out: X, ids: tuple[X, ...], sizes: tuple[X, ...], dx: X, body: list[ast.stmt]) -> None:
