@@ -216,3 +216,31 @@ def test_literal_moduli_are_powers_of_two():
                     yield n
 
     assert _scan(check, classic_only=True) == {}
+
+
+def test_tile_scales_and_fills_are_never_neutral():
+    """``t * 1.0``, ``t * -1.0``, ``t * 0.0`` and ``t + tile_full(value=0.0)`` are not scales or
+    offsets (seed 428 once wrote ``tk = tile * 1.0``)."""
+    from warpsynth.generate import GeneratorConfig
+
+    cfg = GeneratorConfig.only("tile")
+    for seed in [*range(200), 428]:
+        tree = ast.parse(kernel(seed, cfg).source)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+                value = literal_number(node.right)
+                assert value is None or abs(value) not in (0.0, 1.0), (seed, ast.unparse(node))
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "wp.tile_full":
+                assert all(literal_number(k.value) != 0.0 for k in node.keywords if k.arg == "value"), seed
+
+
+def test_no_condition_is_a_constant():
+    """No ``if True``/``if not True``: a fallback condition with nothing to read gives no early
+    return, and the pruner drops an ``if`` whose taken branch does nothing (seed 3138 once wrote
+    ``if not True: return -b1``)."""
+    for seed in [*range(300), 3138]:
+        tree = ast.parse(kernel(seed).source)
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.If, ast.While, ast.IfExp)):
+                test = node.test.operand if isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not) else node.test
+                assert not isinstance(test, ast.Constant), (seed, ast.unparse(node.test))

@@ -160,6 +160,8 @@ class _Liveness:
                     out.append(s)
             elif isinstance(s, ast.If):
                 b, e = self.sweep(s.body, loop_live), self.sweep(s.orelse, loop_live)
+                if isinstance(s.test, ast.Constant) and not (b if s.test.value else e):
+                    continue  # the branch a constant condition takes does nothing: so does the if
                 if b:
                     out.append(ast.If(s.test, b, e))
                 elif e:

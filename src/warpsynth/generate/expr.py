@@ -822,6 +822,8 @@ class ExprBuilder:
             inner = self.cond(depth - 1, scope)
             if isinstance(inner, ast.UnaryOp) and isinstance(inner.op, ast.Not):
                 return inner.operand  # ``not not c`` is ``c``
+            if isinstance(inner, ast.Constant):
+                return inner  # no ``not True``: a fallback condition stays as it is
             self.ctx.use("unot")
             return ast.UnaryOp(ast.Not(), inner)
         if pick < pol.p_cond_boolop + pol.p_cond_not + pol.p_cond_predicate:

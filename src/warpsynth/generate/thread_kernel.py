@@ -210,9 +210,10 @@ class ProgramBuilder:
         if r.random() < self.policy.p_helper_early_return:
             cond = sb.eb.cond(1, root)
             early = sb.eb.gen(ret, r.randint(1, 2), root)
-            ret_mag = early.mag
-            body.append(ast.If(cond, [ast.Return(early.node)], []))
-            self.ctx.feature("early_return")
+            if not isinstance(cond, ast.Constant):  # an early return needs a condition that can differ
+                ret_mag = early.mag
+                body.append(ast.If(cond, [ast.Return(early.node)], []))
+                self.ctx.feature("early_return")
         pnames = {a.arg for a in args}
         for _ in range(self.policy.trivial_retries):
             # a helper returns something computed from its parameters, not one of them unchanged

@@ -215,6 +215,8 @@ class TileKernelBuilder(ProgramBuilder):
             self.new_tile("tk", ast.BinOp(name_load(name), ast.Mult(), name_load(self.scale)), mag * self.scale_mag, shape)
         else:
             c = round_lit(r.uniform(-2.0, 2.0))
+            while abs(c) in (0.0, 1.0):  # t * 1.0 is t, t * 0.0 is zeros, t * -1.0 is -t: not a scale
+                c = round_lit(r.uniform(-2.0, 2.0))
             self.new_tile("tk", ast.BinOp(name_load(name), ast.Mult(), ast.Constant(c)), mag * abs(c) + 0.01, shape)
 
     def _op_const(self, name, mag, shape, same) -> None:
@@ -224,6 +226,8 @@ class TileKernelBuilder(ProgramBuilder):
         m = 1.0
         if kind == "tile_full":
             c = round_lit(r.uniform(-1.0, 1.0))
+            while c == 0.0:  # t + tile_full(0.0) adds nothing
+                c = round_lit(r.uniform(-1.0, 1.0))
             kw["value"] = ast.Constant(c)
             m = abs(c)
         self.ctx.use(kind)
