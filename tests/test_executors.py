@@ -47,7 +47,7 @@ def test_every_executor_uses_the_shared_policy_by_default():
 
 def test_registry_and_local_default():
     assert executor_by_name("local") is None
-    with pytest.raises(WarpsynthError, match="--ray-address needs --executor ray"):
+    with pytest.raises(WarpsynthError, match="--ray-address: needs --executor ray"):
         executor_by_name("local", ray_address="127.0.0.1:1")
     with pytest.raises(WarpsynthError, match=r"unknown executor 'slurm' \(choose local or ray\)"):
         executor_by_name("slurm")
