@@ -1,12 +1,13 @@
 """GPU check: generate fresh kernels (or read a dataset's), run each on CUDA and on the CPU, and write the figures.
 
-    .venv/bin/python scripts/gpu_check.py -n 1000 [--start-seed S] [--device cuda:0] [--json gpu_check.json]
+    .venv/bin/python scripts/gpu_check.py -n 1000 [--start-seed S] [--device cuda:0] [--max-seconds T] [--json gpu_check.json]
     .venv/bin/python scripts/gpu_check.py --dataset DIR [-n 200]
 
 A thin caller of the library: every kernel goes through the static race check
 (``warpsynth.verify.races.check_races``) and then ``warpsynth.verify.cuda.compare_on_device``,
 the code of ``--verify cuda``: same seeded inputs on both devices, forward results and (for
-differentiable kernels) adjoints compared with per-dtype tolerances; compile errors (e.g.
+differentiable kernels) adjoints compared with per-dtype tolerances, and per-thread kernels run
+a second time on the device at block_dim 32 and compared with the first run; compile errors (e.g.
 MathDx rejecting a ``tile_matmul``) count as errors. Prints counts per category and writes
 the JSON report (device name and arch, counts, every problem).
 
@@ -48,6 +49,8 @@ def run(args) -> dict:
     problems = []
     t0 = time.perf_counter()
     for k, (program, races) in enumerate(_programs(args)):
+        if args.max_seconds and time.perf_counter() - t0 > args.max_seconds:
+            break
         if races:
             status, detail = "race", races[0]
         else:
@@ -70,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--start-seed", type=int, default=10_000_000, help="first generator seed (fresh: not the test seeds)")
     ap.add_argument("--dataset", help="check this dataset's rows instead of fresh kernels")
     ap.add_argument("--device", default="cuda:0")
+    ap.add_argument("--max-seconds", type=float, default=0.0, help="stop taking new kernels after this long (0: no limit)")
     ap.add_argument("--json", default="gpu_check.json")
     args = ap.parse_args(argv)
 

@@ -48,8 +48,8 @@ def test_an_injected_forward_difference_is_a_mismatch(monkeypatch):
     forward = cuda_level._forward
     calls = []
 
-    def perturbed(program, kernel, seed, device):
-        values = forward(program, kernel, seed, device)
+    def perturbed(program, kernel, seed, device, block_dim=None):
+        values = forward(program, kernel, seed, device, block_dim)
         calls.append(device)
         if len(calls) == 2:  # the "device" side: one output element off by 1%
             out = next(v for v, a in zip(values, program.args) if a.role == "out" and a.dtype == "float32")
@@ -60,6 +60,42 @@ def test_an_injected_forward_difference_is_a_mismatch(monkeypatch):
     monkeypatch.setattr(cuda_level, "_forward", perturbed)
     result = cuda_level.compare_on_device(program, device="cpu")
     assert result.status == "mismatch" and result.detail.startswith("forward '") and "[0]: " in result.detail, result
+
+
+@pytest.mark.parametrize("category", ["arithmetic", "atomic"])
+def test_a_result_that_changes_with_block_dim_is_a_mismatch(monkeypatch, category):
+    """The device runs a per-thread kernel a second time at ALT_BLOCK_DIM; a difference there (a race) fails."""
+    program = _first(category)
+    assert not program.tiled
+    forward = cuda_level._forward
+    seen = []
+
+    def racy(program, kernel, seed, device, block_dim=None):
+        values = forward(program, kernel, seed, device, block_dim)
+        seen.append(block_dim)
+        if block_dim == cuda_level.ALT_BLOCK_DIM:
+            out = next(v for v, a in zip(values, program.args) if a.role != "in" and a.dtype == "float32")
+            data = out.numpy()
+            data.reshape(-1)[-1] = data.reshape(-1)[-1] * 1.5 + 1.0
+        return values
+
+    monkeypatch.setattr(cuda_level, "_forward", racy)
+    result = cuda_level.compare_on_device(program, device="cpu")
+    assert seen == [None, None, cuda_level.ALT_BLOCK_DIM]
+    assert result.status == "mismatch" and result.detail.startswith(f"block_dim {cuda_level.ALT_BLOCK_DIM} vs 256"), result
+
+
+def test_launch_passes_block_dim_to_per_thread_kernels_only(monkeypatch):
+    from warpsynth.generate import launch as launch_mod
+
+    got = []
+    monkeypatch.setattr(launch_mod.wp, "launch", lambda *a, **kw: got.append(("launch", kw["block_dim"])))
+    monkeypatch.setattr(launch_mod.wp, "launch_tiled", lambda *a, **kw: got.append(("tiled", kw["block_dim"])))
+    monkeypatch.setattr(launch_mod.wp, "synchronize_device", lambda *a: None)
+    thread, tiled = _first("arithmetic"), _first("tile")
+    launch_mod.launch(thread, None, [], block_dim=32)
+    launch_mod.launch(tiled, None, [], block_dim=32)
+    assert got == [("launch", 32), ("tiled", tiled.block_dim)]
 
 
 def test_an_injected_adjoint_difference_is_a_mismatch(monkeypatch):
@@ -138,3 +174,27 @@ def test_one_lane_tile_atomic_runs_and_matches():
     program = next(p for p in (kernel(s, config) for s in range(400)) if "if lane == 0:" in p.source)
     result = cuda_level.compare_on_device(program, device="cpu")
     assert result.ok, result.detail
+
+
+@pytest.mark.parametrize("source, precision", [
+    ("def k(a: wp.array(dtype=wp.float64), b: wp.array(dtype=wp.vec3d)):\n    b[0] = wp.vec3d(a[0])", "float64"),
+    ("def k(a: wp.array(dtype=float), b: wp.array(dtype=wp.float64)):\n    b[0] = wp.float64(wp.sin(a[0]))", "float32"),
+    ("def k(q: wp.array(dtype=wp.quat), b: wp.array(dtype=wp.quatd)):\n    pass", "float32"),
+    ("def k(h: wp.array(dtype=wp.vec3h), b: wp.array(dtype=wp.float64)):\n    pass", "float16"),
+])
+def test_computing_precision_is_the_least_precise_float_type_in_the_source(source, precision):
+    assert cuda_level.computing_precision(source) == precision
+
+
+def test_a_float64_output_computed_in_float32_compares_at_float32_tolerance():
+    """A float64 array whose values went through float32 math (CPU and CUDA libm round differently)."""
+    tol = cuda_level.Tolerances()
+    value = wp.zeros(4, dtype=wp.float64)
+    assert cuda_level._tol(value, tol, 1.0) == cuda_level.FORWARD_TOL["float64"]
+    assert cuda_level._tol(value, tol, 1.0, "float32") == cuda_level.FORWARD_TOL["float32"]
+    ref = np.full(4, 0.686635, dtype=np.float64)
+    got = ref * (1 + 3e-7)  # one float32 ulp apart
+    assert cuda_level.compare_arrays("t", ref, got, *cuda_level._tol(value, tol, 1.0)) is not None
+    assert cuda_level.compare_arrays("t", ref, got, *cuda_level._tol(value, tol, 1.0, "float32")) is None
+    # a float32 array never compares looser than float32 because of a float64 floor
+    assert cuda_level._tol(wp.zeros(4, dtype=float), tol, 1.0, "float64") == cuda_level.FORWARD_TOL["float32"]

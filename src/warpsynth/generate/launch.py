@@ -144,12 +144,16 @@ def make_inputs(program: KernelProgram, seed: int, kernel: Any = None, device: s
     return out
 
 
-def launch(program: KernelProgram, kernel: Any, inputs: Sequence, device: str = "cpu") -> None:
-    """Launch ``kernel`` (loaded from ``program.source``) on ``inputs`` and wait for it."""
+def launch(program: KernelProgram, kernel: Any, inputs: Sequence, device: str = "cpu", block_dim: int | None = None) -> None:
+    """Launch ``kernel`` (loaded from ``program.source``) on ``inputs`` and wait for it.
+
+    ``block_dim`` (threads per CUDA block) applies to per-thread kernels only; None is Warp's
+    default (256). A tiled program always launches with its own ``program.block_dim``.
+    """
     if program.tiled:
         wp.launch_tiled(kernel, dim=list(program.launch_dim), inputs=list(inputs), block_dim=program.block_dim, device=device)
     else:
-        wp.launch(kernel, dim=list(program.launch_dim), inputs=list(inputs), device=device)
+        wp.launch(kernel, dim=list(program.launch_dim), inputs=list(inputs), device=device, block_dim=block_dim)
     wp.synchronize_device(device)
 
 
