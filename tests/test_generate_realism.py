@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import pytest
 
-from warpsynth.generate import kernel
+from warpsynth.generate import GeneratorConfig, kernel
 from warpsynth.generate.dataflow import negate
 from warpsynth.generate.quality import literal_number, measure, trivial_reason
 
@@ -56,6 +56,8 @@ def _reason(text: str) -> str | None:
     ("f(a) >= f(a)", "comparison with itself"),
     ("wp.abs(wp.abs(x))", "idempotent call nested"),
     ("wp.transform_inverse(wp.transform_inverse(X))", "inverse of an inverse"),
+    ("wp.cross(delta / scale, -delta)", "parallel arguments"),
+    ("wp.cross(dt * sigma, wp.normalize(sigma))", "parallel arguments"),
 ])
 def test_trivial_reason_catches_each_kind(text, reason):
     assert _reason(text) == reason
@@ -64,9 +66,17 @@ def test_trivial_reason_catches_each_kind(text, reason):
 @pytest.mark.parametrize("text", [
     "x * 2.0", "wp.vec3(1.0, 0.0, 0.0)", "-1.5", "wp.identity(n=3, dtype=float) * 2.0", "2.0 * wp.pi",
     "wp.tile_arange(8, dtype=float) * 0.125", "t * 2 + 0", "k % n", "not c", "wp.min(x, y)",
+    "wp.cross(a * s, b * s)", "wp.cross(r, f)",
 ])
 def test_trivial_reason_accepts_what_engineers_write(text):
     assert _reason(text) is None
+
+
+def test_a_self_cancelling_update_is_trivial():
+    src = "import warp as wp\n\n@wp.kernel\ndef k(a: wp.array(dtype=float)):\n    i = wp.tid()\n    z = a[i]\n    z += -z\n    a[i] = z\n"
+    assert measure(src).trivial == ["self-cancelling update: z += -z"]
+    assert measure(src.replace("z += -z", "z -= z")).trivial == ["self-cancelling update: z -= z"]
+    assert measure(src.replace("z += -z", "z -= -z")).trivial == []
 
 
 def test_generated_programs_have_no_trivial_expressions():
@@ -244,3 +254,31 @@ def test_no_condition_is_a_constant():
             if isinstance(node, (ast.If, ast.While, ast.IfExp)):
                 test = node.test.operand if isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not) else node.test
                 assert not isinstance(test, ast.Constant), (seed, ast.unparse(node.test))
+
+
+def _loop_read_and_written(fn: ast.FunctionDef) -> list[str]:
+    """Names a loop body both reads and updates, of variables defined before the loop (not its counters)."""
+    bad = []
+    for loop in (n for n in ast.walk(fn) if isinstance(n, (ast.For, ast.While))):
+        before = {t.id for t in ast.walk(fn) if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store) and t.lineno < loop.lineno}
+        counters = {loop.target.id} if isinstance(loop, ast.For) else {n.id for n in ast.walk(loop.test) if isinstance(n, ast.Name)}
+        body = ast.Module(body=loop.body, type_ignores=[])
+        written = {n.id for n in ast.walk(body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        stored_into = {id(n.value) for n in ast.walk(body) if isinstance(n, (ast.Subscript, ast.Attribute))
+                       and isinstance(n.ctx, ast.Store)}  # ``col[2] = e`` writes col, it does not read it
+        read = {n.id for n in ast.walk(body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in stored_into}
+        bad += sorted((written & read & before) - counters)
+    return bad
+
+
+def test_no_loop_reads_a_value_it_grows():
+    """A loop's body either accumulates into an outer value or reads it, never both (magnitude bounds rely on it:
+    ``force -= wp.matrix_from_rows(force, force, force) * force`` nine times overflowed to inf). Nested loops too."""
+    bad = {}
+    for seed in range(600):
+        for cat in ("spatial", "nested_loop", "control_flow", "vector"):
+            p = kernel(seed, GeneratorConfig.only(cat))
+            fn = next(n for n in ast.parse(p.source).body if isinstance(n, ast.FunctionDef) and n.name == p.kernel_name)
+            if found := _loop_read_and_written(fn):
+                bad[(cat, seed)] = found
+    assert bad == {}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import random
 
-from warpsynth.generate import catalog, dataflow
+from warpsynth.generate import catalog, dataflow, quality
 from warpsynth.generate.assemble import program
 from warpsynth.generate.config import GeneratorConfig
 from warpsynth.generate.program import KernelProgram
@@ -36,11 +36,14 @@ def kernel(seed: int, config: GeneratorConfig | None = None) -> KernelProgram:
             return built
         if built.prune:
             built = dataflow.prune(built)
+        # A trivial expression can still appear from composition (a sunk local, a symmetrised matrix,
+        # a pruned branch) after the expression builder's own check: such a build is not taken.
+        clean = not quality.has_trivial(built.defs)
         size = _statements(built)
-        if best is None or size > best[0]:
-            best = (size, built, job)
-        if size >= config.policy.min_kernel_statements:
-            break  # else too little of it reaches an output: build again (the rng has moved on)
+        if best is None or (clean, size) > best[0]:
+            best = ((clean, size), built, job)
+        if clean and size >= config.policy.min_kernel_statements:
+            break  # else build again (the rng has moved on, so this is deterministic too)
     return program(best[1], best[2])
 
 

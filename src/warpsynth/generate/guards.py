@@ -148,6 +148,18 @@ _CLAMP_BOUNDS = ((0.0, 1.0), (-1.0, 1.0), (0.0, 10.0), (-10.0, 10.0))
 _INT_CLAMP_BOUNDS = ((0, 15), (-8, 8), (0, 100))
 
 
+#: Largest argument bound of ``sin``/``cos`` left as it is (about ten periods). The rounding error
+#: of an argument grows with it (|x| * eps), and sin/cos pass it on at full size: at |x| ~ 3e4 a
+#: float32 ``wp.sin`` differed between the CPU and an H200 in the 4th digit (scripts/gpu_check.py).
+PERIODIC_ARG_BOUND = 64.0
+
+
+def _scaled(b: GuardBuilder, e: Expr, bound: float) -> Expr:
+    """``e * 10**-k``, the smallest such power of ten that brings ``e``'s bound under ``bound``."""
+    k = 10.0 ** -math.ceil(math.log10(e.mag / bound))
+    return Expr(ast.BinOp(e.node, ast.Mult(), b.lit(k, e.type).node), e.type, e.mag * k * 1.001)
+
+
 def _gaussian_ok(e: Expr) -> bool:
     """A float scalar variable (``r``, ``p.radius``): ``-r * r`` reads it twice without repeating a computation."""
     return e.type.is_scalar and e.type.is_float and isinstance(e.node, (ast.Name, ast.Attribute)) \
@@ -184,6 +196,8 @@ def guard(b: GuardBuilder, name: str, args: list[Expr]) -> list[Expr] | None:
         return [b.clamp(args[0], -4.0, 4.0) if args[0].mag > 4.0 else args[0]]
     if name == "tan":
         return [b.clamp(args[0], -1.2, 1.2) if args[0].mag > 1.2 else args[0]]
+    if name in ("sin", "cos") and args[0].type.is_float and args[0].mag > PERIODIC_ARG_BOUND:
+        return [_scaled(b, args[0], PERIODIC_ARG_BOUND / 10)]
     if name == "pow":
         return [_at_least(b, args[0], 0.1), b.clamp(args[1], -2.0, 2.0) if args[1].mag > 2.0 else args[1]]
     if name in ("div_approx", "cw_div"):

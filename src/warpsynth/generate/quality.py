@@ -17,6 +17,7 @@ the generator and this measure share one definition of "trivial".
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 #: builtins that form literals when given literals (``wp.vec3(1.0, 0.0, 0.0)``, ``wp.float64(0.5)``)
@@ -121,6 +122,26 @@ def _binop_reason(node: ast.BinOp) -> str | None:
     return None
 
 
+def _factors(node: ast.expr) -> set[str]:
+    """The factors of a product as dumped trees: ``-(a * s) / k`` -> {a, s}; ``wp.normalize(v)`` -> {v}."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return _factors(node.operand)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return _factors(node.left) | _factors(node.right)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return _factors(node.left)
+    if isinstance(node, ast.Call) and _call_name(node) == "normalize" and len(node.args) == 1:
+        return _factors(node.args[0])
+    return {ast.dump(node)}
+
+
+def _parallel(a: ast.expr, b: ast.expr) -> bool:
+    """Whether two vectors are visibly parallel: one's factors all among the other's (``wp.cross(d / s, -d)``,
+    ``wp.cross(k * v, wp.normalize(v))``), whose cross product is 0 up to rounding (and its direction noise)."""
+    fa, fb = _factors(a), _factors(b)
+    return fa <= fb or fb <= fa
+
+
 def _reads_nothing(node: ast.expr) -> bool:
     return not any(isinstance(n, ast.Name) and n.id not in ("wp", "float", "int") for n in ast.walk(node))
 
@@ -142,7 +163,9 @@ def trivial_reason(node: ast.expr) -> str | None:
     ``comparison with itself``, ``constant condition``, ``equal branches`` (``a if c else a``),
     ``idempotent call nested`` (``wp.abs(wp.abs(x))``), ``inverse of an inverse``
     (``wp.transpose(wp.transpose(M))``, ``wp.quat_inverse(wp.quat_inverse(q))``), ``same arguments`` (``wp.min(x, x)``,
-    ``wp.cross(v, v)``) and ``double negation`` (``--x``, ``not not c``).
+    ``wp.cross(v, v)``), ``parallel arguments`` (``wp.cross(d / s, -d)``, ``wp.cross(k * v, wp.normalize(v))``:
+    0 up to rounding, so a ``wp.normalize`` of it points anywhere, differently on a GPU) and
+    ``double negation`` (``--x``, ``not not c``).
     """
     same = ast.dump
     if isinstance(node, ast.BinOp):
@@ -167,6 +190,8 @@ def trivial_reason(node: ast.expr) -> str | None:
             return "inverse of an inverse"
         if name in _SAME_ARG_CALLS and len(args) >= 2 and len(set(args)) < len(args):
             return "same arguments"
+        if name == "cross" and len(node.args) == 2 and _parallel(node.args[0], node.args[1]):
+            return "parallel arguments"
         if node.args and _reads_nothing(node) and not _is_literal_form(node):
             return "constant expression"
     elif isinstance(node, ast.UnaryOp):
@@ -211,6 +236,28 @@ def _is_guard(node: ast.AST) -> bool:
     return False
 
 
+def _node_trivial_reason(n: ast.AST) -> str | None:
+    """``trivial_reason`` for an expression; a self-cancelling update or self-assignment for a statement."""
+    if isinstance(n, ast.expr):
+        return trivial_reason(n)
+    if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+        value = n.value
+        if isinstance(n.op, ast.Add) and isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
+            value = value.operand  # ``z += -z``
+        elif not isinstance(n.op, _SELF_CANCELLING_OPS):
+            return None
+        if isinstance(value, ast.Name) and value.id == n.target.id:
+            return "self-cancelling update"
+    if is_self_assignment(n):
+        return "self-assignment"
+    return None
+
+
+def has_trivial(nodes: Iterable[ast.AST]) -> bool:
+    """Whether any node under ``nodes`` (syntax trees, e.g. a program's definitions) is trivial (see ``measure``)."""
+    return any(_node_trivial_reason(n) for root in nodes for n in ast.walk(root))
+
+
 def _function_measures(fn: ast.FunctionDef, m: Measures) -> None:
     assigned: dict[str, None] = {}
     read: set[str] = set()
@@ -223,15 +270,10 @@ def _function_measures(fn: ast.FunctionDef, m: Measures) -> None:
         elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
             assigned.setdefault(n.target.id)
         if isinstance(n, ast.expr):
-            why = trivial_reason(n)
-            if why:
-                m.trivial.append(f"{why}: {ast.unparse(n)}")
             m.guards += _is_guard(n)
-        if isinstance(n, ast.AugAssign) and isinstance(n.op, _SELF_CANCELLING_OPS) and isinstance(n.target, ast.Name) \
-                and isinstance(n.value, ast.Name) and n.value.id == n.target.id:
-            m.trivial.append(f"self-cancelling update: {ast.unparse(n)}")
-        if is_self_assignment(n):
-            m.trivial.append(f"self-assignment: {ast.unparse(n)}")
+        why = _node_trivial_reason(n)
+        if why:
+            m.trivial.append(f"{why}: {ast.unparse(n)}")
     loop_vars = {n.target.id for n in ast.walk(fn) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)}
     tids = {e.id for n in ast.walk(fn) if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Tuple)
             for e in n.targets[0].elts if isinstance(e, ast.Name)}

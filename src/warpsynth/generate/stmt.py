@@ -229,7 +229,7 @@ class StmtBuilder:
         frozen = set(v.name for v in scope.writable()) - accum
         child = Scope(scope, loop_trips=trips)
         child.accum = set(scope.accum) | accum
-        child.frozen = frozen
+        child.frozen = set(scope.frozen) | frozen  # an enclosing loop's frozen variables stay frozen in a nested one
         if index is not None:
             child.index_vars.append(index)
         before = {v.name: v.mag for v in scope.all_vars() if v.name in accum}
@@ -366,7 +366,10 @@ class StmtBuilder:
             name = r.choice(["svd3", "qr3", "eig3"])
         if name == "eig3":  # symmetric input
             self.ctx.use("transpose")
-            a = Expr(ast.BinOp(a.node, ast.Add(), ast.Call(wp_attr("transpose"), [a.node], [])), mt, 2 * a.mag)
+            m = a.node
+            if isinstance(m, ast.Call) and ast.unparse(m.func) == "wp.transpose":
+                m = m.args[0]  # transpose(X) + X, not transpose(X) + transpose(transpose(X))
+            a = Expr(ast.BinOp(m, ast.Add(), ast.Call(wp_attr("transpose"), [m], [])), mt, 2 * a.mag)
         # Spread the spectrum: + diag(k, 2k, 3k) with k > 2 * (norm bound of a) keeps singular values /
         # eigenvalues >= 1 apart and away from 0 (Weyl), where the decompositions' adjoints (1 / (s_i^2 - s_j^2),
         # 1 / r_ii) are well conditioned; a rank-deficient input made adjoint != finite differences.
