@@ -15,6 +15,7 @@ import pytest
 
 from warpsynth import _warp
 from warpsynth.errors import WarpsynthError
+from warpsynth.extract import load_source
 from warpsynth.generate import CATEGORIES, GeneratorConfig, kernel
 from warpsynth.generate.canonical import canonical_form
 from warpsynth.verify.generated import codegen_error, combine
@@ -128,15 +129,18 @@ def test_never_emits_uncompilable_builtins():
 def test_make_inputs_deterministic_and_in_range():
     for s in range(30):
         p = kernel(s)
-        if any(a.kind == "struct" for a in p.args):
-            continue
-        a, b = make_inputs(p, 11), make_inputs(p, 11)
+        with load_source(p.source, f"inputs{s}") as loaded:  # struct arguments need the kernel's struct types
+            k = loaded.namespace[p.kernel_name]
+            a, b = make_inputs(p, 11, kernel=k), make_inputs(p, 11, kernel=k)
         for spec, x, y in zip(p.args, a, b):
             if spec.kind == "array":
                 xa, ya = x.numpy(), y.numpy()
                 assert xa.shape[: len(spec.shape)] == spec.shape
                 assert np.array_equal(xa, ya)
-                assert xa.min() >= spec.low - 1e-3 and xa.max() <= spec.high + 1e-3
+                for f in xa.dtype.names or [None]:  # an array of structs: each field in its own range
+                    lo, hi = next(((g.low, g.high) for g in spec.fields if g.name == f), (spec.low, spec.high))
+                    v = xa if f is None else xa[f]
+                    assert v.min() >= lo - 1e-3 and v.max() <= hi + 1e-3
             elif spec.kind == "scalar":
                 assert float(x) == pytest.approx(spec.value, rel=1e-3)
 

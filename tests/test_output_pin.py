@@ -15,7 +15,7 @@ from pathlib import Path
 from warpsynth.cli import main
 
 # generate -n 16 --shards 2 --verify run --seed 7 (Warp 1.19.0)
-PINNED = "8bf74e72afa1d516e33f33dd371255bc00c3bb1545cfb6c48fe72782a948c17d"
+PINNED = "e7e712e3b65362f9bec20ead30e63df1d5689b3add468cf743b4d445523dfb15"
 
 _MARKER_DATA = ("categories", "config_hash", "index", "rejected", "rejects_by_stage", "rows", "samples", "shard", "shard_bytes", "shard_sha256")
 

@@ -432,3 +432,37 @@ def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
     y[S] = x[i]
 """
     assert check(shadowed) == []
+
+
+BLOCK_SUM = '''
+@wp.kernel
+def k(e: wp.array(dtype=float), total: wp.array(dtype=float)):
+    i = wp.tid()
+    v = e[i] * e[i]
+    s = wp.tile_sum(wp.tile(v))
+    wp.tile_atomic_add(total, s)
+'''
+
+
+@pytest.mark.parametrize("src", [
+    BLOCK_SUM,
+    BLOCK_SUM.replace("    s = wp.tile_sum(wp.tile(v))\n    wp.tile_atomic_add(total, s)", "    wp.tile_atomic_add(total, wp.tile_sum(wp.tile(v)))"),
+])
+def test_a_block_sum_in_a_plain_launch_is_accepted(src):
+    """``wp.tile_atomic_add(total, wp.tile_sum(wp.tile(v)))`` (example_fdtd_3d.py): the same total at any block_dim."""
+    assert check(src, dim=(256,)) == []
+
+
+@pytest.mark.parametrize("change, reason", [
+    (("    v = e[i] * e[i]\n", "    if e[i] < 0.0:\n        return\n    v = e[i] * e[i]\n"), "tile operations in a launch that is not tiled"),
+    (("    wp.tile_atomic_add(total, s)\n", "    wp.tile_atomic_add(total, s)\n    total[i] = s[0]\n"), "tile operations in a launch that is not tiled"),
+    (("wp.tile_sum(wp.tile(v))", "wp.tile_max(wp.tile(v))"), "tile operations in a launch that is not tiled"),
+    (("    wp.tile_atomic_add(total, s)\n", "    wp.tile_store(total, s)\n"), "tile operations in a launch that is not tiled"),
+    (("s = wp.tile_sum(wp.tile(v))", "s = wp.tile_sum(wp.tile(v) * wp.untile(wp.tile(v)))"), "one element per thread"),
+])
+def test_other_per_thread_tiles_are_rejected(change, reason):
+    """An early return (threads missing from the block's tile), another use of the block's sum, another
+    reduction or a store of it: each depends on block_dim, so the check still flags it."""
+    src = BLOCK_SUM.replace(*change)
+    assert src != BLOCK_SUM
+    assert any(reason in p for p in check(src, dim=(256,))), check(src, dim=(256,))

@@ -120,6 +120,39 @@ def _inline_int_constants(tree: ast.Module) -> None:
                             value[k] = ast.copy_location(ast.Constant(consts[item.id]), item)
 
 
+def block_sum_tiles(fn: ast.FunctionDef) -> frozenset[int] | None:
+    """Ids of the ``wp.tile(x)`` calls of a kernel whose every tile operation is a block sum, else None.
+
+    A block sum is ``s = wp.tile_sum(wp.tile(x))`` with ``s`` used only in ``wp.tile_atomic_add(a, s)``
+    (or ``wp.tile_atomic_add(a, wp.tile_sum(wp.tile(x)))``), in a kernel with no ``return``, as in
+    Warp's ``example_fdtd_3d.py``. In a plain ``wp.launch`` each block adds the sum of its threads'
+    values once, so the total is the sum over all threads at any block_dim (the CPU runs blocks of
+    one thread and gets the same sum). An early ``return`` would leave threads out of the block's
+    tile, so a kernel with one is not a block sum.
+    """
+    calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call)]
+    tile_calls = [c for c in calls if (wp_name(c.func) or "").startswith("tile")]
+    if not tile_calls or any(isinstance(n, ast.Return) for n in ast.walk(fn)):
+        return None
+    sums = {id(c) for c in tile_calls if wp_name(c.func) == "tile_sum" and len(c.args) == 1 and isinstance(c.args[0], ast.Call)
+            and wp_name(c.args[0].func) == "tile" and len(c.args[0].args) == 1}
+    holders = {}  # local name -> its tile_sum call
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and id(n.value) in sums:
+            holders[n.targets[0].id] = n.value
+    adds = [c for c in tile_calls if wp_name(c.func) == "tile_atomic_add" and len(c.args) == 2 and not c.keywords]
+    added = {id(c.args[1]) for c in adds if id(c.args[1]) in sums}
+    added |= {id(holders[c.args[1].id]) for c in adds if isinstance(c.args[1], ast.Name) and c.args[1].id in holders}
+    reads = [n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in holders]
+    uses_ok = all(reads.count(h) == sum(isinstance(c.args[1], ast.Name) and c.args[1].id == h for c in adds) for h in holders)
+    allowed = {id(c) for c in tile_calls if id(c) in added} | {id(c.args[0]) for c in tile_calls if id(c) in added}
+    allowed |= {id(c) for c in adds if id(c.args[1]) in added
+                or (isinstance(c.args[1], ast.Name) and c.args[1].id in holders and id(holders[c.args[1].id]) in added)}
+    if not uses_ok or any(id(c) not in allowed for c in tile_calls):
+        return None
+    return frozenset(id(c.args[0]) for c in tile_calls if wp_name(c.func) == "tile_sum")
+
+
 def check_races(source: str, kernel_name: str, launch: LaunchSpec | str | dict | None = None) -> list[str]:
     """Problems that can make ``kernel_name``'s results differ between CPU and GPU: ``[]`` when proven race-free.
 
@@ -140,7 +173,8 @@ def check_races(source: str, kernel_name: str, launch: LaunchSpec | str | dict |
         raise WarpsynthError(f"race check: source defines no @wp.kernel named {kernel_name!r}")
     nodes = list(ast.walk(fn))
     calls = [n for n in nodes if isinstance(n, ast.Call)]
-    tiled = spec.tiled or (spec.dim is None and any((wp_name(c.func) or "").startswith("tile") for c in calls))
+    block_sums = block_sum_tiles(fn)
+    tiled = spec.tiled or (spec.dim is None and block_sums is None and any((wp_name(c.func) or "").startswith("tile") for c in calls))
     n_tid = _tid_count(nodes)
     dims = _thread_dims(spec, tiled, n_tid)
     lane = len(spec.dim) if tiled and spec.dim is not None and n_tid > len(spec.dim) else None
@@ -148,11 +182,12 @@ def check_races(source: str, kernel_name: str, launch: LaunchSpec | str | dict |
     for name, shape in spec.shapes.items():
         known.update({f"{name}.shape[{d}]": n for d, n in enumerate(shape)})
     dtypes = array_params(fn)
-    ctx = KernelContext(funcs, known, dims, tiled, lane, dtypes, source.splitlines())
+    ctx = KernelContext(funcs, known, dims, tiled, lane, dtypes, source.splitlines(),
+                        block_sums=block_sums if block_sums is not None and not tiled else frozenset())
     walker = Walker(fn, ctx, {a: a for a in dtypes}, {}, "", nodes=nodes)
     walker.block(fn.body, guarded=False)
     problems = [f"line {p.line}: {p.reason}" for p in ctx.out.problems]
-    if not tiled and any((wp_name(c.func) or "").startswith("tile") for c in calls):
+    if not tiled and block_sums is None and any((wp_name(c.func) or "").startswith("tile") for c in calls):
         problems.append(f"line {fn.lineno}: tile operations in a launch that is not tiled (wp.launch_tiled): "
                         "the block they cooperate over depends on block_dim")
     problems += _matmul_problems([c for c in calls if wp_name(c.func) == "tile_matmul"], walker, spec)

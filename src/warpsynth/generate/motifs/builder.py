@@ -104,6 +104,7 @@ class MotifBuilder:
         if self.prec.f64:
             self.features.add("float64")
         self.differentiable = True
+        self.cooperative = False  # every thread of a block takes part in a tile op (wp.tile): no bounds guard
         #: generic kernel: float-typed parameters annotated ``Any``, concrete types in ``wp.overload``
         self.generic_mode = False
         self.overload: dict[str, X] = {}
@@ -249,11 +250,13 @@ class MotifBuilder:
         return self.rng.choice(list(options))
 
     def fresh(self, base: str) -> str:
-        """``base`` or ``base_2``, ``base_3`` ... unused so far."""
-        n, k = base, 1
+        """``base`` or, when taken, ``base1``, ``base2`` ... as engineers number them (``p1``, ``n1``;
+        ``x0_1`` after a base ending in a digit), unused so far."""
+        n, k = base, 0
+        sep = "_" if base[-1].isdigit() else ""
         while n in self.taken:
             k += 1
-            n = f"{base}_{k}"
+            n = f"{base}{sep}{k}"
         self.taken.add(n)
         return n
 
@@ -330,7 +333,7 @@ class MotifBuilder:
         ``guard_form``), against element-count parameters, an array's ``shape`` or, in 1-D, ``len(a)``
         (policy ``guard_limit``); for 2-D/3-D launches every index is tested (``i >= nx or j >= ny``)."""
         first = body[0] if body else None
-        if tiled or not (isinstance(first, ast.Assign) and ast.unparse(first.value) == "wp.tid()"):
+        if tiled or self.cooperative or not (isinstance(first, ast.Assign) and ast.unparse(first.value) == "wp.tid()"):
             return
         target = first.targets[0]
         ids = [target.id] if isinstance(target, ast.Name) else [e.id for e in target.elts]

@@ -115,7 +115,7 @@ def _covariance(b: MotifBuilder) -> KernelProgram:
     if kk is not None:
         inv_k, count = p.lit(1.0) / p.cast(name(kk)), name(kk)
     body: list[ast.stmt] = [t_stmt] + ([assign(kk, pts.dot("shape")[1])] if kk is not None else [])
-    if b.rng.random() < 0.35:  # one pass: E[x x^T] - mean mean^T
+    if p.f64 and b.rng.random() < 0.5:  # one pass: E[x x^T] - mean mean^T (cancels badly in float32: two passes there)
         S = b.fresh("S")
         body += [assign(mean, b.zero(p.vec())), assign(S, p.mat()()),
                  for_(j, [count], [assign(d, pts[t, name(j)]), aug(mean, "+", name(d)), aug(S, "+", wp.outer(name(d), name(d)))]),

@@ -109,17 +109,20 @@ def _volume_sdf(b: MotifBuilder, x: X, v: X, dt: X) -> list[ast.stmt]:
 
 
 def _mesh(b: MotifBuilder, x: X, v: X, dt: X) -> list[ast.stmt]:
-    """Push particles below a triangle mesh (a height field) back onto its surface."""
+    """Push particles below a triangle mesh (a height field) back onto its surface.
+
+    Inside/outside comes from the query's sign (angle-weighted normals) and the contact normal
+    from the closest point, as in warp.sim's soft contacts: both are the same whichever face
+    sharing an edge or vertex the query reports (a face normal is not, and the CPU and GPU
+    BVHs report different faces there)."""
     mesh = b.host(b.pick(["mesh", "collider_mesh", "ground_mesh"]), "mesh", (6, 6), low=-0.2, high=0.2)
     max_dist = b.scalar(b.pick(["max_dist", "query_radius"]), b.pick([0.25, 0.5, 1.0]))
-    q, cp, n, dist = b.fresh("query"), b.fresh("cp"), b.fresh("n"), b.fresh("dist")
+    q, cp, n = b.fresh("query"), b.fresh("cp"), b.fresh("n")
     hit = [assign(cp, wp.mesh_eval_position(mesh, name(q).dot("face"), name(q).dot("u"), name(q).dot("v"))),
-           assign(n, wp.mesh_eval_face_normal(mesh, name(q).dot("face"))),
-           assign(dist, wp.dot(x - name(cp), name(n))),
-           if_(name(dist).lt(0.0), [assign(x, x - name(n) * name(dist)),
-                                    assign(v, v - name(n) * wp.min(wp.dot(v, name(n)), 0.0))])]
+           if_(name(q).dot("sign").lt(0.0), [assign(n, wp.normalize(name(cp) - x)), assign(x, name(cp)),
+                                               assign(v, v - name(n) * wp.min(wp.dot(v, name(n)), 0.0))])]
     b.differentiable = False
-    return [assign(q, wp.mesh_query_point_no_sign(mesh, x, max_dist)), if_(name(q).dot("result"), hit)]
+    return [assign(q, wp.mesh_query_point_sign_normal(mesh, x, max_dist)), if_(name(q).dot("result"), hit)]
 
 
 _STEPS: dict[str, Callable[[MotifBuilder, X, X, X], list[ast.stmt]]] = {

@@ -19,14 +19,15 @@ from warpsynth.generate.program import KernelProgram
 F = name("float")
 
 
-def _mesh(b: MotifBuilder) -> X:
+def _mesh(b: MotifBuilder) -> tuple[X, int]:
+    """A height-field mesh parameter and its number of vertices."""
     k = b.pick([4, 6, 8])
-    return b.host(b.pick(["mesh", "mesh_id"]), "mesh", (k, k), low=-0.2, high=0.2)
+    return b.host(b.pick(["mesh", "mesh_id"]), "mesh", (k, k), low=-0.2, high=0.2), k * k
 
 
 def _closest(b: MotifBuilder) -> KernelProgram:
     n = b.pick([32, 64, 128])
-    mesh = _mesh(b)
+    mesh, vertices = _mesh(b)
     pts = b.array(b.pick(["points", "query_points", "x"]), "vec3", wp.vec3, (n,), low=-1.0, high=1.0)
     max_dist = b.scalar(b.pick(["max_dist", "query_radius"]), b.pick([0.5, 1.0, 2.0]))
     t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
@@ -57,16 +58,12 @@ def _closest(b: MotifBuilder) -> KernelProgram:
             arr = b.array(b.pick(["inside", "is_inside", "below"]), "int32", name("int"), (n,), role="out")
             crossings = wp.mesh_query_ray_count_intersections(mesh, name(p), wp.vec3(0.0, 1.0, 0.0))
             body.append(assign(arr[t], crossings % 2))
-        elif o == "normal":
+        elif o == "normal":  # from the closest point, not the face's normal: the same on every face sharing it
             arr = b.array(b.pick(["normals", "contact_normal"]), "vec3", wp.vec3, (n,), role="out")
-            nrm = wp.mesh_eval_face_normal(mesh, face) if b.rng.random() < 0.6 else wp.normalize(name(p) - name(cp))
-            hit.append(assign(arr[t], nrm))
+            nrm = wp.normalize(name(p) - name(cp))
+            hit.append(assign(arr[t], nrm * name(q).dot("sign") if signed else nrm))
         else:
-            arr = b.array(b.pick(["bary", "barycentric", "uvw"]), "vec3", wp.vec3, (n,), role="out")
-            hit.append(assign(arr[t], wp.vec3(u, v, 1.0 - u - v)))
-            faces = b.array(b.pick(["face_index", "tri_ids"]), "int32", name("int"), (n,), role="out")
-            hit.append(assign(faces[t], face))
-            miss.append(assign(faces[t], -1))
+            hit += _vertex_attribute(b, mesh, vertices, face, u, v, t, n)
     if not any(cp in {n.id for n in ast.walk(st) if isinstance(n, ast.Name)} for st in hit[1:]):
         hit = hit[1:]  # only the face / barycentrics are needed, not the closest point itself
     if b.rng.random() < 0.4 and miss:
@@ -77,9 +74,24 @@ def _closest(b: MotifBuilder) -> KernelProgram:
     return b.finish(b.pick(["closest_point_query", "query_mesh", "mesh_sdf", "project_points"]), body, (n,))
 
 
+def _vertex_attribute(b: MotifBuilder, mesh: X, vertices: int, face: X, u: X, v: X, t: X, n: int) -> list[ast.stmt]:
+    """A per-vertex field interpolated at the closest point with the query's barycentrics.
+
+    A closest point on an edge or vertex belongs to every face there, and which face a query
+    reports differs between the CPU and the GPU BVH; the face index and barycentrics do too, but
+    the interpolated value (like ``wp.mesh_eval_position``) is the same from every face.
+    """
+    attr = b.array(b.pick(["vertex_values", "vertex_temperature", "point_data"]), "float32", F, (vertices,))
+    out = b.array(b.pick(["sampled", "surface_value", "interp"]), "float32", F, (n,), role="out")
+    ids = [b.fresh(f"i{k}") for k in range(3)]
+    corners = [assign(i, wp.mesh_get_index(mesh, face * 3 + k)) for k, i in enumerate(ids)]
+    a, c, d = (attr[name(i)] for i in ids)
+    return corners + [assign(out[t], a * u + c * v + d * (1.0 - u - v))]
+
+
 def _ray(b: MotifBuilder) -> KernelProgram:
     w, h = b.pick([8, 16, 24]), b.pick([8, 12, 16])
-    mesh = _mesh(b)
+    mesh, vertices = _mesh(b)
     cam = b.value(b.pick(["cam_pos", "camera_origin", "eye"]), "vec3", wp.vec3, 1.5, 2.0)
     width, height = b.int_param("width", w), b.int_param("height", h)
     max_t = b.scalar(b.pick(["max_t", "far"]), b.pick([10.0, 100.0, 1.0e6]))
@@ -233,7 +245,7 @@ def _mesh_aabb(b: MotifBuilder) -> KernelProgram:
     """Triangles of a mesh overlapping a box around each point (``wp.mesh_query_aabb``): count
     them, or find the nearest vertex among them (``wp.mesh_get_index`` / ``wp.mesh_get_point``)."""
     n = b.pick([32, 64, 128])
-    mesh = _mesh(b)
+    mesh, vertices = _mesh(b)
     pts = b.array(b.pick(["points", "query_points", "x"]), "vec3", wp.vec3, (n,), low=-1.0, high=1.0)
     half = b.scalar(b.pick(["half_extent", "radius", "margin"]), b.pick([0.1, 0.25, 0.5]))
     t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
@@ -245,7 +257,14 @@ def _mesh_aabb(b: MotifBuilder) -> KernelProgram:
     if b.rng.random() < 0.5:
         count, out = b.fresh(b.pick(["count", "num_tris"])), b.array(b.pick(["counts", "overlaps", "num_faces"]), "int32",
                                                                     name("int"), (n,), role="out")
-        body += [assign(count, name("int")(0)), while_(wp.mesh_query_aabb_next(name(q), name(face)), [aug(count, "+", 1)])]
+        # the BVH reports candidates (which ones differs between the CPU and GPU builds): count the
+        # faces whose centroid lies in the box
+        c = b.fresh(b.pick(["centroid", "c"]))
+        k = b.fresh("k")
+        test = [assign(c, b.zero(wp.vec3)),
+                for_(k, [3], [aug(c, "+", wp.mesh_get_point(mesh, wp.mesh_get_index(mesh, name(face) * 3 + name(k))))]),
+                if_(wp.max(wp.abs(name(c) / 3.0 - name(p))).le(half), [aug(count, "+", 1)])]
+        body += [assign(count, name("int")(0)), while_(wp.mesh_query_aabb_next(name(q), name(face)), test)]
         b.store(out, t, name(count), body)
         return b.finish(b.pick(["count_overlapping_faces", "mesh_broad_phase", "faces_in_box"]), body, (n,))
     best, best_d, k, vi, dv, d = (b.fresh(v) for v in (b.pick(["nearest", "best_vertex"]), b.pick(["best_d", "min_d"]),
@@ -253,7 +272,8 @@ def _mesh_aabb(b: MotifBuilder) -> KernelProgram:
     inner = [assign(vi, wp.mesh_get_index(mesh, name(face) * 3 + name(k))),
              assign(dv, wp.mesh_get_point(mesh, name(vi)) - name(p)), assign(d, b.length_sq(name(dv))),
              if_(name(d).lt(name(best_d)), [assign(best_d, name(d)), assign(best, name(vi))])]
-    body += [assign(best, name("int")(-1)), assign(best_d, F(1.0e6)),
+    # only vertices within ``half`` of the point: their faces overlap the box, so every BVH reports them
+    body += [assign(best, name("int")(-1)), assign(best_d, half * half),
              while_(wp.mesh_query_aabb_next(name(q), name(face)), [for_(k, [3], inner)])]
     out = b.array(b.pick(["nearest_vertex", "closest_vertex", "vertex_ids"]), "int32", name("int"), (n,), role="out")
     body.append(assign(out[t], name(best)))

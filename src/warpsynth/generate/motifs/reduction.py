@@ -264,8 +264,30 @@ def _tile_sum(b: MotifBuilder) -> KernelProgram:
                     block_dim=b.pick([16, 32, 64]))
 
 
+def _block_sum(b: MotifBuilder) -> KernelProgram:
+    """Per-thread values summed per block with ``wp.tile_sum(wp.tile(v))`` and added once per block with
+    ``wp.tile_atomic_add`` (cf. Warp's ``example_fdtd_3d.py`` energy sums): one global atomic per block
+    instead of one per thread. A plain ``wp.launch``: the tile spans the launch's block, so the total is
+    the same at any block_dim (the launch size is a multiple of 256; no thread returns early, since
+    every thread of a block takes part in the tile)."""
+    p = b.prec
+    n = b.pick([256, 512, 1024])
+    t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
+    body: list[ast.stmt] = [t_stmt]
+    terms = 2 if b.rng.random() < 0.3 else 1
+    for _ in range(terms):
+        v = b.fresh(b.pick(["e", "energy", "contrib"]))  # a local: wp.tile() takes a value, not an array element
+        body.append(assign(v, _quantity(b, ["density", "values", "w"], (n,), t, body)))
+        s = b.fresh(b.pick(["block_sum", "tile_total", "s"]))
+        total = b.array(b.pick(["total", "energy_sum", "sum_out"]), p.dtype, p.scalar(), (1,), role="out")
+        body += [assign(s, wp.tile_sum(wp.tile(name(v)))), expr(wp.tile_atomic_add(total, name(s)))]
+    b.cooperative = True
+    b.features |= {"tile", "atomic", "per_thread_tile"}
+    return b.finish(b.pick(["sum_energy", "block_sum", "reduce_per_block"]), body, (n,))
+
+
 def build(b: MotifBuilder) -> KernelProgram:
     variant = b.variant()
     n = b.pick([64, 100, 128, 256])
     return {"histogram": _histogram, "atomic_sum": _atomic_sum, "segmented": _segmented, "minmax": _minmax,
-            "tile_sum": lambda b, n: _tile_sum(b), "count_if": _count_if}[variant](b, n)
+            "tile_sum": lambda b, n: _tile_sum(b), "block_sum": lambda b, n: _block_sum(b), "count_if": _count_if}[variant](b, n)
