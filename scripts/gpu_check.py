@@ -34,7 +34,7 @@ def _programs(args):
 
         programs = load_programs(args.dataset, args.n)
     else:
-        config = GeneratorConfig()
+        config = GeneratorConfig.only(args.category) if args.category else GeneratorConfig()
         programs = (kernel(seed, config) for seed in range(args.start_seed, args.start_seed + args.n))
     for p in programs:
         yield p, check_races(p.source, p.kernel_name, p.launch_json())
@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--start-seed", type=int, default=10_000_000, help="first generator seed (fresh: not the test seeds)")
     ap.add_argument("--dataset", help="check this dataset's rows instead of fresh kernels")
     ap.add_argument("--device", default="cuda:0")
+    ap.add_argument("--category", help="generate only this category (default: the default mix)")
     ap.add_argument("--max-seconds", type=float, default=0.0, help="stop taking new kernels after this long (0: no limit)")
     ap.add_argument("--json", default="gpu_check.json")
     args = ap.parse_args(argv)

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The GPU checks of one lent GPU session, as one script (a lease is short: ~15 min in all).
 #
-#   bash scripts/gpu_session.sh OUTDIR [SECONDS] [PROCS]
+#   [FOCUS="cat1 cat2"] bash scripts/gpu_session.sh OUTDIR [SECONDS] [PROCS]
 #
 # Needs warp importable (on the lent machine: ../shared/device/setup_warp.sh) and src/ on PYTHONPATH.
 # 1. scripts/gpu_check.py in PROCS processes (default 12), each on its own range of fresh seeds,
 #    for SECONDS (default 270) each: the static race check, then CPU vs CUDA forward and adjoints,
-#    and per-thread kernels again at block_dim 32 (verify/cuda.py). Merged into OUTDIR/gpu_check.json.
+#    and per-thread kernels again at block_dim 32 (verify/cuda.py); one more process per category in FOCUS.
+#    Merged into OUTDIR/gpu_check.json.
 # 2. meanwhile `warpsynth generate --verify cuda` (48 samples) and `warpsynth validate` on its output.
 # OUTDIR/summary.txt has the figures; logs of failures are kept beside it.
 set -u
@@ -20,9 +21,13 @@ ws() { python3 -c 'import sys; from warpsynth.cli import main; sys.exit(main())'
 
 { date -u; nvidia-smi -L; python3 -c "import warp as wp; wp.config.quiet=True; wp.init(); print('warp', wp.__version__, [str(d) for d in wp.get_cuda_devices()])"; } > "$OUT/summary.txt" 2>&1
 
-for i in $(seq 0 $((PROCS - 1))); do
+# the default mix in PROCS processes, plus one process per category named in FOCUS (space-separated)
+i=0
+for cat in $(seq 1 "$PROCS") ${FOCUS:-}; do
+  case "$cat" in [0-9]*) only=() ;; *) only=(--category "$cat") ;; esac
   WARP_CACHE_PATH="$W/cache$i" python3 scripts/gpu_check.py -n 1000000 --start-seed $((20000000 + i * 1000000)) \
-    --max-seconds "$SECS" --json "$W/gc$i.json" > "$W/gc$i.log" 2>&1 &
+    "${only[@]}" --max-seconds "$SECS" --json "$W/gc$i.json" > "$W/gc$i.log" 2>&1 &
+  i=$((i + 1))
 done
 
 t0=$(date +%s)

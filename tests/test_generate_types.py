@@ -86,3 +86,24 @@ def test_magnitude_bound_respects_dtype_limit(seed, target, depth):
     e = ExprBuilder(ctx).gen(target, depth, scope)
     if target.kind != "transform":
         assert e.mag <= LIMIT[target.dtype] * 1.01
+
+
+@given(mag=st.floats(min_value=0.5, max_value=1.0e6), name=st.sampled_from(["sin", "cos"]),
+       dtype=st.sampled_from(["float16", "float32", "float64"]))
+@settings(max_examples=40, deadline=None)
+def test_sin_and_cos_never_take_a_large_argument(mag, name, dtype):
+    """Every sin/cos the builder emits (a squash's too) gets an argument bounded by PERIODIC_ARG_BOUND:
+    rounding of a large argument (|x| * eps) passes through at full size and differed CPU vs GPU."""
+    from warpsynth.generate.guards import PERIODIC_ARG_BOUND
+
+    t = T.scalar(dtype)
+    ctx = Ctx(random.Random(0), "property", types=[t], group_weights={})
+    x = Expr(ast.Name("x", ast.Load()), t, mag)
+    e = ExprBuilder(ctx).call(name, [x])
+    arg = e.node.args[0]
+    if mag <= PERIODIC_ARG_BOUND:
+        assert ast.unparse(arg) == "x"
+    else:
+        assert isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Mult)
+        k = float(eval(ast.unparse(arg.right), {"wp": wp}))
+        assert mag * k <= PERIODIC_ARG_BOUND

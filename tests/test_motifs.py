@@ -296,3 +296,55 @@ def test_diversity_report_counts_duplicates_by_category():
     assert set(dupes) <= {"motif_tiled"}
     if dupes:
         assert "structural duplicates" in format_report(r)
+
+
+def _run_cpu(program):
+    """Launch ``program`` on the CPU; (values by argument name, the wp.Mesh behind its mesh argument)."""
+    import gc
+
+    import warp as wp
+
+    from warpsynth.extract import load_source
+    from warpsynth.generate.launch import launch
+
+    with load_source(program.source, f"sem{program.seed}") as loaded:
+        k = loaded.namespace[program.kernel_name]
+        values = make_inputs(program, program.seed, k)
+        launch(program, k, values)
+    named = {a.name: v for a, v in zip(program.args, values)}
+    mesh_id = next(int(named[a.name]) for a in program.args if a.kind == "mesh")
+    mesh = next(o for o in gc.get_objects() if isinstance(o, wp.Mesh) and o.id == mesh_id)
+    return named, mesh
+
+
+def test_mesh_box_queries_compute_what_their_names_say():
+    """Nearest vertex within the radius and faces with their centroid in the box, against numpy brute force.
+
+    ``wp.mesh_get_point(mesh, i)`` takes a face-vertex slot (``face * 3 + k``), not a vertex id; reading
+    ``mesh_get_point(mesh, mesh_get_index(mesh, face * 3 + k))`` returned unrelated points (and other ones on a GPU).
+    """
+    config = GeneratorConfig.only("motif_geometry_queries")
+    checked = Counter()
+    for seed in range(400):
+        p = kernel(seed, config)
+        if "wp.mesh_query_aabb(" not in p.source or checked[p.kernel_name] >= 1:
+            continue
+        named, mesh = _run_cpu(p)
+        points, tris = mesh.points.numpy(), mesh.indices.numpy().reshape(-1, 3)
+        specs = {a.name: a for a in p.args}
+        x = next(named[a.name].numpy() for a in p.args if a.kind == "array" and a.dtype == "vec3")
+        half = next(float(named[a.name]) for a in p.args if a.kind == "scalar" and a.dtype == "float32")
+        flags = next((named[a.name].numpy() for a in p.args if a.kind == "array" and a.dtype == "int32" and a.role == "in"),
+                     np.ones(len(x), dtype=np.int32))
+        outs = [a.name for a in p.args if a.role == "out" and a.dtype == "int32"]
+        got = named[outs[0]].numpy()
+        for i in np.flatnonzero(flags & 1):
+            if "centroid" in p.source or "/ 3.0" in p.source:
+                c = points[tris].mean(axis=1)
+                want = int(np.all(np.abs(c - x[i]) <= half * (1 + 1e-6), axis=1).sum())
+            else:
+                d = ((points - x[i]) ** 2).sum(axis=1)
+                want = int(np.argmin(d)) if d.min() < half * half else -1
+            assert got[i] == want, (seed, i, specs[outs[0]])
+        checked[p.kernel_name] += 1
+    assert sum(checked.values()) >= 3, checked

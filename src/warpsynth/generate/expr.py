@@ -185,6 +185,8 @@ class ExprBuilder:
             return args[0]  # already non-negative
         if name == "abs" and args[0].type.is_scalar and literal_value(args[0].node) is not None:
             return self.lit(abs(literal_value(args[0].node)), args[0].type)
+        if name in ("sin", "cos") and args:  # every sin/cos, also a squash's: no ill-conditioned large argument
+            args = [guards.periodic_arg(self, args[0])] + list(args[1:])
         self.ctx.use(name)
         fn: ast.expr = name_load(name) if name in ("int", "float") else wp_attr(name)
         node = ast.Call(fn, [a.node for a in args], [])

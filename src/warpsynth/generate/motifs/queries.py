@@ -190,10 +190,12 @@ def _bvh(b: MotifBuilder, ray: bool) -> KernelProgram:
     acc = b.fresh(b.pick(["hit", "occluded"]) if any_hit else "count")
     found = [aug(acc, "+", 1)] + ([ast.Break()] if any_hit else [])
     cap = None
-    if b.rng.random() < 0.4:
-        cap = b.pick([4, 8])
-        cand = b.array(b.pick(["candidates", "pairs", "overlaps"]), "int32", name("int"), (n, cap), role="out")
-        found = [if_(name(acc).lt(cand.dot("shape")[1]), [assign(cand[t, name(acc)], name(idx))]), aug(acc, "+", 1)]
+    if not any_hit and b.rng.random() < 0.4:
+        # a point x box overlap matrix, not a list of box ids: a BVH reports the same boxes on every
+        # device but in its own traversal order, so a list filled in that order differs CPU vs GPU
+        cap = nb
+        cand = b.array(b.pick(["overlap", "contact_mask", "pair_mask"]), "int32", name("int"), (n, nb), role="out")
+        found = [assign(cand[t, name(idx)], 1), aug(acc, "+", 1)]
     if narrow:  # exact AABB test against the box (the BVH may report boxes that only touch its nodes)
         bl = lowers[name(idx)]
         bu = bl + uppers[name(idx)]
@@ -262,7 +264,7 @@ def _mesh_aabb(b: MotifBuilder) -> KernelProgram:
         c = b.fresh(b.pick(["centroid", "c"]))
         k = b.fresh("k")
         test = [assign(c, b.zero(wp.vec3)),
-                for_(k, [3], [aug(c, "+", wp.mesh_get_point(mesh, wp.mesh_get_index(mesh, name(face) * 3 + name(k))))]),
+                for_(k, [3], [aug(c, "+", wp.mesh_get_point(mesh, name(face) * 3 + name(k)))]),
                 if_(wp.max(wp.abs(name(c) / 3.0 - name(p))).le(half), [aug(count, "+", 1)])]
         body += [assign(count, name("int")(0)), while_(wp.mesh_query_aabb_next(name(q), name(face)), test)]
         b.store(out, t, name(count), body)
@@ -270,7 +272,8 @@ def _mesh_aabb(b: MotifBuilder) -> KernelProgram:
     best, best_d, k, vi, dv, d = (b.fresh(v) for v in (b.pick(["nearest", "best_vertex"]), b.pick(["best_d", "min_d"]),
                                                        "k", "vi", "dv", "d"))
     inner = [assign(vi, wp.mesh_get_index(mesh, name(face) * 3 + name(k))),
-             assign(dv, wp.mesh_get_point(mesh, name(vi)) - name(p)), assign(d, b.length_sq(name(dv))),
+             # wp.mesh_get_point takes the face-vertex slot (face * 3 + k), as wp.mesh_get_index does, not a vertex id
+             assign(dv, wp.mesh_get_point(mesh, name(face) * 3 + name(k)) - name(p)), assign(d, b.length_sq(name(dv))),
              if_(name(d).lt(name(best_d)), [assign(best_d, name(d)), assign(best, name(vi))])]
     # only vertices within ``half`` of the point: their faces overlap the box, so every BVH reports them
     body += [assign(best, name("int")(-1)), assign(best_d, half * half),
