@@ -104,8 +104,10 @@ def test_structurally_unique_and_uses_the_language_real_code_uses():
     assert {"hash_grid_query", "mesh_query_ray", "bvh_query_aabb", "volume_sample_f", "tile_cholesky", "rand_init",
             "quat_from_axis_angle", "transform_point", "static", "tile_matmul", "tile_fft", "tile_ifft", "tile_sort",
             "tile_broadcast", "hash_grid_point_id", "mesh_query_aabb", "mesh_get_point",
-            "mesh_query_point_sign_winding_number", "quat_to_axis_angle", "transform_inverse", "tile_cholesky_inplace",
-            "volume_index_to_world", "cos", "sin"} <= builtins, sorted(builtins)
+            "mesh_query_point_sign_normal", "quat_to_axis_angle", "transform_inverse", "tile_cholesky_inplace",
+            "volume_index_to_world", "volume_world_to_index_dir", "tile", "cos", "sin"} <= builtins, sorted(builtins)
+    # the host mesh is an open height field: a winding-number or ray-vote sign means nothing there
+    assert "mesh_query_point_sign_winding_number" not in builtins
 
 
 def _host_program(kind: str, **match):
@@ -259,14 +261,14 @@ def test_spring_endpoints_are_distinct_pairs():
 def test_new_builtins_compile_and_run_in_debug_mode():
     """One program per builtin added with the tiled family and the new query/kinematics variants,
     compiled on the CPU with bounds assertions and run on its seeded inputs (finite outputs).
-    ``wp.mesh_query_point_sign_winding_number`` needs the host mesh built with winding-number support."""
+    ``wp.tile`` is the per-thread block sum of the reduction family."""
     code = textwrap.dedent(
         """
         import json
         from warpsynth.generate import GeneratorConfig, kernel
         from warpsynth.verify.generated import run_errors
         wanted = {"tile_fft": "motif_tiled", "tile_sort": "motif_tiled", "tile_matmul": "motif_tiled",
-                  "tile_cholesky_inplace": "motif_linalg", "mesh_query_point_sign_winding_number": "motif_geometry_queries",
+                  "tile_cholesky_inplace": "motif_linalg", "tile": "motif_reduction",
                   "mesh_query_aabb": "motif_geometry_queries", "mesh_query_ray_anyhit": "motif_geometry_queries",
                   "hash_grid_point_id": "motif_neighbors", "quat_to_axis_angle": "motif_kinematics",
                   "volume_index_to_world": "motif_volume"}
@@ -348,3 +350,42 @@ def test_mesh_box_queries_compute_what_their_names_say():
             assert got[i] == want, (seed, i, specs[outs[0]])
         checked[p.kernel_name] += 1
     assert sum(checked.values()) >= 3, checked
+
+
+def _launch_named(program) -> dict:
+    from warpsynth.extract import load_source
+    from warpsynth.generate.launch import launch
+
+    with load_source(program.source, f"named{program.seed}") as loaded:
+        k = loaded.namespace[program.kernel_name]
+        values = make_inputs(program, program.seed, k)
+        launch(program, k, values)
+    return {a.name: v for a, v in zip(program.args, values)}
+
+
+def test_principal_axes_and_sorted_keys_mean_what_their_names_say():
+    """``wp.eig3`` returns eigenvalues unordered: the axis is the largest eigenvalue's eigenvector (the
+    smallest's for a normal), as numpy's eigh says; a descending sort stores the keys, not their negations."""
+    seen = Counter()
+    for seed in range(400):
+        p = kernel(seed, GeneratorConfig.only("motif_linalg"))
+        if "wp.eig3" not in p.source or seen["eig3"] >= 3:
+            continue
+        v = _launch_named(p)
+        cov = next(v[a.name].numpy() for a in p.args if a.role == "out" and a.dtype == "mat33")
+        name = next(a.name for a in p.args if a.role == "out" and a.dtype == "vec3" and a.name in ("principal_axis", "normal", "major_axis"))
+        _, vecs = np.linalg.eigh(cov.astype(np.float64))
+        want = vecs[:, :, 0] if name == "normal" else vecs[:, :, 2]
+        got = v[name].numpy()
+        assert np.allclose(np.abs(np.sum(want * got, axis=1)), 1.0, atol=1e-3), (seed, name)
+        seen["eig3"] += 1
+    for seed in range(400):
+        p = kernel(seed, GeneratorConfig.only("motif_tiled"))
+        if "wp.tile_sort" not in p.source or "sorted_keys" not in p.source and "keys_out" not in p.source:
+            continue
+        v = _launch_named(p)
+        out = next(v[a.name].numpy() for a in p.args if a.name in ("sorted_keys", "keys_out"))
+        keys = next(v[a.name].numpy() for a in p.args if a.name in ("keys", "distances", "scores"))
+        assert sorted(out.tolist()) == sorted(keys.tolist()), seed  # the keys themselves, in some order
+        seen["sort"] += 1
+    assert seen["eig3"] >= 2 and seen["sort"] >= 3, seen

@@ -6,8 +6,8 @@ behind it is built here from the spec and the launch's numpy ``Generator``:
 
 * ``mesh``: a height-field surface over the square [-1, 1]^2 (x, z) with
   ``shape = (nx, nz)`` vertices and heights drawn from [low, high];
-  2 (nx-1)(nz-1) triangles; built with ``support_winding_number=True`` (for
-  ``wp.mesh_query_point_sign_winding_number``).
+  2 (nx-1)(nz-1) triangles. It is an open surface, so only
+  ``wp.mesh_query_point_sign_normal`` gives a meaningful sign (kernels use no other).
 * ``bvh``: ``shape[0]`` axis-aligned boxes, centres drawn from [low, high]^3,
   half extents from [0.05, 0.25]; or, when ``fields`` names two ``vec3`` arrays
   (lowers, extents), the boxes [lowers, lowers + |extents|] the kernel itself reads.
@@ -43,8 +43,7 @@ def _mesh(spec: ArgSpec, rng: np.random.Generator, device: str) -> Any:
             v00, v01, v10, v11 = a * nz + c, a * nz + c + 1, (a + 1) * nz + c, (a + 1) * nz + c + 1
             tris += [v00, v01, v11, v00, v11, v10]
     return wp.Mesh(points=wp.array(points, dtype=wp.vec3, device=device),
-                   indices=wp.array(np.asarray(tris, dtype=np.int32), dtype=wp.int32, device=device),
-                   support_winding_number=True)
+                   indices=wp.array(np.asarray(tris, dtype=np.int32), dtype=wp.int32, device=device))
 
 
 def _bvh(spec: ArgSpec, rng: np.random.Generator, named: Mapping[str, Any], device: str) -> Any:

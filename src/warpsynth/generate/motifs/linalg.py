@@ -131,10 +131,16 @@ def _covariance(b: MotifBuilder) -> KernelProgram:
         means = b.array(b.pick(["centroids", "means", "mu"]), p.vec_dtype(), p.vec(), (n,), role="out")
         b.store(means, t, name(mean), body)
     if not p.f64 and b.rng.random() < 0.4:  # principal axes via a symmetric eigen-decomposition
-        U, sig = b.fresh("U"), b.fresh("sigma")
-        axes = b.array(b.pick(["principal_axis", "normal", "major_axis"]), p.vec_dtype(), p.vec(), (n,), role="out")
+        U, sig, col = b.fresh("U"), b.fresh("sigma"), b.fresh("k")
+        out_name = b.pick(["principal_axis", "normal", "major_axis"])
+        axes = b.array(out_name, p.vec_dtype(), p.vec(), (n,), role="out")
+        # wp.eig3 returns the eigenvalues in no particular order (svd.h; "do not rely on a particular
+        # ordering"): pick the column of the largest one (the smallest for a surface normal)
+        better = (lambda e: e.lt(name(sig)[name(col)])) if out_name == "normal" else (lambda e: e.gt(name(sig)[name(col)]))
         body += [assign(U, p.mat()()), assign(sig, b.zero(p.vec())), expr(wp.eig3(name(C), name(U), name(sig))),
-                 assign(axes[t], wp.vec3(name(U)[0, 2], name(U)[1, 2], name(U)[2, 2]))]
+                 assign(col, name("int")(0)),
+                 if_(better(name(sig)[1]), [assign(col, 1)]), if_(better(name(sig)[2]), [assign(col, 2)]),
+                 assign(axes[t], wp.vec3(name(U)[0, name(col)], name(U)[1, name(col)], name(U)[2, name(col)]))]
         b.differentiable = False
     return b.finish(b.pick(["compute_covariance", "cluster_covariance", "fit_gaussians"]), body, (n,))
 

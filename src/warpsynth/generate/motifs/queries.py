@@ -33,10 +33,13 @@ def _closest(b: MotifBuilder) -> KernelProgram:
     t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
     p, q, cp = b.fresh("p"), b.fresh(b.pick(["query", "q"])), b.fresh(b.pick(["closest", "cp"]))
     body: list[ast.stmt] = [t_stmt] + common.active_guard(b, n, t) + [assign(p, pts[t])]
-    query = b.pick(["point", "point", "no_sign", "no_sign", "sign_normal", "winding_number"])
-    signed = query != "no_sign"
+    # The host mesh is an open height field: only the angle-weighted normals give a meaningful inside/outside
+    # sign there (wp.mesh_query_point's ray vote and the winding number assume a closed mesh: mesh.h), so
+    # the signed queries are sign_normal ones and the others are used for distances and closest points only.
+    query = b.pick(["no_sign", "no_sign", "sign_normal", "sign_normal", "point"])
+    signed = query == "sign_normal"
     fn = {"point": wp.mesh_query_point, "no_sign": wp.mesh_query_point_no_sign,
-          "sign_normal": wp.mesh_query_point_sign_normal, "winding_number": wp.mesh_query_point_sign_winding_number}[query]
+          "sign_normal": wp.mesh_query_point_sign_normal}[query]
     body.append(assign(q, fn(mesh, name(p), max_dist)))
     face, u, v = name(q).dot("face"), name(q).dot("u"), name(q).dot("v")
     hit = [assign(cp, wp.mesh_eval_position(mesh, face, u, v))]
@@ -200,6 +203,8 @@ def _bvh(b: MotifBuilder, ray: bool) -> KernelProgram:
         bl = lowers[name(idx)]
         bu = bl + uppers[name(idx)]
         sep = bl.dot("x").gt(name(hi).dot("x")).or_(bu.dot("x").lt(name(lo).dot("x")))
+        for axis in ("y", "z"):
+            sep = sep.or_(bl.dot(axis).gt(name(hi).dot(axis))).or_(bu.dot(axis).lt(name(lo).dot(axis)))
         found = [if_(sep, [ast.Continue()])] + found
     count = b.array(b.pick(["any_hit", "occlusion", "hit_mask"] if any_hit else ["counts", "hits", "num_overlaps"]), "int32",
                     name("int"), (n,), role="out")

@@ -194,13 +194,11 @@ def _fft(b: MotifBuilder) -> KernelProgram:
         body.append(expr(wp.tile_ifft(name(s))))
         out = b.array(b.pick(["y", "filtered", "result"]), "vec2", wp.vec2f, (rows, n), role="out")
         norm = b.fresh(b.pick(["scaled", "y_tile"]))
-        if b.rng.random() < 0.6:  # cuFFT-style unnormalised inverse: scale by 1/N
-            scaled = b.func(b.pick(["normalize_ifft", "rescale"]), [("c", wp.vec2f)], [ret(name("c") * (1.0 / float(n)))],
-                            wp.vec2f)
-            body.append(assign(norm, wp.tile_map(name(scaled), name(s))))
-            body.append(expr(wp.tile_store(out, name(norm), offset=(i, 0))))
-        else:
-            body.append(expr(wp.tile_store(out, name(s), offset=(i, 0))))
+        # wp.tile_ifft is unnormalised (cuFFT style): scale by 1/N, or the output is N times the signal
+        scaled = b.func(b.pick(["normalize_ifft", "rescale"]), [("c", wp.vec2f)], [ret(name("c") * (1.0 / float(n)))],
+                        wp.vec2f)
+        body.append(assign(norm, wp.tile_map(name(scaled), name(s))))
+        body.append(expr(wp.tile_store(out, name(norm), offset=(i, 0))))
     b.features.update({"tile", "tile_fft"})
     return b.finish(b.pick(["fft_rows", "spectral_filter", "convolve_fft", "fft_tiled"]), body, (rows,), tiled=True,
                     block_dim=bd)
@@ -227,12 +225,14 @@ def _sort(b: MotifBuilder) -> KernelProgram:
         which = b.pick(["argmax", "argmin"])
         arg = b.array(b.pick([f"{which}_out", "best", "extreme_index"]), "int32", name("int"), (blocks,), role="out")
         body.append(expr(wp.tile_store(arg, getattr(wp, f"tile_{which}")(name(tk)), offset=i)))
-    if not int_keys and b.rng.random() < 0.3:  # descending order: sort the negated keys
+    descending = not int_keys and b.rng.random() < 0.3
+    if descending:  # descending order: sort the negated keys
         body.append(assign(tk, wp.tile_map(wp.neg, name(tk))))
     body.append(expr(wp.tile_sort(name(tk), name(tv))))
     if b.rng.random() < 0.6:
         ko = b.array(b.pick(["sorted_keys", "keys_out"]), kd, kann, (blocks * T,), role="out")
-        body.append(expr(wp.tile_store(ko, name(tk), offset=i * TS)))
+        stored = wp.tile_map(wp.neg, name(tk)) if descending else name(tk)  # the keys, not their negations
+        body.append(expr(wp.tile_store(ko, stored, offset=i * TS)))
     vo = b.array(b.pick(["sorted_values", "order", "perm"]), "int32", name("int"), (blocks * T,), role="out")
     body.append(expr(wp.tile_store(vo, name(tv), offset=i * TS)))
     b.features.add("tile")

@@ -74,7 +74,9 @@ def _points(b: MotifBuilder, vol: X, n: int, extent: float, res: int, variant: s
     if variant == "sample_gradient":
         out = b.array(b.pick(["gradients", "grad_out", "normals"]), "vec3", wp.vec3, (n,), role="out")
         values = b.array(b.pick(["values", "phi_out", "sdf_values"]), "float32", F, (n,), role="out")
-        g = wp.normalize(name(grad)) if b.rng.random() < 0.5 else name(grad)
+        # the sampled gradient is per index unit (volume.h): volume_world_to_index_dir turns it into world
+        # units (exact for these uniform, axis-aligned voxels); a normalized direction needs no conversion
+        g = wp.normalize(name(grad)) if b.rng.random() < 0.5 else wp.volume_world_to_index_dir(vol, name(grad))
         body += [assign(out[t], g), assign(values[t], name(d))]
         return b.finish(b.pick(["sample_gradient", "field_gradient", "compute_normals"]), body, (n,))
     radius = b.scalar(b.pick(["radius", "particle_radius", "thickness"]), b.pick([0.01, 0.05, 0.1]))
