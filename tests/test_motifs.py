@@ -389,3 +389,15 @@ def test_principal_axes_and_sorted_keys_mean_what_their_names_say():
         assert sorted(out.tolist()) == sorted(keys.tolist()), seed  # the keys themselves, in some order
         seen["sort"] += 1
     assert seen["eig3"] >= 2 and seen["sort"] >= 3, seen
+
+
+def test_every_overload_of_a_helper_is_called():
+    """An ``@wp.func`` overload nothing calls is dead code: overloaded helpers have a call site per definition."""
+    dead = []
+    for category in ("motif_kinematics", "motif_springs", "motif_particles", "motif_linalg"):
+        for p in _programs(category, range(300)):
+            tree = ast.parse(p.source)
+            defs = Counter(f.name for f in tree.body if isinstance(f, ast.FunctionDef))
+            calls = Counter(n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name))
+            dead += [(category, p.seed, f) for f, k in defs.items() if k > 1 and calls[f] < k]
+    assert dead == []

@@ -81,12 +81,13 @@ def _rigid(b: MotifBuilder, n: int) -> KernelProgram:
     return b.finish(b.pick(["integrate_bodies", "integrate_rigid", "step_bodies"]), body, shape)
 
 
-def _apply_helpers(b: MotifBuilder) -> tuple[str, bool]:
-    """``apply(X: transform, p)`` and, as an overload, ``apply(q: quat, p)`` for directions."""
+def _apply_helpers(b: MotifBuilder, directions: bool) -> tuple[str, bool]:
+    """``apply(X: transform, p)`` and, as an overload, ``apply(q: quat, p)`` when the kernel rotates
+    ``directions`` too (an overload nothing calls would be dead code)."""
     p = b.prec
     fname = b.fresh(b.pick(["apply", "to_world", "xform"]))
     b.func(fname, [("X", p.transform()), ("p", p.vec())], [ret(wp.transform_point(name("X"), name("p")))], p.vec(), reuse_name=fname)
-    if b.chance("func_overload"):
+    if directions and b.chance("func_overload"):
         b.func(fname, [("q", p.quat()), ("p", p.vec())], [ret(wp.quat_rotate(name("q"), name("p")))], p.vec(), reuse_name=fname)
         b.features.add("func_overload")
         return fname, True
@@ -115,7 +116,7 @@ def _transform_points(b: MotifBuilder, n: int) -> KernelProgram:
                             assign(X0, p.transform()(wp.transform_get_translation(name(X0)), name(q)))]
     point = b.let("p_local", local[t], body)  # the body-frame point, bound or inline
     if b.chance("helper_func"):
-        fname, overloaded = _apply_helpers(b)
+        fname, overloaded = _apply_helpers(b, directions=nout is not None)
         b.store(out, t, name(fname)(name(X0), point), body)
         if nout is not None:
             rot = name(fname)(name(q), nrm[t]) if overloaded else wp.quat_rotate(name(q), nrm[t])
