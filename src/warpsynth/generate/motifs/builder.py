@@ -462,7 +462,10 @@ class MotifBuilder:
     # ---------------------------------------------------------------- kernel
     def finish(self, kname: str, body: list[ast.stmt], launch_dim: tuple[int, ...], tiled: bool = False,
                block_dim: int | None = None, overload: dict[str, X] | None = None) -> KernelProgram:
-        """Render the module and return its program; ``overload`` registers ``wp.overload(kernel, {...})``."""
+        """Render the module and return its program; ``overload`` registers ``wp.overload(kernel, {...})``.
+        A kernel name an argument already has becomes ``<name>_kernel``, as Warp code names them."""
+        if kname in self.taken and f"{kname}_kernel" not in self.taken:
+            kname = f"{kname}_kernel"
         kname = self.fresh(kname)
         self._bounds_guard(body, launch_dim, tiled)
         if tiled:
