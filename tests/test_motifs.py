@@ -8,6 +8,7 @@ import ast
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -401,3 +402,17 @@ def test_every_overload_of_a_helper_is_called():
             calls = Counter(n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name))
             dead += [(category, p.seed, f) for f, k in defs.items() if k > 1 and calls[f] < k]
     assert dead == []
+
+
+def test_the_five_kernels_in_the_docs_are_what_sample_prints():
+    """docs/generator.md shows five generated kernels "unedited": each block is today's `warpsynth sample` output."""
+    from pathlib import Path
+
+    from warpsynth.generate.sample import sample_text
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "generator.md").read_text()
+    section = doc[doc.index("### Five generated kernels (unedited)"):doc.index("## Known limits")]
+    shown = re.findall(r"`warpsynth sample --seed (\d+) --category (\w+)`\)\n\n```python\n(.*?)\n```", section, re.S)
+    assert len(shown) == 5 and len({c for _, c, _ in shown}) == 5
+    for seed, category, code in shown:
+        assert sample_text(int(seed), category, False).rstrip("\n") == code, (seed, category)
