@@ -416,3 +416,27 @@ def test_the_five_kernels_in_the_docs_are_what_sample_prints():
     assert len(shown) == 5 and len({c for _, c, _ in shown}) == 5
     for seed, category, code in shown:
         assert sample_text(int(seed), category, False).rstrip("\n") == code, (seed, category)
+
+
+def test_block_histograms_count_like_numpy():
+    """The privatized histogram (tile_scatter_add into shared bins, one tile_atomic_add per block) counts
+    every value in range once, as numpy's histogram does."""
+    checked = 0
+    for seed in range(200):
+        p = kernel(seed, GeneratorConfig.only("motif_reduction"))
+        if "wp.tile_scatter_add" not in p.source or "dtype=int" not in p.source.split("wp.tile_zeros")[1].split(")")[0]:
+            continue
+        v = _launch_named(p)
+        spec = {a.name: a for a in p.args}
+        x = next(v[a.name].numpy() for a in p.args if a.kind == "array" and a.role == "in")
+        lo = next(float(v[a.name]) for a in p.args if a.name in ("lo", "range_min", "x_min"))
+        width = next(float(v[a.name]) for a in p.args if a.name in ("bin_width", "width"))
+        out = next(a.name for a in p.args if a.role == "out")
+        nb = spec[out].shape[0]
+        b = ((x - np.float32(lo)) / np.float32(width)).astype(np.int32)
+        want = np.bincount(b[(b >= 0) & (b < nb)], minlength=nb)
+        assert np.array_equal(v[out].numpy(), want), seed
+        checked += 1
+        if checked == 3:
+            break
+    assert checked == 3

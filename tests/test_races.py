@@ -466,3 +466,30 @@ def test_other_per_thread_tiles_are_rejected(change, reason):
     src = BLOCK_SUM.replace(*change)
     assert src != BLOCK_SUM
     assert any(reason in p for p in check(src, dim=(256,))), check(src, dim=(256,))
+
+
+HISTOGRAM = '''
+@wp.kernel
+def k(x: wp.array(dtype=float), counts: wp.array(dtype=int)):
+    i = wp.tid()
+    b = int((x[i] + 1.0) * 4.0)
+    h = wp.tile_zeros(shape=8, dtype=int, storage="shared")
+    wp.tile_scatter_add(h, b, 1, b >= 0 and b < 8)
+    wp.tile_atomic_add(counts, h)
+'''
+
+
+def test_a_privatized_histogram_in_a_plain_launch_is_accepted():
+    """Per-block bins filled with tile_scatter_add, added once per block: the same counts at any block_dim."""
+    assert check(HISTOGRAM, dim=(256,)) == []
+
+
+@pytest.mark.parametrize("change", [
+    ("1, b >= 0 and b < 8)", "1, b >= 0 and b < 8, False)"),  # non-atomic scatter: colliding updates are lost
+    ("    wp.tile_atomic_add(counts, h)\n", "    wp.tile_atomic_add(counts, h)\n    counts[i] = h[0]\n"),  # h read per thread
+    ("    b = int", "    if x[i] > 2.0:\n        return\n    b = int"),  # threads missing from the scatter
+    ("    wp.tile_atomic_add(counts, h)\n", "    wp.tile_store(counts, h)\n"),  # every block overwrites the bins
+])
+def test_other_histograms_are_rejected(change):
+    src = HISTOGRAM.replace(*change)
+    assert src != HISTOGRAM and check(src, dim=(256,)) != []

@@ -110,7 +110,7 @@ class MotifPolicy:
         "geometry_queries": {"mesh_closest": 1.5, "mesh_ray": 1.5, "mesh_aabb": 1.0, "bvh_aabb": 1.0, "bvh_ray": 1.0},
         "volume": {"sample_linear": 1.5, "sample_gradient": 1.0, "sdf_collide": 1.0, "ray_march": 1.0, "voxels": 0.7},
         "stencil": {"laplacian": 1.0, "diffusion": 1.5, "wave": 1.0, "advection": 1.0, "gradient": 0.8, "jacobi": 1.0},
-        "reduction": {"histogram": 1.5, "atomic_sum": 1.0, "segmented": 1.0, "tile_sum": 0.5, "block_sum": 0.5, "minmax": 0.7, "count_if": 0.7},
+        "reduction": {"histogram": 1.5, "atomic_sum": 1.0, "segmented": 1.0, "tile_sum": 0.5, "block_sum": 0.5, "block_histogram": 0.5, "minmax": 0.7, "count_if": 0.7},
         "kinematics": {"rigid_integrate": 1.5, "transform_points": 1.5, "fk_chain": 1.0, "quat_rotate": 1.0, "slerp": 0.7,
                        "planar_fk": 1.0, "animate": 1.2, "relative_rotation": 0.8},
         "monte_carlo": {"pi_estimate": 1.0, "random_walk": 1.0, "sphere_sampling": 1.0, "jitter": 1.0, "integrate": 1.0,

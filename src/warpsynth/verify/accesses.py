@@ -211,7 +211,7 @@ class Walker:
         if name in BLOCK_SHAPED_TILES and id(node) not in self.ctx.block_sums:
             self.problem(node.lineno, f"wp.{name}() makes a tile with one element per thread: its shape depends on block_dim")
         first = self._array_of(args[0]) if args else None
-        if args and not first and any(w in name for w in _WRITING_WORDS):
+        if args and not first and any(w in name for w in _WRITING_WORDS) and id(node) not in self.ctx.block_sums:
             self.problem(node.lineno, f"wp.{name} on {ast.unparse(args[0])}: the check cannot tell which array it writes")
         if name.startswith("atomic_") and first:
             index = tuple(self.ev(a) for a in args[1:-1 - (name == "atomic_cas")])
@@ -323,7 +323,7 @@ class KernelContext:
     dtypes: dict[str, str]
     lines: list[str] | None = None  # source lines, for symbol names
     out: Collected = field(default_factory=Collected)
-    block_sums: frozenset[int] = frozenset()  # ids of ``wp.tile(x)`` calls in a block-sum idiom (races.block_sum_tiles)
+    block_sums: frozenset[int] = frozenset()  # ids of per-thread tile calls of a block sum / histogram (races.block_sum_tiles)
 
     def is_lane0_test(self, test: ast.expr, ev: Evaluator) -> bool:
         """``lane == 0`` (or ``0 == lane``, or one term of an ``and``) where lane is the thread's lane."""

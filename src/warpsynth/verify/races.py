@@ -121,36 +121,58 @@ def _inline_int_constants(tree: ast.Module) -> None:
 
 
 def block_sum_tiles(fn: ast.FunctionDef) -> frozenset[int] | None:
-    """Ids of the ``wp.tile(x)`` calls of a kernel whose every tile operation is a block sum, else None.
+    """Ids of the per-thread tile calls of a kernel whose every tile operation is a block sum or a
+    privatized histogram, else None.
 
     A block sum is ``s = wp.tile_sum(wp.tile(x))`` with ``s`` used only in ``wp.tile_atomic_add(a, s)``
-    (or ``wp.tile_atomic_add(a, wp.tile_sum(wp.tile(x)))``), in a kernel with no ``return``, as in
-    Warp's ``example_fdtd_3d.py``. In a plain ``wp.launch`` each block adds the sum of its threads'
-    values once, so the total is the sum over all threads at any block_dim (the CPU runs blocks of
-    one thread and gets the same sum). An early ``return`` would leave threads out of the block's
-    tile, so a kernel with one is not a block sum.
+    (or ``wp.tile_atomic_add(a, wp.tile_sum(wp.tile(x)))``), as in Warp's ``example_fdtd_3d.py``. A
+    privatized histogram is ``h = wp.tile_zeros(...)``, ``wp.tile_scatter_add(h, i, v, has_value)``
+    calls (atomic, the default) and then one ``wp.tile_atomic_add(a, h)``, ``h`` used nowhere else.
+    In a plain ``wp.launch`` each block adds its threads' contributions once, so the result is the
+    sum over all threads at any block_dim (the CPU runs blocks of one thread and gets the same sum).
+    A kernel with a ``return`` is neither: it would leave threads out of the block's tile.
+    The ids returned are those of the ``wp.tile`` and ``wp.tile_scatter_add`` calls.
     """
     calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call)]
     tile_calls = [c for c in calls if (wp_name(c.func) or "").startswith("tile")]
     if not tile_calls or any(isinstance(n, ast.Return) for n in ast.walk(fn)):
         return None
-    sums = {id(c) for c in tile_calls if wp_name(c.func) == "tile_sum" and len(c.args) == 1 and isinstance(c.args[0], ast.Call)
-            and wp_name(c.args[0].func) == "tile" and len(c.args[0].args) == 1}
-    holders = {}  # local name -> its tile_sum call
+    made = {}  # local name -> the call whose tile it holds (tile_sum(tile(x)) or tile_zeros)
     for n in ast.walk(fn):
-        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and id(n.value) in sums:
-            holders[n.targets[0].id] = n.value
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Call):
+            made.setdefault(n.targets[0].id, []).append(n.value)
     adds = [c for c in tile_calls if wp_name(c.func) == "tile_atomic_add" and len(c.args) == 2 and not c.keywords]
-    added = {id(c.args[1]) for c in adds if id(c.args[1]) in sums}
-    added |= {id(holders[c.args[1].id]) for c in adds if isinstance(c.args[1], ast.Name) and c.args[1].id in holders}
-    reads = [n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in holders]
-    uses_ok = all(reads.count(h) == sum(isinstance(c.args[1], ast.Name) and c.args[1].id == h for c in adds) for h in holders)
-    allowed = {id(c) for c in tile_calls if id(c) in added} | {id(c.args[0]) for c in tile_calls if id(c) in added}
-    allowed |= {id(c) for c in adds if id(c.args[1]) in added
-                or (isinstance(c.args[1], ast.Name) and c.args[1].id in holders and id(holders[c.args[1].id]) in added)}
-    if not uses_ok or any(id(c) not in allowed for c in tile_calls):
+    allowed: set[int] = set()
+    per_thread: set[int] = set()
+
+    def block_sum(call: ast.expr) -> bool:
+        return (isinstance(call, ast.Call) and wp_name(call.func) == "tile_sum" and len(call.args) == 1
+                and isinstance(call.args[0], ast.Call) and wp_name(call.args[0].func) == "tile" and len(call.args[0].args) == 1)
+
+    reads = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    for add in adds:
+        src = add.args[1]
+        if block_sum(src):
+            allowed |= {id(add), id(src), id(src.args[0])}
+            per_thread.add(id(src.args[0]))
+            continue
+        if not isinstance(src, ast.Name) or len(made.get(src.id, [])) != 1:
+            continue
+        holder, uses = made[src.id][0], [r for r in reads if r.id == src.id]
+        if block_sum(holder) and len(uses) == 1:
+            allowed |= {id(add), id(holder), id(holder.args[0])}
+            per_thread.add(id(holder.args[0]))
+        elif isinstance(holder, ast.Call) and wp_name(holder.func) == "tile_zeros":
+            scatters = [c for c in tile_calls if wp_name(c.func) == "tile_scatter_add" and c.args
+                        and isinstance(c.args[0], ast.Name) and c.args[0].id == src.id]
+            atomic = all(len(c.args) < 5 and not any(k.arg == "atomic" for k in c.keywords) for c in scatters)
+            ordered = all(c.lineno < add.lineno for c in scatters)
+            if atomic and ordered and len(uses) == len(scatters) + 1:
+                allowed |= {id(add), id(holder)} | {id(c) for c in scatters}
+                per_thread |= {id(c) for c in scatters}
+    if any(id(c) not in allowed for c in tile_calls):
         return None
-    return frozenset(id(c.args[0]) for c in tile_calls if wp_name(c.func) == "tile_sum")
+    return frozenset(per_thread)
 
 
 def check_races(source: str, kernel_name: str, launch: LaunchSpec | str | dict | None = None) -> list[str]:

@@ -223,10 +223,18 @@ def _tile_sum(b: MotifBuilder) -> KernelProgram:
     if per_block > 1:
         k, acc = b.fresh("k"), b.fresh(b.pick(["acc", "block_acc"]))
         count = b.constant("TILES_PER_BLOCK", per_block) if b.chance("module_constant") else per_block
-        body: list[ast.stmt] = [t_stmt, assign(acc, wp.tile_zeros(shape=size, dtype=p.scalar())),
-                                for_(k, [count], [assign(a, wp.tile_load(x, shape=size, offset=(t * count + name(k)) * size)),
-                                                  aug(acc, "+", name(a)) if b.rng.random() < 0.5
-                                                  else assign(acc, name(acc) + name(a))])]
+        if b.rng.random() < 0.5:  # one load of the block's whole chunk, summed through sub-tile views
+            chunk = b.fresh(b.pick(["chunk", "block_data"]))
+            view = wp.tile_view(name(chunk), offset=tup(name(k) * size), shape=tup(size))
+            whole = tile * per_block  # a tile shape is a compile-time int: not TILE_SIZE * TILES_PER_BLOCK
+            body = [t_stmt, assign(chunk, wp.tile_load(x, shape=whole, offset=t * whole)),
+                    assign(acc, wp.tile_zeros(shape=size, dtype=p.scalar())), for_(k, [count], [aug(acc, "+", view)])]
+            b.features.add("tile_view")
+        else:
+            body = [t_stmt, assign(acc, wp.tile_zeros(shape=size, dtype=p.scalar())),
+                    for_(k, [count], [assign(a, wp.tile_load(x, shape=size, offset=(t * count + name(k)) * size)),
+                                      aug(acc, "+", name(a)) if b.rng.random() < 0.5
+                                      else assign(acc, name(acc) + name(a))])]
         a = acc
     else:
         body = [t_stmt, assign(a, wp.tile_load(x, shape=size, offset=t * size))]
@@ -286,8 +294,39 @@ def _block_sum(b: MotifBuilder) -> KernelProgram:
     return b.finish(b.pick(["sum_energy", "block_sum", "reduce_per_block"]), body, (n,))
 
 
+def _block_histogram(b: MotifBuilder) -> KernelProgram:
+    """A privatized histogram: each block counts into a shared-memory tile with
+    ``wp.tile_scatter_add`` and adds it to the global bins once with ``wp.tile_atomic_add``
+    (one global atomic per bin and block, not per element). A plain ``wp.launch``: the global
+    counts are the same at any block_dim and on the CPU (blocks of one thread); values outside
+    the range are skipped with ``has_value`` (every thread still takes part in the scatter)."""
+    p = b.prec
+    n = b.pick([256, 512, 1024])
+    nbins = b.pick([8, 16, 32])
+    t_stmt, (t,) = common.tid(b, (b.pick(["tid", "i"]),))
+    body: list[ast.stmt] = [t_stmt]
+    x = b.array(b.pick(["values", "samples", "data"]), p.dtype, p.scalar(), (n,))
+    lo = b.scalar(b.pick(["lo", "range_min", "x_min"]), -1.0)
+    width = b.scalar(b.pick(["bin_width", "width"]), round(2.0 / nbins, 4))
+    bins_n = b.constant(b.pick(["NUM_BINS", "BINS"]), nbins) if b.chance("module_constant") else nbins
+    weighted = b.rng.random() < 0.3
+    cdt, cann, one = (p.dtype, p.scalar(), p.lit(1.0)) if weighted else ("int32", name("int"), 1)
+    counts = b.array(b.pick(["hist", "counts", "bins"]), cdt, cann, (nbins,), role="out")
+    v, bin_, local = b.fresh(b.pick(["x", "v"])), b.fresh(b.pick(["bin", "k"])), b.fresh(b.pick(["local_hist", "block_bins"]))
+    value = b.array(b.pick(["weights", "mass"]), p.dtype, p.scalar(), (n,), low=0.5, high=2.0)[t] if weighted else one
+    body += [assign(v, x[t]), assign(bin_, name("int")((name(v) - lo) / width)),
+             assign(local, wp.tile_zeros(shape=bins_n, dtype=cann, storage=X(ast.Constant("shared")))),
+             expr(wp.tile_scatter_add(name(local), name(bin_), value, name(bin_).ge(0).and_(name(bin_).lt(bins_n)))),
+             expr(wp.tile_atomic_add(counts, name(local)))]
+    b.cooperative = True
+    b.differentiable = False
+    b.features |= {"tile", "atomic", "per_thread_tile", "tile_scatter"}
+    return b.finish(b.pick(["histogram", "bin_values", "block_histogram"]), body, (n,))
+
+
 def build(b: MotifBuilder) -> KernelProgram:
     variant = b.variant()
     n = b.pick([64, 100, 128, 256])
     return {"histogram": _histogram, "atomic_sum": _atomic_sum, "segmented": _segmented, "minmax": _minmax,
-            "tile_sum": lambda b, n: _tile_sum(b), "block_sum": lambda b, n: _block_sum(b), "count_if": _count_if}[variant](b, n)
+            "tile_sum": lambda b, n: _tile_sum(b), "block_sum": lambda b, n: _block_sum(b),
+            "block_histogram": lambda b, n: _block_histogram(b), "count_if": _count_if}[variant](b, n)
