@@ -15,7 +15,7 @@ from pathlib import Path
 from warpsynth.cli import main
 
 # generate -n 16 --shards 2 --verify run --seed 7 (Warp 1.19.0)
-PINNED = "e7e712e3b65362f9bec20ead30e63df1d5689b3add468cf743b4d445523dfb15"
+PINNED = "226f79355a2b6bce3f998efa06a788b58af13a3dc4cba9ff0a4976373c6a890a"
 
 _MARKER_DATA = ("categories", "config_hash", "index", "rejected", "rejects_by_stage", "rows", "samples", "shard", "shard_bytes", "shard_sha256")
 

@@ -53,7 +53,7 @@ MOTIF_CATEGORIES: tuple[str, ...] = tuple(f"motif_{name}" for name in FAMILIES)
 #: post-steps are picked and ordered per program, and the tile kernels, which also bring the
 #: tile builtins real code calls most) weigh more.
 MOTIF_WEIGHT = 0.4
-MOTIF_WEIGHTS: dict[str, float] = {"particles": 2.0, "tiled": 1.8}
+MOTIF_WEIGHTS: dict[str, float] = {"particles": 2.0, "tiled": 1.5}
 
 
 def _entry_build(family: str) -> Callable[[catalog.Job], KernelProgram]:
