@@ -30,6 +30,7 @@ SPECS = {
     "05": ("05_wp_grad_custom_grad.py", [":05_wp_grad_custom_grad"]),
     "09": ("09_tile_rowsum.py", [":09_tile_rowsum"]),  # MathDx tile_matmul: ~60 s, LTO linking in the AOT
     "15": ("15_debug_mode_config.py", [":15_debug_mode_config"]),
+    "16": ("16_block_sum_tile.py", [":16_block_sum_tile"]),
     "bwpkg": ("module_backward_off_pkg", ["module_backward_off_pkg:bwpkg.nobw"]),
     "namespace": ("namespace_pkg", ["namespace_pkg:top", "namespace_pkg:top._src.core.k3"]),
     "library": ("library_import", ["library_import:uses_sparse"]),

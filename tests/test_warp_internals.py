@@ -283,3 +283,27 @@ def test_mathdx_detection():
         assert not _warp.uses_mathdx(build)
         assert _warp.lto_declarations(build, "anything") == ""
     assert {"tile_matmul", "tile_fft", "tile_cholesky"} <= _warp.mathdx._mathdx_builtin_names()
+
+
+BLOCK_SUM = """
+import warp as wp
+
+@wp.kernel
+def total(x: wp.array(dtype=float), out: wp.array(dtype=float)):
+    i = wp.tid()
+    v = x[i]
+    wp.tile_atomic_add(out, wp.tile_sum(wp.tile(v)))
+"""
+
+
+def test_block_shaped_tiles_get_a_cuda_build_at_the_module_block_dim():
+    """``wp.tile(v)`` is ``tile_shape_t<block_dim>``: 1 in the CPU build, the module's CUDA block_dim (256) in a
+    ``cuda_block_dim`` build; a kernel without it is not flagged."""
+    with load_source(BLOCK_SUM, tag="int_bs") as loaded:
+        module = loaded.kernels()["total"].module
+        build = _warp.build_module(module)
+        assert _warp.uses_block_shaped_tiles(build)
+        cuda = _warp.build_module(module, cuda_block_dim=True)
+        assert cuda.options["block_dim"] == 256 and build.options["block_dim"] == 1
+    with load_source(TWO_KERNELS, tag="int_bs2") as loaded:
+        assert not _warp.uses_block_shaped_tiles(_warp.build_module(loaded.kernels()["first"].module))

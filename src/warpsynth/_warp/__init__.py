@@ -48,7 +48,7 @@ from warpsynth._warp.codegen_text import (
 from warpsynth._warp.compiler import (
     SharedCpuObject, compile_cpu_object, compile_ptx, cpu_compiler_flags, load_cpu_object, unload_module,
 )
-from warpsynth._warp.mathdx import lto_declarations, uses_mathdx
+from warpsynth._warp.mathdx import lto_declarations, uses_block_shaped_tiles, uses_mathdx
 from warpsynth._warp.module_build import (
     ModuleBuild,
     build_module,
@@ -82,5 +82,5 @@ __all__ = [
     "kernel_python_source", "launch_mangled_name", "load_cpu_object", "SharedCpuObject", "lto_declarations", "mangled_name",
     "module_codegen", "module_kernels", "module_preamble", "new_modules", "release_module", "resolved_options",
     "struct_class_name", "struct_code", "target_options", "type_is_generic", "type_matches_template", "unload_module",
-    "used_structs", "user_modules", "uses_mathdx",
+    "used_structs", "user_modules", "uses_block_shaped_tiles", "uses_mathdx",
 ]

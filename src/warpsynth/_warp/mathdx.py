@@ -8,6 +8,8 @@ Private Warp internals touched: ``Function.lto_dispatch_func``/``user_overloads`
 
 from __future__ import annotations
 
+import re
+
 from warp._src import context as _context
 
 from warpsynth._warp.module_build import ModuleBuild
@@ -36,6 +38,20 @@ def uses_mathdx(build: ModuleBuild) -> bool:
     for obj in (*build.kernels, *build.builder.functions):
         source = obj.adj.source or ""
         if any(name in source for name in names):
+            return True
+    return False
+
+
+#: a call of ``wp.tile(x)`` / ``wp.untile(t)`` (not ``tile_load(`` and the like)
+_BLOCK_SHAPED = re.compile(r"(?<![\w.])(?:wp\.)?(?:tile|untile)\(|\bwp\.(?:tile|untile)\(")
+
+
+def uses_block_shaped_tiles(build: ModuleBuild) -> bool:
+    """Whether any kernel or function of the build calls ``wp.tile``/``wp.untile``, whose tile has one
+    element per thread: its CUDA text names ``tile_shape_t<block_dim>`` (a textual test on the Python
+    source, like ``uses_mathdx``)."""
+    for obj in (*build.kernels, *build.builder.functions):
+        if _BLOCK_SHAPED.search(obj.adj.source or ""):
             return True
     return False
 

@@ -97,13 +97,16 @@ def build_module(
     kernels: list | None = None,
     forward_only: bool = False,
     cuda_arch: int | None = None,
+    cuda_block_dim: bool = False,
 ) -> ModuleBuild:
     """Build a module once (the expensive step) with the options Warp resolves for it.
 
     The shared build is made at the CPU launch block_dim of 1 (a CPU ``wp.launch``
     compiles with ``block_dim=1``); per-kernel CUDA text does not depend on block_dim
     (only the module header does) except for MathDx tile ops, for which ``cuda_arch``
-    makes a CUDA build at that arch and the module's CUDA block_dim. ``kernels``
+    makes a CUDA build at that arch and the module's CUDA block_dim, and for block-shaped
+    tiles (``wp.tile``/``wp.untile``: one element per thread, ``tile_shape_t<block_dim>``),
+    for which ``cuda_block_dim`` makes an arch-neutral CUDA build at the module's CUDA block_dim. ``kernels``
     restricts the build to some of the module's kernels (per-kernel text does not depend
     on the others), which isolates a kernel whose codegen fails from its neighbours.
     ``enable_backward`` overrides the module option (``None``: the module's own);
@@ -111,7 +114,8 @@ def build_module(
     Kernels are hashed (mangled names) with their real options, after static
     expressions are resolved, as Warp's load does.
     """
-    block_dim = 1 if cuda_arch is None else module.options["block_dim"]
+    cuda = cuda_arch is not None or cuda_block_dim
+    block_dim = module.options["block_dim"] if cuda else 1
     options = resolved_options(module, block_dim=block_dim, enable_backward=False if forward_only else enable_backward)
     if cuda_arch is not None:
         options["output_arch"] = cuda_arch
@@ -119,7 +123,7 @@ def build_module(
     hasher = _context.ModuleHasher(module._get_live_kernels() if kernels is None else kernels, options)
     unique = list(hasher.unique_kernels.values())
     with _without_kernel_backward(unique, forward_only):
-        builder = _context.ModuleBuilder(module, options, hasher=hasher, target="cpu" if cuda_arch is None else "cuda")
+        builder = _context.ModuleBuilder(module, options, hasher=hasher, target="cuda" if cuda else "cpu")
     return ModuleBuild(module=module, options=options, builder=builder, kernels=list(builder.kernels), forward_only=forward_only, cuda_arch=cuda_arch)
 
 

@@ -104,7 +104,10 @@ def extract_module_kernels(
     irs = [_extract_built(k, build, [t for t in targets if t == "cpu"], cuda_arch) for k in build.kernels]
     if "cuda" in targets or ptx_archs:
         cuda_build, arch = build, cuda_arch
-        if cuda_arch is not None and _warp.uses_mathdx(build):
+        if _warp.uses_block_shaped_tiles(build) and not (cuda_arch is not None and _warp.uses_mathdx(build)):
+            # wp.tile(x) has one element per thread: the CUDA text is the module's CUDA block_dim's
+            cuda_build = _warp.build_module(module, kernels=subset, forward_only=not backward, cuda_block_dim=True)
+        elif cuda_arch is not None and _warp.uses_mathdx(build):
             # the adjoints are rebuilt for the arch: CPU text above was emitted first
             try:
                 cuda_build = _warp.build_module(module, kernels=subset, forward_only=not backward, cuda_arch=cuda_arch)
