@@ -458,6 +458,8 @@ def test_a_block_sum_in_a_plain_launch_is_accepted(src):
     (("    wp.tile_atomic_add(total, s)\n", "    wp.tile_atomic_add(total, s)\n    total[i] = s[0]\n"), "tile operations in a launch that is not tiled"),
     (("wp.tile_sum(wp.tile(v))", "wp.tile_max(wp.tile(v))"), "tile operations in a launch that is not tiled"),
     (("    wp.tile_atomic_add(total, s)\n", "    wp.tile_store(total, s)\n"), "tile operations in a launch that is not tiled"),
+    (("    s = wp.tile_sum(wp.tile(v))\n    wp.tile_atomic_add(total, s)\n",
+      "    if v > 0.0:\n        s = wp.tile_sum(wp.tile(v))\n        wp.tile_atomic_add(total, s)\n"), "tile operations in a launch that is not tiled"),
     (("s = wp.tile_sum(wp.tile(v))", "s = wp.tile_sum(wp.tile(v) * wp.untile(wp.tile(v)))"), "one element per thread"),
 ])
 def test_other_per_thread_tiles_are_rejected(change, reason):

@@ -130,7 +130,8 @@ def block_sum_tiles(fn: ast.FunctionDef) -> frozenset[int] | None:
     calls (atomic, the default) and then one ``wp.tile_atomic_add(a, h)``, ``h`` used nowhere else.
     In a plain ``wp.launch`` each block adds its threads' contributions once, so the result is the
     sum over all threads at any block_dim (the CPU runs blocks of one thread and gets the same sum).
-    A kernel with a ``return`` is neither: it would leave threads out of the block's tile.
+    A kernel with a ``return``, or with one of these calls inside a branch or loop, is neither: threads
+    of the block would skip the tile operation.
     The ids returned are those of the ``wp.tile`` and ``wp.tile_scatter_add`` calls.
     """
     calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call)]
@@ -170,8 +171,9 @@ def block_sum_tiles(fn: ast.FunctionDef) -> frozenset[int] | None:
             if atomic and ordered and len(uses) == len(scatters) + 1:
                 allowed |= {id(add), id(holder)} | {id(c) for c in scatters}
                 per_thread |= {id(c) for c in scatters}
-    if any(id(c) not in allowed for c in tile_calls):
-        return None
+    top = {id(n) for st in fn.body if isinstance(st, (ast.Assign, ast.Expr)) for n in ast.walk(st)}
+    if any(id(c) not in allowed or id(c) not in top for c in tile_calls):
+        return None  # another tile op, or one inside a branch or loop (threads of the block would skip it)
     return frozenset(per_thread)
 
 
