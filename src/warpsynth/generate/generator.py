@@ -4,7 +4,8 @@ Picks a registry entry (``catalog``) by the config's weights with a
 ``random.Random`` seeded from the seed and the config hash (string seeding is
 SHA-512 based, so identical across processes), builds it, removes dead code
 (``dataflow.prune``; a kernel left with fewer than ``policy.min_kernel_statements``
-statements is built again, up to ``policy.build_retries`` builds, keeping the largest) and renders the
+statements, or with a trivial expression (``quality.has_trivial``), is built again, up to
+``policy.build_retries`` builds, keeping the best) and renders the
 program (``assemble.program``).  Dict and set
 iteration never decides anything, so the same seed gives the same bytes.
 """
