@@ -11,7 +11,7 @@
    re-run one program per process to name the culprit.
 3. diversity and quality over seeds 0..D-1: structural uniqueness (>= 99%),
    distinct builtins (>= 220), every category present, and issue 15's code-quality
-   targets: 0 unused values, unused parameters, uncalled helpers, identity helpers
+   targets: 0 unused values, dead stores, unused parameters, uncalled helpers, identity helpers
    and trivial expressions, builtin-call JS divergence against Warp's shipped
    examples <= 0.25 (``warpsynth.generate.quality`` / ``reference``).
 

@@ -108,6 +108,7 @@ def test_generated_programs_have_no_dead_values_params_helpers():
     for s in range(40):
         m = measure(kernel(s).source)
         assert (m.unused_values, m.unused_params, m.uncalled_helpers, m.identity_helpers) == ([], [], [], []), s
+        assert m.dead_stores == [], s
 
 
 def test_policy_is_in_the_config_hash_and_checked():

@@ -15,7 +15,7 @@ from pathlib import Path
 from warpsynth.cli import main
 
 # generate -n 16 --shards 2 --verify run --seed 7 (Warp 1.19.0)
-PINNED = "226f79355a2b6bce3f998efa06a788b58af13a3dc4cba9ff0a4976373c6a890a"
+PINNED = "076bfce0323213e997224dea1a4a0f5c07f0cc20319a349a973e174cfbe7dc3c"
 
 _MARKER_DATA = ("categories", "config_hash", "index", "rejected", "rejects_by_stage", "rows", "samples", "shard", "shard_bytes", "shard_sha256")
 

@@ -1,6 +1,11 @@
 """Dead-code removal over a program's syntax tree: every value left reaches an output.
 
-``prune(built)`` keeps a statement only if it has an effect (an array store, an
+First an ``if`` that the tests around it decide is written as the branch it takes
+(``conditions``: ``elif n == 0:`` then ``if n < 0:``), a ``for`` loop whose iterations cannot
+differ is written once (``flatten_repeated_loops``),
+dead stores go (``liveness``: an assignment overwritten on every path before any read,
+``R = M`` then ``R = wp.outer(a, b)``), then ``prune(built)`` works per name:
+it keeps a statement only if it has an effect (an array store, an
 atomic, a tile store, a ``return``) or assigns a name that a kept statement
 reads; control flow is kept when its body keeps something (``break``/``continue``
 when their loop is kept).  Liveness is per name and flow-insensitive (a name
@@ -17,42 +22,14 @@ import ast
 from dataclasses import replace
 
 from warpsynth.generate.catalog import Built
+from warpsynth.generate.conditions import fold_decided
+from warpsynth.generate.liveness import OUT_ARGS as _OUT_ARGS
+from warpsynth.generate.liveness import call_name as _call_name
+from warpsynth.generate.liveness import dead_stores, has_effect
+from warpsynth.generate.liveness import store_root as _root
+from warpsynth.generate.liveness import reads as _names
 from warpsynth.generate.quality import is_self_assignment
-from warpsynth.generate.value import walk as _walk
-
-#: builtins with an effect beyond their return value (``wp.<name>(...)`` as a statement)
-_EFFECT_PREFIXES = ("atomic_", "tile_store", "tile_atomic", "tile_scatter", "printf", "print", "expect_", "store")
-#: builtins writing into output arguments: name -> positions of the outputs
-_OUT_ARGS = {"svd2": (1, 2, 3), "svd3": (1, 2, 3), "qr3": (1, 2), "eig3": (1, 2)}
-
-
-def _names(node: ast.AST | None) -> set[str]:
-    """Names read in an expression."""
-    if node is None:
-        return set()
-    return {n.id for n in _walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-
-
-def _has_effect(node: ast.expr) -> bool:
-    """Whether an expression calls a builtin with an effect (``wp.atomic_add`` returns the old value)."""
-    return any((_call_name(n) or "").startswith(_EFFECT_PREFIXES) for n in _walk(node) if isinstance(n, ast.Call))
-
-
-def _root(target: ast.expr) -> str | None:
-    """``v`` for targets ``v``, ``v[0]``, ``v.x``, ``a[i, j]``."""
-    while isinstance(target, (ast.Subscript, ast.Attribute)):
-        target = target.value
-    return target.id if isinstance(target, ast.Name) else None
-
-
-def _call_name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Call):
-        f = node.func
-        if isinstance(f, ast.Attribute):
-            return f.attr
-        if isinstance(f, ast.Name):
-            return f.id
-    return None
+from warpsynth.generate.liveness import walk as _walk
 
 
 class _Liveness:
@@ -97,7 +74,7 @@ class _Liveness:
             reads = _names(s.value)
             if any(isinstance(t, ast.Tuple) for t in targets):
                 return True, reads  # ``i, j = wp.tid()``
-            live = _has_effect(s.value)
+            live = has_effect(s.value)
             for t in targets:
                 root = _root(t)
                 if not isinstance(t, ast.Name):
@@ -197,11 +174,89 @@ def live_names(body: list[ast.stmt], params: set[str]) -> set[str]:
     return live.needed
 
 
+def _without(body: list[ast.stmt], dead: set[int]) -> list[ast.stmt]:
+    """``body`` with the statements in ``dead`` removed (new compound nodes; a dead store whose value
+    has an effect, ``old = wp.atomic_add(...)``, keeps its call)."""
+    out: list[ast.stmt] = []
+    for s in body:
+        if id(s) in dead:
+            value = getattr(s, "value", None)
+            if isinstance(s, (ast.Assign, ast.AugAssign)) and value is not None and has_effect(value):
+                out.append(ast.Expr(value))
+        elif isinstance(s, ast.If):
+            out.append(ast.If(s.test, _without(s.body, dead), _without(s.orelse, dead)))
+        elif isinstance(s, ast.For):
+            out.append(ast.For(s.target, s.iter, _without(s.body, dead), [], lineno=0))
+        elif isinstance(s, ast.While):
+            out.append(ast.While(s.test, _without(s.body, dead), []))
+        else:
+            out.append(s)
+    return out
+
+
+def drop_dead_stores(body: list[ast.stmt], params: set[str]) -> list[ast.stmt]:
+    """``body`` without dead stores (``liveness``: values overwritten on every path before a read),
+    repeated until none is left (a removed store may have been the only reader of another)."""
+    while True:
+        dead = dead_stores(body, params)
+        if not dead:
+            return body
+        body = _without(body, dead)
+
+
+#: builtins that advance a ``wp.rand_init`` state passed to them: a loop calling one differs per iteration
+_STATEFUL_PREFIXES = ("rand", "sample_", "poisson")
+
+
+def _iterations_interact(loop: ast.For) -> bool:
+    """Whether a ``for`` loop's iterations can differ: its body reads the loop index, reads a name
+    the body assigns (``x = x * 0.5``, a value carried to the next iteration), draws random
+    numbers, or leaves early (``break``/``continue``).  ``x += c`` alone does not count."""
+    body = ast.Module(loop.body, [])
+    nodes = list(_walk(body))
+    if any(isinstance(n, (ast.Break, ast.Continue, ast.Return)) for n in nodes):
+        return True
+    if any((_call_name(n) or "").startswith(_STATEFUL_PREFIXES) for n in nodes if isinstance(n, ast.Call)):
+        return True
+    assigned = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    index = {loop.target.id} if isinstance(loop.target, ast.Name) else set()
+    return bool(_names(body) & (assigned | index))
+
+
+def flatten_repeated_loops(body: list[ast.stmt]) -> list[ast.stmt]:
+    """``body`` with every ``for`` loop whose iterations cannot differ (``_iterations_interact``)
+    replaced by its body, written once: ``for l in range(4): wp.atomic_min(hist, 0, dt)`` repeats
+    one update, which nobody writes as a loop."""
+    out: list[ast.stmt] = []
+    for s in body:
+        if isinstance(s, ast.For):
+            inner = flatten_repeated_loops(s.body)
+            loop = ast.For(s.target, s.iter, inner, [], lineno=0)
+            out += loop.body if not _iterations_interact(loop) else [loop]
+        elif isinstance(s, ast.While):
+            out.append(ast.While(s.test, flatten_repeated_loops(s.body), []))
+        elif isinstance(s, ast.If):
+            out.append(ast.If(s.test, flatten_repeated_loops(s.body), flatten_repeated_loops(s.orelse)))
+        else:
+            out.append(s)
+    return out
+
+
+def _count(body: list[ast.stmt]) -> int:
+    """Statements in ``body``, nested ones included."""
+    return sum(isinstance(n, ast.stmt) for s in body for n in _walk(s))
+
+
 def prune_function(fn: ast.FunctionDef) -> ast.FunctionDef:
-    """``fn`` without dead statements (a new node; ``fn`` is not changed)."""
-    live = _Liveness({a.arg for a in fn.args.args})
-    live.solve(fn.body)
-    body = live.sweep(fn.body, False)
+    """``fn`` without decided conditions, repeated loops, dead stores and dead statements (a new node;
+    ``fn`` is not changed)."""
+    params = {a.arg for a in fn.args.args}
+    body, size = fn.body, None
+    while size != (size := _count(body)):  # each pass can expose more for the others: repeat until none removes anything
+        live = _Liveness(params)
+        body = drop_dead_stores(flatten_repeated_loops(fold_decided(body)), params)
+        live.solve(body)
+        body = live.sweep(body, False)
     return ast.FunctionDef(fn.name, fn.args, body or [ast.Pass()], fn.decorator_list, fn.returns, lineno=0)
 
 

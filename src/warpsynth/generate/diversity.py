@@ -4,7 +4,7 @@ Measures structural uniqueness (distinct ``canonical_form`` texts; the duplicate
 category, which is what bounds each category's weight), distinct
 Warp builtins emitted, distinct Warp types used, category/feature histograms,
 generation time and size statistics, the code-quality counts of ``quality``
-(unused values/parameters, uncalled or identity helpers, trivial expressions,
+(unused values/parameters, dead stores, conditions the enclosing ones decide, uncalled or identity helpers, trivial expressions,
 guards per 10 lines) and the Jensen-Shannon divergence of builtin-call
 frequencies against a reference corpus of real Warp code (``reference``).
 """
@@ -22,10 +22,12 @@ from pathlib import Path
 from warpsynth.generate import catalog, quality, reference
 from warpsynth.generate import types as T
 from warpsynth.generate.canonical import canonical_form
+from warpsynth.generate.conditions import decided_tests
 from warpsynth.generate.config import GeneratorConfig
 from warpsynth.generate.generator import kernel
 
-_QUALITY = ("unused_values", "unused_params", "uncalled_helpers", "identity_helpers", "trivial")
+_QUALITY = ("unused_values", "dead_stores", "unused_params", "uncalled_helpers", "identity_helpers", "trivial",
+            "decided_conditions")
 
 _TYPE_NAMES = frozenset(t.type_name() for t in T.all_value_types()) | {"array", "array2d", "array3d", "array4d"}
 
@@ -77,7 +79,9 @@ def report(n: int, config: GeneratorConfig | None = None, start: int = 0, refere
         calls.update(reference.call_counts(tree))
         m = quality.measure(tree)
         for k in _QUALITY:
-            found = getattr(m, k)
+            found = getattr(m, k, None)
+            if k == "decided_conditions":
+                found = [t for fn in tree.body if isinstance(fn, ast.FunctionDef) for t in decided_tests(fn)]
             if found:
                 bad[k][0] += 1
                 bad[k][1] += len(found)

@@ -651,22 +651,31 @@ class ExprBuilder:
         return all(p in have for p in h.params if p.kind == "struct")
 
     def helper_call(self, h, depth: int, scope: Scope) -> Expr:
-        """Call a generated ``@wp.func``; arguments are bounded to what the helper assumes."""
+        """Call a generated ``@wp.func``; arguments are bounded to what the helper assumes and at
+        least one reads a variable (``update(1.89)`` is a constant nobody computes per thread):
+        if none can, a leaf of the helper's return type instead."""
         args = []
         for p in h.params:
             if p.kind == "struct":
                 v = [x for x in scope.all_vars() if x.type == p][0]
                 args.append(v.load())
                 continue
-            for _ in range(self.pol.trivial_retries):  # prefer an argument in range to clamping one
-                a = self.gen(p, max(depth - 1, 0), scope)
-                if a.mag <= h.arg_limit:
-                    break
-            if a.mag > h.arg_limit:
-                a = self.bound(a, h.arg_limit)
-            args.append(a.node)
+            args.append(self._helper_arg(h, p, depth, scope))
+        if args and not any(has_var(a) for a in args):
+            k = self.rng.randrange(len(args))
+            v = self.variable(h.params[k], scope)
+            if v is None:
+                return self.leaf(h.ret, scope)
+            args[k] = (self.bound(v, h.arg_limit) if v.mag > h.arg_limit else v).node
         self.ctx.feature("func_call")
         return Expr(ast.Call(name_load(h.name), args, []), h.ret, h.ret_mag)
+
+    def _helper_arg(self, h, p: T.WType, depth: int, scope: Scope) -> ast.expr:
+        for _ in range(self.pol.trivial_retries):  # prefer an argument in range to clamping one
+            a = self.gen(p, max(depth - 1, 0), scope)
+            if a.mag <= h.arg_limit:
+                break
+        return (self.bound(a, h.arg_limit) if a.mag > h.arg_limit else a).node
 
     def summary(self, e: Expr, t: T.WType) -> Expr | None:
         """A value of type ``t`` that depends on ``e`` (an engineer's reduction: ``wp.length(v)``,
@@ -852,4 +861,6 @@ class ExprBuilder:
             if ast.dump(a.node) == ast.dump(b.node):
                 b = self.const(t)
         ops = [ast.Lt(), ast.Gt(), ast.LtE(), ast.GtE()] + ([ast.Eq(), ast.NotEq()] if t.is_int else [])
+        if t.is_int and not t.is_signed and literal_value(b.node) == 0:
+            ops = [ast.Gt(), ast.Eq(), ast.NotEq()]  # an unsigned ``k < 0`` is always false, ``k >= 0`` always true
         return ast.Compare(a.node, [r.choice(ops)], [b.node])

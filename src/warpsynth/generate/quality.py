@@ -3,6 +3,7 @@
 ``measure(source)`` counts, for one module text:
 
 * ``unused_values``: local names assigned in a function but never read;
+* ``dead_stores``: assignments whose value no path reads (overwritten first; ``liveness``);
 * ``unused_params``: function parameters never read;
 * ``uncalled_helpers``: ``@wp.func`` definitions nothing references;
 * ``identity_helpers``: ``@wp.func``s whose whole body returns a parameter unchanged;
@@ -19,6 +20,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from warpsynth.generate.liveness import dead_store_lines
 
 #: builtins that form literals when given literals (``wp.vec3(1.0, 0.0, 0.0)``, ``wp.float64(0.5)``)
 LITERAL_FORMS = frozenset(
@@ -93,6 +96,8 @@ def literal_number(node: ast.expr) -> float | None:
 #: scalar cast builtins (``float(x)``, ``wp.float64(x)``...)
 CASTS = frozenset({"float", "int", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
                     "uint16", "uint32", "uint64"})
+#: called names that are not ``@wp.func`` helpers
+_NOT_HELPERS = CASTS | {"range", "len", "bool", "print"}
 #: operators whose result is 0 when the left (``0 * x``, ``0 << k``, ``0 // n``) or, for the commuting
 #: ones, either operand is the literal 0
 _ZERO_LEFT = (ast.Mult, ast.BitAnd, ast.LShift, ast.RShift, ast.FloorDiv, ast.Mod, ast.Div)
@@ -158,7 +163,7 @@ def trivial_reason(node: ast.expr) -> str | None:
     Kinds (the reason strings): ``self-cancelling operator`` (``x - x``, ``k ^ k``), ``zero operand``
     (``0 * x``, ``x & 0``, ``0 << k``), ``modulo one`` (``k % 1``), ``neutral operand`` (``x + 0``, ``x * 1``), ``constant
     expression`` (an operator, math call, component or negation of literals only:
-    ``wp.abs(0.5) + 0.1``, ``wp.sin(0.5)``, ``wp.vec2(1.5)[1]``, ``~0``; a literal form such as
+    ``wp.abs(0.5) + 0.1``, ``wp.sin(0.5)``, ``wp.vec2(1.5)[1]``, ``~0``, a helper on literals ``update(1.89)``; a literal form such as
     ``wp.vec3(1.0, 0.0, 0.0)``, ``-1.5`` or ``wp.identity(n=3, dtype=float) * 2.0`` is not one),
     ``comparison with itself``, ``constant condition``, ``equal branches`` (``a if c else a``),
     ``idempotent call nested`` (``wp.abs(wp.abs(x))``), ``inverse of an inverse``
@@ -194,6 +199,10 @@ def trivial_reason(node: ast.expr) -> str | None:
             return "parallel arguments"
         if node.args and _reads_nothing(node) and not _is_literal_form(node):
             return "constant expression"
+        if isinstance(node.func, ast.Name) and node.args and all(map(_reads_nothing, node.args)) \
+                and node.func.id not in _NOT_HELPERS and not node.func.id[0].isupper():
+            # a ``@wp.func`` on literals only: ``update(1.89)`` (not ``range(3)``, a cast or a struct)
+            return "constant expression"
     elif isinstance(node, ast.UnaryOp):
         if isinstance(node.operand, ast.UnaryOp) and type(node.operand.op) is type(node.op):
             return "double negation"  # ``--x``, ``~~k``, ``not not c``
@@ -219,6 +228,7 @@ class Measures:
     """Counts for one program (see the module docstring)."""
 
     unused_values: list[str] = field(default_factory=list)
+    dead_stores: list[str] = field(default_factory=list)  # "function: statement"
     unused_params: list[str] = field(default_factory=list)
     uncalled_helpers: list[str] = field(default_factory=list)
     identity_helpers: list[str] = field(default_factory=list)
@@ -279,6 +289,7 @@ def _function_measures(fn: ast.FunctionDef, m: Measures) -> None:
             for e in n.targets[0].elts if isinstance(e, ast.Name)}
     m.unused_values += [f"{fn.name}.{v}" for v in assigned if v not in read and v not in loop_vars | tids]
     m.unused_params += [f"{fn.name}.{a.arg}" for a in fn.args.args if a.arg not in read]
+    m.dead_stores += [f"{fn.name}: {line}" for line in dead_store_lines(fn)]
     if returns_a_parameter(fn):
         m.identity_helpers.append(fn.name)
     m.lines += fn.end_lineno - fn.lineno

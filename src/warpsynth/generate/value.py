@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from warpsynth.generate import types as T
+from warpsynth.generate.liveness import walk
 from warpsynth.generate.quality import literal_number
 
 #: largest |value| an expression of each dtype may reach before it is squashed
@@ -45,20 +46,6 @@ class Expr:
         if v is not None and self.type.is_scalar:
             return b.lit(v + c, self.type)
         return Expr(ast.BinOp(self.node, ast.Add(), b.lit(c, self.type).node), self.type, self.mag + c)
-
-
-def walk(node: ast.AST):
-    """``ast.walk`` without its per-node generator overhead (the generator walks every program it makes)."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        for name in n._fields:
-            v = getattr(n, name, None)
-            if isinstance(v, list):
-                stack.extend(x for x in v if isinstance(x, ast.AST))
-            elif isinstance(v, ast.AST):
-                stack.append(v)
 
 
 def has_var(node: ast.expr) -> bool:

@@ -1,0 +1,150 @@
+"""Conditions decided by the conditions around them: ``elif n == 0:`` then ``if n < 0:``.
+
+A test ``x OP c`` (``x`` a name, ``c`` a number literal, ``OP`` a comparison) inside the branch
+of a test on the same ``x`` may be always true or always false there; no engineer writes such a
+branch.  ``decided_tests(body)`` finds them with interval reasoning over the reals (sound for
+integers too: what no real satisfies, no integer does): each branch adds its test, or the test's
+negation on the ``else`` side, as a constraint on ``x``; a statement that assigns ``x`` ends the
+constraints on ``x`` after it, and a loop ends those on every name its body assigns.
+``fold_decided(body)`` writes each decided ``if`` as the branch it always takes.  Generated
+inputs are finite, so no NaN makes a comparison differ from its interval meaning.  Pure ``ast``.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass
+
+from warpsynth.generate.liveness import walk
+from warpsynth.generate.quality import literal_number
+
+_FLIP = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE, ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
+_NEGATE = {ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE, ast.LtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
+
+#: one constraint: (name, operator class, number)
+Fact = tuple[str, type, float]
+
+
+def _atom(test: ast.expr) -> Fact | None:
+    """``(x, op, c)`` for ``x op c`` or ``c op x`` (as ``x flip(op) c``), else None."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _FLIP):
+        return None
+    left, right, op = test.left, test.comparators[0], type(test.ops[0])
+    if isinstance(left, ast.Name) and literal_number(right) is not None:
+        return left.id, op, float(literal_number(right))
+    if isinstance(right, ast.Name) and literal_number(left) is not None:
+        return right.id, _FLIP[op], float(literal_number(left))
+    return None
+
+
+def facts(test: ast.expr, holds: bool) -> list[Fact]:
+    """Constraints known where ``test`` is ``holds`` (``a and b`` true: both; ``a or b`` false: neither)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return facts(test.operand, not holds)
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And if holds else ast.Or):
+        return [f for v in test.values for f in facts(v, holds)]
+    atom = _atom(test)
+    if atom is None:
+        return []
+    name, op, c = atom
+    return [(name, op if holds else _NEGATE[op], c)]
+
+
+@dataclass
+class _Range:
+    lo: float = -math.inf
+    lo_open: bool = True
+    hi: float = math.inf
+    hi_open: bool = True
+
+    def add(self, op: type, c: float) -> None:
+        if op in (ast.Gt, ast.GtE, ast.Eq) and (c > self.lo or (c == self.lo and op is ast.Gt)):
+            self.lo, self.lo_open = c, op is ast.Gt
+        if op in (ast.Lt, ast.LtE, ast.Eq) and (c < self.hi or (c == self.hi and op is ast.Lt)):
+            self.hi, self.hi_open = c, op is ast.Lt
+
+
+def satisfiable(constraints: list[tuple[type, float]]) -> bool:
+    """Whether some real ``x`` meets every ``(op, c)`` (``x op c``)."""
+    r, excluded = _Range(), set()
+    for op, c in constraints:
+        if op is ast.NotEq:
+            excluded.add(c)
+        else:
+            r.add(op, c)
+    if r.lo < r.hi:
+        return True  # an interval of reals minus finitely many points
+    return r.lo == r.hi and not r.lo_open and not r.hi_open and r.lo not in excluded
+
+
+def decided(test: ast.expr, known: list[Fact]) -> bool | None:
+    """``True``/``False`` if ``known`` decides the atomic ``test``, else None."""
+    atom = _atom(test)
+    if atom is None:
+        return None
+    name, op, c = atom
+    have = [(o, v) for n, o, v in known if n == name]
+    if not have:
+        return None
+    if not satisfiable(have + [(op, c)]):
+        return False
+    if not satisfiable(have + [(_NEGATE[op], c)]):
+        return True
+    return None
+
+
+def _assigned(nodes: list[ast.stmt]) -> set[str]:
+    return {n.id for s in nodes for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _in_loop(loop: ast.For | ast.While, known: list[Fact]) -> list[Fact]:
+    """What still holds inside a loop: nothing about a name its body (or index) assigns."""
+    changed = _assigned(loop.body) | _assigned([ast.Assign([loop.target], ast.Constant(0))] if isinstance(loop, ast.For) else [])
+    return [f for f in known if f[0] not in changed]
+
+
+def fold_decided(body: list[ast.stmt], known: list[Fact] | None = None) -> list[ast.stmt]:
+    """``body`` with every ``if`` whose test the enclosing tests decide written as the branch it
+    takes (new compound nodes; the test of a kept ``if`` adds to what its branches know)."""
+    known = list(known or [])
+    out: list[ast.stmt] = []
+    for s in body:
+        if isinstance(s, ast.If):
+            d = decided(s.test, known)
+            if d is not None:
+                out += fold_decided(s.body if d else s.orelse, known)
+            else:
+                out.append(ast.If(s.test, fold_decided(s.body, known + facts(s.test, True)),
+                                  fold_decided(s.orelse, known + facts(s.test, False))))
+        elif isinstance(s, (ast.For, ast.While)):
+            inside = _in_loop(s, known)
+            if isinstance(s, ast.For):
+                out.append(ast.For(s.target, s.iter, fold_decided(s.body, inside), [], lineno=0))
+            else:
+                out.append(ast.While(s.test, fold_decided(s.body, inside), []))
+        else:
+            out.append(s)
+        changed = _assigned([s])
+        known = [f for f in known if f[0] not in changed]
+    return out
+
+
+def decided_tests(fn: ast.FunctionDef) -> list[str]:
+    """The tests in ``fn`` that enclosing tests decide, unparsed (``"n < wp.int64(0)"``)."""
+    found: list[str] = []
+
+    def visit(body: list[ast.stmt], known: list[Fact]) -> None:
+        for s in body:
+            if isinstance(s, ast.If):
+                if decided(s.test, known) is not None:
+                    found.append(ast.unparse(s.test))
+                visit(s.body, known + facts(s.test, True))
+                visit(s.orelse, known + facts(s.test, False))
+            elif isinstance(s, (ast.For, ast.While)):
+                visit(s.body, _in_loop(s, known))
+            changed = _assigned([s])
+            known = [f for f in known if f[0] not in changed]
+
+    visit(fn.body, [])
+    return found

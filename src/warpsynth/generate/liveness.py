@@ -1,0 +1,148 @@
+"""Flow-sensitive liveness of local names in a function body: which assignments are dead stores.
+
+A *dead store* is an assignment to a local name whose value no path reads: the name is assigned
+again, on every path, before any read (``R = M`` then ``R = wp.outer(a, b)``; ``k -= n`` then
+``k = flag``).  ``dead_stores(body, params)`` finds them with the classic backward dataflow
+equation over the structured syntax tree (Aho, Lam, Sethi, Ullman, *Compilers*, 2nd ed., §9.2.5:
+``in[s] = use[s] | (out[s] - def[s])``), with a fixpoint at each ``for``/``while`` loop and
+``break``/``continue`` taking the loop's exit/head sets.
+
+What counts as a store: ``x = e``, ``x += e`` and component writes ``x.y = e`` / ``x[0] = e`` to a
+name that is not a parameter (a write through a parameter is an effect: arrays, structs passed
+in; so is ``wp.adjoint[v] += g`` in a custom ``@wp.func_grad``).  A component write defines only part of ``x``, so it never kills ``x``.  A store whose value
+has an effect (``old = wp.atomic_add(...)``) is reported too; the caller decides to keep its call.
+Tuple targets (``i, j = wp.tid()``) are never reported.  Pure ``ast``: no Warp import.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+
+def walk(node: ast.AST):
+    """``ast.walk`` without its per-node generator overhead (the generator walks every program it makes)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        for name in n._fields:
+            v = getattr(n, name, None)
+            if isinstance(v, list):
+                stack.extend(x for x in v if isinstance(x, ast.AST))
+            elif isinstance(v, ast.AST):
+                stack.append(v)
+
+
+#: builtins writing into output arguments: name -> positions of the outputs
+OUT_ARGS = {"svd2": (1, 2, 3), "svd3": (1, 2, 3), "qr3": (1, 2), "eig3": (1, 2)}
+
+
+def reads(node: ast.AST | None) -> set[str]:
+    """Names read in an expression."""
+    if node is None:
+        return set()
+    return {n.id for n in walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def store_root(target: ast.expr) -> str | None:
+    """``v`` for targets ``v``, ``v[0]``, ``v.x``, ``a[i, j]``."""
+    while isinstance(target, (ast.Subscript, ast.Attribute)):
+        target = target.value
+    return target.id if isinstance(target, ast.Name) else None
+
+
+#: builtins with an effect beyond their return value (``wp.<name>(...)`` as a statement)
+EFFECT_PREFIXES = ("atomic_", "tile_store", "tile_atomic", "tile_scatter", "printf", "print", "expect_", "store")
+
+
+def has_effect(node: ast.expr) -> bool:
+    """Whether an expression calls a builtin with an effect (``wp.atomic_add`` returns the old value)."""
+    return any((call_name(n) or "").startswith(EFFECT_PREFIXES) for n in walk(node) if isinstance(n, ast.Call))
+
+
+def call_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Call):
+        f = node.func
+        return f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else None)
+    return None
+
+
+@dataclass
+class _Flow:
+    params: set[str]
+    dead: set[int] = field(default_factory=set)  # ids of dead statements (filled when ``record``)
+    record: bool = False
+
+    def block(self, body: list[ast.stmt], live: set[str], brk: set[str], cont: set[str]) -> set[str]:
+        """Names live before ``body`` given ``live`` after it (``brk``/``cont``: live at a loop's exit/head)."""
+        for s in reversed(body):
+            live = self.stmt(s, live, brk, cont)
+        return live
+
+    def stmt(self, s: ast.stmt, live: set[str], brk: set[str], cont: set[str]) -> set[str]:
+        if isinstance(s, ast.Break):
+            return set(brk)
+        if isinstance(s, ast.Continue):
+            return set(cont)
+        if isinstance(s, ast.Return):
+            return reads(s.value)
+        if isinstance(s, ast.If):
+            return reads(s.test) | self.block(s.body, live, brk, cont) | self.block(s.orelse, live, brk, cont)
+        if isinstance(s, (ast.For, ast.While)):
+            return self.loop(s, live)
+        if isinstance(s, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            return self.store(s, live)
+        if isinstance(s, ast.Expr) and call_name(s.value) in OUT_ARGS:
+            outs = {a.id for k, a in enumerate(s.value.args) if k in OUT_ARGS[call_name(s.value)]
+                    and isinstance(a, ast.Name)}
+            if outs and not outs & live and self.record:
+                self.dead.add(id(s))
+            return live | reads(s.value)  # outputs may be written in part: never a kill
+        return live | reads(s)
+
+    def store(self, s: ast.Assign | ast.AnnAssign | ast.AugAssign, live: set[str]) -> set[str]:
+        targets = s.targets if isinstance(s, ast.Assign) else [s.target]
+        used = reads(s.value)
+        if len(targets) != 1 or isinstance(targets[0], ast.Tuple):
+            return live | used | {n for t in targets for n in reads(t)}
+        t = targets[0]
+        root = store_root(t)
+        if root is None or root in self.params or root == "wp":  # ``wp.adjoint[v] += ...`` in a ``func_grad``
+            return live | used | reads(t) | ({root} if root else set())
+        if root not in live and s.value is not None:
+            if self.record:
+                self.dead.add(id(s))
+            return live | used if has_effect(s.value) else live  # the call of ``old = wp.atomic_add(...)`` stays
+        if isinstance(t, ast.Name) and not isinstance(s, ast.AugAssign):
+            return (live - {root}) | used
+        return live | used | reads(t) | {root}
+
+    def loop(self, s: ast.For | ast.While, after: set[str]) -> set[str]:
+        head_reads = reads(s.iter) if isinstance(s, ast.For) else reads(s.test)
+        target = {s.target.id} if isinstance(s, ast.For) and isinstance(s.target, ast.Name) else set()
+        record, self.record = self.record, False
+        head = set(after)
+        while True:  # least fixpoint of head = after | (body_in - target)
+            body_in = self.block(s.body, head, after, head)
+            new = after | (body_in - target) | (set() if isinstance(s, ast.For) else head_reads)
+            if new == head:
+                break
+            head = new
+        self.record = record
+        if record:
+            self.block(s.body, head, after, head)
+        return head | head_reads
+
+
+def dead_stores(body: list[ast.stmt], params: set[str]) -> set[int]:
+    """``id``s of the dead stores in ``body`` (statements of one function; ``params`` its parameters)."""
+    flow = _Flow(params, record=True)
+    flow.block(body, set(), set(), set())
+    return flow.dead
+
+
+def dead_store_lines(fn: ast.FunctionDef) -> list[str]:
+    """The dead stores of one function, unparsed (``"R = M"``), in source order."""
+    dead = dead_stores(fn.body, {a.arg for a in fn.args.args})
+    return [ast.unparse(n) for n in ast.walk(fn) if id(n) in dead]

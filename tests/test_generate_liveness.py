@@ -1,0 +1,127 @@
+"""Flow-sensitive dead stores (``generate.liveness``) and their removal by ``dataflow.prune_function``."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from warpsynth.generate.dataflow import prune_function
+from warpsynth.generate.liveness import dead_store_lines
+from warpsynth.generate.quality import measure
+
+
+def _fn(body: str, params: str = "a: wp.array(dtype=float), n: int, out: wp.array(dtype=float)") -> ast.FunctionDef:
+    src = f"@wp.kernel\ndef k({params}):\n" + textwrap.indent(textwrap.dedent(body), "    ")
+    return ast.parse(src).body[0]
+
+
+@pytest.mark.parametrize("body, dead", [
+    # overwritten in the same block
+    ("i = wp.tid()\nR = a[i]\nR = a[0] * 2.0\nout[i] = R\n", ["R = a[i]"]),
+    # an update overwritten before any read
+    ("i = wp.tid()\nk = a[i]\nk -= 1.0\nk = a[0]\nout[i] = k\n", ["k = a[i]", "k -= 1.0"]),
+    # overwritten on both branches of an if
+    ("i = wp.tid()\nx = 0.0\nif n > 0:\n    x = a[i]\nelse:\n    x = a[0]\nout[i] = x\n", ["x = 0.0"]),
+    # in a loop: the update is overwritten later in the same iteration, and nothing reads it after the loop
+    ("i = wp.tid()\nr = a[i]\nfor j in range(n):\n    r += a[j]\n    r = wp.sin(a[j])\nout[i] = r\n", ["r += a[j]"]),
+    # a component write to a local that is never read again
+    ("i = wp.tid()\nv = wp.vec3(a[i])\nout[i] = v[0]\nv[1] = 2.0\n", ["v[1] = 2.0"]),
+])
+def test_dead_stores_found(body: str, dead: list[str]) -> None:
+    assert dead_store_lines(_fn(body)) == dead
+
+
+@pytest.mark.parametrize("body", [
+    # only one branch overwrites: the first value reaches the read on the other path
+    "i = wp.tid()\nx = a[i]\nif n > 0:\n    x = a[0]\nout[i] = x\n",
+    # a loop-carried value: the next iteration reads it
+    "i = wp.tid()\ns = a[i]\nfor j in range(n):\n    out[j] = s\n    s = a[j]\n",
+    # the value leaves the loop through break; the loop may also run zero times
+    "i = wp.tid()\nx = a[i]\nfor j in range(n):\n    x = a[j]\n    if x > 0.0:\n        break\n    x = 0.0\nout[i] = x\n",
+    # continue goes back to the head, where the next iteration reads x
+    "i = wp.tid()\nx = a[i]\nj = int(0)\nwhile j < n:\n    j += 1\n    out[j] = x\n    x = a[j]\n    if x > 0.0:\n        continue\n    x = 1.0\n",
+    # a component write keeps the rest of the vector alive
+    "i = wp.tid()\nv = wp.vec3(a[i])\nv[1] = 2.0\nout[i] = wp.length(v)\n",
+    # writes through parameters and wp.adjoint are effects
+    "i = wp.tid()\na[i] = 1.0\na[i] = 2.0\n",
+    # a value read in a while loop's test on the next iteration
+    "i = wp.tid()\nx = a[i]\nwhile x < 1.0:\n    x = a[0] + 2.0\n    out[i] = 1.0\n",
+])
+def test_live_stores_kept(body: str) -> None:
+    assert dead_store_lines(_fn(body)) == []
+
+
+def test_func_grad_adjoint_is_an_effect() -> None:
+    src = "@wp.func_grad(f)\ndef adj_f(v: wp.vec3, adj_ret: float):\n    n = wp.length(v)\n    wp.adjoint[v] += v / n * adj_ret\n"
+    assert measure("import warp as wp\n" + src).dead_stores == []
+
+
+def test_prune_removes_dead_stores_and_what_only_they_read() -> None:
+    fn = _fn("i = wp.tid()\nt = a[i] * 3.0\nR = t\nif n > 0:\n    R = a[0]\nelse:\n    R = a[1]\n"
+             "old = wp.atomic_add(out, 0, 1.0)\nold = a[2]\nout[i] = R + old\n")
+    text = ast.unparse(prune_function(fn))
+    assert "t =" not in text and "R = t" not in text  # the dead store, then the value only it read
+    assert "wp.atomic_add(out, 0, 1.0)" in text and "old = wp.atomic_add" not in text  # the effect stays
+    assert measure("import warp as wp\n" + text).dead_stores == []
+
+
+@pytest.mark.parametrize("loop, flattened", [
+    ("for l in range(4):\n    wp.atomic_min(out, 0, a[i])\n", True),  # one update repeated
+    ("for l in range(n):\n    s += a[i]\n", True),  # an invariant added n times
+    ("for l in range(n):\n    s += a[l]\n", False),  # reads the index
+    ("for l in range(n):\n    s = s * 0.5 + a[i]\n", False),  # carries a value
+    ("for l in range(n):\n    s += wp.randf(state)\n", False),  # draws a new number each time
+    ("for l in range(n):\n    if a[i] > 0.0:\n        break\n    s += a[i]\n", False),  # leaves early
+])
+def test_loops_whose_iterations_cannot_differ_are_written_once(loop: str, flattened: bool) -> None:
+    fn = _fn("i = wp.tid()\nstate = wp.rand_init(n, i)\ns = a[i]\n" + loop + "out[i] = s\n")
+    text = ast.unparse(prune_function(fn))
+    assert ("for l in" not in text) == flattened, text
+
+
+def test_helper_calls_read_a_variable() -> None:
+    from warpsynth.generate import kernel
+    from warpsynth.generate.quality import trivial_reason
+
+    assert trivial_reason(ast.parse("update(1.89)", mode="eval").body) == "constant expression"
+    assert trivial_reason(ast.parse("update(x, 1.89)", mode="eval").body) is None
+    assert trivial_reason(ast.parse("range(3)", mode="eval").body) is None
+    calls = 0
+    for seed in range(300):
+        tree = ast.parse(kernel(seed).source)
+        helpers = {f.name for f in tree.body if isinstance(f, ast.FunctionDef) and ast.unparse(f.decorator_list[0]) == "wp.func"}
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in helpers:
+                calls += 1
+                assert trivial_reason(n) is None, (seed, ast.unparse(n))
+    assert calls > 30
+
+
+@pytest.mark.parametrize("body, decided", [
+    ("if n == 0:\n    out[0] = 1.0\nelif n > 3:\n    if n < 0:\n        out[1] = 2.0\n", ["n < 0"]),  # n > 3 there
+    ("if not n <= -2:\n    out[0] = 1.0\nelif n >= -1:\n    out[1] = 2.0\n", ["n >= -1"]),  # n <= -2 there
+    ("if n > 2 and n < 5:\n    if n != 7:\n        out[0] = 1.0\n", ["n != 7"]),  # always true
+    ("if n >= wp.int64(3):\n    if 2 >= n:\n        out[0] = 1.0\n", ["2 >= n"]),  # literal on the left
+])
+def test_conditions_decided_by_enclosing_ones(body: str, decided: list[str]) -> None:
+    from warpsynth.generate.conditions import decided_tests
+
+    fn = _fn("i = wp.tid()\n" + body)
+    assert decided_tests(fn) == decided
+    folded = prune_function(fn)
+    assert decided_tests(folded) == []
+    assert ast.unparse(folded).count("if ") + ast.unparse(folded).count("elif ") < body.count("if ")
+
+
+@pytest.mark.parametrize("body", [
+    "if n > 3:\n    n = n - 5\n    if n < 0:\n        out[0] = 1.0\n",  # n changed in between
+    "if n > 3:\n    for j in range(4):\n        if n < 0:\n            out[0] = 1.0\n        n -= 2\n",  # changed in the loop
+    "if n > 3:\n    if n < 5:\n        out[0] = 1.0\n",  # undecided
+    "if n > 3 or n < -3:\n    if n < 0:\n        out[0] = 1.0\n",  # an ``or`` tells nothing inside
+])
+def test_undecided_conditions_kept(body: str) -> None:
+    from warpsynth.generate.conditions import decided_tests
+
+    assert decided_tests(_fn("i = wp.tid()\n" + body)) == []
