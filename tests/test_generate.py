@@ -268,8 +268,9 @@ def test_quat_from_euler_axes_and_decomposition_inputs_are_guarded():
                 decomp += 1
                 src = call.args[0].id
                 assign = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and n.targets[0].id == src)
-                spread = assign.value.right
-                assert spread.func.attr == "diag", ast.unparse(assign)
+                v = assign.value  # ``X + wp.diag(spread)``, or ``wp.diag(spread) - Y`` once ``-Y + ...`` is tidied
+                spread = v.right if isinstance(v.op, ast.Add) else v.left
+                assert isinstance(v.op, (ast.Add, ast.Sub)) and spread.func.attr == "diag", ast.unparse(assign)
                 diagonal = [ast.literal_eval(c) for c in spread.args[0].args]
                 assert diagonal == sorted(diagonal) and len(set(diagonal)) == len(diagonal) > 1
     assert euler > 0 and decomp > 0

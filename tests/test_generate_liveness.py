@@ -104,6 +104,7 @@ def test_helper_calls_read_a_variable() -> None:
     ("if not n <= -2:\n    out[0] = 1.0\nelif n >= -1:\n    out[1] = 2.0\n", ["n >= -1"]),  # n <= -2 there
     ("if n > 2 and n < 5:\n    if n != 7:\n        out[0] = 1.0\n", ["n != 7"]),  # always true
     ("if n >= wp.int64(3):\n    if 2 >= n:\n        out[0] = 1.0\n", ["2 >= n"]),  # literal on the left
+    ("if a[0] > 2.0:\n    out[0] = 1.0\nelse:\n    out[0] = 1.0\n", ["a[0] > 2.0"]),  # equal branches decide nothing
 ])
 def test_conditions_decided_by_enclosing_ones(body: str, decided: list[str]) -> None:
     from warpsynth.generate.conditions import decided_tests
@@ -125,3 +126,49 @@ def test_undecided_conditions_kept(body: str) -> None:
     from warpsynth.generate.conditions import decided_tests
 
     assert decided_tests(_fn("i = wp.tid()\n" + body)) == []
+
+
+def test_condition_decided_by_an_assignment() -> None:
+    from warpsynth.generate.conditions import decided_tests
+
+    fn = _fn("i = wp.tid()\nidx = int(2)\nif not idx != 1:\n    out[i] = 1.0\nidx = n\nif idx > 1:\n    out[i] = 2.0\n")
+    assert decided_tests(fn) == ["not idx != 1"]  # the second test follows ``idx = n``: undecided
+    assert "out[i] = 1.0" not in ast.unparse(prune_function(fn))
+
+
+@pytest.mark.parametrize("body, want", [
+    # two copies of one value: the ternary's arms are then one value (trivial), and the copies go
+    ("i = wp.tid()\nw = a[i]\ntmp = w\nr = w\nout[i] = wp.sin(tmp) + r\n", "out[i] = wp.sin(w) + w"),
+    # a copy of a parameter nothing assigns, read in a loop
+    ("i = wp.tid()\nm = n\nfor j in range(m):\n    out[j] = 1.0\n", "for j in range(n):"),
+    # a chain
+    ("i = wp.tid()\nw = a[i]\nb = w\nc = b\nout[i] = c\n", "out[i] = w"),
+])
+def test_copies_propagated(body: str, want: str) -> None:
+    text = ast.unparse(prune_function(_fn(body)))
+    assert want in text, text
+    assert not any(isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Name)
+                   for n in ast.walk(ast.parse(text))), text
+
+
+@pytest.mark.parametrize("body", [
+    "i = wp.tid()\nw = a[i]\nr = w\nw = w * 2.0\nout[i] = r + w\n",  # w changes after the copy
+    "i = wp.tid()\nw = a[i]\nr = w\nr += 1.0\nout[i] = r + w\n",  # r changes
+    "i = wp.tid()\nv = wp.vec3(a[i])\nu = v\nu[0] = 2.0\nout[i] = u[0] + v[0]\n",  # written in part
+    "i = wp.tid()\nw = a[i]\nfor j in range(n):\n    r = w\n    w = a[j]\n    out[j] = r\n",  # w changes in the loop
+])
+def test_copies_kept(body: str) -> None:
+    from warpsynth.generate.copies import propagate_copies
+
+    fn = _fn(body)
+    assert propagate_copies(fn.body, {"a", "n", "out"}) is fn.body
+
+
+def test_folding_a_return_drops_what_follows() -> None:
+    src = ("@wp.func\ndef f(t: float, n: int) -> float:\n    k = t * 2.0\n    if n > 3:\n        if n > 1:\n"
+           "            return t\n    return k\n")
+    text = ast.unparse(prune_function(ast.parse(src).body[0]))
+    assert "return k" in text and "k = t * 2.0" in text  # the outer test still decides nothing alone
+    src2 = "@wp.func\ndef f(t: float, n: int) -> float:\n    n = 5\n    k = t * 2.0\n    if n > 3:\n        return t\n    return k\n"
+    text2 = ast.unparse(prune_function(ast.parse(src2).body[0]))
+    assert "return k" not in text2 and "k =" not in text2, text2

@@ -10,8 +10,9 @@ argument specs, features).  See ``docs/generator.md``.
   ``scope``, ``value``, ``types`` and ``registry`` (Warp's builtin signatures); ``gpu_rules``
   (what keeps a kernel GPU-correct), ``mathdx_table`` (GEMMs MathDx builds), ``hosts`` (meshes,
   BVHs, grids, volumes for query kernels).
-- After building: ``dataflow`` (dead-code removal), ``liveness`` (flow-sensitive dead stores),
-  ``conditions`` (tests the enclosing tests decide), ``assemble`` (render and metadata),
+- After building: ``dataflow`` (dead-code removal) with ``copies`` (copy propagation),
+  ``conditions`` (tests the enclosing tests decide) and ``liveness`` (flow-sensitive dead
+  stores); ``tidy`` (signs as engineers write them), ``assemble`` (render and metadata),
   ``program`` (``KernelProgram``, ``ArgSpec``), ``launch`` (seeded inputs and launch).
 - Measuring: ``quality`` (unused values, trivial expressions, guards), ``reference`` (builtin
   calls of real Warp code, JS divergence), ``diversity`` (the report), ``usage`` (builtins a

@@ -4,9 +4,13 @@ A test ``x OP c`` (``x`` a name, ``c`` a number literal, ``OP`` a comparison) in
 of a test on the same ``x`` may be always true or always false there; no engineer writes such a
 branch.  ``decided_tests(body)`` finds them with interval reasoning over the reals (sound for
 integers too: what no real satisfies, no integer does): each branch adds its test, or the test's
-negation on the ``else`` side, as a constraint on ``x``; a statement that assigns ``x`` ends the
+negation on the ``else`` side, as a constraint on ``x``, and so does an assignment ``x = c``
+(``idx = int(2)`` then ``if idx != 1:``); any other statement that assigns ``x`` ends the
 constraints on ``x`` after it, and a loop ends those on every name its body assigns.
-``fold_decided(body)`` writes each decided ``if`` as the branch it always takes.  Generated
+An ``if`` whose two ways do the same (equal branches; ``if c: return e`` before the same
+``return e``) decides nothing either.  ``fold_decided(body)`` writes each such ``if`` as the
+branch it always takes (the ``else`` side for one that decides nothing), and drops what a
+``return``, ``break`` or ``continue`` it exposes makes unreachable.  Generated
 inputs are finite, so no NaN makes a comparison differ from its interval meaning.  Pure ``ast``.
 """
 
@@ -79,7 +83,16 @@ def satisfiable(constraints: list[tuple[type, float]]) -> bool:
 
 
 def decided(test: ast.expr, known: list[Fact]) -> bool | None:
-    """``True``/``False`` if ``known`` decides the atomic ``test``, else None."""
+    """``True``/``False`` if ``known`` decides ``test`` (a comparison, ``not``, ``and``/``or`` of them), else None."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        d = decided(test.operand, known)
+        return None if d is None else not d
+    if isinstance(test, ast.BoolOp):
+        parts = [decided(v, known) for v in test.values]
+        short = isinstance(test.op, ast.Or)  # the value that decides an ``or`` (True) or an ``and`` (False)
+        if short in parts:
+            return short
+        return (not short) if all(p is not None for p in parts) else None
     atom = _atom(test)
     if atom is None:
         return None
@@ -98,10 +111,32 @@ def _assigned(nodes: list[ast.stmt]) -> set[str]:
     return {n.id for s in nodes for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
+def _after(s: ast.stmt, known: list[Fact]) -> list[Fact]:
+    """What holds after ``s``: nothing more about a name it assigns, and ``x == c`` after ``x = c``
+    (``idx = int(2)`` then ``if idx != 1:``)."""
+    changed = _assigned([s])
+    known = [f for f in known if f[0] not in changed]
+    if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
+        c = literal_number(s.value)
+        if c is not None:
+            known.append((s.targets[0].id, ast.Eq, float(c)))
+    return known
+
+
 def _in_loop(loop: ast.For | ast.While, known: list[Fact]) -> list[Fact]:
     """What still holds inside a loop: nothing about a name its body (or index) assigns."""
     changed = _assigned(loop.body) | _assigned([ast.Assign([loop.target], ast.Constant(0))] if isinstance(loop, ast.For) else [])
     return [f for f in known if f[0] not in changed]
+
+
+def _same_either_way(s: ast.If, rest: list[ast.stmt]) -> bool:
+    """Whether both ways through ``s`` do the same: equal branches (``if c: B else: B``), or
+    ``if c: return e`` right before the same ``return e``."""
+    dump = lambda body: ast.dump(ast.Module(body, []))  # noqa: E731
+    if s.body and dump(s.body) == dump(s.orelse):
+        return True
+    return (not s.orelse and len(s.body) == 1 and isinstance(s.body[0], ast.Return) and bool(rest)
+            and ast.dump(rest[0]) == ast.dump(s.body[0]))
 
 
 def fold_decided(body: list[ast.stmt], known: list[Fact] | None = None) -> list[ast.stmt]:
@@ -109,9 +144,11 @@ def fold_decided(body: list[ast.stmt], known: list[Fact] | None = None) -> list[
     takes (new compound nodes; the test of a kept ``if`` adds to what its branches know)."""
     known = list(known or [])
     out: list[ast.stmt] = []
-    for s in body:
+    for k, s in enumerate(body):
         if isinstance(s, ast.If):
             d = decided(s.test, known)
+            if d is None and _same_either_way(s, body[k + 1:]):
+                d = False  # the test changes nothing: keep what runs when it fails
             if d is not None:
                 out += fold_decided(s.body if d else s.orelse, known)
             else:
@@ -125,26 +162,26 @@ def fold_decided(body: list[ast.stmt], known: list[Fact] | None = None) -> list[
                 out.append(ast.While(s.test, fold_decided(s.body, inside), []))
         else:
             out.append(s)
-        changed = _assigned([s])
-        known = [f for f in known if f[0] not in changed]
+        if out and isinstance(out[-1], (ast.Return, ast.Break, ast.Continue)):
+            break  # a folded branch ending in ``return``: what follows is unreachable
+        known = _after(s, known)
     return out
 
 
 def decided_tests(fn: ast.FunctionDef) -> list[str]:
-    """The tests in ``fn`` that enclosing tests decide, unparsed (``"n < wp.int64(0)"``)."""
+    """The tests in ``fn`` that enclosing tests decide or that decide nothing, unparsed (``"n < wp.int64(0)"``)."""
     found: list[str] = []
 
     def visit(body: list[ast.stmt], known: list[Fact]) -> None:
-        for s in body:
+        for k, s in enumerate(body):
             if isinstance(s, ast.If):
-                if decided(s.test, known) is not None:
+                if decided(s.test, known) is not None or _same_either_way(s, body[k + 1:]):
                     found.append(ast.unparse(s.test))
                 visit(s.body, known + facts(s.test, True))
                 visit(s.orelse, known + facts(s.test, False))
             elif isinstance(s, (ast.For, ast.While)):
                 visit(s.body, _in_loop(s, known))
-            changed = _assigned([s])
-            known = [f for f in known if f[0] not in changed]
+            known = _after(s, known)
 
     visit(fn.body, [])
     return found

@@ -1,6 +1,7 @@
 """Dead-code removal over a program's syntax tree: every value left reaches an output.
 
-First an ``if`` that the tests around it decide is written as the branch it takes
+First copies go (``copies``: ``r = w`` where both always hold the same value), an ``if``
+that the tests around it decide is written as the branch it takes
 (``conditions``: ``elif n == 0:`` then ``if n < 0:``), a ``for`` loop whose iterations cannot
 differ is written once (``flatten_repeated_loops``),
 dead stores go (``liveness``: an assignment overwritten on every path before any read,
@@ -23,6 +24,7 @@ from dataclasses import replace
 
 from warpsynth.generate.catalog import Built
 from warpsynth.generate.conditions import fold_decided
+from warpsynth.generate.copies import propagate_copies
 from warpsynth.generate.liveness import OUT_ARGS as _OUT_ARGS
 from warpsynth.generate.liveness import call_name as _call_name
 from warpsynth.generate.liveness import dead_stores, has_effect
@@ -248,13 +250,13 @@ def _count(body: list[ast.stmt]) -> int:
 
 
 def prune_function(fn: ast.FunctionDef) -> ast.FunctionDef:
-    """``fn`` without decided conditions, repeated loops, dead stores and dead statements (a new node;
+    """``fn`` without copies, decided conditions, repeated loops, dead stores and dead statements (a new node;
     ``fn`` is not changed)."""
     params = {a.arg for a in fn.args.args}
     body, size = fn.body, None
     while size != (size := _count(body)):  # each pass can expose more for the others: repeat until none removes anything
         live = _Liveness(params)
-        body = drop_dead_stores(flatten_repeated_loops(fold_decided(body)), params)
+        body = drop_dead_stores(flatten_repeated_loops(fold_decided(propagate_copies(body, params))), params)
         live.solve(body)
         body = live.sweep(body, False)
     return ast.FunctionDef(fn.name, fn.args, body or [ast.Pass()], fn.decorator_list, fn.returns, lineno=0)

@@ -5,7 +5,8 @@ Picks a registry entry (``catalog``) by the config's weights with a
 SHA-512 based, so identical across processes), builds it, removes dead code
 (``dataflow.prune``; a kernel left with fewer than ``policy.min_kernel_statements``
 statements, or with a trivial expression (``quality.has_trivial``), is built again, up to
-``policy.build_retries`` builds, keeping the best) and renders the
+``policy.build_retries`` builds, keeping the best), writes signs as engineers do
+(``tidy``: ``x - -c`` is ``x + c``) and renders the
 program (``assemble.program``).  Dict and set
 iteration never decides anything, so the same seed gives the same bytes.
 """
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 import ast
 import random
+from dataclasses import replace
 
 from warpsynth.generate import catalog, dataflow, quality
 from warpsynth.generate.assemble import program
 from warpsynth.generate.config import GeneratorConfig
 from warpsynth.generate.program import KernelProgram
+from warpsynth.generate.tidy import tidy_signs
 
 
 def kernel(seed: int, config: GeneratorConfig | None = None) -> KernelProgram:
@@ -37,6 +40,7 @@ def kernel(seed: int, config: GeneratorConfig | None = None) -> KernelProgram:
             return built
         if built.prune:
             built = dataflow.prune(built)
+        built = replace(built, defs=tidy_signs(built.defs))
         # A trivial expression can still appear from composition (a sunk local, a symmetrised matrix,
         # a pruned branch) after the expression builder's own check: such a build is not taken.
         clean = not quality.has_trivial(built.defs)

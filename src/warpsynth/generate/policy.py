@@ -141,7 +141,7 @@ class Policy:
     w_expr_random: float = 1.0
     p_leaf_var: float = 0.8  # a leaf reads a variable (if one of the type is in scope)
     w_unread_var: float = 6.0  # weight of a variable nobody has read yet, against 1 for one already read
-    max_sink_terms: int = 3  # most unread locals an output's expression folds in
+    max_sink_terms: int = 1  # most unread locals an output's expression folds in
     min_kernel_statements: int = 4  # a kernel with fewer after dead-code removal is built again ...
     build_retries: int = 3  # ... at most this many builds in all
     trivial_retries: int = 3  # tries to build a non-trivial expression before falling back to a leaf

@@ -111,6 +111,12 @@ def _binop_reason(node: ast.BinOp) -> str | None:
     """Why a binary operator is trivial: self-cancelling, absorbed by a 0, neutral, or constant."""
     if isinstance(node.op, _SELF_CANCELLING_OPS) and ast.dump(node.left) == ast.dump(node.right):
         return "self-cancelling operator"
+    if isinstance(node.op, ast.Add) and any(isinstance(a, ast.UnaryOp) and isinstance(a.op, ast.USub)
+                                            and ast.dump(a.operand) == ast.dump(b)
+                                            for a, b in ((node.left, node.right), (node.right, node.left))):
+        return "self-cancelling operator"  # ``-M + M``
+    if _cancels(node):
+        return "cancelling terms"
     left, right = literal_number(node.left), literal_number(node.right)
     if (left == 0 and isinstance(node.op, _ZERO_LEFT)) or (right == 0 and isinstance(node.op, _ZERO_EITHER)):
         return "zero operand"
@@ -125,6 +131,18 @@ def _binop_reason(node: ast.BinOp) -> str | None:
     if _reads_nothing(node) and not _is_literal_form(node):
         return "constant expression"
     return None
+
+
+def _cancels(node: ast.BinOp) -> bool:
+    """``(a - b) + b``, ``(a + b) - b``, ``(b + a) - b``: a term added and taken away again."""
+    left, same = node.left, ast.dump(node.right)
+    if not isinstance(left, ast.BinOp):
+        return False
+    if isinstance(node.op, ast.Add) and isinstance(left.op, ast.Sub):
+        return ast.dump(left.right) == same
+    if isinstance(node.op, ast.Sub) and isinstance(left.op, ast.Add):
+        return same in (ast.dump(left.left), ast.dump(left.right))
+    return False
 
 
 def _factors(node: ast.expr) -> set[str]:
@@ -160,7 +178,7 @@ def is_self_assignment(node: ast.AST) -> bool:
 def trivial_reason(node: ast.expr) -> str | None:
     """Why ``node`` (top level only) is trivially constant or self-cancelling, or None.
 
-    Kinds (the reason strings): ``self-cancelling operator`` (``x - x``, ``k ^ k``), ``zero operand``
+    Kinds (the reason strings): ``self-cancelling operator`` (``x - x``, ``k ^ k``, ``-M + M``), ``zero operand``
     (``0 * x``, ``x & 0``, ``0 << k``), ``modulo one`` (``k % 1``), ``neutral operand`` (``x + 0``, ``x * 1``), ``constant
     expression`` (an operator, math call, component or negation of literals only:
     ``wp.abs(0.5) + 0.1``, ``wp.sin(0.5)``, ``wp.vec2(1.5)[1]``, ``~0``, a helper on literals ``update(1.89)``; a literal form such as
@@ -170,7 +188,7 @@ def trivial_reason(node: ast.expr) -> str | None:
     (``wp.transpose(wp.transpose(M))``, ``wp.quat_inverse(wp.quat_inverse(q))``), ``same arguments`` (``wp.min(x, x)``,
     ``wp.cross(v, v)``), ``parallel arguments`` (``wp.cross(d / s, -d)``, ``wp.cross(k * v, wp.normalize(v))``:
     0 up to rounding, so a ``wp.normalize`` of it points anywhere, differently on a GPU) and
-    ``double negation`` (``--x``, ``not not c``).
+    ``double negation`` (``--x``, ``not not c``) and ``cancelling terms`` (``(a - b) + b``, ``(a + b) - b``).
     """
     same = ast.dump
     if isinstance(node, ast.BinOp):

@@ -103,6 +103,9 @@ class StmtBuilder:
         e = self.eb.gen(t, self.depth(), scope)
         if isinstance(e.node, ast.Name) and self.rng.random() < self.pol.p_assign_copy_retry:
             e = self.eb.gen(t, self.depth() + 1, scope)  # ``bits = key``: compute something instead of a copy
+        if not has_var(e.node):
+            # ``cnt = int(-1)`` never updated makes every use of ``cnt`` a constant: compute from a value
+            e = self.eb.gen_reading(t, self.depth(), scope) or e
         stmt, _ = self.new_var(scope, t, e)
         return [stmt], 1
 

@@ -17,7 +17,7 @@ from warpsynth.generate.categories import Plan
 from warpsynth.generate.dataflow import live_names, prune_function
 from warpsynth.generate.expr import ExprBuilder
 from warpsynth.generate.gpu_rules import atomic_ops_for_array
-from warpsynth.generate.quality import returns_a_parameter
+from warpsynth.generate.quality import returns_a_parameter, trivial_reason
 from warpsynth.generate.value import LIMIT, Expr, has_var
 from warpsynth.generate.program import ArgSpec
 from warpsynth.generate.scope import ArrayRef, Ctx, HelperSig, IndexVar, Scope, Var
@@ -277,8 +277,11 @@ class ProgramBuilder:
                 total = eb.squash(term)
                 added += 1
                 continue
+            node = ast.BinOp(total.node, ast.Add(), term.node)
+            if trivial_reason(node):  # ``wp.exp(acc) - acc`` plus ``acc``
+                continue
             self.ctx.use("add")
-            total = eb.squash(Expr(ast.BinOp(total.node, ast.Add(), term.node), e.type, total.mag + term.mag))
+            total = eb.squash(Expr(node, e.type, total.mag + term.mag))
             added += 1
         return total
 
