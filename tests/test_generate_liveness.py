@@ -172,3 +172,69 @@ def test_folding_a_return_drops_what_follows() -> None:
     src2 = "@wp.func\ndef f(t: float, n: int) -> float:\n    n = 5\n    k = t * 2.0\n    if n > 3:\n        return t\n    return k\n"
     text2 = ast.unparse(prune_function(ast.parse(src2).body[0]))
     assert "return k" not in text2 and "k =" not in text2, text2
+
+
+def test_reread_of_a_loaded_element_reads_the_local() -> None:
+    from warpsynth.generate.copies import reuse_loads
+
+    fn = _fn("i = wp.tid()\ng = a[i]\nh = a[i] * 2.0\nif g > 0.0:\n    h += a[i]\nout[i] = h + g\n")
+    text = ast.unparse(ast.Module(reuse_loads(fn.body, {"a", "n", "out"}), []))
+    assert text.count("a[i]") == 1 and "h = g * 2.0" in text and "h += g" in text, text
+
+
+@pytest.mark.parametrize("body", [
+    "i = wp.tid()\ng = a[i]\ng *= 2.0\nout[i] = g + a[i]\n",  # the local changes
+    "i = wp.tid()\ng = a[i]\na[i] = 3.0\nout[i] = g + a[i]\n",  # the array is written
+    "i = wp.tid()\ng = a[i]\nwp.atomic_add(a, i, 1.0)\nout[i] = g + a[i]\n",  # updated atomically
+    "i = wp.tid()\ng = a[i]\ni = n\nout[i] = g + a[i]\n",  # the index changes
+])
+def test_reread_kept(body: str) -> None:
+    from warpsynth.generate.copies import reuse_loads
+
+    fn = _fn(body)
+    text = ast.unparse(ast.Module(reuse_loads(fn.body, {"a", "n", "out"}), []))
+    assert "out[i] = g + a[i]" in text, text
+
+
+# Cases from an adversarial review of these passes (each was transformed wrongly before its fix).
+
+def test_loop_reading_what_it_writes_is_kept() -> None:
+    fn = _fn("i = wp.tid()\nfor l in range(n):\n    out[i] = out[i] * 2.0\n")
+    assert "for l in range(n)" in ast.unparse(prune_function(fn))
+
+
+@pytest.mark.parametrize("body, params", [
+    ("i = wp.tid()\no = out\no[i] = a[i]\n", "a: wp.array(dtype=float), out: wp.array(dtype=float)"),
+    ("i = wp.tid()\nrow = grid[i]\nrow[1] = a[i]\n", "a: wp.array(dtype=float), grid: wp.array2d(dtype=float)"),
+])
+def test_writes_through_array_views_are_effects(body: str, params: str) -> None:
+    fn = _fn(body, params)
+    assert "= a[i]" in ast.unparse(prune_function(fn)) and dead_store_lines(fn) == []
+
+
+@pytest.mark.parametrize("body", [
+    "x = int(2.7)\nif x == 2:\n    out[0] = 1.0\n",  # the cast truncates
+    "x = wp.uint32(-1)\nif x > wp.uint32(0):\n    out[0] = 1.0\n",  # the cast wraps
+    "x = wp.int8(200)\nif x > 0:\n    out[0] = 1.0\n",
+    "x = 1.00000001\nif x > 1.0:\n    out[0] = 1.0\n",  # float32 rounds it to 1.0
+    "x = 16777217.0\nif x == 16777216.0:\n    out[0] = 1.0\n",
+    "if t >= 1.00000002:\n    if t <= 1.00000001:\n        out[0] = 1.0\n",  # both round to 1.0
+])
+def test_literals_that_types_do_not_hold_exactly_decide_nothing(body: str) -> None:
+    from warpsynth.generate.conditions import decided_tests
+
+    fn = _fn("i = wp.tid()\nt = a[i]\n" + body)
+    assert decided_tests(fn) == [], ast.unparse(fn)
+
+
+def test_two_calls_keep_their_order() -> None:
+    from warpsynth.generate.tidy import tidy_signs
+
+    tree = ast.parse("y = -wp.randf(state) + wp.randf(state)")
+    assert ast.unparse(ast.Module(tidy_signs(tree.body), [])) == "y = -wp.randf(state) + wp.randf(state)"
+
+
+def test_func_grad_body_survives_pruning() -> None:
+    src = "@wp.func_grad(f)\ndef adj_f(v: wp.vec3, adj_ret: float):\n    n = wp.length(v)\n    wp.adjoint[v] += v / n * adj_ret\n"
+    text = ast.unparse(prune_function(ast.parse(src).body[0]))
+    assert "wp.adjoint[v] += v / n * adj_ret" in text and "n = wp.length(v)" in text

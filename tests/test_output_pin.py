@@ -15,7 +15,7 @@ from pathlib import Path
 from warpsynth.cli import main
 
 # generate -n 16 --shards 2 --verify run --seed 7 (Warp 1.19.0)
-PINNED = "f4ab027374edbabd05629ea722fe1c2ca5e637d5f9049dc4a998a414ac671170"
+PINNED = "906992a9a795de0e853a4429b87ff0bacfe06d0905f768ff5fdac0466a183d2b"
 
 _MARKER_DATA = ("categories", "config_hash", "index", "rejected", "rejects_by_stage", "rows", "samples", "shard", "shard_bytes", "shard_sha256")
 

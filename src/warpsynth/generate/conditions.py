@@ -11,13 +11,16 @@ An ``if`` whose two ways do the same (equal branches; ``if c: return e`` before 
 ``return e``) decides nothing either.  ``fold_decided(body)`` writes each such ``if`` as the
 branch it always takes (the ``else`` side for one that decides nothing), and drops what a
 ``return``, ``break`` or ``continue`` it exposes makes unreachable.  Generated
-inputs are finite, so no NaN makes a comparison differ from its interval meaning.  Pure ``ast``.
+inputs are finite, so no NaN makes a comparison differ from its interval meaning; only literals
+every type holds exactly count (``_exact``: whole or float32-exact numbers, casts that keep
+them), so rounding and wrap-around cannot make the reasoning wrong.  Pure ``ast``.
 """
 
 from __future__ import annotations
 
 import ast
 import math
+import struct
 from dataclasses import dataclass
 
 from warpsynth.generate.liveness import walk
@@ -35,11 +38,38 @@ def _atom(test: ast.expr) -> Fact | None:
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _FLIP):
         return None
     left, right, op = test.left, test.comparators[0], type(test.ops[0])
-    if isinstance(left, ast.Name) and literal_number(right) is not None:
-        return left.id, op, float(literal_number(right))
-    if isinstance(right, ast.Name) and literal_number(left) is not None:
-        return right.id, _FLIP[op], float(literal_number(left))
+    if isinstance(left, ast.Name) and _exact(right) is not None:
+        return left.id, op, _exact(right)
+    if isinstance(right, ast.Name) and _exact(left) is not None:
+        return right.id, _FLIP[op], _exact(left)
     return None
+
+
+#: the casts a literal keeps its value through (when it is a whole number in range): name -> (lo, hi)
+_CAST_RANGE = {"float": None, "float16": None, "float32": None, "float64": None, "int": (-2**31, 2**31 - 1),
+               "int8": (-128, 127), "int16": (-2**15, 2**15 - 1), "int32": (-2**31, 2**31 - 1),
+               "int64": (-2**63, 2**63 - 1), "uint8": (0, 255), "uint16": (0, 2**16 - 1), "uint32": (0, 2**32 - 1),
+               "uint64": (0, 2**64 - 1)}
+
+
+def _exact(node: ast.expr) -> float | None:
+    """The number a literal denotes where every type it may have holds it exactly: a whole number
+    or a float32-exact one (``0.5``, ``-2``, ``wp.int64(3)``; not ``1.00000001``, ``int(2.7)``,
+    ``wp.uint32(-1)``), else None.  Only such numbers make the reasoning over reals hold."""
+    v = literal_number(node)
+    if v is None:
+        return None
+    if isinstance(node, ast.Call):
+        f = node.func
+        cast = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else "")
+        bounds = _CAST_RANGE.get(cast, (0, -1))
+        if bounds is not None and not (float(v).is_integer() and bounds[0] <= v <= bounds[1]):
+            return None
+    try:
+        same = struct.unpack("f", struct.pack("f", float(v)))[0] == v
+    except OverflowError:
+        return None
+    return float(v) if same and abs(v) <= 2**24 else None
 
 
 def facts(test: ast.expr, holds: bool) -> list[Fact]:
@@ -117,7 +147,7 @@ def _after(s: ast.stmt, known: list[Fact]) -> list[Fact]:
     changed = _assigned([s])
     known = [f for f in known if f[0] not in changed]
     if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
-        c = literal_number(s.value)
+        c = _exact(s.value)
         if c is not None:
             known.append((s.targets[0].id, ast.Eq, float(c)))
     return known

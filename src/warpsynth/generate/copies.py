@@ -1,4 +1,5 @@
-"""Copy propagation: ``r = w`` where both names always hold the same value is ``w`` itself.
+"""Copy propagation: ``r = w`` where both names always hold the same value is ``w`` itself;
+``g = a[i]`` makes a later ``a[i]`` read ``g``.
 
 A copy ``x = y`` is propagated when ``x`` is assigned nowhere else and ``y`` never changes after
 the copy: ``y`` is a parameter nothing assigns, or a local assigned once, by a top-level
@@ -6,7 +7,11 @@ statement before the one holding the copy.  Then every read of ``x`` reads ``y``
 goes.  Copies hide what the code computes (``tmp = w``, ``r = w``, then ``tmp if r >= tmp else w``
 is ``w`` whatever the test says); once propagated, the trivial-expression check sees it.
 A name written in part (``x[0] = ...``, ``x.y = ...``), by a loop header or as a decomposition's
-output argument counts as assigned there.  Pure ``ast``.
+output argument counts as assigned there.
+
+``reuse_loads``: after a top-level ``g = a[i, j]`` (``a`` a parameter the function never writes,
+stores or updates atomically; ``g`` and the index names assigned nowhere else), every later read
+``a[i, j]`` is ``g``, as an engineer who loaded the value once writes it.  Pure ``ast``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import ast
 import copy
 from collections import Counter
 
-from warpsynth.generate.liveness import OUT_ARGS, call_name, store_root, walk
+from warpsynth.generate.liveness import EFFECT_PREFIXES, OUT_ARGS, call_name, store_root, walk
 
 
 def _assignments(body: list[ast.stmt]) -> Counter:
@@ -88,3 +93,50 @@ def propagate_copies(body: list[ast.stmt], params: set[str]) -> list[ast.stmt]:
     memo: dict = {}
     clone = copy.deepcopy(ast.Module(list(body), []), memo)  # ``memo`` maps id(original) -> its clone
     return _Rename(names, {id(memo[k]) for k in found}).visit(clone).body
+
+
+def _written_arrays(body: list[ast.stmt]) -> set[str]:
+    """Names stored through (``a[i] = v``) or passed first to an effect (``wp.atomic_add(a, ...)``)."""
+    out: set[str] = set()
+    for s in body:
+        for n in walk(s):
+            if isinstance(n, (ast.Assign, ast.AugAssign)):
+                for t in n.targets if isinstance(n, ast.Assign) else [n.target]:
+                    if not isinstance(t, ast.Name):
+                        out.add(store_root(t))
+            elif isinstance(n, ast.Call) and (call_name(n) or "").startswith(EFFECT_PREFIXES) and n.args:
+                out.add(store_root(n.args[0]))
+    return out - {None}
+
+
+class _Loads(ast.NodeTransformer):
+    def __init__(self, names: dict[str, str]):
+        self.names = names
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        if isinstance(node.ctx, ast.Load) and ast.dump(node) in self.names:
+            return ast.Name(self.names[ast.dump(node)], ast.Load())
+        return self.generic_visit(node)
+
+
+def reuse_loads(body: list[ast.stmt], params: set[str]) -> list[ast.stmt]:
+    """``body`` with later reads of a loaded array element replaced by the local that holds it
+    (new nodes; ``body`` is not changed)."""
+    count = _assignments(body)
+    written = _written_arrays(body)
+    defined: set[str] = set()
+    out: list[ast.stmt] = []
+    names: dict[str, str] = {}
+    for s in body:
+        out.append(_Loads(dict(names)).visit(copy.deepcopy(s)) if names else s)
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
+                and isinstance(s.value, ast.Subscript) and isinstance(s.value.value, ast.Name):
+            g, a = s.targets[0].id, s.value.value.id
+            index = {n.id for n in walk(s.value.slice) if isinstance(n, ast.Name)}
+            if (a in params and a not in written and g not in params and count[g] == 1 and ast.dump(s.value) not in names
+                    and all((n in params and count[n] == 0) or (n in defined and count[n] == 1) for n in index)):
+                names[ast.dump(s.value)] = g
+        for n in walk(s):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                defined.add(n.id)
+    return out

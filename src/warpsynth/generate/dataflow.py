@@ -1,6 +1,7 @@
 """Dead-code removal over a program's syntax tree: every value left reaches an output.
 
-First copies go (``copies``: ``r = w`` where both always hold the same value), an ``if``
+First copies go (``copies``: ``r = w`` where both always hold the same value, and a re-read
+``a[i]`` after ``g = a[i]`` is ``g``), an ``if``
 that the tests around it decide is written as the branch it takes
 (``conditions``: ``elif n == 0:`` then ``if n < 0:``), a ``for`` loop whose iterations cannot
 differ is written once (``flatten_repeated_loops``),
@@ -24,10 +25,10 @@ from dataclasses import replace
 
 from warpsynth.generate.catalog import Built
 from warpsynth.generate.conditions import fold_decided
-from warpsynth.generate.copies import propagate_copies
+from warpsynth.generate.copies import propagate_copies, reuse_loads
 from warpsynth.generate.liveness import OUT_ARGS as _OUT_ARGS
 from warpsynth.generate.liveness import call_name as _call_name
-from warpsynth.generate.liveness import dead_stores, has_effect
+from warpsynth.generate.liveness import EFFECT_PREFIXES, array_views, dead_stores, has_effect
 from warpsynth.generate.liveness import store_root as _root
 from warpsynth.generate.liveness import reads as _names
 from warpsynth.generate.quality import is_self_assignment
@@ -212,8 +213,10 @@ _STATEFUL_PREFIXES = ("rand", "sample_", "poisson")
 
 def _iterations_interact(loop: ast.For) -> bool:
     """Whether a ``for`` loop's iterations can differ: its body reads the loop index, reads a name
-    the body assigns (``x = x * 0.5``, a value carried to the next iteration), draws random
-    numbers, or leaves early (``break``/``continue``).  ``x += c`` alone does not count."""
+    the body assigns (``x = x * 0.5``, a value carried to the next iteration) or an element of an
+    array the body writes (``out[i] = out[i] * 2.0``), draws random numbers, or leaves early
+    (``break``/``continue``).  ``x += c`` and a repeated ``wp.atomic_add(acc, 0, v)`` alone do not
+    count: they repeat one update, which the loop then does once."""
     body = ast.Module(loop.body, [])
     nodes = list(_walk(body))
     if any(isinstance(n, (ast.Break, ast.Continue, ast.Return)) for n in nodes):
@@ -222,7 +225,15 @@ def _iterations_interact(loop: ast.For) -> bool:
         return True
     assigned = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     index = {loop.target.id} if isinstance(loop.target, ast.Name) else set()
-    return bool(_names(body) & (assigned | index))
+    if _names(body) & (assigned | index):
+        return True
+    # an array the body writes (``out[i] = ...``, ``wp.atomic_add(out, ...)``) and reads an element of
+    written = {_root(t) for n in nodes if isinstance(n, (ast.Assign, ast.AugAssign))
+               for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if not isinstance(t, ast.Name)}
+    written |= {_root(n.args[0]) for n in nodes if isinstance(n, ast.Call) and n.args
+                and (_call_name(n) or "").startswith(EFFECT_PREFIXES)}
+    read = {_root(n) for n in nodes if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load)}
+    return bool((written - {None}) & read)
 
 
 def flatten_repeated_loops(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -252,11 +263,11 @@ def _count(body: list[ast.stmt]) -> int:
 def prune_function(fn: ast.FunctionDef) -> ast.FunctionDef:
     """``fn`` without copies, decided conditions, repeated loops, dead stores and dead statements (a new node;
     ``fn`` is not changed)."""
-    params = {a.arg for a in fn.args.args}
+    params = {a.arg for a in fn.args.args} | {"wp"} | array_views(fn)  # ``wp.adjoint[v] += g``; writes through views
     body, size = fn.body, None
     while size != (size := _count(body)):  # each pass can expose more for the others: repeat until none removes anything
         live = _Liveness(params)
-        body = drop_dead_stores(flatten_repeated_loops(fold_decided(propagate_copies(body, params))), params)
+        body = drop_dead_stores(flatten_repeated_loops(fold_decided(propagate_copies(reuse_loads(body, params), params))), params)
         live.solve(body)
         body = live.sweep(body, False)
     return ast.FunctionDef(fn.name, fn.args, body or [ast.Pass()], fn.decorator_list, fn.returns, lineno=0)

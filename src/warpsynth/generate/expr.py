@@ -518,7 +518,8 @@ class ExprBuilder:
     def _int_operator(self, t: T.WType, depth: int, scope: Scope) -> Expr | None:
         """``a op b`` over ints: arithmetic, ``//``/``%`` by a positive divisor, bit ops, shifts by ``& 7``;
         None when every operand is a literal (the caller takes a leaf: an operator folds to one)."""
-        op = self.rng.choice(["add", "sub", "mul", "floordiv", "mod", "bit_and", "bit_or", "bit_xor", "lshift", "rshift", "neg", "invert"])
+        ops = self.pol.table("w_int_op")
+        op = self.rng.choices(list(ops), list(ops.values()))[0]
         if not t.is_signed and op in ("sub", "neg", "invert"):
             op = "add"  # wrap-around would break the magnitude bound (and divisors built from it)
         a = self.gen(t, depth - 1, scope)

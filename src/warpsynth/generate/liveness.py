@@ -9,7 +9,8 @@ equation over the structured syntax tree (Aho, Lam, Sethi, Ullman, *Compilers*, 
 
 What counts as a store: ``x = e``, ``x += e`` and component writes ``x.y = e`` / ``x[0] = e`` to a
 name that is not a parameter (a write through a parameter is an effect: arrays, structs passed
-in; so is ``wp.adjoint[v] += g`` in a custom ``@wp.func_grad``).  A component write defines only part of ``x``, so it never kills ``x``.  A store whose value
+in; so is one through a local array view, ``array_views``, and ``wp.adjoint[v] += g`` in a
+custom ``@wp.func_grad``).  A component write defines only part of ``x``, so it never kills ``x``.  A store whose value
 has an effect (``old = wp.atomic_add(...)``) is reported too; the caller decides to keep its call.
 Tuple targets (``i, j = wp.tid()``) are never reported.  Pure ``ast``: no Warp import.
 """
@@ -135,6 +136,41 @@ class _Flow:
         return head | head_reads
 
 
+def _array_ndim(annotation: ast.expr | None) -> int:
+    """Dimensions of an array annotation (``wp.array2d(dtype=float)``, ``wp.array(dtype=float, ndim=2)``,
+    ``wp.array[float]``, ``wp.array2d[float]``), 0 if it is not one."""
+    node = annotation.func if isinstance(annotation, ast.Call) else (
+        annotation.value if isinstance(annotation, ast.Subscript) else annotation)
+    name = node.attr if isinstance(node, ast.Attribute) else (node.id if isinstance(node, ast.Name) else "")
+    if not name.startswith(("array", "indexedarray", "fabricarray")):
+        return 0
+    for k in getattr(annotation, "keywords", []):
+        if k.arg == "ndim" and isinstance(k.value, ast.Constant):
+            return int(k.value.value)
+    digits = name.rstrip("d").lstrip("abcdefghijklmnopqrstuvwxyz")
+    return int(digits) if digits.isdigit() else 1
+
+
+def array_views(fn: ast.FunctionDef) -> set[str]:
+    """Locals of ``fn`` that hold an array or a view of one (``o = out``, ``row = grid[i]`` of a 2-D
+    ``grid``): a write through them is a write to the parameter, an effect."""
+    ndim = {a.arg: _array_ndim(a.annotation) for a in fn.args.args}
+    ndim = {k: v for k, v in ndim.items() if v}
+    while True:
+        before = len(ndim)
+        for n in walk(fn):
+            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+                v, name = n.value, n.targets[0].id
+                if isinstance(v, ast.Name) and v.id in ndim:
+                    ndim.setdefault(name, ndim[v.id])
+                elif isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in ndim:
+                    used = len(v.slice.elts) if isinstance(v.slice, ast.Tuple) else 1
+                    if used < ndim[v.value.id]:
+                        ndim.setdefault(name, ndim[v.value.id] - used)
+        if len(ndim) == before:
+            return set(ndim) - {a.arg for a in fn.args.args}
+
+
 def dead_stores(body: list[ast.stmt], params: set[str]) -> set[int]:
     """``id``s of the dead stores in ``body`` (statements of one function; ``params`` its parameters)."""
     flow = _Flow(params, record=True)
@@ -144,5 +180,5 @@ def dead_stores(body: list[ast.stmt], params: set[str]) -> set[int]:
 
 def dead_store_lines(fn: ast.FunctionDef) -> list[str]:
     """The dead stores of one function, unparsed (``"R = M"``), in source order."""
-    dead = dead_stores(fn.body, {a.arg for a in fn.args.args})
+    dead = dead_stores(fn.body, {a.arg for a in fn.args.args} | array_views(fn))
     return [ast.unparse(n) for n in ast.walk(fn) if id(n) in dead]

@@ -81,7 +81,7 @@ class MotifPolicy:
     nested_struct: float = 0.5
     module_constant: float = 0.45
     helper_func: float = 0.5
-    func_overload: float = 0.6
+    func_overload: float = 0.8
     func_grad: float = 0.4
     static_expr: float = 0.35
     generic_kernel: float = 0.2
@@ -136,6 +136,11 @@ class Policy:
     w_expr_mat: Table = (("ctor", 0.5),)
     w_expr_quat: Table = (("ctor", 0.5),)
     w_expr_int: Table = (("op", 3.0), ("conv", 1.0))
+    #: integer operators: index arithmetic first, as in real kernels; bit operations and shifts
+    #: (hashes, flags) are rare there (they were 7 of 12 equal choices before, and read as noise)
+    w_int_op: Table = (("add", 3.0), ("sub", 2.0), ("mul", 2.0), ("floordiv", 0.6), ("mod", 0.8), ("neg", 0.5),
+                       ("bit_and", 0.4), ("bit_or", 0.25), ("bit_xor", 0.25), ("lshift", 0.25), ("rshift", 0.25),
+                       ("invert", 0.1))
     w_expr_conv_needed: float = 4.0  # "conv" weight when no value of the wanted scalar type is in scope
     w_expr_helper: float = 1.5
     w_expr_random: float = 1.0

@@ -81,13 +81,13 @@ def _rigid(b: MotifBuilder, n: int) -> KernelProgram:
     return b.finish(b.pick(["integrate_bodies", "integrate_rigid", "step_bodies"]), body, shape)
 
 
-def _apply_helpers(b: MotifBuilder, directions: bool) -> tuple[str, bool]:
-    """``apply(X: transform, p)`` and, as an overload, ``apply(q: quat, p)`` when the kernel rotates
-    ``directions`` too (an overload nothing calls would be dead code)."""
+def _apply_helpers(b: MotifBuilder, overload: bool) -> tuple[str, bool]:
+    """``apply(X: transform, p)`` and, if ``overload`` (the kernel rotates directions too: an
+    overload nothing calls would be dead code), ``apply(q: quat, p)``."""
     p = b.prec
     fname = b.fresh(b.pick(["apply", "to_world", "xform"]))
     b.func(fname, [("X", p.transform()), ("p", p.vec())], [ret(wp.transform_point(name("X"), name("p")))], p.vec(), reuse_name=fname)
-    if directions and b.chance("func_overload"):
+    if overload:
         b.func(fname, [("q", p.quat()), ("p", p.vec())], [ret(wp.quat_rotate(name("q"), name("p")))], p.vec(), reuse_name=fname)
         b.features.add("func_overload")
         return fname, True
@@ -102,7 +102,10 @@ def _transform_points(b: MotifBuilder, n: int) -> KernelProgram:
     xf = b.array(b.pick(["body_q", "xforms", "transforms"]), p.transform_dtype(), p.transform(), (nb,), low=0.1, high=1.0)
     body_id = b.array(b.pick(["body", "shape_body", "owner"]), "int32", name("int"), (n,), low=0, high=nb - 1)
     local = b.array(b.pick(["points_local", "local_pos", "rest"]), p.vec_dtype(), p.vec(), (n,))
-    nrm = b.array(b.pick(["normals_local", "local_normal"]), p.vec_dtype(), p.vec(), (n,)) if b.rng.random() < 0.6 else None
+    helper = b.chance("helper_func")
+    overload = helper and b.chance("func_overload")  # rotating normals too is what calls the overload
+    nrm = b.array(b.pick(["normals_local", "local_normal"]), p.vec_dtype(), p.vec(), (n,)) \
+        if overload or b.rng.random() < 0.6 else None
     vel = None
     if not b.generic_mode and b.rng.random() < 0.3:
         vel = (b.array(b.pick(["body_v", "lin_vel"]), p.vec_dtype(), p.vec(), (nb,)),
@@ -115,8 +118,8 @@ def _transform_points(b: MotifBuilder, n: int) -> KernelProgram:
                             assign(q, wp.normalize(wp.transform_get_rotation(name(X0)))),
                             assign(X0, p.transform()(wp.transform_get_translation(name(X0)), name(q)))]
     point = b.let("p_local", local[t], body)  # the body-frame point, bound or inline
-    if b.chance("helper_func"):
-        fname, overloaded = _apply_helpers(b, directions=nout is not None)
+    if helper:
+        fname, overloaded = _apply_helpers(b, overload)
         b.store(out, t, name(fname)(name(X0), point), body)
         if nout is not None:
             rot = name(fname)(name(q), nrm[t]) if overloaded else wp.quat_rotate(name(q), nrm[t])
