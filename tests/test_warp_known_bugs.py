@@ -45,3 +45,37 @@ def test_generated_component_writes_are_not_marked_differentiable():
             found += 1
             assert not program.differentiable
     assert found > 0 and "component_write" in NOT_GRAD_CHECKABLE
+
+
+DYNAMIC_LOOP_SUM = '''
+import warp as wp
+
+
+@wp.kernel
+def k(x: wp.array2d(dtype=wp.vec3d), total: wp.array(dtype=wp.float64)):
+    i = wp.tid()
+    s = wp.vec3d()
+    for j in range(RANGE):
+        s += x[i, j]
+    wp.atomic_add(total, 0, wp.length_sq(s))
+'''
+
+
+def _dynamic_loop_adjoint(bound: str) -> float:
+    """d total / d x[0, 0, 0] for x[i, j] = (i + 1, j, 1) / 4 over a 2 x 4 array (8 rows summed per thread)."""
+    with load_source(DYNAMIC_LOOP_SUM.replace("RANGE", bound), tag=f"bug_dyn_{len(bound)}") as loaded:
+        vals = np.array([[[(i + 1) / 4, j / 4, 0.25] for j in range(4)] for i in range(2)])
+        x = wp.array(vals, dtype=wp.vec3d, requires_grad=True, device="cpu")
+        total = wp.zeros(1, dtype=wp.float64, requires_grad=True, device="cpu")
+        tape = wp.Tape()
+        with tape:
+            wp.launch(loaded.kernels()["k"], dim=2, inputs=[x, total], device="cpu")
+        tape.backward(grads={total: wp.ones(1, dtype=wp.float64, device="cpu")})
+        return float(x.grad.numpy()[0, 0, 0])
+
+
+def test_warp_adjoint_through_a_dynamic_loop_sum_is_wrong():
+    # s_0 = sum_j x[0, j] = (1, 1.5, 1); d |s_0|^2 / d x[0, 0, 0] = 2 * s_0.x = 2.0
+    assert abs(_dynamic_loop_adjoint("4") - 2.0) < 1e-12  # a constant range is unrolled: right
+    wrong = _dynamic_loop_adjoint("x.shape[1]")
+    assert abs(wrong - 2.0) > 0.1, "Warp fixed it: kernels that sum into a local in a dynamic loop can be grad-checked"
