@@ -79,3 +79,21 @@ def test_warp_adjoint_through_a_dynamic_loop_sum_is_wrong():
     assert abs(_dynamic_loop_adjoint("4") - 2.0) < 1e-12  # a constant range is unrolled: right
     wrong = _dynamic_loop_adjoint("x.shape[1]")
     assert abs(wrong - 2.0) > 0.1, "Warp fixed it: kernels that sum into a local in a dynamic loop can be grad-checked"
+
+
+def test_values_carried_out_of_dynamic_loops_are_not_grad_checked():
+    import ast
+
+    from warpsynth.generate.liveness import carried_out_of_dynamic_loops
+
+    fn = ast.parse(DYNAMIC_LOOP_SUM.replace("RANGE", "x.shape[1]")).body[1]
+    assert carried_out_of_dynamic_loops(fn) == ["s"]
+    assert carried_out_of_dynamic_loops(ast.parse(DYNAMIC_LOOP_SUM.replace("RANGE", "4")).body[1]) == []
+    flagged = 0
+    for seed in range(300):
+        p = generate_kernel(seed)
+        tree = ast.parse(p.source)
+        if any(carried_out_of_dynamic_loops(f) for f in tree.body if isinstance(f, ast.FunctionDef)):
+            flagged += 1
+            assert not p.differentiable, seed
+    assert flagged > 0

@@ -11,6 +11,7 @@ import ast
 
 from warpsynth import _warp
 from warpsynth.generate.catalog import Built, Job
+from warpsynth.generate.liveness import carried_out_of_dynamic_loops
 from warpsynth.generate.program import KernelProgram
 from warpsynth.generate.usage import builtins_used
 
@@ -25,7 +26,9 @@ _STRUCTURAL = frozenset(
 #: Features whose kernels get no gradient check. ``component_write`` (``v.y = ...``, ``v[1] = ...``):
 #: Warp 1.19's adjoint of an in-place vector component write still credits the overwritten
 #: component (tests/test_warp_known_bugs.py), so the stored backward code is not a true gradient.
-NOT_GRAD_CHECKABLE = frozenset({"atomic", "random", "integer", "component_write"})
+#: ``dynamic_loop_carry`` (a local assigned in a dynamic loop and read after it): Warp 1.19's adjoint
+#: sees it at its value before the loop (``liveness.carried_out_of_dynamic_loops``).
+NOT_GRAD_CHECKABLE = frozenset({"atomic", "random", "integer", "component_write", "dynamic_loop_carry"})
 
 
 def module_tree(defs: list[ast.stmt]) -> ast.Module:
@@ -45,6 +48,8 @@ def program(built: Built, job: Job) -> KernelProgram:
     builtins = tuple(sorted(builtins_used(tree)))
     nondiff = [b for b in builtins if not _warp.is_differentiable_builtin(b) and b not in _STRUCTURAL]
     features = set(built.features) | job.features | {job.category}
+    if any(carried_out_of_dynamic_loops(d) for d in built.defs if isinstance(d, ast.FunctionDef)):
+        features.add("dynamic_loop_carry")
     differentiable = (built.differentiable and not nondiff and not (NOT_GRAD_CHECKABLE & features)
                       and job.category != "integer")
     return KernelProgram(

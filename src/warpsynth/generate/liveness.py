@@ -182,3 +182,55 @@ def dead_store_lines(fn: ast.FunctionDef) -> list[str]:
     """The dead stores of one function, unparsed (``"R = M"``), in source order."""
     dead = dead_stores(fn.body, {a.arg for a in fn.args.args} | array_views(fn))
     return [ast.unparse(n) for n in ast.walk(fn) if id(n) in dead]
+
+
+def _dynamic(loop: ast.stmt) -> bool:
+    """A ``while`` loop, or a ``for`` over a ``range`` with a bound that is not a literal."""
+    if isinstance(loop, ast.While):
+        return True
+    if not isinstance(loop, ast.For):
+        return False
+    it = loop.iter
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"):
+        return True
+    return not all(isinstance(a, ast.Constant) or (isinstance(a, ast.UnaryOp) and isinstance(a.operand, ast.Constant))
+                   for a in it.args)
+
+
+def _assigned_names(body: list[ast.stmt]) -> set[str]:
+    """Names ``body`` assigns, whole or in part (by statement, not by ``ctx``: syntax trees built by
+    hand may carry ``Load`` on targets)."""
+    out: set[str] = set()
+    for t in body:
+        for n in walk(t):
+            if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                for tg in n.targets if isinstance(n, ast.Assign) else [n.target]:
+                    elts = tg.elts if isinstance(tg, ast.Tuple) else [tg]
+                    out |= {store_root(e) for e in elts} - {None}
+    return out
+
+
+def carried_out_of_dynamic_loops(fn: ast.FunctionDef) -> list[str]:
+    """Locals assigned in a dynamic loop (``_dynamic``) and read after it, in source order.
+
+    Warp 1.19's adjoint sees such a value at its value before the loop: the gradient of a
+    nonlinear use after the loop is wrong (``s += x[i, j]`` over ``range(x.shape[1])``, then
+    ``wp.length_sq(s)``: adjoint 0; tests/test_warp_known_bugs.py).  A constant range, which Warp
+    unrolls, is right.
+    """
+    found: list[str] = []
+
+    def visit(body: list[ast.stmt], after: set[str]) -> None:
+        for k, s in enumerate(body):
+            rest = after | {n for t in body[k + 1:] for n in reads(t)}
+            if _dynamic(s):
+                target = {s.target.id} if isinstance(s, ast.For) and isinstance(s.target, ast.Name) else set()
+                assigned = _assigned_names(s.body)
+                found.extend(sorted((assigned - target) & rest))
+            for field in ("body", "orelse"):
+                inner = getattr(s, field, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    visit(inner, rest)
+
+    visit(fn.body, set())
+    return list(dict.fromkeys(found))

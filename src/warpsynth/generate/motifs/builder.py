@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from warpsynth import _warp
+from warpsynth.generate.liveness import carried_out_of_dynamic_loops
 from warpsynth.generate.motifs.kit import X, assign, func, lift, name, render, ret, struct, wp
 from warpsynth.generate.policy import MotifPolicy
 from warpsynth.generate.program import ArgSpec, KernelProgram
@@ -495,10 +496,13 @@ class MotifBuilder:
         # the wp.overload table spells types as wp.array(dtype=...): not builtin uses
         builtins = tuple(sorted(builtins_used(ast.Module(stmts[: len(stmts) - len(tail)], []))))
         nondiff = [b for b in builtins if b not in _STRUCTURAL and not _warp.is_differentiable_builtin(b)]
-        differentiable = self.differentiable and not nondiff
+        carried = [c for d in self.defs + [kdef] if isinstance(d, ast.FunctionDef) for c in carried_out_of_dynamic_loops(d)]
+        differentiable = self.differentiable and not nondiff and not carried
         extra = {"nondifferentiable_builtins": nondiff} if nondiff else {}
         if not self.differentiable:
             extra["nondifferentiable"] = "motif"
+        elif carried:  # Warp 1.19's adjoint of a value carried out of a dynamic loop (liveness)
+            extra["nondifferentiable"] = "dynamic_loop_carry"
         return KernelProgram(seed=self.seed, source=source, kernel_name=kname, category=self.category,
                              features=tuple(sorted(self.features)), args=tuple(self.args), launch_dim=tuple(launch_dim),
                              config_hash=self.config_hash, builtins=builtins, tiled=tiled, block_dim=block_dim,
