@@ -23,7 +23,7 @@ import math
 import struct
 from dataclasses import dataclass
 
-from warpsynth.generate.liveness import walk
+from warpsynth.generate.liveness import assigned_names
 from warpsynth.generate.quality import literal_number
 
 _FLIP = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE, ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
@@ -137,14 +137,10 @@ def decided(test: ast.expr, known: list[Fact]) -> bool | None:
     return None
 
 
-def _assigned(nodes: list[ast.stmt]) -> set[str]:
-    return {n.id for s in nodes for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-
-
 def _after(s: ast.stmt, known: list[Fact]) -> list[Fact]:
     """What holds after ``s``: nothing more about a name it assigns, and ``x == c`` after ``x = c``
     (``idx = int(2)`` then ``if idx != 1:``)."""
-    changed = _assigned([s])
+    changed = assigned_names([s])
     known = [f for f in known if f[0] not in changed]
     if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
         c = _exact(s.value)
@@ -155,7 +151,7 @@ def _after(s: ast.stmt, known: list[Fact]) -> list[Fact]:
 
 def _in_loop(loop: ast.For | ast.While, known: list[Fact]) -> list[Fact]:
     """What still holds inside a loop: nothing about a name its body (or index) assigns."""
-    changed = _assigned(loop.body) | _assigned([ast.Assign([loop.target], ast.Constant(0))] if isinstance(loop, ast.For) else [])
+    changed = assigned_names([loop])
     return [f for f in known if f[0] not in changed]
 
 

@@ -136,13 +136,14 @@ class _Flow:
         return head | head_reads
 
 
-def _array_ndim(annotation: ast.expr | None) -> int:
+def array_ndim(annotation: ast.expr | None) -> int:
     """Dimensions of an array annotation (``wp.array2d(dtype=float)``, ``wp.array(dtype=float, ndim=2)``,
-    ``wp.array[float]``, ``wp.array2d[float]``), 0 if it is not one."""
+    ``wp.array[float]``, ``wp.array2d[float]``), 0 if it is not one.  The race check
+    (``verify.accesses.array_params``) reads dimensions with this too."""
     node = annotation.func if isinstance(annotation, ast.Call) else (
         annotation.value if isinstance(annotation, ast.Subscript) else annotation)
     name = node.attr if isinstance(node, ast.Attribute) else (node.id if isinstance(node, ast.Name) else "")
-    if not name.startswith(("array", "indexedarray", "fabricarray")):
+    if "array" not in name:  # array, array2d, indexedarray, fabricarray, indexedfabricarray
         return 0
     for k in getattr(annotation, "keywords", []):
         if k.arg == "ndim" and isinstance(k.value, ast.Constant):
@@ -154,7 +155,7 @@ def _array_ndim(annotation: ast.expr | None) -> int:
 def array_views(fn: ast.FunctionDef) -> set[str]:
     """Locals of ``fn`` that hold an array or a view of one (``o = out``, ``row = grid[i]`` of a 2-D
     ``grid``): a write through them is a write to the parameter, an effect."""
-    ndim = {a.arg: _array_ndim(a.annotation) for a in fn.args.args}
+    ndim = {a.arg: array_ndim(a.annotation) for a in fn.args.args}
     ndim = {k: v for k, v in ndim.items() if v}
     while True:
         before = len(ndim)
@@ -197,13 +198,13 @@ def _dynamic(loop: ast.stmt) -> bool:
                    for a in it.args)
 
 
-def _assigned_names(body: list[ast.stmt]) -> set[str]:
-    """Names ``body`` assigns, whole or in part (by statement, not by ``ctx``: syntax trees built by
-    hand may carry ``Load`` on targets)."""
+def assigned_names(body: list[ast.stmt]) -> set[str]:
+    """Names ``body`` assigns, whole or in part, loop indices included (by statement, not by
+    ``ctx``: syntax trees built by hand may carry ``Load`` on targets)."""
     out: set[str] = set()
     for t in body:
         for n in walk(t):
-            if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For)):
                 for tg in n.targets if isinstance(n, ast.Assign) else [n.target]:
                     elts = tg.elts if isinstance(tg, ast.Tuple) else [tg]
                     out |= {store_root(e) for e in elts} - {None}
@@ -225,7 +226,7 @@ def carried_out_of_dynamic_loops(fn: ast.FunctionDef) -> list[str]:
             rest = after | {n for t in body[k + 1:] for n in reads(t)}
             if _dynamic(s):
                 target = {s.target.id} if isinstance(s, ast.For) and isinstance(s.target, ast.Name) else set()
-                assigned = _assigned_names(s.body)
+                assigned = assigned_names(s.body)
                 found.extend(sorted((assigned - target) & rest))
             for field in ("body", "orelse"):
                 inner = getattr(s, field, None)

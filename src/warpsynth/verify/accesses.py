@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from warpsynth.generate.liveness import array_ndim
 from warpsynth.verify.index_forms import Affine, Evaluator, local_values, wp_name
 from warpsynth.verify.tile_shapes import Tile, const_shape, tile_result
 
@@ -75,10 +76,7 @@ def array_params(fn: ast.FunctionDef, with_ndim: bool = False) -> dict:
             continue
         text = ast.unparse(dtype).removeprefix("wp.").removeprefix("warp.") if dtype is not None else "float32"
         text = {"float": "float32", "int": "int32"}.get(text, text)
-        kind = wp_name(ann.func if isinstance(ann, ast.Call) else ann.value) or ""
-        ndim_kw = next((k.value for k in getattr(ann, "keywords", []) if k.arg == "ndim"), None)
-        ndim = ndim_kw.value if isinstance(ndim_kw, ast.Constant) else int(kind[-2]) if kind[-2:-1].isdigit() else 1
-        out[arg.arg] = (text, ndim) if with_ndim else text
+        out[arg.arg] = (text, array_ndim(ann)) if with_ndim else text
     return out
 
 
