@@ -238,3 +238,24 @@ def test_func_grad_body_survives_pruning() -> None:
     src = "@wp.func_grad(f)\ndef adj_f(v: wp.vec3, adj_ret: float):\n    n = wp.length(v)\n    wp.adjoint[v] += v / n * adj_ret\n"
     text = ast.unparse(prune_function(ast.parse(src).body[0]))
     assert "wp.adjoint[v] += v / n * adj_ret" in text and "n = wp.length(v)" in text
+
+
+def test_features_describe_the_code_left_after_pruning() -> None:
+    """A loop, branch or helper call the builder made and pruning removed is not a feature of the row
+    (the category itself stays a feature: ``nested_loop`` is also a category name)."""
+    from warpsynth.generate import kernel
+    from warpsynth.generate.assemble import control_features
+
+    checked = 0
+    for seed in range(300):
+        p = kernel(seed)
+        if p.category.startswith("motif_"):
+            continue
+        present = control_features(ast.parse(p.source))
+        stale = [f for f in p.features if present.get(f) is False and f != p.category]
+        assert not stale, (seed, stale)
+        checked += sum(f in present for f in p.features)
+    assert checked > 100
+    src = "import warp as wp\n@wp.kernel\ndef k(a: wp.array(dtype=float)):\n    i = wp.tid()\n    for j in range(4):\n        for l in range(a.shape[0]):\n            a[i] = a[l]\n"
+    got = control_features(ast.parse(src))
+    assert got["nested_loop"] and got["static_loop"] and got["dynamic_loop"] and not got["while_loop"] and not got["if"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from warpsynth.cli import main
 
 # generate -n 16 --shards 2 --verify run --seed 7 (Warp 1.19.0)
-PINNED = "906992a9a795de0e853a4429b87ff0bacfe06d0905f768ff5fdac0466a183d2b"
+PINNED = "e95780eec9f4a0ce29cb4ef091b7a6a8acf2985f476f2c5c0d7e79d0c195e31b"
 
 _MARKER_DATA = ("categories", "config_hash", "index", "rejected", "rejects_by_stage", "rows", "samples", "shard", "shard_bytes", "shard_sha256")
 

@@ -185,7 +185,7 @@ def dead_store_lines(fn: ast.FunctionDef) -> list[str]:
     return [ast.unparse(n) for n in ast.walk(fn) if id(n) in dead]
 
 
-def _dynamic(loop: ast.stmt) -> bool:
+def is_dynamic_loop(loop: ast.stmt) -> bool:
     """A ``while`` loop, or a ``for`` over a ``range`` with a bound that is not a literal."""
     if isinstance(loop, ast.While):
         return True
@@ -212,7 +212,7 @@ def assigned_names(body: list[ast.stmt]) -> set[str]:
 
 
 def carried_out_of_dynamic_loops(fn: ast.FunctionDef) -> list[str]:
-    """Locals assigned in a dynamic loop (``_dynamic``) and read after it, in source order.
+    """Locals assigned in a dynamic loop (``is_dynamic_loop``) and read after it, in source order.
 
     Warp 1.19's adjoint sees such a value at its value before the loop: the gradient of a
     nonlinear use after the loop is wrong (``s += x[i, j]`` over ``range(x.shape[1])``, then
@@ -224,7 +224,7 @@ def carried_out_of_dynamic_loops(fn: ast.FunctionDef) -> list[str]:
     def visit(body: list[ast.stmt], after: set[str]) -> None:
         for k, s in enumerate(body):
             rest = after | {n for t in body[k + 1:] for n in reads(t)}
-            if _dynamic(s):
+            if is_dynamic_loop(s):
                 target = {s.target.id} if isinstance(s, ast.For) and isinstance(s.target, ast.Name) else set()
                 assigned = assigned_names(s.body)
                 found.extend(sorted((assigned - target) & rest))
