@@ -440,3 +440,40 @@ def test_block_histograms_count_like_numpy():
         if checked == 3:
             break
     assert checked == 3
+
+
+def test_bounds_guards_use_an_array_the_threads_index():
+    """``if i >= counts.shape[0]: return`` before a kernel that never reads ``counts[i]`` is only right
+    while the two arrays happen to have the same length (a fresh-user trial found such a guard)."""
+    from warpsynth.generate.motifs.builder import _indexed_by
+
+    checked = 0
+    for seed in range(300):
+        p = kernel(seed, GeneratorConfig.motifs())
+        fn = next(f for f in ast.parse(p.source).body if isinstance(f, ast.FunctionDef) and f.name == p.kernel_name)
+        first = fn.body[0]
+        if not (isinstance(first, ast.Assign) and ast.unparse(first.value) == "wp.tid()") or len(fn.body) < 2:
+            continue
+        guard = fn.body[1]
+        if not isinstance(guard, ast.If):
+            continue
+        ids = [first.targets[0].id] if isinstance(first.targets[0], ast.Name) else [e.id for e in first.targets[0].elts]
+        used = {n.value.id for n in ast.walk(guard.test) if isinstance(n, ast.Attribute) and n.attr == "shape"
+                and isinstance(n.value, ast.Name)}
+        used |= {n.args[0].id for n in ast.walk(guard.test) if isinstance(n, ast.Call) and ast.unparse(n.func) == "len"}
+        if used and set(ids) <= {n.id for n in ast.walk(guard.test) if isinstance(n, ast.Name)}:
+            checked += 1
+            assert used <= _indexed_by(fn.body, ids), (seed, ast.unparse(guard.test))
+    assert checked > 20
+
+
+def test_volume_border_checks_each_index_against_its_own_axis():
+    import re
+
+    seen = 0
+    for seed in range(120):
+        src = kernel(seed, GeneratorConfig.only("motif_volume")).source
+        for idx, axis in re.findall(r"\b([ijk]) == \w+\.shape\[(\d)\] - 1", src):
+            seen += 1
+            assert "ijk".index(idx) == int(axis), (seed, idx, axis)
+    assert seen > 10

@@ -83,6 +83,17 @@ class Prec:
         return wp.float64(e) if self.f64 else name("float")(e)
 
 
+def _indexed_by(body: list[ast.stmt], ids: list[str]) -> set[str]:
+    """Arrays ``body`` indexes with the thread ids as leading indices (``a[i]``, ``a[i, j]``, ``a[i, j, 0]``)."""
+    out = set()
+    for n in ast.walk(ast.Module(body, [])):
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
+            idx = n.slice.elts if isinstance(n.slice, ast.Tuple) else [n.slice]
+            if [getattr(e, "id", None) for e in idx[: len(ids)]] == ids:
+                out.add(n.value.id)
+    return out
+
+
 class MotifBuilder:
     """Collects one program; see the module docstring."""
 
@@ -340,8 +351,9 @@ class MotifBuilder:
         ids = [target.id] if isinstance(target, ast.Name) else [e.id for e in target.elts]
         if len(ids) != len(launch_dim) or not self.chance("bounds_guard"):
             return
+        indexed = _indexed_by(body, ids)  # a limit from an array the threads index, not one that merely has the same size
         arrays = [a for a in self.args if a.kind == "array" and tuple(a.shape[: len(ids)]) == tuple(launch_dim) and not a.fields
-                  and len(a.shape) >= len(ids)]
+                  and len(a.shape) >= len(ids) and a.name in indexed]
         style = self._weighted(self.policy.guard_limit if arrays else {"param": 1.0})
         if style == "len" and len(ids) > 1:
             style = "shape"

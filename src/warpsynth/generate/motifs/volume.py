@@ -146,8 +146,8 @@ def _voxels(b: MotifBuilder, vol: X, res: int) -> KernelProgram:
         ijk = wp.vec3(F(i), F(j), F(k))
         body.append(assign(centers[i, j, k], wp.volume_index_to_world(vol, ijk)))
     if b.rng.random() < 0.5:  # skip the border (lookups outside the grid return the background value)
-        n = out.dot("shape")[0]
-        edge = i.eq(0).or_(j.eq(0)).or_(k.eq(0)).or_(i.eq(n - 1)).or_(j.eq(n - 1)).or_(k.eq(n - 1))
+        shape = out.dot("shape")  # each index against its own axis: right for any grid, not only a cube
+        edge = i.eq(0).or_(j.eq(0)).or_(k.eq(0)).or_(i.eq(shape[0] - 1)).or_(j.eq(shape[1] - 1)).or_(k.eq(shape[2] - 1))
         body.append(if_(edge, [ast.Return(None)]))
         b.features.add("early_return")
     if out_grad:
