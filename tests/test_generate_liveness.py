@@ -259,3 +259,16 @@ def test_features_describe_the_code_left_after_pruning() -> None:
     src = "import warp as wp\n@wp.kernel\ndef k(a: wp.array(dtype=float)):\n    i = wp.tid()\n    for j in range(4):\n        for l in range(a.shape[0]):\n            a[i] = a[l]\n"
     got = control_features(ast.parse(src))
     assert got["nested_loop"] and got["static_loop"] and got["dynamic_loop"] and not got["while_loop"] and not got["if"]
+
+
+def test_a_conjunction_its_own_parts_decide() -> None:
+    from warpsynth.generate.conditions import decided
+    from warpsynth.generate.quality import trivial_reason
+
+    never = ast.parse("alpha <= -1.27 and alpha > 0.278", mode="eval").body
+    always = ast.parse("step < -2 or step > -5", mode="eval").body
+    open_ = ast.parse("step < -2 and step > -5", mode="eval").body
+    assert decided(never, []) is False and decided(always, []) is True and decided(open_, []) is None
+    assert trivial_reason(ast.parse("not wp.isnan(a) and not wp.isnan(a)", mode="eval").body) == "repeated operand"
+    fn = _fn("i = wp.tid()\nt = a[i]\nif t <= -1.27 and t > 0.278:\n    out[i] = 1.0\n")
+    assert "out[i] = 1.0" not in ast.unparse(prune_function(fn))

@@ -11,9 +11,10 @@ An ``if`` whose two ways do the same (equal branches; ``if c: return e`` before 
 ``return e``) decides nothing either.  ``fold_decided(body)`` writes each such ``if`` as the
 branch it always takes (the ``else`` side for one that decides nothing), and drops what a
 ``return``, ``break`` or ``continue`` it exposes makes unreachable.  Generated
-inputs are finite, so no NaN makes a comparison differ from its interval meaning; only literals
-every type holds exactly count (``_exact``: whole or float32-exact numbers, casts that keep
-them), so rounding and wrap-around cannot make the reasoning wrong.  Pure ``ast``.
+inputs are finite, so no NaN makes a comparison differ from its interval meaning; a test counts
+as decided only if it is under every rounding the literals may get (exact, float32, float16:
+``_ROUNDINGS``), and casts that change a literal (``int(2.7)``, ``wp.uint32(-1)``) give no fact,
+so rounding and wrap-around cannot make the reasoning wrong.  Pure ``ast``.
 """
 
 from __future__ import annotations
@@ -53,9 +54,9 @@ _CAST_RANGE = {"float": None, "float16": None, "float32": None, "float64": None,
 
 
 def _exact(node: ast.expr) -> float | None:
-    """The number a literal denotes where every type it may have holds it exactly: a whole number
-    or a float32-exact one (``0.5``, ``-2``, ``wp.int64(3)``; not ``1.00000001``, ``int(2.7)``,
-    ``wp.uint32(-1)``), else None.  Only such numbers make the reasoning over reals hold."""
+    """The number a literal denotes, where every integer type it may be cast to holds it (``0.5``,
+    ``-2``, ``wp.int64(3)``; not ``int(2.7)``, ``wp.uint32(-1)``, ``wp.int8(200)``), else None.
+    Float rounding is handled where tests are decided (``_ROUNDINGS``)."""
     v = literal_number(node)
     if v is None:
         return None
@@ -65,11 +66,22 @@ def _exact(node: ast.expr) -> float | None:
         bounds = _CAST_RANGE.get(cast, (0, -1))
         if bounds is not None and not (float(v).is_integer() and bounds[0] <= v <= bounds[1]):
             return None
-    try:
-        same = struct.unpack("f", struct.pack("f", float(v)))[0] == v
-    except OverflowError:
-        return None
-    return float(v) if same and abs(v) <= 2**24 else None
+    return float(v)
+
+
+def _rounded(fmt: str):
+    def to(v: float) -> float:
+        try:
+            return struct.unpack(fmt, struct.pack(fmt, v))[0]
+        except OverflowError:
+            return math.copysign(math.inf, v)
+    return to
+
+
+#: the values a literal may take as the compared name's type: exact (integers, float64), float32,
+#: float16. A test is decided only if it is decided under each: ``x = 1.00000001`` then ``x > 1.0``
+#: is true in float64 and false in float32, so it is not decided.
+_ROUNDINGS = (float, _rounded("f"), _rounded("e"))
 
 
 def facts(test: ast.expr, holds: bool) -> list[Fact]:
@@ -118,8 +130,11 @@ def decided(test: ast.expr, known: list[Fact]) -> bool | None:
         d = decided(test.operand, known)
         return None if d is None else not d
     if isinstance(test, ast.BoolOp):
-        parts = [decided(v, known) for v in test.values]
         short = isinstance(test.op, ast.Or)  # the value that decides an ``or`` (True) or an ``and`` (False)
+        parts, acc = [], list(known)
+        for v in test.values:  # ``b`` in ``a and b`` runs where ``a`` held (in ``a or b``, where it failed)
+            parts.append(decided(v, acc))
+            acc += facts(v, not short)
         if short in parts:
             return short
         return (not short) if all(p is not None for p in parts) else None
@@ -130,9 +145,9 @@ def decided(test: ast.expr, known: list[Fact]) -> bool | None:
     have = [(o, v) for n, o, v in known if n == name]
     if not have:
         return None
-    if not satisfiable(have + [(op, c)]):
+    if all(not satisfiable([(o, r(v)) for o, v in have] + [(op, r(c))]) for r in _ROUNDINGS):
         return False
-    if not satisfiable(have + [(_NEGATE[op], c)]):
+    if all(not satisfiable([(o, r(v)) for o, v in have] + [(_NEGATE[op], r(c))]) for r in _ROUNDINGS):
         return True
     return None
 

@@ -15,6 +15,7 @@ import math
 from dataclasses import replace
 
 from warpsynth.generate import guards, registry
+from warpsynth.generate.conditions import decided
 from warpsynth.generate.quality import CASTS, trivial_reason
 from warpsynth.generate import types as T
 from warpsynth.generate.scope import Ctx, Scope
@@ -829,7 +830,10 @@ class ExprBuilder:
         pol = self.pol
         if pick < pol.p_cond_boolop and depth > 0:
             a, b = self.cond(depth - 1, scope), self.cond(depth - 1, scope)
-            return ast.BoolOp(r.choice([ast.And(), ast.Or()]), [a, b])
+            node = ast.BoolOp(r.choice([ast.And(), ast.Or()]), [a, b])
+            if ast.dump(a) == ast.dump(b) or decided(node, []) is not None:
+                return a  # ``c and c``; ``x <= -1.27 and x > 0.278`` is never true
+            return node
         if pick < pol.p_cond_boolop + pol.p_cond_not and depth > 0:
             inner = self.cond(depth - 1, scope)
             if isinstance(inner, ast.UnaryOp) and isinstance(inner.op, ast.Not):

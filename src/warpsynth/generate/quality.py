@@ -188,7 +188,8 @@ def trivial_reason(node: ast.expr) -> str | None:
     (``wp.transpose(wp.transpose(M))``, ``wp.quat_inverse(wp.quat_inverse(q))``), ``same arguments`` (``wp.min(x, x)``,
     ``wp.cross(v, v)``), ``parallel arguments`` (``wp.cross(d / s, -d)``, ``wp.cross(k * v, wp.normalize(v))``:
     0 up to rounding, so a ``wp.normalize`` of it points anywhere, differently on a GPU) and
-    ``double negation`` (``--x``, ``not not c``) and ``cancelling terms`` (``(a - b) + b``, ``(a + b) - b``).
+    ``double negation`` (``--x``, ``not not c``), ``cancelling terms`` (``(a - b) + b``, ``(a + b) - b``)
+    and ``repeated operand`` (``c and c``).
     """
     same = ast.dump
     if isinstance(node, ast.BinOp):
@@ -198,6 +199,8 @@ def trivial_reason(node: ast.expr) -> str | None:
             return "comparison with itself"
         if _reads_nothing(node):
             return "constant condition"
+    elif isinstance(node, ast.BoolOp) and len({same(v) for v in node.values}) < len(node.values):
+        return "repeated operand"  # ``not wp.isnan(a) and not wp.isnan(a)``
     elif isinstance(node, ast.IfExp):
         if same(node.body) == same(node.orelse):
             return "equal branches"
